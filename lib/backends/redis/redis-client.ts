@@ -1,0 +1,22 @@
+/**
+ * The part of an ioredis client this backend uses. Typed structurally, so any ioredis 5 or 6
+ * `Redis` instance fits and ioredis stays an optional peer dependency.
+ */
+export interface RedisClientLike {
+  evalsha(sha: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  duplicate(): RedisSubscriberLike;
+  quit(): Promise<unknown>;
+  disconnect(): void;
+  readonly options?: { readonly commandTimeout?: number | undefined };
+}
+
+/** The part of a duplicated ioredis connection used for wake-up subscriptions. */
+export interface RedisSubscriberLike {
+  subscribe(...channels: string[]): Promise<unknown>;
+  unsubscribe(...channels: string[]): Promise<unknown>;
+  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  quit(): Promise<unknown>;
+  disconnect(): void;
+}

@@ -1,0 +1,27 @@
+import { createHash } from 'node:crypto';
+import type { RedisClientLike } from './redis-client.js';
+
+/**
+ * A Lua script called by its SHA1 (EVALSHA), falling back to EVAL when the server does not have it
+ * cached yet (NOSCRIPT: first use, after a restart or SCRIPT FLUSH), which also caches it.
+ */
+export class RedisScript {
+  readonly sha: string;
+
+  constructor(readonly source: string) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  async run(
+    client: RedisClientLike,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
+    try {
+      return await client.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return client.eval(this.source, keys.length, ...keys, ...args);
+    }
+  }
+}

@@ -1,0 +1,289 @@
+import { createRequire } from 'node:module';
+import { InvalidLockOptionsError, LockBackendError } from '../../core/errors.js';
+import type {
+  AcquireResult,
+  ExtendResult,
+  LeaseInfo,
+  LeaseToExtend,
+  LockBackend,
+  Unsubscribe,
+} from '../lock-backend.js';
+import type { RedisClientLike } from './redis-client.js';
+import { fenceKeyOf, lockKeyOf, releaseChannelOf } from './redis-keys.js';
+import { RedisScript } from './redis-script.js';
+import { RedisWakeups } from './redis-wakeups.js';
+import { ACQUIRE_LUA } from './scripts/acquire.lua.js';
+import { EXTEND_LUA } from './scripts/extend.lua.js';
+import { INSPECT_LUA } from './scripts/inspect.lua.js';
+import { RELEASE_LUA } from './scripts/release.lua.js';
+import { TickBatcher } from './tick-batcher.js';
+import { withTimeout } from './with-timeout.js';
+
+/** ioredis connection options, passed through as they are (`host`, `port`, `password`, `tls` ...). */
+export type RedisConnectionOptions = { readonly [option: string]: unknown };
+
+interface CommonOptions {
+  /**
+   * Fail a Redis call that has not answered after this many ms with a `LockBackendError`, rather
+   * than wait for the connection to come back. Default 3 000; a client passed in with its own
+   * `commandTimeout` keeps that one.
+   */
+  commandTimeoutMs?: number;
+  /**
+   * How long a key's last fencing token is kept after its lease ends, in ms (default 10 minutes).
+   * Tokens also never fall below the server clock in µs, so this only guards against the server's
+   * clock stepping backwards. Longer costs one small key per recently used lock key.
+   */
+  fenceRetentionMs?: number;
+}
+
+/** Options of {@link RedisLockBackend}: a client you own, or connection details for one it owns. */
+export type RedisLockBackendOptions = CommonOptions &
+  (
+    | {
+        /** An ioredis client. It stays yours: `close()` does not quit it. */
+        client: RedisClientLike;
+      }
+    | {
+        /** A Redis URL (`redis://[:password@]host:port/db`, `rediss://` for TLS). */
+        url: string;
+        /** More ioredis options for the connection the backend opens. */
+        connection?: RedisConnectionOptions;
+      }
+    | {
+        /** ioredis options for the connection the backend opens. */
+        connection: RedisConnectionOptions;
+      }
+  );
+
+const ACQUIRE = new RedisScript(ACQUIRE_LUA);
+const EXTEND = new RedisScript(EXTEND_LUA);
+const RELEASE = new RedisScript(RELEASE_LUA);
+const INSPECT = new RedisScript(INSPECT_LUA);
+
+const DEFAULT_COMMAND_TIMEOUT_MS = 3_000;
+const DEFAULT_FENCE_RETENTION_MS = 10 * 60_000;
+/** Locks per script run: keeps every script short, so it never blocks Redis for long. */
+const MAX_BATCH = 128;
+
+interface AcquireRequest {
+  readonly key: string;
+  readonly owner: string;
+  readonly ttlMs: number;
+}
+
+interface ReleaseRequest {
+  readonly key: string;
+  readonly owner: string;
+}
+
+/**
+ * Locks on one Redis server (or a Sentinel-managed primary) through ioredis.
+ *
+ * One lock is one string key, `{<prefix><key>}`, holding `<fencing token>:<owner>` with a `PX`
+ * expiry set by Redis; beside it `{<prefix><key>}:fence` keeps the last fencing token. Acquire,
+ * extend and release are Lua scripts (by SHA, NOSCRIPT-safe) that check the owner atomically;
+ * concurrent calls made in the same tick share one script run. Releases publish on
+ * `{<prefix><key>}:released`, which wakes waiters in every process at once.
+ *
+ * @example
+ * ```ts
+ * new RedisLockBackend({ url: 'redis://127.0.0.1:6379' })   // opens and closes its own connection
+ * new RedisLockBackend({ client: app.get(Redis) })           // shares yours; you close it
+ * ```
+ */
+export class RedisLockBackend implements LockBackend {
+  readonly name = 'redis';
+  readonly #client: RedisClientLike;
+  readonly #ownsClient: boolean;
+  readonly #timeoutMs: number | undefined;
+  readonly #fenceRetentionMs: number;
+  readonly #wakeups: RedisWakeups;
+  readonly #acquires = new TickBatcher<AcquireRequest, AcquireResult>(
+    (items) => this.#acquireBatch(items),
+    MAX_BATCH,
+  );
+  readonly #releases = new TickBatcher<ReleaseRequest, boolean>(
+    (items) => this.#releaseBatch(items),
+    MAX_BATCH,
+  );
+  #closed = false;
+
+  constructor(options: RedisLockBackendOptions) {
+    if (!options || typeof options !== 'object') {
+      throw new InvalidLockOptionsError(
+        'options',
+        'RedisLockBackend needs { client }, { url } or { connection }',
+      );
+    }
+    const timeout = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    if (!Number.isInteger(timeout) || timeout <= 0) {
+      throw new InvalidLockOptionsError(
+        'commandTimeoutMs',
+        `must be a positive whole number of ms, got ${timeout}`,
+      );
+    }
+    this.#fenceRetentionMs = options.fenceRetentionMs ?? DEFAULT_FENCE_RETENTION_MS;
+    if (!Number.isInteger(this.#fenceRetentionMs) || this.#fenceRetentionMs < 0) {
+      throw new InvalidLockOptionsError(
+        'fenceRetentionMs',
+        `must be a whole number of ms, 0 or more, got ${this.#fenceRetentionMs}`,
+      );
+    }
+    if ('client' in options) {
+      if (!options.client || typeof options.client.evalsha !== 'function') {
+        throw new InvalidLockOptionsError('client', 'must be an ioredis client (new Redis(...))');
+      }
+      this.#client = options.client;
+      this.#ownsClient = false;
+      // A client with its own command timeout already fails hung calls; do not add a second timer.
+      this.#timeoutMs = options.client.options?.commandTimeout ? undefined : timeout;
+    } else {
+      this.#client = openClient(options, timeout);
+      this.#ownsClient = true;
+      this.#timeoutMs = undefined;
+    }
+    this.#wakeups = new RedisWakeups(() => this.#client.duplicate());
+  }
+
+  async acquire(key: string, owner: string, ttlMs: number): Promise<AcquireResult> {
+    return this.#acquires.add({ key, owner, ttlMs }).catch((error: unknown) => {
+      throw this.#error('acquire', key, error);
+    });
+  }
+
+  async extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
+    const results: ExtendResult[] = [];
+    for (let i = 0; i < leases.length; i += MAX_BATCH) {
+      const chunk = leases.slice(i, i + MAX_BATCH);
+      const keys = chunk.map((lease) => lockKeyOf(lease.key));
+      const args = chunk.flatMap((lease) => [lease.owner, lease.ttlMs]);
+      let reply: number[];
+      try {
+        reply = (await this.#run(EXTEND, keys, args)) as number[];
+      } catch (error) {
+        throw this.#error('extend', chunk.length === 1 ? chunk[0]!.key : undefined, error);
+      }
+      const nowMs = reply[0]!;
+      chunk.forEach((lease, j) => {
+        results.push(reply[j + 1] === 1 ? nowMs + lease.ttlMs : undefined);
+      });
+    }
+    return results;
+  }
+
+  async release(key: string, owner: string): Promise<boolean> {
+    return this.#releases.add({ key, owner }).catch((error: unknown) => {
+      throw this.#error('release', key, error);
+    });
+  }
+
+  async inspect(key: string): Promise<LeaseInfo | null> {
+    let reply: [number, string | null, number];
+    try {
+      reply = (await this.#run(INSPECT, [lockKeyOf(key)], [])) as [number, string | null, number];
+    } catch (error) {
+      throw this.#error('inspect', key, error);
+    }
+    const [nowMs, value, pttl] = reply;
+    if (!value || pttl < 0) return null;
+    const sep = value.indexOf(':');
+    return {
+      key,
+      owner: value.slice(sep + 1),
+      fencingToken: BigInt(value.slice(0, sep)),
+      expiresAt: nowMs + pttl,
+    };
+  }
+
+  async subscribe(key: string, onRelease: () => void): Promise<Unsubscribe> {
+    try {
+      return await this.#wakeups.subscribe(
+        releaseChannelOf(lockKeyOf(key)),
+        onRelease,
+        this.#timeoutMs,
+      );
+    } catch (error) {
+      throw this.#error('subscribe', key, error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#wakeups.close();
+    if (this.#ownsClient) await this.#client.quit().catch(() => this.#client.disconnect());
+  }
+
+  async #acquireBatch(items: AcquireRequest[]): Promise<AcquireResult[]> {
+    const keys: string[] = [];
+    const args: (string | number)[] = [this.#fenceRetentionMs];
+    for (const item of items) {
+      const lockKey = lockKeyOf(item.key);
+      keys.push(lockKey, fenceKeyOf(lockKey));
+      args.push(item.owner, item.ttlMs);
+    }
+    const reply = (await this.#run(ACQUIRE, keys, args)) as number[];
+    const nowMs = reply[0]!;
+    return items.map((item, i): AcquireResult => {
+      const value = reply[2 * i + 2]!;
+      if (reply[2 * i + 1] === 1) {
+        return { acquired: true, fencingToken: BigInt(value), expiresAt: nowMs + item.ttlMs };
+      }
+      return { acquired: false, retryAfterMs: value >= 0 ? value : undefined };
+    });
+  }
+
+  async #releaseBatch(items: ReleaseRequest[]): Promise<boolean[]> {
+    const reply = (await this.#run(
+      RELEASE,
+      items.map((item) => lockKeyOf(item.key)),
+      items.map((item) => item.owner),
+    )) as number[];
+    return reply.map((released) => released === 1);
+  }
+
+  #run(
+    script: RedisScript,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
+    const call = script.run(this.#client, keys, args);
+    return this.#timeoutMs === undefined ? call : withTimeout(call, this.#timeoutMs);
+  }
+
+  #error(operation: string, storeKey: string | undefined, error: unknown): LockBackendError {
+    if (error instanceof LockBackendError) return error;
+    return new LockBackendError(this.name, operation, storeKey, error);
+  }
+}
+
+/** Opens the backend's own ioredis connection; ioredis is loaded only when this is needed. */
+function openClient(
+  options: { url?: string; connection?: RedisConnectionOptions },
+  commandTimeoutMs: number,
+): RedisClientLike {
+  let Redis: new (...args: unknown[]) => RedisClientLike;
+  try {
+    const ioredis = createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis };
+    Redis = ioredis.Redis;
+  } catch (error) {
+    throw new InvalidLockOptionsError(
+      'url' in options ? 'url' : 'connection',
+      `RedisLockBackend needs the "ioredis" package to open a connection: npm install ioredis (${String(error)})`,
+    );
+  }
+  const settings = {
+    enableAutoPipelining: true,
+    commandTimeout: commandTimeoutMs,
+    ...options.connection,
+  };
+  const client = options.url === undefined ? new Redis(settings) : new Redis(options.url, settings);
+  // The connection retries by itself; errors reach callers as LockBackendErrors, so the client's
+  // own 'error' events need no listener beyond this one (which stops ioredis printing them).
+  (client as unknown as { on(event: 'error', listener: () => void): void }).on(
+    'error',
+    () => undefined,
+  );
+  return client;
+}

@@ -1,0 +1,76 @@
+import type { LockBackendError, LockLostError } from './errors.js';
+
+/** A lock was acquired or released. */
+export interface LockEvent {
+  readonly key: string;
+  readonly fencingToken: bigint;
+}
+
+/** A held lease was lost; its signal has been aborted with `error`. */
+export interface LockLostEvent extends LockEvent {
+  readonly error: LockLostError;
+}
+
+/** Renewal of some leases failed; they are retried until their deadline. */
+export interface RenewalFailedEvent {
+  readonly keys: readonly string[];
+  readonly error: LockBackendError;
+}
+
+/** A release failed (the lease will expire by its ttl). */
+export interface ReleaseFailedEvent extends LockEvent {
+  readonly error: LockBackendError;
+}
+
+/** The events of a `LockManager`, by name. */
+export interface LockEvents {
+  acquired: LockEvent;
+  released: LockEvent;
+  lost: LockLostEvent;
+  renewalFailed: RenewalFailedEvent;
+  releaseFailed: ReleaseFailedEvent;
+}
+
+/** A listener of one {@link LockEvents} event. */
+export type LockEventListener<E extends keyof LockEvents> = (event: LockEvents[E]) => void;
+
+/**
+ * A minimal typed event emitter. A throwing listener cannot break the emitter's caller (often
+ * the renewal timer): its error is reported as a process warning instead.
+ */
+export class LockEventEmitter {
+  readonly #listeners: { [E in keyof LockEvents]?: Set<LockEventListener<E>> } = {};
+
+  on<E extends keyof LockEvents>(event: E, listener: LockEventListener<E>): () => void {
+    let set = this.#listeners[event] as Set<LockEventListener<E>> | undefined;
+    if (!set) {
+      set = new Set();
+      (this.#listeners as Record<string, unknown>)[event] = set;
+    }
+    set.add(listener);
+    return () => this.off(event, listener);
+  }
+
+  off<E extends keyof LockEvents>(event: E, listener: LockEventListener<E>): void {
+    (this.#listeners[event] as Set<LockEventListener<E>> | undefined)?.delete(listener);
+  }
+
+  hasListeners(event: keyof LockEvents): boolean {
+    return (this.#listeners[event]?.size ?? 0) > 0;
+  }
+
+  emit<E extends keyof LockEvents>(event: E, payload: LockEvents[E]): void {
+    const set = this.#listeners[event] as Set<LockEventListener<E>> | undefined;
+    if (!set) return;
+    for (const listener of set) {
+      try {
+        listener(payload);
+      } catch (error) {
+        process.emitWarning(
+          `nestjs-locker: a "${event}" listener threw: ${error instanceof Error ? error.message : String(error)}`,
+          { code: 'NESTJS_LOCKER_LISTENER_ERROR' },
+        );
+      }
+    }
+  }
+}

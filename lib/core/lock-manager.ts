@@ -1,0 +1,354 @@
+import type { AcquireResult, LockBackend } from '../backends/lock-backend.js';
+import { type MonotonicClock, systemClock } from './clock.js';
+import {
+  InvalidLockOptionsError,
+  LockBackendError,
+  LockError,
+  LockLostError,
+  type LockLostReason,
+  LockManagerClosedError,
+  LockNotAcquiredError,
+} from './errors.js';
+import { type Lock, LockHandle, type LockHost } from './lock.js';
+import { findHeld, runHolding } from './lock-context.js';
+import { LockEventEmitter, type LockEventListener, type LockEvents } from './lock-events.js';
+import type { LockDefaults, LockManagerOptions, LockOptions } from './lock-options.js';
+import { newOwnerToken } from './owner-token.js';
+import { RenewalScheduler } from './renewal-scheduler.js';
+import {
+  DEFAULT_KEY_PREFIX,
+  resolveDefaults,
+  resolveLockOptions,
+  validateKey,
+  validateKeyPrefix,
+  validateTtl,
+} from './validate-options.js';
+import { waitForLock } from './wait-for-lock.js';
+
+/** What {@link LockManager.inspect} reports of a key. */
+export interface LockInfo {
+  /** The key, as given (without the key prefix). */
+  readonly key: string;
+  readonly fencingToken: bigint;
+  /** When the store will expire the lease unless it is renewed (the store's clock). */
+  readonly expiresAt: Date;
+  /** The owner token, only when this manager holds the lock (owner tokens are not given away). */
+  readonly owner?: string;
+}
+
+/**
+ * Distributed locks without Nest: acquire, wait, renew, detect loss, release. `LockService` in a
+ * Nest app is a thin layer over one of these.
+ *
+ * Every lock is a lease in the backend's store, with a random owner token and a fencing token. Held
+ * locks are renewed by one background loop that extends them in batches at about a third of their
+ * ttl; a lock whose lease is lost has its `signal` aborted and a `lost` event emitted.
+ *
+ * @example
+ * ```ts
+ * const locks = new LockManager({ backend: new RedisLockBackend({ url: 'redis://127.0.0.1:6379' }) });
+ * const total = await locks.using('report:daily', async (lock) => {
+ *   return buildReport({ signal: lock.signal });
+ * }, { wait: 5_000 });
+ * await locks.close();
+ * ```
+ */
+export class LockManager {
+  readonly #backend: LockBackend;
+  readonly #prefix: string;
+  readonly #defaults: Required<LockDefaults>;
+  readonly #clock: MonotonicClock;
+  readonly #events = new LockEventEmitter();
+  readonly #scheduler: RenewalScheduler<LockHandle>;
+  readonly #host: LockHost;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: LockManagerOptions) {
+    if (!options || typeof options.backend?.acquire !== 'function') {
+      throw new InvalidLockOptionsError(
+        'backend',
+        'must be a LockBackend, such as new RedisLockBackend({ url }) or new MemoryLockBackend()',
+      );
+    }
+    this.#backend = options.backend;
+    this.#prefix =
+      options.keyPrefix === undefined ? DEFAULT_KEY_PREFIX : validateKeyPrefix(options.keyPrefix);
+    this.#defaults = resolveDefaults(options.defaults);
+    this.#clock = options.clock ?? systemClock;
+    this.#host = {
+      now: () => this.#clock.now(),
+      extendLock: (lock, ttl) => this.#extend(lock, ttl),
+      releaseLock: (lock) => this.#release(lock),
+    };
+    this.#scheduler = new RenewalScheduler<LockHandle>(
+      {
+        extend: (leases) => this.#backend.extend(leases),
+        lost: (lock, reason, cause) => this.#lost(lock, reason, cause),
+        failed: (locks, error) =>
+          this.#events.emit('renewalFailed', {
+            keys: locks.map((lock) => lock.key),
+            error: this.#backendError('extend', undefined, error),
+          }),
+      },
+      this.#clock,
+    );
+  }
+
+  /** The backend this manager uses. */
+  get backend(): LockBackend {
+    return this.#backend;
+  }
+
+  /** The key prefix in the store. */
+  get keyPrefix(): string {
+    return this.#prefix;
+  }
+
+  /** The defaults in force, after validation. */
+  get defaults(): Readonly<Required<LockDefaults>> {
+    return this.#defaults;
+  }
+
+  /** How many locks this manager holds right now. */
+  get heldCount(): number {
+    return this.#scheduler.size;
+  }
+
+  /**
+   * Acquires `key`, waiting up to `options.wait` ms for it to free up.
+   *
+   * @throws {@link LockNotAcquiredError} when it is still held by another owner after `wait`.
+   * @throws {@link LockBackendError} when the store fails.
+   * @throws {@link InvalidLockOptionsError} for a bad key or options.
+   */
+  async acquire(key: string, options?: LockOptions): Promise<Lock> {
+    return this.#acquire(key, options, true) as Promise<Lock>;
+  }
+
+  /**
+   * One attempt at `key`, ignoring `wait`: the lock, or `null` when someone else holds it.
+   *
+   * @throws {@link LockBackendError} when the store fails.
+   */
+  async tryAcquire(key: string, options?: Omit<LockOptions, 'wait'>): Promise<Lock | null> {
+    return this.#acquire(key, { ...options, wait: 0 }, false);
+  }
+
+  /**
+   * Acquires `key`, runs `fn` while renewing the lease, and releases in `finally`. Inside `fn`,
+   * `currentLock()` returns the lock, and a nested `using` of the same key by this manager re-enters
+   * it instead of waiting for itself.
+   *
+   * @example
+   * ```ts
+   * await locks.using(`stock:${sku}`, async (lock) => {
+   *   await decrementStock(sku, { fence: lock.fencingToken, signal: lock.signal });
+   * }, { wait: 2_000 });
+   * ```
+   */
+  async using<T>(
+    key: string,
+    fn: (lock: Lock) => T | Promise<T>,
+    options?: LockOptions,
+  ): Promise<T> {
+    const storeKey = this.#prefix + validateKey(key);
+    const reentered = findHeld(this, storeKey);
+    if (reentered) return fn(reentered);
+    const lock = (await this.#acquire(key, options, true)) as LockHandle;
+    try {
+      return await runHolding(this, storeKey, lock, () => fn(lock));
+    } finally {
+      await this.#release(lock).catch(() => undefined);
+    }
+  }
+
+  /** Whether anyone holds `key` right now. */
+  async isLocked(key: string): Promise<boolean> {
+    return (await this.inspect(key)) !== null;
+  }
+
+  /** The current lease on `key`, or `null` when it is free. */
+  async inspect(key: string): Promise<LockInfo | null> {
+    const storeKey = this.#prefix + validateKey(key);
+    let info: Awaited<ReturnType<LockBackend['inspect']>>;
+    try {
+      info = await this.#backend.inspect(storeKey);
+    } catch (error) {
+      throw this.#backendError('inspect', key, error);
+    }
+    if (!info) return null;
+    const mine = this.#scheduler
+      .leases()
+      .some((lock) => lock.owner === info.owner && lock.storeKey === storeKey);
+    return {
+      key,
+      fencingToken: info.fencingToken,
+      expiresAt: new Date(info.expiresAt),
+      ...(mine ? { owner: info.owner } : {}),
+    };
+  }
+
+  /**
+   * Subscribes to a lock event: `acquired`, `released`, `lost`, `renewalFailed`, `releaseFailed`.
+   * Returns a function that unsubscribes.
+   */
+  on<E extends keyof LockEvents>(event: E, listener: LockEventListener<E>): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /** Removes a listener added with {@link on}. */
+  off<E extends keyof LockEvents>(event: E, listener: LockEventListener<E>): void {
+    this.#events.off(event, listener);
+  }
+
+  /**
+   * Stops taking locks, releases every lock still held (their signals abort with reason `closed`),
+   * stops renewal and closes the backend's own connections. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    const held = this.#scheduler.leases();
+    this.#scheduler.stop();
+    await Promise.all(
+      held.map(async (lock) => {
+        lock.markLost('closed');
+        await this.#backend.release(lock.storeKey, lock.owner).catch(() => false);
+      }),
+    );
+    await this.#backend.close();
+  }
+
+  async #acquire(
+    key: string,
+    options: LockOptions | undefined,
+    throwWhenBusy: boolean,
+  ): Promise<Lock | null> {
+    validateKey(key);
+    const resolved = resolveLockOptions(options, this.#defaults);
+    if (this.#closed) throw new LockManagerClosedError(key);
+    resolved.signal?.throwIfAborted();
+
+    const storeKey = this.#prefix + key;
+    const owner = newOwnerToken();
+    const { ttlMs } = resolved;
+    const startedAt = this.#clock.now();
+    let sentAt = startedAt;
+    const attempt = async (): Promise<AcquireResult> => {
+      sentAt = this.#clock.now();
+      return this.#backend.acquire(storeKey, owner, ttlMs);
+    };
+
+    let result: AcquireResult;
+    try {
+      result = await attempt();
+      if (!result.acquired && resolved.waitMs > 0) {
+        result = await waitForLock(
+          {
+            attempt,
+            subscribe: this.#backend.subscribe?.bind(this.#backend, storeKey),
+            onSubscribeError: () => undefined,
+            waitMs: resolved.waitMs,
+            signal: resolved.signal,
+            clock: this.#clock,
+          },
+          result,
+        );
+      }
+    } catch (error) {
+      // The outcome of the last attempt is unknown: it may still land. Release under our owner
+      // token so that it cannot leave the key taken until its ttl runs out.
+      this.#backend.release(storeKey, owner).catch(() => false);
+      if (error instanceof LockError || resolved.signal?.aborted) throw error;
+      throw this.#backendError('acquire', key, error);
+    }
+
+    if (!result.acquired) {
+      if (!throwWhenBusy) return null;
+      throw new LockNotAcquiredError(
+        key,
+        result.retryAfterMs,
+        Math.round(this.#clock.now() - startedAt),
+      );
+    }
+    if (this.#closed) {
+      await this.#backend.release(storeKey, owner).catch(() => false);
+      throw new LockManagerClosedError(key);
+    }
+    const lock = new LockHandle(
+      this.#host,
+      key,
+      storeKey,
+      owner,
+      result.fencingToken,
+      resolved.autoRenew,
+      ttlMs,
+      result.expiresAt,
+      sentAt,
+    );
+    this.#scheduler.add(lock);
+    this.#events.emit('acquired', { key, fencingToken: lock.fencingToken });
+    return lock;
+  }
+
+  async #extend(lock: LockHandle, ttl: number | undefined): Promise<void> {
+    const ttlMs = ttl === undefined ? lock.ttlMs : validateTtl(ttl);
+    if (lock.state !== 'held') throw lock.signal.reason ?? this.#notHeld(lock);
+    const sentAt = this.#clock.now();
+    let expiresAt: number | undefined;
+    try {
+      [expiresAt] = await this.#backend.extend([{ key: lock.storeKey, owner: lock.owner, ttlMs }]);
+    } catch (error) {
+      throw this.#backendError('extend', lock.key, error);
+    }
+    if (expiresAt === undefined) {
+      this.#scheduler.delete(lock);
+      throw this.#lost(lock, 'not-held') ?? this.#notHeld(lock);
+    }
+    lock.renewed(expiresAt, sentAt, ttlMs);
+    this.#scheduler.touch(lock);
+  }
+
+  async #release(lock: LockHandle): Promise<boolean> {
+    if (!lock.markReleased()) return false;
+    this.#scheduler.delete(lock);
+    let released: boolean;
+    try {
+      released = await this.#backend.release(lock.storeKey, lock.owner);
+    } catch (error) {
+      const failure = this.#backendError('release', lock.key, error);
+      this.#events.emit('releaseFailed', {
+        key: lock.key,
+        fencingToken: lock.fencingToken,
+        error: failure,
+      });
+      throw failure;
+    }
+    this.#events.emit('released', { key: lock.key, fencingToken: lock.fencingToken });
+    return released;
+  }
+
+  #lost(lock: LockHandle, reason: LockLostReason, cause?: unknown): LockLostError | undefined {
+    const error = lock.markLost(reason, cause);
+    if (error) this.#events.emit('lost', { key: lock.key, fencingToken: lock.fencingToken, error });
+    return error;
+  }
+
+  #notHeld(lock: LockHandle): LockLostError {
+    return new LockLostError(
+      lock.key,
+      lock.fencingToken,
+      lock.state === 'released' ? 'released' : 'not-held',
+    );
+  }
+
+  #backendError(operation: string, key: string | undefined, error: unknown): LockBackendError {
+    if (error instanceof LockBackendError) return error;
+    return new LockBackendError(this.#backend.name, operation, key, error);
+  }
+}

@@ -1,0 +1,186 @@
+import { LockLostError, type LockLostReason } from './errors.js';
+import { leaseDeadline, renewalDueAt, renewalEarliestAt } from './lease-timing.js';
+
+/**
+ * A held lock: a lease on `key` in the store, renewed in the background until released.
+ *
+ * @example
+ * ```ts
+ * await using lock = await locks.acquire('invoice:42');
+ * await db.query('UPDATE invoices SET paid = true, fence = $2 WHERE id = 42 AND fence < $2',
+ *   [42, lock.fencingToken]);
+ * // released when the block exits
+ * ```
+ */
+export interface Lock extends AsyncDisposable {
+  /** The key, as given (without the key prefix). */
+  readonly key: string;
+  /** This holder's random 128-bit owner token (hex). Only its holder can extend or release. */
+  readonly owner: string;
+  /**
+   * Strictly increasing per key across all holders: pass it to the storage you write to and have it
+   * reject writes with a smaller token than one it has seen, so a paused, expired holder cannot
+   * overwrite its successor's work.
+   */
+  readonly fencingToken: bigint;
+  /** When the store will expire the lease unless it is renewed (the store's clock). */
+  readonly expiresAt: Date;
+  /** Aborts, with a {@link LockLostError} as its reason, when the lease is lost. */
+  readonly signal: AbortSignal;
+  /** `true` while this holder's lease is certainly valid: not released, not lost, not expired. */
+  isHeld(): boolean;
+  /**
+   * Extends the lease to `ttl` ms from now (default: the lock's ttl); later automatic renewals use
+   * that ttl too. Rejects with {@link LockLostError} when the lease is already gone.
+   */
+  extend(ttl?: number): Promise<void>;
+  /**
+   * Releases the lock and wakes its waiters. Resolves `true` when this call released the lease,
+   * `false` when it was already released, lost or expired. Never throws for a lock that is not held.
+   */
+  release(): Promise<boolean>;
+}
+
+/** What the scheduler needs of a held lease. */
+export interface RenewableLease {
+  readonly storeKey: string;
+  readonly owner: string;
+  readonly ttlMs: number;
+  readonly autoRenew: boolean;
+  /** Monotonic ms before which the lease is certainly valid. */
+  readonly deadline: number;
+  /** Monotonic ms at which renewal falls due: the scheduler's timer fires then at the latest. */
+  readonly renewalDueAt: number;
+  /** Monotonic ms from which the lease may join a renewal batch (early, to share a round trip). */
+  readonly renewAfter: number;
+  /** Renewal failed: try again at `at` (monotonic ms). */
+  retryRenewalAt(at: number): void;
+  /** An extend of this lease is in flight. */
+  renewing: boolean;
+  /** The store extended the lease by a request sent at `sentAt` (monotonic ms). */
+  renewed(expiresAt: number, sentAt: number, ttlMs?: number): void;
+}
+
+/** What a {@link LockHandle} needs of the manager that issued it. */
+export interface LockHost {
+  extendLock(lock: LockHandle, ttlMs: number | undefined): Promise<void>;
+  releaseLock(lock: LockHandle): Promise<boolean>;
+  now(): number;
+}
+
+type LockState = 'held' | 'released' | 'lost';
+
+/** The {@link Lock} handle the manager hands out. Internal: users see the {@link Lock} interface. */
+export class LockHandle implements Lock, RenewableLease {
+  renewing = false;
+  #state: LockState = 'held';
+  #ttlMs: number;
+  #deadline: number;
+  #renewalDueAt = 0;
+  #renewAfter = 0;
+  #expiresAt: number;
+  readonly #controller = new AbortController();
+
+  constructor(
+    private readonly host: LockHost,
+    readonly key: string,
+    readonly storeKey: string,
+    readonly owner: string,
+    readonly fencingToken: bigint,
+    readonly autoRenew: boolean,
+    ttlMs: number,
+    expiresAt: number,
+    sentAt: number,
+  ) {
+    this.#ttlMs = ttlMs;
+    this.#expiresAt = expiresAt;
+    this.#deadline = leaseDeadline(sentAt, ttlMs);
+    this.#scheduleRenewal(sentAt);
+  }
+
+  get ttlMs(): number {
+    return this.#ttlMs;
+  }
+  get deadline(): number {
+    return this.#deadline;
+  }
+  get renewalDueAt(): number {
+    return this.#renewalDueAt;
+  }
+  get renewAfter(): number {
+    return this.#renewAfter;
+  }
+  get expiresAt(): Date {
+    return new Date(this.#expiresAt);
+  }
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+  get state(): LockState {
+    return this.#state;
+  }
+
+  isHeld(): boolean {
+    return this.#state === 'held' && this.host.now() < this.#deadline;
+  }
+
+  extend(ttl?: number): Promise<void> {
+    return this.host.extendLock(this, ttl);
+  }
+
+  release(): Promise<boolean> {
+    return this.host.releaseLock(this);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.release();
+  }
+
+  renewed(expiresAt: number, sentAt: number, ttlMs = this.#ttlMs): void {
+    if (this.#state !== 'held') return;
+    this.#ttlMs = ttlMs;
+    this.#expiresAt = expiresAt;
+    this.#deadline = leaseDeadline(sentAt, ttlMs);
+    this.#scheduleRenewal(sentAt);
+  }
+
+  retryRenewalAt(at: number): void {
+    this.#renewalDueAt = at;
+    this.#renewAfter = at;
+  }
+
+  #scheduleRenewal(sentAt: number): void {
+    if (this.autoRenew) {
+      this.#renewalDueAt = renewalDueAt(sentAt, this.#ttlMs);
+      this.#renewAfter = renewalEarliestAt(this.#renewalDueAt, this.#ttlMs);
+    } else {
+      this.#renewalDueAt = this.#deadline;
+      this.#renewAfter = Number.POSITIVE_INFINITY;
+    }
+  }
+
+  /** Marks the lock released; `false` if it was not held any more. */
+  markReleased(): boolean {
+    if (this.#state !== 'held') return false;
+    this.#state = 'released';
+    return true;
+  }
+
+  /** Marks the lease lost and aborts the signal; returns the error, or `undefined` if not held. */
+  markLost(reason: LockLostReason, cause?: unknown): LockLostError | undefined {
+    if (this.#state !== 'held') return undefined;
+    this.#state = 'lost';
+    const error = new LockLostError(this.key, this.fencingToken, reason, { cause });
+    this.#controller.abort(error);
+    return error;
+  }
+
+  toJSON(): object {
+    return {
+      key: this.key,
+      fencingToken: this.fencingToken.toString(),
+      expiresAt: this.expiresAt.toISOString(),
+      state: this.#state,
+    };
+  }
+}

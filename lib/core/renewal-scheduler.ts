@@ -1,0 +1,150 @@
+import type { ExtendResult, LeaseToExtend } from '../backends/lock-backend.js';
+import type { MonotonicClock } from './clock.js';
+import type { LockLostReason } from './errors.js';
+import { renewalRetryAt } from './lease-timing.js';
+import type { RenewableLease } from './lock.js';
+
+/** What the scheduler reports to its owner. None of these may throw. */
+export interface RenewalHooks<L extends RenewableLease> {
+  /** Extends a batch of leases in the store. */
+  extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]>;
+  /** A lease is gone; it has already been removed from the scheduler. */
+  lost(lease: L, reason: LockLostReason, cause?: unknown): void;
+  /** A batch could not be extended; each lease will be retried before its deadline. */
+  failed(leases: readonly L[], error: unknown): void;
+}
+
+/** How many leases go into one extend request. */
+const DEFAULT_BATCH_SIZE = 256;
+
+/**
+ * Keeps every held lease alive with a single timer. When the timer fires it walks the held leases
+ * once: those whose deadline passed are lost, those that may be renewed (from a sixth of their ttl
+ * on; renewal is due at a third) are extended together in batches of up to 256, and the timer is re-armed for the earliest
+ * next event. There is never one timer per lock, and the timer callback never throws.
+ *
+ * A lease whose extend is in flight is not sent again, but its deadline is still watched, so a
+ * store that stops answering makes the lease's signal fire on time rather than when the request
+ * finally times out.
+ */
+export class RenewalScheduler<L extends RenewableLease> {
+  readonly #leases = new Set<L>();
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
+  #stopped = false;
+
+  constructor(
+    private readonly hooks: RenewalHooks<L>,
+    private readonly clock: MonotonicClock,
+    private readonly batchSize = DEFAULT_BATCH_SIZE,
+  ) {}
+
+  /** The number of leases being kept. */
+  get size(): number {
+    return this.#leases.size;
+  }
+
+  /** The leases being kept, in no particular order. */
+  leases(): L[] {
+    return [...this.#leases];
+  }
+
+  add(lease: L): void {
+    if (this.#stopped) return;
+    this.#leases.add(lease);
+    this.#armFor(lease);
+  }
+
+  /** Stops keeping a lease (released). A pending timer simply finds it gone. */
+  delete(lease: L): boolean {
+    return this.#leases.delete(lease);
+  }
+
+  /** Re-arms the timer after a lease's timing changed outside the scheduler (a manual extend). */
+  touch(lease: L): void {
+    if (this.#leases.has(lease)) this.#armFor(lease);
+  }
+
+  /** Stops the timer and forgets every lease. */
+  stop(): void {
+    this.#stopped = true;
+    this.#leases.clear();
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+  }
+
+  #nextEventAt(lease: L): number {
+    return lease.autoRenew && !lease.renewing ? lease.renewalDueAt : lease.deadline;
+  }
+
+  #armFor(lease: L): void {
+    this.#arm(this.#nextEventAt(lease));
+  }
+
+  #arm(at: number): void {
+    if (this.#stopped || at >= this.#timerAt) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timerAt = at;
+    const delay = Math.max(0, Math.ceil(at - this.clock.now()));
+    this.#timer = setTimeout(() => this.#tick(), delay);
+    this.#timer.unref();
+  }
+
+  #tick(): void {
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    const now = this.clock.now();
+    let next = Number.POSITIVE_INFINITY;
+    const due: L[] = [];
+    for (const lease of this.#leases) {
+      if (now >= lease.deadline) {
+        this.#leases.delete(lease);
+        this.hooks.lost(lease, 'expired');
+        continue;
+      }
+      if (lease.autoRenew && !lease.renewing && now >= lease.renewAfter) {
+        lease.renewing = true;
+        due.push(lease);
+      }
+      next = Math.min(next, this.#nextEventAt(lease));
+    }
+    for (let i = 0; i < due.length; i += this.batchSize) {
+      void this.#renew(due.slice(i, i + this.batchSize));
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
+  }
+
+  async #renew(batch: L[]): Promise<void> {
+    const sentAt = this.clock.now();
+    let results: ExtendResult[];
+    try {
+      results = await this.hooks.extend(
+        batch.map((lease) => ({ key: lease.storeKey, owner: lease.owner, ttlMs: lease.ttlMs })),
+      );
+    } catch (error) {
+      const now = this.clock.now();
+      for (const lease of batch) lease.renewing = false;
+      const kept = batch.filter((lease) => this.#leases.has(lease));
+      for (const lease of kept) {
+        lease.retryRenewalAt(Math.min(renewalRetryAt(now, lease.deadline), lease.deadline));
+        this.#armFor(lease);
+      }
+      if (kept.length > 0) this.hooks.failed(kept, error);
+      return;
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const lease = batch[i]!;
+      lease.renewing = false;
+      if (!this.#leases.has(lease)) continue;
+      const expiresAt = results[i];
+      if (expiresAt === undefined) {
+        this.#leases.delete(lease);
+        this.hooks.lost(lease, 'not-held');
+      } else {
+        lease.renewed(expiresAt, sentAt);
+        this.#armFor(lease);
+      }
+    }
+  }
+}

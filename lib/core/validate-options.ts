@@ -1,0 +1,129 @@
+import { InvalidLockOptionsError } from './errors.js';
+import type { LockDefaults, LockOptions, ResolvedLockOptions } from './lock-options.js';
+
+/** The largest duration a Node timer and every store accept: 2^31 − 1 ms, about 24.8 days. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+/** Keys are stored verbatim; longer ones are refused rather than truncated or hashed. */
+export const MAX_KEY_BYTES = 1024;
+const MAX_PREFIX_BYTES = 256;
+
+export const DEFAULT_TTL_MS = 30_000;
+export const DEFAULT_WAIT_MS = 0;
+export const DEFAULT_KEY_PREFIX = 'locker:';
+
+function show(value: unknown): string {
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  return String(value);
+}
+
+/** Checks a lock key: a non-empty string of at most {@link MAX_KEY_BYTES} UTF-8 bytes. */
+export function validateKey(key: unknown, where?: string): string {
+  if (typeof key !== 'string') {
+    throw new InvalidLockOptionsError(
+      'key',
+      `must be a string, got ${typeof key} ${show(key)}`,
+      where,
+    );
+  }
+  if (key.length === 0) throw new InvalidLockOptionsError('key', 'must not be empty', where);
+  const bytes = Buffer.byteLength(key);
+  if (bytes > MAX_KEY_BYTES) {
+    throw new InvalidLockOptionsError(
+      'key',
+      `is ${bytes} bytes long; the maximum is ${MAX_KEY_BYTES} (hash long identifiers into the key)`,
+      where,
+    );
+  }
+  return key;
+}
+
+/** Checks a time to live: a positive whole number of ms up to {@link MAX_DURATION_MS}. */
+export function validateTtl(value: unknown, field = 'ttl', where?: string): number {
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value <= 0 ||
+    value > MAX_DURATION_MS
+  ) {
+    throw new InvalidLockOptionsError(
+      field,
+      `must be a whole number of milliseconds from 1 to ${MAX_DURATION_MS}, got ${show(value)}`,
+      where,
+    );
+  }
+  return value;
+}
+
+/** Checks a wait: a whole number of ms from 0 to {@link MAX_DURATION_MS}, or `Infinity`. */
+export function validateWait(value: unknown, field = 'wait', where?: string): number {
+  if (value === Number.POSITIVE_INFINITY) return value;
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < 0 ||
+    value > MAX_DURATION_MS
+  ) {
+    throw new InvalidLockOptionsError(
+      field,
+      `must be a whole number of milliseconds from 0 to ${MAX_DURATION_MS}, or Infinity, got ${show(value)}`,
+      where,
+    );
+  }
+  return value;
+}
+
+/** Checks the key prefix: a string (possibly empty) of at most 256 UTF-8 bytes. */
+export function validateKeyPrefix(value: unknown): string {
+  if (typeof value !== 'string' || Buffer.byteLength(value) > MAX_PREFIX_BYTES) {
+    throw new InvalidLockOptionsError(
+      'keyPrefix',
+      `must be a string of at most ${MAX_PREFIX_BYTES} bytes, got ${show(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Validates manager defaults and fills in the library's own. */
+export function resolveDefaults(defaults: LockDefaults | undefined): Required<LockDefaults> {
+  if (defaults !== undefined && (typeof defaults !== 'object' || defaults === null)) {
+    throw new InvalidLockOptionsError('defaults', `must be an object, got ${show(defaults)}`);
+  }
+  return {
+    ttl: defaults?.ttl === undefined ? DEFAULT_TTL_MS : validateTtl(defaults.ttl, 'defaults.ttl'),
+    wait:
+      defaults?.wait === undefined ? DEFAULT_WAIT_MS : validateWait(defaults.wait, 'defaults.wait'),
+  };
+}
+
+/** Validates per-lock options against the defaults. `where` names the call site in errors. */
+export function resolveLockOptions(
+  options: LockOptions | undefined,
+  defaults: Required<LockDefaults>,
+  where?: string,
+): ResolvedLockOptions {
+  if (options === undefined) {
+    return { ttlMs: defaults.ttl, waitMs: defaults.wait, autoRenew: true, signal: undefined };
+  }
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidLockOptionsError('options', `must be an object, got ${show(options)}`, where);
+  }
+  const { ttl, wait, autoRenew, signal } = options;
+  if (autoRenew !== undefined && typeof autoRenew !== 'boolean') {
+    throw new InvalidLockOptionsError(
+      'autoRenew',
+      `must be a boolean, got ${show(autoRenew)}`,
+      where,
+    );
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidLockOptionsError('signal', 'must be an AbortSignal', where);
+  }
+  return {
+    ttlMs: ttl === undefined ? defaults.ttl : validateTtl(ttl, 'ttl', where),
+    waitMs: wait === undefined ? defaults.wait : validateWait(wait, 'wait', where),
+    autoRenew: autoRenew ?? true,
+    signal,
+  };
+}

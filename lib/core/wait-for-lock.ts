@@ -1,0 +1,120 @@
+import type { AcquireResult, Unsubscribe } from '../backends/lock-backend.js';
+import type { MonotonicClock } from './clock.js';
+
+/** How a waiter reaches the store. */
+export interface WaitContext {
+  /** One acquire attempt (same owner token every time, so a retried attempt is idempotent). */
+  attempt(): Promise<AcquireResult>;
+  /** The store's wake-up channel, when it has one. */
+  subscribe: ((onRelease: () => void) => Promise<Unsubscribe>) | undefined;
+  /** Subscribing failed: waiting falls back to backoff. */
+  onSubscribeError(error: unknown): void;
+  readonly waitMs: number;
+  readonly signal: AbortSignal | undefined;
+  readonly clock: MonotonicClock;
+}
+
+/** With a wake-up channel, still re-check at least this often, in case a notification was lost. */
+const MAX_NOTIFIED_SLEEP_MS = 2_000;
+/** Without one, poll with jittered exponential backoff from 10 ms up to 250 ms. */
+const BACKOFF_BASE_MS = 10;
+const BACKOFF_CAP_MS = 250;
+/** Added after a holder's reported ttl, so the retry lands after the store expired it. */
+const EXPIRY_MARGIN_MS = 2;
+
+/**
+ * Retries a missed acquire until it succeeds or `waitMs` runs out. Wake-ups come from the store's
+ * release notifications; the fallback sleeps until the holder's lease would expire (the store told
+ * us its remaining ttl) or, with no channel at all, backs off with full jitter. The subscription is
+ * made before the next attempt, so a release that happens in between cannot be missed.
+ *
+ * Resolves with the last result: acquired, or a miss when time ran out. Rejects with the signal's
+ * reason when aborted, and with the attempt's error when the final attempt failed.
+ */
+export async function waitForLock(ctx: WaitContext, first: AcquireResult): Promise<AcquireResult> {
+  const { clock, signal } = ctx;
+  const deadline = clock.now() + ctx.waitMs;
+  let wake: (() => void) | undefined;
+  let notified = false;
+  const onRelease = (): void => {
+    notified = true;
+    wake?.();
+  };
+
+  let unsubscribe: Unsubscribe | undefined;
+  if (ctx.subscribe) {
+    try {
+      unsubscribe = await ctx.subscribe(onRelease);
+    } catch (error) {
+      ctx.onSubscribeError(error);
+    }
+  }
+
+  try {
+    let last = first;
+    let lastError: unknown;
+    for (let round = 0; ; round++) {
+      signal?.throwIfAborted();
+      notified = false;
+      try {
+        last = await ctx.attempt();
+        lastError = undefined;
+        if (last.acquired) return last;
+      } catch (error) {
+        lastError = error;
+      }
+      const remaining = deadline - clock.now();
+      if (remaining <= 0) {
+        if (lastError !== undefined) throw lastError;
+        return last;
+      }
+      if (notified) continue;
+      const retryAfter = last.acquired ? undefined : last.retryAfterMs;
+      const sleepMs = Math.min(
+        remaining,
+        nextSleep(round, retryAfter, unsubscribe !== undefined, lastError),
+      );
+      await sleep(sleepMs, signal, (resolve) => {
+        wake = resolve;
+      });
+      wake = undefined;
+    }
+  } finally {
+    unsubscribe?.();
+  }
+}
+
+function nextSleep(
+  round: number,
+  retryAfterMs: number | undefined,
+  notifiable: boolean,
+  error: unknown,
+): number {
+  const backoff = Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** round);
+  if (error !== undefined) return Math.max(BACKOFF_BASE_MS, backoff);
+  if (retryAfterMs === undefined) return notifiable ? MAX_NOTIFIED_SLEEP_MS : backoff;
+  const untilExpiry = retryAfterMs + EXPIRY_MARGIN_MS + Math.random() * BACKOFF_BASE_MS;
+  return notifiable ? Math.min(untilExpiry, MAX_NOTIFIED_SLEEP_MS) : Math.min(untilExpiry, backoff);
+}
+
+/** Sleeps `ms`, or until woken through `expose`, or rejects when `signal` aborts. */
+function sleep(
+  ms: number,
+  signal: AbortSignal | undefined,
+  expose: (wake: () => void) => void,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(done, Math.max(0, ms));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    expose(done);
+  });
+}

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Starts and stops the real servers the tests, benchmarks and demo run against.
+#
+#   scripts/servers.sh start  [redis[:PORT]] [postgres[:PORT]] ...   (default: redis postgres)
+#   scripts/servers.sh stop   [redis[:PORT]] [postgres[:PORT]] ...
+#   scripts/servers.sh status [redis[:PORT]] [postgres[:PORT]] ...
+#
+# Every server listens on 127.0.0.1 only, on a non-default port, with its data in a temp dir
+# ($LOCKER_SERVERS_DIR, default /tmp/nestjs-locker-servers) and its PID recorded there. Starting a
+# running server and stopping a stopped one are no-ops. `start` prints "started NAME:PORT" for each
+# server it started, so a caller can stop exactly those. Missing server packages are installed with
+# apt-get when we are root.
+set -euo pipefail
+
+STATE_DIR=${LOCKER_SERVERS_DIR:-/tmp/nestjs-locker-servers}
+REDIS_PORT=${LOCKER_REDIS_PORT:-6390}
+PG_PORT=${LOCKER_PG_PORT:-5440}
+
+log() { echo "servers: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+is_root() { [ "$(id -u)" = 0 ]; }
+
+apt_install() {
+  is_root || die "$* is missing; install it (apt-get install $*) or run as root"
+  log "installing $* with apt-get"
+  if [ ! -f "$STATE_DIR/.apt-updated" ]; then
+    apt-get update -qq >/dev/null && touch "$STATE_DIR/.apt-updated"
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+
+# ---------- redis ----------
+redis_pidfile() { echo "$STATE_DIR/redis-$1.pid"; }
+
+redis_running() {
+  local pid
+  pid=$(cat "$(redis_pidfile "$1")" 2>/dev/null || true)
+  pid_alive "$pid" && redis-cli -h 127.0.0.1 -p "$1" ping >/dev/null 2>&1
+}
+
+start_redis() {
+  local port=$1
+  command -v redis-server >/dev/null || apt_install redis-server
+  if redis_running "$port"; then return 0; fi
+  mkdir -p "$STATE_DIR/redis-$port"
+  # --save '' and no AOF: a kill -9 really loses the data (the chaos suite relies on that).
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+    --daemonize yes --pidfile "$(redis_pidfile "$port")" \
+    --dir "$STATE_DIR/redis-$port" --logfile "$STATE_DIR/redis-$port.log" \
+    --enable-debug-command local ${LOCKER_REDIS_ARGS:-}
+  for _ in $(seq 1 100); do
+    redis_running "$port" && { echo "started redis:$port"; return 0; }
+    sleep 0.05
+  done
+  die "redis-server on port $port did not start; see $STATE_DIR/redis-$port.log"
+}
+
+stop_redis() {
+  local port=$1 pid
+  pid=$(cat "$(redis_pidfile "$port")" 2>/dev/null || true)
+  if pid_alive "$pid"; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do pid_alive "$pid" || break; sleep 0.05; done
+    pid_alive "$pid" && kill -9 "$pid" 2>/dev/null || true
+    echo "stopped redis:$port"
+  fi
+  rm -f "$(redis_pidfile "$port")"
+}
+
+status_redis() {
+  if redis_running "$1"; then echo "redis:$1 running"; else echo "redis:$1 stopped"; fi
+}
+
+# ---------- postgres ----------
+pg_bindir() {
+  local initdb
+  initdb=$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1 || true)
+  if [ -z "$initdb" ]; then
+    apt_install postgresql
+    initdb=$(ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n 1)
+  fi
+  dirname "$initdb"
+}
+
+# postgres refuses to run as root: as root, run it as the `postgres` system user.
+as_pg_user() {
+  if is_root; then
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+pg_datadir() { echo "$STATE_DIR/pg-$1"; }
+
+pg_running() {
+  local bindir=$1 port=$2
+  as_pg_user "$bindir/pg_ctl" -D "$(pg_datadir "$port")" status >/dev/null 2>&1 &&
+    "$bindir/pg_isready" -h 127.0.0.1 -p "$port" -q
+}
+
+start_postgres() {
+  local port=$1 bindir data
+  bindir=$(pg_bindir)
+  data=$(pg_datadir "$port")
+  if [ -f "$data/PG_VERSION" ] && pg_running "$bindir" "$port"; then return 0; fi
+  mkdir -p "$STATE_DIR"
+  chmod 755 "$STATE_DIR"
+  if [ ! -f "$data/PG_VERSION" ]; then
+    mkdir -p "$data"
+    is_root && chown postgres "$data"
+    as_pg_user "$bindir/initdb" -D "$data" -U postgres -A trust --no-sync -E UTF8 >/dev/null
+  fi
+  touch "$STATE_DIR/pg-$port.log"
+  is_root && chown postgres "$STATE_DIR/pg-$port.log"
+  # fsync off: test data, not production data; a clean or crashed server keeps it in the page cache.
+  as_pg_user "$bindir/pg_ctl" -D "$data" -l "$STATE_DIR/pg-$port.log" -w -t 60 \
+    -o "-p $port -c listen_addresses=127.0.0.1 -k $data -c fsync=off -c max_connections=200" \
+    start >/dev/null
+  head -n 1 "$data/postmaster.pid" >"$STATE_DIR/pg-$port.pid"
+  echo "started postgres:$port"
+}
+
+stop_postgres() {
+  local port=$1 bindir data
+  data=$(pg_datadir "$port")
+  [ -f "$data/PG_VERSION" ] || return 0
+  bindir=$(pg_bindir)
+  if as_pg_user "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    as_pg_user "$bindir/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null
+    echo "stopped postgres:$port"
+  fi
+  rm -f "$STATE_DIR/pg-$port.pid"
+}
+
+status_postgres() {
+  local bindir
+  bindir=$(pg_bindir)
+  if [ -f "$(pg_datadir "$1")/PG_VERSION" ] && pg_running "$bindir" "$1"; then
+    echo "postgres:$1 running"
+  else
+    echo "postgres:$1 stopped"
+  fi
+}
+
+# ---------- main ----------
+action=${1:-}
+shift || true
+[ $# -gt 0 ] || set -- redis postgres
+mkdir -p "$STATE_DIR"
+
+for target in "$@"; do
+  name=${target%%:*}
+  port=${target#*:}
+  case $name in
+    redis) [ "$port" != "$target" ] || port=$REDIS_PORT ;;
+    postgres) [ "$port" != "$target" ] || port=$PG_PORT ;;
+    *) die "unknown server '$name' (expected redis or postgres)" ;;
+  esac
+  case $action in
+    start) "start_$name" "$port" ;;
+    stop) "stop_$name" "$port" ;;
+    status) "status_$name" "$port" ;;
+    *) die "usage: $0 start|stop|status [redis[:PORT]] [postgres[:PORT]] ..." ;;
+  esac
+done
