@@ -1,0 +1,45 @@
+import { type LockBackend, MemoryLockBackend, RedisLockBackend } from '../../lib/index.js';
+import { REDIS_URL } from '../support/servers.js';
+import type { ConformanceStore, ConformanceTarget } from './conformance-target.js';
+
+/** Opens a fresh backend per call and closes them all at the end. */
+function openEach(open: () => LockBackend): ConformanceStore {
+  const opened: LockBackend[] = [];
+  return {
+    open: () => {
+      const backend = open();
+      opened.push(backend);
+      return backend;
+    },
+    close: async () => {
+      await Promise.all(opened.map((backend) => backend.close()));
+    },
+  };
+}
+
+const memory: ConformanceTarget = {
+  name: 'memory',
+  createStore: () => {
+    const shared = new MemoryLockBackend();
+    // One process, one store: every "connection" is a view of the same backend, which stays open
+    // until the store closes.
+    const view: LockBackend = {
+      name: shared.name,
+      acquire: (key, owner, ttlMs) => shared.acquire(key, owner, ttlMs),
+      extend: (leases) => shared.extend(leases),
+      release: (key, owner) => shared.release(key, owner),
+      inspect: (key) => shared.inspect(key),
+      subscribe: (key, onRelease) => shared.subscribe(key, onRelease),
+      close: async () => {},
+    };
+    return { open: () => view, close: () => shared.close() };
+  },
+};
+
+const redis: ConformanceTarget = {
+  name: 'redis',
+  createStore: () => openEach(() => new RedisLockBackend({ url: REDIS_URL })),
+};
+
+/** Every backend that must pass the conformance suite: a new backend is one more line here. */
+export const conformanceTargets: readonly ConformanceTarget[] = [memory, redis];

@@ -1,0 +1,5 @@
+/** Where the servers started by scripts/servers.sh listen (always 127.0.0.1). */
+export const REDIS_PORT = Number(process.env.LOCKER_REDIS_PORT ?? 6390);
+export const REDIS_URL = `redis://127.0.0.1:${REDIS_PORT}`;
+export const PG_PORT = Number(process.env.LOCKER_PG_PORT ?? 5440);
+export const PG_URL = `postgres://postgres@127.0.0.1:${PG_PORT}/postgres`;
