@@ -73,7 +73,9 @@ export function describeBackendConformance(target: ConformanceTarget): void {
     it('lets exactly one of 16 concurrent contenders win, round after round', async () => {
       const contenders = Array.from({ length: 16 }, () => manager());
       for (let round = 0; round < 20; round++) {
-        const results = await Promise.all(contenders.map((m) => m.tryAcquire(`race:${round}`, { ttl: 5_000 })));
+        const results = await Promise.all(
+          contenders.map((m) => m.tryAcquire(`race:${round}`, { ttl: 5_000 })),
+        );
         const winners = results.filter((lock): lock is Lock => lock !== null);
         expect(winners).toHaveLength(1);
         await winners[0]!.release();
@@ -113,7 +115,9 @@ export function describeBackendConformance(target: ConformanceTarget): void {
       const retry = await backend.acquire(`${keyPrefix}idem`, 'owner-a', 5_000);
       const other = await backend.acquire(`${keyPrefix}idem`, 'owner-b', 5_000);
       expect(first.acquired && retry.acquired).toBe(true);
-      expect(first.acquired && retry.acquired && retry.fencingToken === first.fencingToken).toBe(true);
+      expect(first.acquired && retry.acquired && retry.fencingToken === first.fencingToken).toBe(
+        true,
+      );
       expect(other).toMatchObject({ acquired: false });
       expect(await backend.release(`${keyPrefix}idem`, 'owner-a')).toBe(true);
     });
@@ -182,9 +186,9 @@ export function describeBackendConformance(target: ConformanceTarget): void {
       const lock = await locks.acquire('stale', { ttl: 100, autoRenew: false });
       await aborted(lock.signal, 5_000);
       await sleep(50);
-      expect(await backend.extend([{ key: `${keyPrefix}stale`, owner: lock.owner, ttlMs: 5_000 }])).toEqual([
-        undefined,
-      ]);
+      expect(
+        await backend.extend([{ key: `${keyPrefix}stale`, owner: lock.owner, ttlMs: 5_000 }]),
+      ).toEqual([undefined]);
       await expect(lock.extend(5_000)).rejects.toBeInstanceOf(LockLostError);
       expect(await locks.isLocked('stale')).toBe(false);
     });
@@ -244,7 +248,9 @@ export function describeBackendConformance(target: ConformanceTarget): void {
     it('gives up after `wait` with LockNotAcquiredError naming the key and when it frees', async () => {
       const [holder, waiter] = [manager(), manager()];
       await holder.acquire('busy', { ttl: 10_000 });
-      const error = (await waiter.acquire('busy', { wait: 300 }).catch((e: unknown) => e)) as LockNotAcquiredError;
+      const error = (await waiter
+        .acquire('busy', { wait: 300 })
+        .catch((e: unknown) => e)) as LockNotAcquiredError;
       expect(error).toBeInstanceOf(LockNotAcquiredError);
       expect(error.code).toBe('LOCK_NOT_ACQUIRED');
       expect(error.key).toBe('busy');
@@ -265,7 +271,14 @@ export function describeBackendConformance(target: ConformanceTarget): void {
 
     it('stores keys with quotes, newlines, colons, braces and unicode verbatim', async () => {
       const locks = manager();
-      for (const key of ['a"b\'c', 'line\nbreak', 'x:y:z', '{tag}}{', 'ключ-🔒', "'); DROP TABLE locks; --"]) {
+      for (const key of [
+        'a"b\'c',
+        'line\nbreak',
+        'x:y:z',
+        '{tag}}{',
+        'ключ-🔒',
+        "'); DROP TABLE locks; --",
+      ]) {
         const lock = await locks.acquire(key);
         expect((await locks.inspect(key))!.fencingToken).toBe(lock.fencingToken);
         expect(await manager().tryAcquire(key)).toBeNull();

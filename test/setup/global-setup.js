@@ -11,5 +11,7 @@ export default function globalSetup() {
     .filter((line) => line.startsWith('started '))
     .map((line) => line.slice('started '.length));
   globalThis.__LOCKER_STARTED_SERVERS__ = started;
-  execFileSync('node', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  execFileSync('node', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+    stdio: 'inherit',
+  });
 }

@@ -1,12 +1,16 @@
 /** Small helpers for tests that wait on real servers. None of them asserts on elapsed time. */
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Resolves when `signal` aborts; rejects after `limitMs` (a generous bound, not a measurement). */
 export function aborted(signal: AbortSignal, limitMs: number): Promise<unknown> {
   if (signal.aborted) return Promise.resolve(signal.reason);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`signal did not abort within ${limitMs} ms`)), limitMs);
+    const timer = setTimeout(
+      () => reject(new Error(`signal did not abort within ${limitMs} ms`)),
+      limitMs,
+    );
     signal.addEventListener('abort', () => {
       clearTimeout(timer);
       resolve(signal.reason);

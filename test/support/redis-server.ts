@@ -1,0 +1,36 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+const STATE_DIR = process.env.LOCKER_SERVERS_DIR ?? '/tmp/nestjs-locker-servers';
+
+/** A redis-server of the test's own, on 127.0.0.1:`port`, for fault injection. */
+export class TestRedisServer {
+  constructor(readonly port: number) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  start(): void {
+    execFileSync('bash', ['scripts/servers.sh', 'start', `redis:${this.port}`], {
+      stdio: 'ignore',
+    });
+  }
+
+  stop(): void {
+    execFileSync('bash', ['scripts/servers.sh', 'stop', `redis:${this.port}`], { stdio: 'ignore' });
+  }
+
+  /** SIGSTOP: connections stay open but nothing is answered. */
+  pause(): void {
+    process.kill(this.pid(), 'SIGSTOP');
+  }
+
+  resume(): void {
+    process.kill(this.pid(), 'SIGCONT');
+  }
+
+  private pid(): number {
+    return Number(readFileSync(`${STATE_DIR}/redis-${this.port}.pid`, 'utf8').trim());
+  }
+}
