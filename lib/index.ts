@@ -28,6 +28,7 @@ export {
   LockLostError,
   type LockLostReason,
   LockManagerClosedError,
+  LockModuleNotReadyError,
   LockNotAcquiredError,
 } from './core/errors.js';
 export type { Lock } from './core/lock.js';
@@ -42,3 +43,12 @@ export type {
 } from './core/lock-events.js';
 export { type LockInfo, LockManager } from './core/lock-manager.js';
 export type { LockDefaults, LockManagerOptions, LockOptions } from './core/lock-options.js';
+export { LockModule } from './lock.module.js';
+export { LockService } from './lock.service.js';
+export { LockInterceptor } from './nest/lock.interceptor.js';
+export { LOCK_MODULE_OPTIONS } from './nest/lock.module-definition.js';
+export type { LockKeySource } from './nest/lock-key.js';
+export type { LockModuleOptions } from './nest/lock-module.options.js';
+export { Locked, type LockedOptions } from './nest/locked.decorator.js';
+export type { OnBusy } from './nest/locked-method.js';
+export { SingletonCron, type SingletonCronOptions } from './nest/singleton-cron.decorator.js';

@@ -9,7 +9,8 @@ export type LockErrorCode =
   | 'LOCK_LOST'
   | 'LOCK_BACKEND_ERROR'
   | 'INVALID_LOCK_OPTIONS'
-  | 'LOCK_MANAGER_CLOSED';
+  | 'LOCK_MANAGER_CLOSED'
+  | 'LOCK_MODULE_NOT_READY';
 
 /** The base class of every error this library throws. */
 export abstract class LockError extends Error {
@@ -140,6 +141,23 @@ export class LockManagerClosedError extends LockError {
 
   constructor(readonly key: string) {
     super(`Cannot lock "${key}": the lock manager is closed (the application is shutting down)`);
+  }
+}
+
+/** A `@Locked()` or `@SingletonCron()` method ran where no `LockModule` could run it. */
+export class LockModuleNotReadyError extends LockError {
+  readonly code = 'LOCK_MODULE_NOT_READY';
+
+  constructor(
+    /** `ClassName.methodName`. */
+    readonly where: string,
+    modulesRunning: number,
+  ) {
+    super(
+      modulesRunning === 0
+        ? `${where} was called before LockModule was initialised (or after it shut down): import LockModule.forRoot() in your root module and call it after app.init()`
+        : `${where} was called on an instance that no LockModule discovered, and ${modulesRunning} applications are running: get the instance from the application (app.get(...)) instead of creating it with new`,
+    );
   }
 }
 

@@ -80,6 +80,7 @@ export class LockManager {
       now: () => this.#clock.now(),
       extendLock: (lock, ttl) => this.#extend(lock, ttl),
       releaseLock: (lock) => this.#release(lock),
+      releaseLockAfter: (lock, ms) => this.#releaseAfter(lock, ms),
     };
     this.#scheduler = new RenewalScheduler<LockHandle>(
       {
@@ -331,6 +332,16 @@ export class LockManager {
     }
     this.#events.emit('released', { key: lock.key, fencingToken: lock.fencingToken });
     return released;
+  }
+
+  async #releaseAfter(lock: LockHandle, ms: number): Promise<boolean> {
+    validateTtl(ms, 'ms');
+    if (lock.state !== 'held') return false;
+    await this.#extend(lock, ms);
+    if (!lock.markReleased()) return false;
+    this.#scheduler.delete(lock);
+    this.#events.emit('released', { key: lock.key, fencingToken: lock.fencingToken });
+    return true;
   }
 
   #lost(lock: LockHandle, reason: LockLostReason, cause?: unknown): LockLostError | undefined {

@@ -39,6 +39,12 @@ export interface Lock extends AsyncDisposable {
    * `false` when it was already released, lost or expired. Never throws for a lock that is not held.
    */
   release(): Promise<boolean>;
+  /**
+   * Stops renewing the lease and lets it run out `ms` from now instead of releasing it at once, so
+   * the key stays taken that long (ShedLock's "lock at least for"). Resolves `false` when the lock
+   * was not held any more; rejects like {@link extend} when the store fails.
+   */
+  releaseAfter(ms: number): Promise<boolean>;
 }
 
 /** What the scheduler needs of a held lease. */
@@ -65,6 +71,7 @@ export interface RenewableLease {
 export interface LockHost {
   extendLock(lock: LockHandle, ttlMs: number | undefined): Promise<void>;
   releaseLock(lock: LockHandle): Promise<boolean>;
+  releaseLockAfter(lock: LockHandle, ms: number): Promise<boolean>;
   now(): number;
 }
 
@@ -130,6 +137,10 @@ export class LockHandle implements Lock, RenewableLease {
 
   release(): Promise<boolean> {
     return this.host.releaseLock(this);
+  }
+
+  releaseAfter(ms: number): Promise<boolean> {
+    return this.host.releaseLockAfter(this, ms);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -1,0 +1,92 @@
+import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { MemoryLockBackend } from './backends/memory/memory.backend.js';
+import { InvalidLockOptionsError } from './core/errors.js';
+import { LockManager } from './core/lock-manager.js';
+import { LockService } from './lock.service.js';
+import { LockExplorer } from './nest/lock.explorer.js';
+import { LockInterceptor } from './nest/lock.interceptor.js';
+import {
+  ConfigurableLockModule,
+  LOCK_MODULE_OPTIONS,
+  type LOCK_MODULE_OPTIONS_TYPE,
+} from './nest/lock.module-definition.js';
+import type { LockModuleOptions } from './nest/lock-module.options.js';
+import { lockRuntime } from './nest/lock-runtime.js';
+
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+
+function createManager(options: LockModuleOptions): LockManager {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidLockOptionsError('options', 'LockModule.forRoot() takes an options object');
+  }
+  shutdownTimeoutOf(options);
+  return new LockManager({
+    backend: options.backend ?? new MemoryLockBackend(),
+    keyPrefix: options.keyPrefix,
+    defaults: options.defaults,
+  });
+}
+
+function shutdownTimeoutOf(options: LockModuleOptions): number {
+  const timeout = options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  if (!Number.isInteger(timeout) || timeout < 0) {
+    throw new InvalidLockOptionsError(
+      'shutdownTimeout',
+      `must be a whole number of ms, 0 or more, got ${timeout}`,
+    );
+  }
+  return timeout;
+}
+
+/**
+ * Distributed locks for a Nest app: registers one lock backend, `LockService`, `LockManager` and
+ * `LockInterceptor`, runs `@Locked()` and `@SingletonCron()` methods, and on shutdown waits
+ * (bounded) for locked calls in progress, releases every lock still held and closes the backend.
+ * Global unless `isGlobal: false`.
+ *
+ * @example
+ * ```ts
+ * @Module({
+ *   imports: [
+ *     ScheduleModule.forRoot(),
+ *     LockModule.forRoot({ backend: new RedisLockBackend({ url: process.env.REDIS_URL! }) }),
+ *     // or: LockModule.forRootAsync({ inject: [ConfigService], useFactory: (config: ConfigService) =>
+ *     //   ({ backend: new RedisLockBackend({ url: config.getOrThrow('REDIS_URL') }) }) }),
+ *   ],
+ * })
+ * export class AppModule {}
+ * ```
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    { provide: LockManager, useFactory: createManager, inject: [LOCK_MODULE_OPTIONS] },
+    LockService,
+    LockInterceptor,
+    LockExplorer,
+  ],
+  exports: [LockService, LockManager, LockInterceptor],
+})
+export class LockModule extends ConfigurableLockModule implements OnApplicationShutdown {
+  constructor(
+    private readonly service: LockService,
+    private readonly manager: LockManager,
+    private readonly interceptor: LockInterceptor,
+    @Inject(LOCK_MODULE_OPTIONS) private readonly options: LockModuleOptions,
+  ) {
+    super();
+  }
+
+  /** Registers the module; with no options, locks live in this process's memory. */
+  static override forRoot(options: typeof LOCK_MODULE_OPTIONS_TYPE = {}): DynamicModule {
+    // biome-ignore lint/complexity/noThisInStatic: the builder's forRoot builds `{ module: this }`; `super` keeps `this` = LockModule.
+    return super.forRoot(options);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.service.drain(shutdownTimeoutOf(this.options));
+    lockRuntime.stop(this.interceptor);
+    await this.manager.close();
+  }
+}

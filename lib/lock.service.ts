@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import { LockManagerClosedError } from './core/errors.js';
+import type { Lock } from './core/lock.js';
+import type { LockEventListener, LockEvents } from './core/lock-events.js';
+import type { LockInfo } from './core/lock-manager.js';
+// A value import: Nest reads the constructor's parameter types from decorator metadata.
+import { LockManager } from './core/lock-manager.js';
+import type { LockOptions } from './core/lock-options.js';
+
+/**
+ * Distributed locks, injected. The same operations as `LockManager` (which it delegates to), plus
+ * the bookkeeping that lets the module shut down gracefully: it counts calls in progress and stops
+ * taking new locks once shutdown starts.
+ *
+ * @example
+ * ```ts
+ * @Injectable()
+ * class PaymentsService {
+ *   constructor(private readonly locks: LockService) {}
+ *
+ *   charge(orderId: string) {
+ *     return this.locks.using(`order:${orderId}`, async (lock) => {
+ *       await this.gateway.charge(orderId, { idempotencyKey: `${orderId}:${lock.fencingToken}` });
+ *     }, { wait: 5_000 });
+ *   }
+ * }
+ * ```
+ */
+@Injectable()
+export class LockService {
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #draining = false;
+
+  constructor(
+    /** The manager behind this service. */
+    readonly manager: LockManager,
+  ) {}
+
+  /** See {@link LockManager.acquire}. */
+  acquire(key: string, options?: LockOptions): Promise<Lock> {
+    this.#refuseWhileDraining(key);
+    return this.manager.acquire(key, options);
+  }
+
+  /** See {@link LockManager.tryAcquire}. */
+  tryAcquire(key: string, options?: Omit<LockOptions, 'wait'>): Promise<Lock | null> {
+    this.#refuseWhileDraining(key);
+    return this.manager.tryAcquire(key, options);
+  }
+
+  /** See {@link LockManager.using}. Shutdown waits (bounded) for calls in progress. */
+  using<T>(key: string, fn: (lock: Lock) => T | Promise<T>, options?: LockOptions): Promise<T> {
+    this.#refuseWhileDraining(key);
+    const call = this.manager.using(key, fn, options);
+    this.#inFlight.add(call);
+    const forget = (): void => {
+      this.#inFlight.delete(call);
+    };
+    call.then(forget, forget);
+    return call;
+  }
+
+  /** See {@link LockManager.isLocked}. */
+  isLocked(key: string): Promise<boolean> {
+    return this.manager.isLocked(key);
+  }
+
+  /** See {@link LockManager.inspect}. */
+  inspect(key: string): Promise<LockInfo | null> {
+    return this.manager.inspect(key);
+  }
+
+  /** See {@link LockManager.on}. */
+  on<E extends keyof LockEvents>(event: E, listener: LockEventListener<E>): () => void {
+    return this.manager.on(event, listener);
+  }
+
+  /** How many `using` calls (and locked methods) are running. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /**
+   * Stops taking new locks and waits up to `timeoutMs` for the calls in progress. Called by the
+   * module on shutdown; resolves `true` when they all finished in time.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    this.#draining = true;
+    if (this.#inFlight.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const settled = Promise.allSettled([...this.#inFlight]).then(() => true as const);
+    try {
+      return await Promise.race([settled, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #refuseWhileDraining(key: string): void {
+    if (this.#draining) throw new LockManagerClosedError(key);
+  }
+}

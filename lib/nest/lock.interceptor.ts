@@ -1,0 +1,140 @@
+import {
+  type CallHandler,
+  ConflictException,
+  type ExecutionContext,
+  Injectable,
+  Logger,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { catchError, type Observable, throwError } from 'rxjs';
+import { LockNotAcquiredError } from '../core/errors.js';
+import { LockService } from '../lock.service.js';
+import type { LockRunner } from './lock-runtime.js';
+import type { LockedMethod, SingletonCronJob } from './locked-method.js';
+import type { Invoke } from './method-wrapper.js';
+
+/**
+ * The one around-advice of the module: every `@Locked()` call and every `@SingletonCron()` tick
+ * goes through it (acquire → renew → run → release, by way of `LockService.using`). As a Nest
+ * interceptor on controllers (`@Locked()` applies it), it answers a busy lock with HTTP 409
+ * Conflict and a `Retry-After` header. It never takes a lock itself in `intercept`, so a handler is
+ * never locked twice, however it is applied.
+ */
+@Injectable()
+export class LockInterceptor implements NestInterceptor, LockRunner {
+  readonly #logger = new Logger('LockModule');
+
+  constructor(private readonly locks: LockService) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    return next.handle().pipe(
+      catchError((error: unknown) => {
+        if (!(error instanceof LockNotAcquiredError)) return throwError(() => error);
+        setHeader(
+          context.switchToHttp().getResponse(),
+          'Retry-After',
+          String(error.retryAfterSeconds ?? 1),
+        );
+        return throwError(
+          () => new ConflictException(error.message, { cause: error, errorCode: error.code }),
+        );
+      }),
+    );
+  }
+
+  async runLocked(
+    method: LockedMethod,
+    args: readonly unknown[],
+    invoke: Invoke,
+  ): Promise<unknown> {
+    if (method.problem) throw method.problem;
+    const key = method.key(args);
+    let entered = false;
+    try {
+      return await this.locks.using(
+        key,
+        () => {
+          entered = true;
+          return invoke();
+        },
+        { ttl: method.ttl, wait: method.wait },
+      );
+    } catch (error) {
+      if (!entered && method.onBusy === 'skip' && error instanceof LockNotAcquiredError) {
+        this.#logger.debug(`${method.where}: lock "${key}" is busy; call skipped`);
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  async runCronTick(job: SingletonCronJob, invoke: Invoke): Promise<void> {
+    if (job.problem || !job.schedule) throw job.problem;
+    const firedAt = Date.now();
+    const tick = job.schedule.nominalTickAt(firedAt);
+    if (tick === undefined) {
+      this.#logger.warn(
+        `${job.name}: fired at ${new Date(firedAt).toISOString()}, not at a scheduled time; skipped`,
+      );
+      return;
+    }
+    const at = new Date(tick).toISOString();
+    try {
+      const claim = await this.locks.tryAcquire(`cron:${job.name}:${tick}`, {
+        ttl: job.schedule.claimTtlAfter(tick),
+        autoRenew: false,
+      });
+      if (!claim) {
+        this.#logger.debug(`${job.name}: tick ${at} already claimed by another instance; skipped`);
+        return;
+      }
+      if (!(await this.#runAlone(job, invoke))) {
+        this.#logger.debug(
+          `${job.name}: the previous run is still in progress; tick ${at} skipped`,
+        );
+      }
+    } catch (error) {
+      // Nothing is thrown into the scheduler: a failed tick is logged, and the next tick runs anew.
+      this.#logger.error(
+        `${job.name}: tick ${at} failed: ${error instanceof Error ? error.message : String(error)}`,
+        error instanceof Error ? error.stack : undefined,
+      );
+    }
+  }
+
+  /** Runs the job under its run lock; `false` when another run holds it. */
+  async #runAlone(job: SingletonCronJob, invoke: Invoke): Promise<boolean> {
+    let entered = false;
+    try {
+      await this.locks.using(
+        `cron:${job.name}`,
+        async (lock) => {
+          entered = true;
+          const startedAt = performance.now();
+          try {
+            await invoke();
+          } finally {
+            const keepFor = Math.ceil(job.lockAtLeastFor - (performance.now() - startedAt));
+            if (keepFor > 0) await lock.releaseAfter(keepFor);
+          }
+        },
+        { ttl: job.ttl },
+      );
+      return true;
+    } catch (error) {
+      if (!entered && error instanceof LockNotAcquiredError) return false;
+      throw error;
+    }
+  }
+}
+
+/** Sets a response header on Express (`setHeader`) or Fastify (`header`). */
+function setHeader(response: unknown, name: string, value: string): void {
+  const target = response as {
+    setHeader?: (n: string, v: string) => void;
+    header?: (n: string, v: string) => void;
+  };
+  if (typeof target.setHeader === 'function') target.setHeader(name, value);
+  else if (typeof target.header === 'function') target.header(name, value);
+}

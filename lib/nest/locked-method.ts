@@ -1,0 +1,34 @@
+import type { InvalidLockOptionsError } from '../core/errors.js';
+import type { CronSchedule } from './cron-schedule.js';
+import type { KeyResolver } from './lock-key.js';
+
+/** What to do when a `@Locked()` method's lock is busy after `wait`. */
+export type OnBusy = 'throw' | 'skip';
+
+/** A method decorated with `@Locked()`, as the interceptor runs it. */
+export interface LockedMethod {
+  readonly kind: 'locked';
+  /** `ClassName.methodName`, for errors and logs. */
+  readonly where: string;
+  readonly key: KeyResolver;
+  readonly ttl: number | undefined;
+  readonly wait: number | undefined;
+  readonly onBusy: OnBusy;
+  /** A bad static option found at decoration time; thrown at bootstrap. */
+  readonly problem: InvalidLockOptionsError | undefined;
+}
+
+/** A method decorated with `@SingletonCron()`. */
+export interface SingletonCronJob {
+  readonly kind: 'cron';
+  readonly where: string;
+  /** The job's name: the `name` option, or `ClassName.methodName`. */
+  readonly name: string;
+  readonly schedule: CronSchedule | undefined;
+  readonly ttl: number | undefined;
+  readonly lockAtLeastFor: number;
+  readonly problem: InvalidLockOptionsError | undefined;
+}
+
+/** Reflect-metadata key on the wrapped method: the {@link LockedMethod} or {@link SingletonCronJob}. */
+export const LOCKED_METHOD_METADATA = Symbol.for('nestjs-locker:locked-method');
