@@ -27,6 +27,19 @@ export const lockRuntime = {
   bind(instance: object, runner: LockRunner): void {
     byInstance.set(instance, runner);
   },
+  /** Runs a `@Locked()` call through the runner of `instance`; always asynchronous. */
+  async runLocked(
+    instance: unknown,
+    method: LockedMethod,
+    args: readonly unknown[],
+    invoke: Invoke,
+  ): Promise<unknown> {
+    return lockRuntime.for(instance, method.where).runLocked(method, args, invoke);
+  },
+  /** Runs a `@SingletonCron()` tick through the runner of `instance`; always asynchronous. */
+  async runCronTick(instance: unknown, job: SingletonCronJob, invoke: Invoke): Promise<void> {
+    return lockRuntime.for(instance, job.where).runCronTick(job, invoke);
+  },
   for(instance: unknown, where: string): LockRunner {
     const bound =
       typeof instance === 'object' && instance !== null ? byInstance.get(instance) : undefined;

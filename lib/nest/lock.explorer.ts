@@ -9,9 +9,19 @@ import {
   type SingletonCronJob,
 } from './locked-method.js';
 
+type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
+
 interface Found {
-  readonly instance: object;
+  readonly target: object;
   readonly method: LockedMethod | SingletonCronJob;
+}
+
+/** An object whose prototype chain is a provider's or controller's class, before it is instantiated. */
+function classShapeOf(wrapper: InstanceWrapper): unknown {
+  if (wrapper.instance && typeof wrapper.instance === 'object') return wrapper.instance;
+  const metatype: unknown = wrapper.metatype;
+  if (wrapper.inject || typeof metatype !== 'function') return undefined;
+  return Object.create((metatype as { prototype: object }).prototype) as object;
 }
 
 /**
@@ -25,38 +35,40 @@ export class LockExplorer implements OnModuleInit {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly interceptor: LockInterceptor,
-  ) {}
+  ) {
+    // Validated while providers are being created, before any onModuleInit, so these errors come
+    // before @nestjs/schedule's own, less telling, duplicate-name error.
+    const methods = this.#discover(classShapeOf).map((entry) => entry.method);
+    for (const method of methods) if (method.problem) throw method.problem;
+    this.#checkCronJobs(
+      methods.filter((method): method is SingletonCronJob => method.kind === 'cron'),
+    );
+  }
 
   onModuleInit(): void {
-    const found = this.#discover();
-    this.#checkCronJobs(
-      found
-        .filter((entry) => entry.method.kind === 'cron')
-        .map((entry) => entry.method as SingletonCronJob),
-    );
-    for (const { instance, method } of found) {
-      if (method.problem) throw method.problem;
-      lockRuntime.bind(instance, this.interceptor);
+    for (const { target } of this.#discover((wrapper) => wrapper.instance)) {
+      lockRuntime.bind(target, this.interceptor);
     }
     lockRuntime.start(this.interceptor);
   }
 
-  #discover(): Found[] {
+  /** Decorated methods of each distinct object `pick` gives for the app's providers and controllers. */
+  #discover(pick: (wrapper: InstanceWrapper) => unknown): Found[] {
     const found: Found[] = [];
     const seen = new Set<object>();
     for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
-      const instance: unknown = wrapper.instance;
-      if (!instance || typeof instance !== 'object' || seen.has(instance)) continue;
-      seen.add(instance);
-      const prototype = Object.getPrototypeOf(instance) as object | null;
+      const target = pick(wrapper);
+      if (!target || typeof target !== 'object' || seen.has(target)) continue;
+      seen.add(target);
+      const prototype = Object.getPrototypeOf(target) as object | null;
       if (!prototype) continue;
       for (const name of this.scanner.getAllMethodNames(prototype)) {
-        const value = (instance as Record<string, unknown>)[name];
+        const value = (target as Record<string, unknown>)[name];
         if (typeof value !== 'function') continue;
         const method = Reflect.getMetadata(LOCKED_METHOD_METADATA, value) as
           | Found['method']
           | undefined;
-        if (method) found.push({ instance, method });
+        if (method) found.push({ target, method });
       }
     }
     return found;

@@ -63,7 +63,7 @@ export function Locked<A extends unknown[] = never[]>(
       problem: findProblem(key, options, where, parameterCount(target, propertyKey, original)),
     };
     wrapMethod(descriptor, (instance, args, invoke) =>
-      lockRuntime.for(instance, where).runLocked(method, args, invoke),
+      lockRuntime.runLocked(instance, method, args, invoke),
     );
     Reflect.defineMetadata(LOCKED_METHOD_METADATA, method, descriptor.value as object);
     // On a controller handler, the interceptor turns "busy" into 409 Conflict with Retry-After.

@@ -100,7 +100,7 @@ export function SingletonCron(
       problem,
     };
     wrapMethod(descriptor, (instance, _args, invoke) =>
-      lockRuntime.for(instance, where).runCronTick(job, invoke),
+      lockRuntime.runCronTick(instance, job, invoke),
     );
     Reflect.defineMetadata(LOCKED_METHOD_METADATA, job, descriptor.value as object);
     defineCronMetadata(descriptor.value as object, cronTime, { ...cronOptions, name });
