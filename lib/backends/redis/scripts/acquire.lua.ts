@@ -20,8 +20,14 @@ local out = { math.floor(nowUs / 1000) }
 for i = 1, #KEYS / 2 do
   local lockKey, fenceKey = KEYS[2 * i - 1], KEYS[2 * i]
   local owner, ttl = ARGV[2 * i], ARGV[2 * i + 1]
-  local value = redis.call('GET', lockKey)
-  if value then
+  local token = math.max((tonumber(redis.call('GET', fenceKey)) or 0) + 1, nowUs)
+  local tokenText = string.format('%.0f', token)
+  if redis.call('SET', lockKey, tokenText .. ':' .. owner, 'NX', 'PX', ttl) then
+    redis.call('SET', fenceKey, tokenText, 'PX', tonumber(ttl) + grace)
+    out[#out + 1] = 1
+    out[#out + 1] = token
+  else
+    local value = redis.call('GET', lockKey)
     local sep = string.find(value, ':', 1, true)
     if sep and string.sub(value, sep + 1) == owner then
       redis.call('PEXPIRE', lockKey, ttl)
@@ -31,13 +37,6 @@ for i = 1, #KEYS / 2 do
       out[#out + 1] = 0
       out[#out + 1] = redis.call('PTTL', lockKey)
     end
-  else
-    local token = math.max((tonumber(redis.call('GET', fenceKey)) or 0) + 1, nowUs)
-    local tokenText = string.format('%.0f', token)
-    redis.call('SET', lockKey, tokenText .. ':' .. owner, 'PX', ttl)
-    redis.call('SET', fenceKey, tokenText, 'PX', tonumber(ttl) + grace)
-    out[#out + 1] = 1
-    out[#out + 1] = token
   end
 end
 return out
