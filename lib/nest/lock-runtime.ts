@@ -27,18 +27,26 @@ export const lockRuntime = {
   bind(instance: object, runner: LockRunner): void {
     byInstance.set(instance, runner);
   },
-  /** Runs a `@Locked()` call through the runner of `instance`; always asynchronous. */
-  async runLocked(
+  /** Runs a `@Locked()` call through the runner of `instance`; never throws synchronously. */
+  runLocked(
     instance: unknown,
     method: LockedMethod,
     args: readonly unknown[],
     invoke: Invoke,
   ): Promise<unknown> {
-    return lockRuntime.for(instance, method.where).runLocked(method, args, invoke);
+    try {
+      return lockRuntime.for(instance, method.where).runLocked(method, args, invoke);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   },
-  /** Runs a `@SingletonCron()` tick through the runner of `instance`; always asynchronous. */
-  async runCronTick(instance: unknown, job: SingletonCronJob, invoke: Invoke): Promise<void> {
-    return lockRuntime.for(instance, job.where).runCronTick(job, invoke);
+  /** Runs a `@SingletonCron()` tick through the runner of `instance`; never throws synchronously. */
+  runCronTick(instance: unknown, job: SingletonCronJob, invoke: Invoke): Promise<void> {
+    try {
+      return lockRuntime.for(instance, job.where).runCronTick(job, invoke);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   },
   for(instance: unknown, where: string): LockRunner {
     const bound =
