@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Makes sure the command-line tools some tests need besides Node and the servers are installed.
+#
+#   scripts/ensure-tools.sh TOOL ...   (known tools: faketime)
+#
+# A tool already on PATH is left alone, so running this again is a no-op. A missing one is installed
+# with apt-get when we are root; otherwise this exits non-zero, saying what to install.
+set -euo pipefail
+
+log() { echo "ensure-tools: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+KNOWN="faketime"
+
+# The Debian package that provides a tool.
+package_of() {
+  case $1 in
+    faketime) echo faketime ;;
+    *) return 1 ;;
+  esac
+}
+
+[ $# -gt 0 ] || die "usage: $0 TOOL ... (known tools: $KNOWN)"
+
+missing=()
+for tool in "$@"; do
+  package=$(package_of "$tool") || die "unknown tool '$tool' (known tools: $KNOWN)"
+  command -v "$tool" >/dev/null || missing+=("$package")
+done
+[ ${#missing[@]} -gt 0 ] || exit 0
+
+[ "$(id -u)" = 0 ] ||
+  die "missing: ${missing[*]}; install it (apt-get install ${missing[*]}) or run as root"
+log "installing ${missing[*]} with apt-get"
+apt-get update -qq >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+for tool in "$@"; do
+  command -v "$tool" >/dev/null || die "$tool is still missing after apt-get install"
+done
