@@ -124,7 +124,7 @@ export class LockManager {
    * @throws {@link InvalidLockOptionsError} for a bad key or options.
    */
   async acquire(key: string, options?: LockOptions): Promise<Lock> {
-    return this.#acquire(key, options, true) as Promise<Lock>;
+    return this.#acquire(key, this.#storeKey(key), options, true) as Promise<Lock>;
   }
 
   /**
@@ -133,7 +133,7 @@ export class LockManager {
    * @throws {@link LockBackendError} when the store fails.
    */
   async tryAcquire(key: string, options?: Omit<LockOptions, 'wait'>): Promise<Lock | null> {
-    return this.#acquire(key, { ...options, wait: 0 }, false);
+    return this.#acquire(key, this.#storeKey(key), { ...options, wait: 0 }, false);
   }
 
   /**
@@ -153,10 +153,10 @@ export class LockManager {
     fn: (lock: Lock) => T | Promise<T>,
     options?: LockOptions,
   ): Promise<T> {
-    const storeKey = this.#prefix + validateKey(key);
+    const storeKey = this.#storeKey(key);
     const reentered = findHeld(this, storeKey);
     if (reentered) return fn(reentered);
-    const lock = (await this.#acquire(key, options, true)) as LockHandle;
+    const lock = (await this.#acquire(key, storeKey, options, true)) as LockHandle;
     try {
       return await runHolding(this, storeKey, lock, () => fn(lock));
     } finally {
@@ -171,7 +171,7 @@ export class LockManager {
 
   /** The current lease on `key`, or `null` when it is free. */
   async inspect(key: string): Promise<LockInfo | null> {
-    const storeKey = this.#prefix + validateKey(key);
+    const storeKey = this.#storeKey(key);
     let info: Awaited<ReturnType<LockBackend['inspect']>>;
     try {
       info = await this.#backend.inspect(storeKey);
@@ -179,9 +179,9 @@ export class LockManager {
       throw this.#backendError('inspect', key, error);
     }
     if (!info) return null;
-    const mine = this.#scheduler
-      .leases()
-      .some((lock) => lock.owner === info.owner && lock.storeKey === storeKey);
+    const mine = this.#scheduler.some(
+      (lock) => lock.owner === info.owner && lock.storeKey === storeKey,
+    );
     return {
       key,
       fencingToken: info.fencingToken,
@@ -225,17 +225,21 @@ export class LockManager {
     await this.#backend.close();
   }
 
+  /** The key as stored: validated, with the prefix. */
+  #storeKey(key: string): string {
+    return this.#prefix + validateKey(key);
+  }
+
   async #acquire(
     key: string,
+    storeKey: string,
     options: LockOptions | undefined,
     throwWhenBusy: boolean,
   ): Promise<Lock | null> {
-    validateKey(key);
     const resolved = resolveLockOptions(options, this.#defaults);
     if (this.#closed) throw new LockManagerClosedError(key);
     resolved.signal?.throwIfAborted();
 
-    const storeKey = this.#prefix + key;
     const owner = newOwnerToken();
     const { ttlMs } = resolved;
     const startedAt = this.#clock.now();

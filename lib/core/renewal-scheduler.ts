@@ -49,6 +49,12 @@ export class RenewalScheduler<L extends RenewableLease> {
     return [...this.#leases];
   }
 
+  /** Whether some kept lease matches `predicate`. */
+  some(predicate: (lease: L) => boolean): boolean {
+    for (const lease of this.#leases) if (predicate(lease)) return true;
+    return false;
+  }
+
   add(lease: L): void {
     if (this.#stopped) return;
     this.#leases.add(lease);
