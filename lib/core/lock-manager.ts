@@ -319,9 +319,15 @@ export class LockManager {
     this.#scheduler.touch(lock);
   }
 
-  async #release(lock: LockHandle): Promise<boolean> {
+  /** Stops holding `lock` locally (no more renewal); `false` when it was not held. */
+  #stopHolding(lock: LockHandle): boolean {
     if (!lock.markReleased()) return false;
     this.#scheduler.delete(lock);
+    return true;
+  }
+
+  async #release(lock: LockHandle): Promise<boolean> {
+    if (!this.#stopHolding(lock)) return false;
     let released: boolean;
     try {
       released = await this.#backend.release(lock.storeKey, lock.owner);
@@ -342,8 +348,7 @@ export class LockManager {
     validateTtl(ms, 'ms');
     if (lock.state !== 'held') return false;
     await this.#extend(lock, ms);
-    if (!lock.markReleased()) return false;
-    this.#scheduler.delete(lock);
+    if (!this.#stopHolding(lock)) return false;
     this.#events.emit('released', { key: lock.key, fencingToken: lock.fencingToken });
     return true;
   }

@@ -8,10 +8,15 @@ import {
 } from '@nestjs/common';
 import { catchError, type Observable, throwError } from 'rxjs';
 import { LockNotAcquiredError } from '../core/errors.js';
+import type { Lock } from '../core/lock.js';
+import type { LockOptions } from '../core/lock-options.js';
 import { LockService } from '../lock.service.js';
 import type { LockRunner } from './lock-runtime.js';
-import type { LockedMethod, SingletonCronJob } from './locked-method.js';
+import type { LockedMethod, OnBusy, SingletonCronJob } from './locked-method.js';
 import type { Invoke } from './method-wrapper.js';
+
+/** What {@link LockInterceptor} returns for a call skipped because its lock was busy. */
+const SKIPPED = Symbol('skipped');
 
 /**
  * The one around-advice of the module: every `@Locked()` call and every `@SingletonCron()` tick
@@ -50,23 +55,15 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
   ): Promise<unknown> {
     if (method.problem) throw method.problem;
     const key = method.key(args);
-    let entered = false;
-    try {
-      return await this.locks.using(
-        key,
-        () => {
-          entered = true;
-          return invoke();
-        },
-        { ttl: method.ttl, wait: method.wait },
-      );
-    } catch (error) {
-      if (!entered && method.onBusy === 'skip' && error instanceof LockNotAcquiredError) {
-        this.#logger.debug(`${method.where}: lock "${key}" is busy; call skipped`);
-        return undefined;
-      }
-      throw error;
-    }
+    const result = await this.#using(
+      key,
+      invoke,
+      { ttl: method.ttl, wait: method.wait },
+      method.onBusy,
+    );
+    if (result !== SKIPPED) return result;
+    this.#logger.debug(`${method.where}: lock "${key}" is busy; call skipped`);
+    return undefined;
   }
 
   async runCronTick(job: SingletonCronJob, invoke: Invoke): Promise<void> {
@@ -105,25 +102,45 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
 
   /** Runs the job under its run lock; `false` when another run holds it. */
   async #runAlone(job: SingletonCronJob, invoke: Invoke): Promise<boolean> {
+    const result = await this.#using(
+      `cron:${job.name}`,
+      async (lock) => {
+        const startedAt = performance.now();
+        try {
+          await invoke();
+        } finally {
+          const keepFor = Math.ceil(job.lockAtLeastFor - (performance.now() - startedAt));
+          if (keepFor > 0) await lock.releaseAfter(keepFor);
+        }
+      },
+      { ttl: job.ttl },
+      'skip',
+    );
+    return result !== SKIPPED;
+  }
+
+  /**
+   * `LockService.using`, where a busy lock is thrown or, with `'skip'`, reported as
+   * {@link SKIPPED}. Only the lock's own busy error counts: one thrown by `fn` always propagates.
+   */
+  async #using<T>(
+    key: string,
+    fn: (lock: Lock) => T | Promise<T>,
+    options: LockOptions,
+    onBusy: OnBusy,
+  ): Promise<T | typeof SKIPPED> {
     let entered = false;
     try {
-      await this.locks.using(
-        `cron:${job.name}`,
-        async (lock) => {
+      return await this.locks.using(
+        key,
+        (lock) => {
           entered = true;
-          const startedAt = performance.now();
-          try {
-            await invoke();
-          } finally {
-            const keepFor = Math.ceil(job.lockAtLeastFor - (performance.now() - startedAt));
-            if (keepFor > 0) await lock.releaseAfter(keepFor);
-          }
+          return fn(lock);
         },
-        { ttl: job.ttl },
+        options,
       );
-      return true;
     } catch (error) {
-      if (!entered && error instanceof LockNotAcquiredError) return false;
+      if (!entered && onBusy === 'skip' && error instanceof LockNotAcquiredError) return SKIPPED;
       throw error;
     }
   }
