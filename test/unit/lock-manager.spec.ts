@@ -108,6 +108,21 @@ describe('LockManager', () => {
     expect(taken).not.toBeNull();
   });
 
+  it('releaseAfter stops renewing and keeps the key taken until the lease runs out', async () => {
+    const { backend, advance } = manualStore();
+    const [holder, rival] = [manager(backend), manager(backend)];
+    const lock = await holder.acquire('k', { ttl: 60_000 });
+    expect(await lock.releaseAfter(5_000)).toBe(true);
+    expect(lock.isHeld()).toBe(false);
+    expect(holder.heldCount).toBe(0);
+    expect(await rival.tryAcquire('k')).toBeNull();
+    expect((await rival.inspect('k'))!.expiresAt.getTime()).toBeLessThan(Date.now() + 60_000);
+    advance(5_000);
+    expect(await rival.tryAcquire('k')).not.toBeNull();
+    expect(await lock.releaseAfter(1_000)).toBe(false);
+    expect(await lock.release()).toBe(false);
+  });
+
   it('emits acquired, released and lost events', async () => {
     const backend = new MemoryLockBackend();
     const locks = manager(backend);

@@ -8,6 +8,7 @@ import { currentLock, LockModule, MemoryLockBackend, SingletonCron } from '../..
 import { sleep } from '../../support/async.js';
 
 const runs: { instance: number; tick: number; fence: bigint }[] = [];
+const spacedRuns: number[] = [];
 
 function appWith(instance: number, backend: MemoryLockBackend) {
   @Injectable()
@@ -19,6 +20,11 @@ function appWith(instance: number, backend: MemoryLockBackend) {
         tick: Math.round(Date.now() / 1_000) * 1_000,
         fence: currentLock()!.fencingToken,
       });
+    }
+
+    @SingletonCron('* * * * * *', { name: 'spaced', lockAtLeastFor: 2_500 })
+    async spaced() {
+      spacedRuns.push(Math.floor(Date.now() / 1_000) * 1_000);
     }
   }
   @Module({
@@ -52,5 +58,14 @@ describe('@SingletonCron with two app instances in one process (shared memory ba
     const sorted = [...ticks].sort((a, b) => a - b);
     for (let i = 1; i < sorted.length; i++) expect(sorted[i]! - sorted[i - 1]!).toBe(1_000);
     expect(runs.every((run) => run.fence > 0n)).toBe(true);
+  });
+
+  it('with lockAtLeastFor, skips the ticks until that long after a run started, everywhere', () => {
+    // Ran in the same 3.5 s as the test above: without lockAtLeastFor it would have run 3 or 4 times.
+    expect(spacedRuns.length).toBeGreaterThanOrEqual(1);
+    expect(spacedRuns.length).toBeLessThanOrEqual(2);
+    for (let i = 1; i < spacedRuns.length; i++) {
+      expect(spacedRuns[i]! - spacedRuns[i - 1]!).toBeGreaterThanOrEqual(3_000);
+    }
   });
 });
