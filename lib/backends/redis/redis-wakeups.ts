@@ -1,6 +1,6 @@
 import type { Unsubscribe } from '../lock-backend.js';
+import { withTimeout } from '../shared/with-timeout.js';
 import type { RedisSubscriberLike } from './redis-client.js';
-import { withTimeout } from './with-timeout.js';
 
 interface Channel {
   readonly listeners: Set<() => void>;

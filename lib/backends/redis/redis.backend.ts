@@ -8,6 +8,8 @@ import type {
   LockBackend,
   Unsubscribe,
 } from '../lock-backend.js';
+import { TickBatcher } from '../shared/tick-batcher.js';
+import { withTimeout } from '../shared/with-timeout.js';
 import type { RedisClientLike } from './redis-client.js';
 import { fenceKeyOf, lockKeyOf, releaseChannelOf } from './redis-keys.js';
 import { RedisScript } from './redis-script.js';
@@ -16,8 +18,6 @@ import { ACQUIRE_LUA } from './scripts/acquire.lua.js';
 import { EXTEND_LUA } from './scripts/extend.lua.js';
 import { INSPECT_LUA } from './scripts/inspect.lua.js';
 import { RELEASE_LUA } from './scripts/release.lua.js';
-import { TickBatcher } from './tick-batcher.js';
-import { withTimeout } from './with-timeout.js';
 
 /** ioredis connection options, passed through as they are (`host`, `port`, `password`, `tls` ...). */
 export type RedisConnectionOptions = { readonly [option: string]: unknown };
