@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { pairedRatios, percentile, Samples, type Spread, sortedCopy, spread } from './stats.js';
+import { Samples } from './stats.js';
 
 /** One way of doing the scenario's operation, measured against the others. */
 export interface Contestant {
@@ -27,28 +27,6 @@ export interface Measurement {
   readonly opsPerSec: number[];
   /** The duration of every operation of every round, in ms. */
   readonly latencyMs: Samples;
-}
-
-/** One contestant's line in a comparison table. */
-export interface Row {
-  readonly name: string;
-  readonly description: string;
-  readonly opsPerSec: Spread;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  /** This contestant's ops/s over the baseline's, paired round by round; absent for the baseline. */
-  readonly ratio?: Spread;
-  /** Whether the median ratio reaches the comparison's target; absent for the baseline. */
-  readonly targetMet?: boolean;
-}
-
-/** One table of the report: contestants under the same conditions, relative to a baseline. */
-export interface Comparison {
-  readonly title: string;
-  readonly baseline: string;
-  /** The ratio to the baseline each other contestant should reach (median over rounds). */
-  readonly targetRatio?: number;
-  readonly rows: Row[];
 }
 
 /**
@@ -88,37 +66,6 @@ export async function measure(
     log(`  round ${round + 1}/${plan.rounds}: ${line.join(', ')} ops/s`);
   }
   return results;
-}
-
-/** Summarises measurements into a table relative to the one named `baseline`. */
-export function compare(
-  title: string,
-  contestants: readonly Contestant[],
-  measurements: readonly Measurement[],
-  baseline: string,
-  targetRatio?: number,
-): Comparison {
-  const base = measurements.find((m) => m.name === baseline);
-  if (!base) throw new RangeError(`no measurement of the baseline "${baseline}"`);
-  const rows = measurements.map((m): Row => {
-    const description = contestants.find((c) => c.name === m.name)?.description ?? '';
-    const latencies = sortedCopy(m.latencyMs.values());
-    const row = {
-      name: m.name,
-      description,
-      opsPerSec: spread(m.opsPerSec),
-      p50Ms: percentile(latencies, 50),
-      p99Ms: percentile(latencies, 99),
-    };
-    if (m === base) return row;
-    const ratio = spread(pairedRatios(m.opsPerSec, base.opsPerSec));
-    return {
-      ...row,
-      ratio,
-      ...(targetRatio === undefined ? {} : { targetMet: ratio.median >= targetRatio }),
-    };
-  });
-  return { title, baseline, rows, ...(targetRatio === undefined ? {} : { targetRatio }) };
 }
 
 /**

@@ -1,27 +1,34 @@
 /**
- * The benchmark runner: `npm run bench [-- --quick] [-- --scenario NAME]`. Starts Redis unless it
- * runs, runs the scenarios, prints their tables and writes BENCHMARKS.md at the repository root.
+ * The benchmark runner: `npm run bench [-- --quick] [-- --scenario NAME]`. Starts Redis and
+ * PostgreSQL on the benchmark's own ports unless they run, runs the scenarios, prints their tables
+ * and writes the report: BENCHMARKS.md and bench/charts/ for a full run, a scratch copy under
+ * node_modules/.cache for a quick or partial one (so a smoke run never replaces the real figures).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { RoundPlan } from './measure.js';
-import { renderTable, writeReport } from './report.js';
+import { markdownTable } from './report/table.js';
+import { type ReportPaths, writeReport } from './report/write-report.js';
 import type { Scenario, ScenarioReport } from './scenario.js';
+import { contended } from './scenarios/contended.js';
 import { decoratorOverhead } from './scenarios/decorator-overhead.js';
+import { quorum } from './scenarios/quorum.js';
+import { renewal } from './scenarios/renewal.js';
 import { uncontended } from './scenarios/uncontended.js';
-import { startRedis } from './servers.js';
+import { type BenchServer, redisPort, startPostgres, startRedis, stopAll } from './servers.js';
 
-const SCENARIOS: readonly Scenario[] = [uncontended, decoratorOverhead];
+const SCENARIOS: readonly Scenario[] = [uncontended, quorum, contended, renewal, decoratorOverhead];
 
 /**
- * 15 rounds (a multiple of 3 contestants, so each runs first, second and third equally often) of
- * 1 s: on a small, noisy machine, more short paired rounds give a steadier median ratio than a few
- * long ones.
+ * 15 rounds of 1 s: on a small, noisy machine, more short paired rounds give a steadier median
+ * ratio than a few long ones.
  */
 const FULL: RoundPlan = { rounds: 15, roundMs: 1_000, warmupMs: 1_000 };
 const QUICK: RoundPlan = { rounds: 3, roundMs: 200, warmupMs: 100 };
+/** Quorum servers listen from the main Redis port + this on, apart from the test servers. */
+const QUORUM_PORT_OFFSET = 10;
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -46,55 +53,89 @@ async function main(): Promise<void> {
     return;
   }
   const plan = values.quick ? QUICK : FULL;
+  const partial = scenarios.length < SCENARIOS.length;
   const root = findRoot();
   const startedAt = new Date();
-  const redis = await startRedis(root);
-  console.log(
-    redis.startedHere
-      ? `started Redis ${redis.version} at ${redis.url}; it stops at the end`
-      : `using the Redis ${redis.version} already running at ${redis.url}`,
-  );
+  const servers: BenchServer[] = [];
   const stopOnSignal = (): void => {
-    redis.stop();
+    stopAll(servers);
     process.exit(130);
   };
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
 
   const reports: ScenarioReport[] = [];
+  let redis: BenchServer;
+  let postgres: BenchServer;
   try {
+    redis = await startRedis(root);
+    servers.push(redis);
+    postgres = await startPostgres(root);
+    servers.push(postgres);
+    for (const server of [redis, postgres]) {
+      console.log(
+        `${server.startedHere ? 'started' : 'using the already running'} ${server.url} (${server.version})`,
+      );
+    }
+    const quorumServers: string[] = [];
+    const redisServers = async (count: number): Promise<string[]> => {
+      for (let i = quorumServers.length; i < count - 1; i++) {
+        const server = await startRedis(root, redisPort() + QUORUM_PORT_OFFSET + i);
+        servers.push(server);
+        quorumServers.push(server.url);
+      }
+      return [redis.url, ...quorumServers.slice(0, count - 1)];
+    };
     for (const scenario of scenarios) {
       reports.push(
         await scenario.run({
           redisUrl: redis.url,
+          postgresUrl: postgres.url,
           plan,
+          quick: values.quick,
+          redisServers,
           log: (message) => console.log(message),
         }),
       );
     }
   } finally {
-    redis.stop();
+    stopAll(servers);
   }
 
   for (const report of reports) {
-    for (const comparison of report.comparisons) {
-      console.log(`\n${report.title}, ${comparison.title}`);
-      console.log(renderTable(comparison).join('\n'));
+    for (const section of report.sections) {
+      console.log(`\n${report.title}, ${section.title}`);
+      console.log(markdownTable(section.table).join('\n'));
+      for (const note of section.notes ?? []) console.log(note);
     }
   }
-  const path = writeReport(
+  const paths = reportPaths(root, values.quick || partial);
+  writeReport(
     {
       root,
       command: commandLine(argv),
       plan,
       quick: values.quick,
+      partial,
       redisVersion: redis.version,
       redisUrl: redis.url,
+      postgresVersion: postgres.version,
+      postgresUrl: postgres.url,
       startedAt,
     },
     reports,
+    paths,
   );
-  console.log(`\nwrote ${path}`);
+  console.log(`\nwrote ${paths.markdown} and the charts in ${paths.charts}`);
+}
+
+/** BENCHMARKS.md and bench/charts/ for a full run; a scratch folder for a smoke or partial one. */
+function reportPaths(root: string, scratch: boolean): ReportPaths {
+  if (!scratch) {
+    return { markdown: join(root, 'BENCHMARKS.md'), charts: join(root, 'bench', 'charts') };
+  }
+  const dir = join(root, 'node_modules', '.cache', 'nestjs-locker-bench', 'report');
+  return { markdown: join(dir, 'BENCHMARKS.md'), charts: join(dir, 'charts') };
 }
 
 /** The scenarios named on the command line (all by default), or `undefined` for an unknown name. */
@@ -121,8 +162,10 @@ function findRoot(): string {
 
 /** The command that ran the benchmark, with the environment that changes what it measures. */
 function commandLine(argv: readonly string[]): string {
-  const port = process.env.LOCKER_REDIS_PORT;
-  const env = port ? `LOCKER_REDIS_PORT=${port} ` : '';
+  const env = ['LOCKER_REDIS_PORT', 'LOCKER_POSTGRES_PORT']
+    .filter((name) => process.env[name])
+    .map((name) => `${name}=${process.env[name]} `)
+    .join('');
   if (process.env.npm_lifecycle_event === 'bench') {
     return `${env}npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
   }

@@ -84,3 +84,33 @@ export class Samples {
     return this.#values.subarray(0, this.#length);
   }
 }
+
+/**
+ * The smallest over the largest of values in any order: 1 when all are equal, 0 when one is 0.
+ * Used for fairness, as the least-served process's share over the best-served one's. `NaN` for no
+ * values or when all are 0.
+ *
+ * @example minOverMax([90, 100, 95]) // 0.9
+ */
+export function minOverMax(values: ArrayLike<number>): number {
+  const { min, max } = spread(values);
+  return max === 0 ? Number.NaN : min / max;
+}
+
+/**
+ * `count` evenly spaced percentiles of values sorted in ascending order, from the 0th to the
+ * 100th, as `[value, fraction]` pairs (fraction 0 to 1): the points of a cumulative distribution
+ * curve with a bounded number of points however many samples there are.
+ *
+ * @example cdfPoints(Float64Array.of(1, 2, 3), 3) // [[1, 0], [2, 0.5], [3, 1]]
+ */
+export function cdfPoints(sorted: ArrayLike<number>, count: number): [number, number][] {
+  if (!(Number.isInteger(count) && count >= 2)) {
+    throw new RangeError(`a curve needs 2 points or more, got ${count}`);
+  }
+  if (sorted.length === 0) return [];
+  return Array.from({ length: count }, (_, i): [number, number] => {
+    const fraction = i / (count - 1);
+    return [percentile(sorted, fraction * 100), fraction];
+  });
+}

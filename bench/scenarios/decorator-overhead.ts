@@ -2,10 +2,14 @@ import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Locked, LockModule, LockService, RedisLockBackend } from '../../lib/index.js';
-import { type Comparison, type Contestant, compare, measure } from '../measure.js';
-import type { BenchContext, Scenario, ScenarioReport } from '../scenario.js';
+import { compare } from '../comparison.js';
+import { latencyChart } from '../latency-chart.js';
+import { type Contestant, measure } from '../measure.js';
+import { comparisonTable } from '../report/comparison-table.js';
+import type { BenchContext, Chart, Scenario, ScenarioReport, Section } from '../scenario.js';
 
 const BASELINE = 'LockService.using';
+const DECORATED = '@Locked method';
 /** `@Locked` may cost at most 5 % of throughput against calling `LockService.using` directly. */
 const TARGET_RATIO = 0.95;
 const CONCURRENCY = [1, 64];
@@ -42,20 +46,35 @@ export const decoratorOverhead: Scenario = {
         },
       },
       {
-        name: '@Locked method',
+        name: DECORATED,
         description: "`work.run(worker)` where `run` is `@Locked('bench:decorated:{0}')`.",
         async op(worker) {
           await work.run(worker);
         },
       },
     ];
-    const comparisons: Comparison[] = [];
+    const sections: Section[] = [];
+    const charts: Chart[] = [];
     try {
       for (const concurrency of CONCURRENCY) {
         context.log(`decorator overhead, concurrency ${concurrency}`);
         const measurements = await measure(contestants, concurrency, context.plan, context.log);
-        comparisons.push(
-          compare(`Concurrency ${concurrency}`, contestants, measurements, BASELINE, TARGET_RATIO),
+        const comparison = compare(
+          {
+            title: `Concurrency ${concurrency}`,
+            baseline: BASELINE,
+            ratioLabel: '× using',
+            target: { ratio: TARGET_RATIO, appliesTo: [DECORATED] },
+          },
+          measurements,
+        );
+        sections.push({ title: comparison.title, table: comparisonTable(comparison) });
+        charts.push(
+          latencyChart(
+            `decorator-c${concurrency}-latency`,
+            `@Locked vs LockService.using, concurrency ${concurrency}`,
+            measurements,
+          ),
         );
       }
     } finally {
@@ -67,9 +86,12 @@ export const decoratorOverhead: Scenario = {
       description: [
         'A locked no-op on a per-worker key (uncontended), through a `@Locked()` provider method',
         'against `LockService.using` directly, in one Nest application context with the Redis',
-        'backend. "× raw" here is × `LockService.using`; the target is at most 5 % overhead.',
+        'backend. "× using" is ops/s over `LockService.using` in the same round; the target is at',
+        'most 5 % overhead.',
       ].join('\n'),
-      comparisons,
+      contestants,
+      sections,
+      charts,
     };
   },
 };

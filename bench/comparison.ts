@@ -1,0 +1,60 @@
+import type { Measurement } from './measure.js';
+import { pairedRatios, percentile, type Spread, sortedCopy, spread } from './stats.js';
+
+/** A throughput target: the median paired ratio to the baseline that `appliesTo` must reach. */
+export interface RatioTarget {
+  readonly ratio: number;
+  /** The contestants the target is for (nestjs-locker's); peers are shown without a verdict. */
+  readonly appliesTo: readonly string[];
+}
+
+/** What a comparison table compares, and against what. */
+export interface ComparisonSpec {
+  readonly title: string;
+  /** The contestant every ratio divides by. */
+  readonly baseline: string;
+  /** The header of the ratio columns, naming the baseline: `× raw`. */
+  readonly ratioLabel: string;
+  readonly target?: RatioTarget;
+  /** Contestants that belong in the table but cannot run yet, with the reason (markdown). */
+  readonly pending?: readonly { readonly name: string; readonly reason: string }[];
+}
+
+/** One contestant's line in a comparison table. */
+export interface Row {
+  readonly name: string;
+  readonly opsPerSec: Spread;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** This contestant's ops/s over the baseline's, paired round by round; absent for the baseline. */
+  readonly ratio?: Spread;
+  /** Whether the median ratio reaches the target; absent where no target applies. */
+  readonly targetMet?: boolean;
+}
+
+/** One table of the report: contestants under the same conditions, relative to a baseline. */
+export interface Comparison extends ComparisonSpec {
+  readonly rows: readonly Row[];
+}
+
+/** Summarises measurements into a table relative to the baseline of `spec`. */
+export function compare(spec: ComparisonSpec, measurements: readonly Measurement[]): Comparison {
+  const base = measurements.find((m) => m.name === spec.baseline);
+  if (!base) throw new RangeError(`no measurement of the baseline "${spec.baseline}"`);
+  const rows = measurements.map((m): Row => {
+    const latencies = sortedCopy(m.latencyMs.values());
+    const row = {
+      name: m.name,
+      opsPerSec: spread(m.opsPerSec),
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+    };
+    if (m === base) return row;
+    const ratio = spread(pairedRatios(m.opsPerSec, base.opsPerSec));
+    const target = spec.target;
+    return target?.appliesTo.includes(m.name)
+      ? { ...row, ratio, targetMet: ratio.median >= target.ratio }
+      : { ...row, ratio };
+  });
+  return { ...spec, rows };
+}

@@ -1,0 +1,85 @@
+/**
+ * One of the contended scenario's worker processes (forked by bench/scenarios/contended.ts with
+ * the Redis URL as its argument): holds one Redis client per contestant, and on each run message
+ * loops acquire → ~1 ms of work → release on the shared key until the run's time is up.
+ */
+import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import { RedisLockBackend } from '../../lib/index.js';
+import type { LockAdapter } from '../contestants/lock-adapter.js';
+import { nestjsLocker } from '../contestants/nestjs-locker.js';
+import { peerLocks } from '../contestants/peers.js';
+import { rawRedisLock } from '../contestants/raw-redis-lock.js';
+import type { ParentMessage, RunMessage, WorkerMessage } from './protocol.js';
+
+const url = process.argv[2];
+if (!url || !process.send) {
+  console.error('usage: forked by the contended scenario with a Redis URL');
+  process.exit(2);
+}
+
+const send = (message: WorkerMessage): void => {
+  process.send!(message);
+};
+
+const rawClient = new Redis(url);
+const peerClient = new Redis(url);
+const adapters: LockAdapter[] = [
+  rawRedisLock([rawClient]),
+  nestjsLocker(
+    'nestjs-locker',
+    '`new RedisLockBackend({ url })`, `wait: 60000`: a waiter sleeps until the release notification (Redis pub/sub) or the holder’s lease would end, then tries again; not fair (no queue).',
+    new RedisLockBackend({ url }),
+  ),
+  ...peerLocks([peerClient]),
+];
+
+/** Keeps the CPU busy for `ms`: the critical section's work, not a timer (timers are ≥ 1 ms late). */
+function work(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // spin
+  }
+}
+
+async function run(message: RunMessage): Promise<void> {
+  const adapter = adapters.find((a) => a.name === message.contestant);
+  if (!adapter) throw new Error(`no contestant named ${message.contestant}`);
+  const startedAt = performance.now();
+  const deadline = startedAt + message.durationMs;
+  const waitsMs: number[] = [];
+  let now = startedAt;
+  while (now < deadline) {
+    const lock = await adapter.acquire(message.key, message.ttlMs);
+    waitsMs.push(performance.now() - now);
+    work(message.holdMs);
+    await lock.release();
+    now = performance.now();
+  }
+  send({ type: 'done', ops: waitsMs.length, waitsMs, elapsedMs: performance.now() - startedAt });
+}
+
+async function stop(): Promise<void> {
+  await Promise.all(adapters.map((adapter) => adapter.close()));
+  await Promise.all([rawClient.quit(), peerClient.quit()]);
+  process.disconnect();
+}
+
+process.on('message', (message: ParentMessage) => {
+  const task = message.type === 'run' ? run(message) : stop();
+  task.catch((error: unknown) => {
+    send({
+      type: 'failed',
+      message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
+  });
+});
+
+Promise.all([rawClient.ping(), peerClient.ping()]).then(
+  () =>
+    send({
+      type: 'ready',
+      contestants: adapters.map(({ name, description }) => ({ name, description })),
+    }),
+  (error: unknown) => send({ type: 'failed', message: String(error) }),
+);

@@ -1,0 +1,208 @@
+import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import { WorkerPool } from '../contended/worker-pool.js';
+import { formatMs, formatOps, formatRatio, formatVerdict, type Table } from '../report/table.js';
+import type { BenchContext, Scenario, ScenarioReport } from '../scenario.js';
+import { minOverMax, percentile, Samples, sortedCopy, spread } from '../stats.js';
+
+const PROCESSES = 8;
+/** The work done while holding the lock, in ms (a busy loop in the worker). */
+const HOLD_MS = 1;
+const TTL_MS = 10_000;
+const LOCKER = 'nestjs-locker';
+/** Round trips timed to find the one-round-trip cost of the ceiling. */
+const PINGS = 500;
+
+/** The targets of the fairness issue, for nestjs-locker. */
+const TARGETS = {
+  /** Throughput over the practical ceiling (hold time + one round trip per hand-off). */
+  ceilingRatio: 0.9,
+  waitP99Ms: 25,
+  waitMaxMs: 60,
+  /** The least-served process's lock count over the best-served one's. */
+  share: 0.9,
+};
+
+/** What one contestant did over all rounds. */
+interface Tally {
+  readonly name: string;
+  readonly opsPerSec: number[];
+  readonly waitsMs: Samples;
+  /** Locks taken by each process over all rounds. */
+  readonly perProcess: number[];
+}
+
+/**
+ * Contended hand-off: eight separate processes take turns on one key, each holding it for ~1 ms
+ * of work, so the lock is never free for long and every hand-off is a waiter waking up. How close
+ * the throughput comes to the ceiling, how long a waiter waits, and whether every process gets
+ * its share.
+ */
+export const contended: Scenario = {
+  name: 'contended',
+  async run(context: BenchContext): Promise<ScenarioReport> {
+    const rttMs = await roundTripMs(context.redisUrl);
+    const ceiling = 1_000 / (HOLD_MS + rttMs);
+    context.log(
+      `contended hand-off, ${PROCESSES} processes; round trip ${formatMs(rttMs)} ms, ceiling ${formatOps(ceiling)} ops/s`,
+    );
+    const pool = await WorkerPool.start(PROCESSES, context.redisUrl);
+    const tallies: Tally[] = pool.contestants.map(({ name }) => ({
+      name,
+      opsPerSec: [],
+      waitsMs: new Samples(),
+      perProcess: new Array<number>(PROCESSES).fill(0),
+    }));
+    const { plan } = context;
+    try {
+      for (const { name } of pool.contestants) {
+        await pool.run({
+          contestant: name,
+          key: `bench:contended:warmup:${name}`,
+          durationMs: plan.warmupMs,
+          holdMs: HOLD_MS,
+          ttlMs: TTL_MS,
+        });
+      }
+      for (let round = 0; round < plan.rounds; round++) {
+        const line: string[] = [];
+        for (let k = 0; k < tallies.length; k++) {
+          const tally = tallies[(round + k) % tallies.length]!;
+          const startedAt = performance.now();
+          const done = await pool.run({
+            contestant: tally.name,
+            key: `bench:contended:${round}:${tally.name}`,
+            durationMs: plan.roundMs,
+            holdMs: HOLD_MS,
+            ttlMs: TTL_MS,
+          });
+          const elapsedMs = performance.now() - startedAt;
+          let ops = 0;
+          done.forEach((worker, i) => {
+            ops += worker.ops;
+            tally.perProcess[i]! += worker.ops;
+            for (const wait of worker.waitsMs) tally.waitsMs.add(wait);
+          });
+          const opsPerSec = (ops * 1_000) / elapsedMs;
+          tally.opsPerSec.push(opsPerSec);
+          line.push(`${tally.name} ${Math.round(opsPerSec)}`);
+        }
+        context.log(`  round ${round + 1}/${plan.rounds}: ${line.join(', ')} ops/s`);
+      }
+    } finally {
+      await pool.stop();
+    }
+    return {
+      name: 'contended',
+      title: 'Contended hand-off',
+      description: [
+        `${PROCESSES} separate Node processes loop over acquire → ${HOLD_MS} ms of busy work → release on`,
+        'one shared key, each waiting the library’s own way while another holds it. Throughput is',
+        'locks taken per second by all processes together; the practical ceiling is one lock per',
+        `hold time plus one Redis round trip (${formatMs(rttMs)} ms, the median of ${PINGS} PINGs`,
+        `before the run): ${formatOps(ceiling)} ops/s. Wait: from calling acquire to holding the`,
+        'lock, over every acquire of every round. Share: the locks the least-served process took',
+        'over those of the best-served one, over all rounds. Every process and Redis share the',
+        'machine’s 2 cores, so a waiter that polls takes CPU from the holder. The targets (from the',
+        'fairness issue) are for nestjs-locker, whose waiting is a release notification without a',
+        'queue; a fair mode is a later issue.',
+      ].join('\n'),
+      contestants: pool.contestants,
+      sections: [
+        {
+          title: `${PROCESSES} processes, one key, ${HOLD_MS} ms held`,
+          table: contendedTable(tallies, ceiling),
+          notes: [
+            'Peers run with their default retry delays (redlock: 200 ± 100 ms; redis-semaphore: 10 ms) and unlimited retries; the raw baseline polls every 1 ms.',
+          ],
+        },
+      ],
+      charts: [
+        {
+          file: 'contended-wait',
+          title: `Contended hand-off: wait per acquire, ${PROCESSES} processes`,
+          axis: 'wait from acquire call to lock held (ms)',
+          series: tallies.map((tally) => ({ name: tally.name, values: tally.waitsMs.values() })),
+        },
+      ],
+    };
+  },
+};
+
+function contendedTable(tallies: readonly Tally[], ceiling: number): Table {
+  const header = [
+    'Contestant',
+    'ops/s (median)',
+    'ops/s (min–max)',
+    '× ceiling',
+    'wait p50 ms',
+    'wait p99 ms',
+    'wait max ms',
+    'share min/max',
+    'targets (nestjs-locker)',
+  ];
+  const targetRow = [
+    'target',
+    '',
+    '',
+    `≥ ${formatRatio(TARGETS.ceilingRatio)}`,
+    '',
+    `≤ ${TARGETS.waitP99Ms}`,
+    `≤ ${TARGETS.waitMaxMs}`,
+    `≥ ${TARGETS.share.toFixed(2)}`,
+    '',
+  ];
+  const rows = tallies.map((tally) => {
+    const throughput = spread(tally.opsPerSec);
+    const waits = sortedCopy(tally.waitsMs.values());
+    const ratio = throughput.median / ceiling;
+    const p99 = percentile(waits, 99);
+    const max = percentile(waits, 100);
+    const share = minOverMax(tally.perProcess);
+    const missed = [
+      ratio >= TARGETS.ceilingRatio ? '' : 'throughput',
+      p99 <= TARGETS.waitP99Ms ? '' : 'p99',
+      max <= TARGETS.waitMaxMs ? '' : 'max',
+      share >= TARGETS.share ? '' : 'share',
+    ].filter(Boolean);
+    const verdict =
+      tally.name !== LOCKER
+        ? ''
+        : missed.length === 0
+          ? formatVerdict(true)
+          : `${formatVerdict(false)}: ${missed.join(', ')}`;
+    return [
+      tally.name,
+      formatOps(throughput.median),
+      `${formatOps(throughput.min)}–${formatOps(throughput.max)}`,
+      formatRatio(ratio),
+      formatMs(percentile(waits, 50)),
+      formatMs(p99),
+      formatMs(max),
+      Number.isFinite(share) ? share.toFixed(2) : '–',
+      verdict,
+    ];
+  });
+  return {
+    header,
+    align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+    rows: [targetRow, ...rows],
+  };
+}
+
+/** The median time of a PING on a fresh connection, in ms: one round trip to Redis. */
+async function roundTripMs(url: string): Promise<number> {
+  const client = new Redis(url);
+  try {
+    const samples = new Samples();
+    await client.ping();
+    for (let i = 0; i < PINGS; i++) {
+      const startedAt = performance.now();
+      await client.ping();
+      samples.add(performance.now() - startedAt);
+    }
+    return percentile(sortedCopy(samples.values()), 50);
+  } finally {
+    await client.quit();
+  }
+}

@@ -1,0 +1,263 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redlock as SesameRedlock } from '@sesamecare-oss/redlock';
+import { Redis } from 'ioredis';
+import RedlockBeta from 'redlock-beta';
+import { RedisLockBackend } from '../../lib/index.js';
+import type { HeldLock, LockAdapter } from '../contestants/lock-adapter.js';
+import { nestjsLocker } from '../contestants/nestjs-locker.js';
+import { redisSemaphore } from '../contestants/redis-semaphore.js';
+import { redlockV5 } from '../contestants/redlock-v5.js';
+import { inParallel } from '../in-parallel.js';
+import { countCommands, serverCommandsProcessed } from '../redis-command-count.js';
+import { formatMs, formatOps, formatVerdict } from '../report/table.js';
+import type { BenchContext, Scenario, ScenarioReport, Section } from '../scenario.js';
+import { median } from '../stats.js';
+
+const LOCKS = 10_000;
+/** Acquires and releases in flight at once while setting up and tearing down. */
+const IN_FLIGHT = 256;
+/** At most this many round trips per 100 held locks per renewal period. */
+const TARGET_ROUND_TRIPS_PER_100 = 1;
+const LOCKER = 'nestjs-locker';
+/** The event-loop delay monitor samples every this many ms; its figures include that interval. */
+const LOOP_SAMPLE_MS = 1;
+
+/** One round's figures for one contestant. */
+interface RenewalRound {
+  readonly roundTripsPerSec: number;
+  readonly serverCommandsPerSec: number;
+  readonly loopDelayP50Ms: number;
+  readonly loopDelayP99Ms: number;
+  readonly loopDelayMaxMs: number;
+  /** Heap growth per held lock after a full GC, in bytes; NaN without `--expose-gc`. */
+  readonly bytesPerLock: number;
+  readonly lost: number;
+}
+
+/** A contestant: a library that renews held locks, with its renewal period for a ttl. */
+interface RenewingContestant {
+  readonly name: string;
+  readonly description: string;
+  /** How often the library renews one lock of this ttl, in ms. */
+  periodMs(ttlMs: number): number;
+  /** A fresh adapter on a fresh client whose commands are counted. */
+  open(url: string): { adapter: LockAdapter; client: Redis };
+}
+
+const CONTESTANTS: readonly RenewingContestant[] = [
+  {
+    name: LOCKER,
+    description:
+      '`LockManager.acquire(key, { ttl })` on `RedisLockBackend({ client })`: one background loop renews every held lock due within the same sixth of the ttl together, up to 128 keys per `EVALSHA`. Renewal period: ttl / 3.',
+    periodMs: (ttlMs) => ttlMs / 3,
+    open(url) {
+      const client = new Redis(url);
+      return {
+        client,
+        adapter: nestjsLocker(LOCKER, '', new RedisLockBackend({ client })),
+      };
+    },
+  },
+  {
+    name: 'redis-semaphore Mutex',
+    description:
+      '`new Mutex(client, key, { lockTimeout: ttl })`, `acquire()`: one `setInterval` per lock, one `EVALSHA` per lock per refresh. Renewal period: 0.8 × ttl (its default `refreshInterval`).',
+    periodMs: (ttlMs) => ttlMs * 0.8,
+    open(url) {
+      const client = new Redis(url);
+      return { client, adapter: redisSemaphore([client]) };
+    },
+  },
+  {
+    name: '@sesamecare-oss/redlock',
+    description:
+      '`redlock.using([key], ttl, routine)` held open: one timer per lock, one extend per lock 500 ms before expiry. Renewal period: ttl − 500 ms.',
+    periodMs: (ttlMs) => ttlMs - 500,
+    open(url) {
+      const client = new Redis(url);
+      return {
+        client,
+        adapter: redlockV5(
+          '@sesamecare-oss/redlock',
+          'new Redlock',
+          (servers, settings) => new SesameRedlock(servers, settings),
+          [client],
+        ),
+      };
+    },
+  },
+  {
+    name: 'redlock 5.0.0-beta.2',
+    description: 'As @sesamecare-oss/redlock (its fork): `using()`, renewal period ttl − 500 ms.',
+    periodMs: (ttlMs) => ttlMs - 500,
+    open(url) {
+      const client = new Redis(url);
+      return {
+        client,
+        adapter: redlockV5(
+          'redlock 5.0.0-beta.2',
+          'new Redlock',
+          (servers, settings) => new RedlockBeta(servers, settings),
+          [client],
+        ),
+      };
+    },
+  },
+];
+
+/**
+ * Renewal at scale: hold 10,000 locks at once and keep them alive for a few renewal periods. How
+ * many round trips it costs (the store's load), how much the renewal stalls the event loop, and
+ * how much memory a held lock takes.
+ */
+export const renewal: Scenario = {
+  name: 'renewal',
+  async run(context: BenchContext): Promise<ScenarioReport> {
+    const ttlMs = context.quick ? 1_500 : 3_000;
+    const windowMs = context.quick ? 1_500 : 2 * ttlMs;
+    const rounds = context.quick ? 1 : 3;
+    const gc = (globalThis as { gc?: () => void }).gc;
+    const info = new Redis(context.redisUrl);
+    const results = new Map<string, RenewalRound[]>(CONTESTANTS.map((c) => [c.name, []]));
+    try {
+      for (let round = 0; round < rounds; round++) {
+        for (let k = 0; k < CONTESTANTS.length; k++) {
+          const contestant = CONTESTANTS[(round + k) % CONTESTANTS.length]!;
+          const result = await holdAndRenew(contestant, context.redisUrl, info, {
+            ttlMs,
+            windowMs,
+            gc,
+            round,
+          });
+          results.get(contestant.name)!.push(result);
+          context.log(
+            `  renewal round ${round + 1}/${rounds}: ${contestant.name} ${Math.round(result.roundTripsPerSec)} round trips/s, loop delay p99 ${formatMs(result.loopDelayP99Ms)} ms`,
+          );
+        }
+      }
+    } finally {
+      await info.quit();
+    }
+    const section: Section = {
+      title: `${formatOps(LOCKS)} held locks, ttl ${ttlMs} ms, ${windowMs} ms measured`,
+      table: {
+        header: [
+          'Contestant',
+          'round trips/s',
+          'Redis commands/s',
+          'round trips per 100 locks per renewal period',
+          'loop delay p50 ms',
+          'loop delay p99 ms',
+          'loop delay max ms',
+          'bytes per held lock',
+          'lost',
+          `target ≤ ${TARGET_ROUND_TRIPS_PER_100}`,
+        ],
+        align: [
+          'left',
+          'right',
+          'right',
+          'right',
+          'right',
+          'right',
+          'right',
+          'right',
+          'right',
+          'left',
+        ],
+        rows: CONTESTANTS.map((contestant) => {
+          const rows = results.get(contestant.name)!;
+          const of = (pick: (r: RenewalRound) => number): number => median(rows.map(pick));
+          const roundTripsPerSec = of((r) => r.roundTripsPerSec);
+          const per100 = (roundTripsPerSec * contestant.periodMs(ttlMs)) / 1000 / (LOCKS / 100);
+          return [
+            contestant.name,
+            formatOps(roundTripsPerSec),
+            formatOps(of((r) => r.serverCommandsPerSec)),
+            per100.toFixed(2),
+            formatMs(of((r) => r.loopDelayP50Ms)),
+            formatMs(of((r) => r.loopDelayP99Ms)),
+            formatMs(of((r) => r.loopDelayMaxMs)),
+            gc ? formatOps(of((r) => r.bytesPerLock)) : 'run with --expose-gc',
+            String(rows.reduce((sum, r) => sum + r.lost, 0)),
+            contestant.name === LOCKER ? formatVerdict(per100 <= TARGET_ROUND_TRIPS_PER_100) : '',
+          ];
+        }),
+      },
+      notes: [
+        `Medians over ${rounds} round${rounds === 1 ? '' : 's'}. Round trips: commands the client sent (a script call is one). Redis commands: what the server executed, the calls inside scripts included. Renewal period: each library's own, listed above. Loop delay: how late the event loop ran a 1 ms timer (\`monitorEventLoopDelay\`, less its 1 ms interval) over the measured window. Bytes per held lock: heap growth after a full GC, over ${formatOps(LOCKS)} locks. Lost: releases that found the lock gone, over all rounds.`,
+      ],
+    };
+    return {
+      name: 'renewal',
+      title: 'Renewal at scale',
+      description: [
+        `One process holds ${formatOps(LOCKS)} locks at once on one Redis and keeps them renewed for`,
+        'a few renewal periods; nothing else runs. The target: nestjs-locker renews in batches, at',
+        'most one round trip per 100 held locks per renewal period. The peers with automatic',
+        'renewal are shown for comparison (redlock 4 has none).',
+      ].join('\n'),
+      contestants: CONTESTANTS,
+      sections: [section],
+      charts: [],
+    };
+  },
+};
+
+async function holdAndRenew(
+  contestant: RenewingContestant,
+  url: string,
+  info: Redis,
+  options: { ttlMs: number; windowMs: number; gc: (() => void) | undefined; round: number },
+): Promise<RenewalRound> {
+  const { ttlMs, windowMs, gc, round } = options;
+  const { adapter, client } = contestant.open(url);
+  const count = countCommands(client);
+  const hold = adapter.hold!;
+  const key = (i: number): string => `bench:renewal:${round}:${contestant.name}:${i}`;
+  try {
+    await client.ping();
+    gc?.();
+    const heapBefore = process.memoryUsage().heapUsed;
+    const held: HeldLock[] = await inParallel(LOCKS, IN_FLIGHT, (i) => hold(key(i), ttlMs));
+    gc?.();
+    const bytesPerLock = (process.memoryUsage().heapUsed - heapBefore) / LOCKS;
+
+    const delay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
+    const serverBefore = await serverCommandsProcessed(info);
+    count.reset();
+    const startedAt = performance.now();
+    delay.enable();
+    await sleep(windowMs);
+    delay.disable();
+    const elapsedSec = (performance.now() - startedAt) / 1000;
+    const sent = count.sent;
+    const serverAfter = await serverCommandsProcessed(info);
+
+    let lost = 0;
+    await inParallel(held.length, IN_FLIGHT, (i) =>
+      held[i]!.release().catch(() => {
+        lost++;
+      }),
+    );
+    return {
+      roundTripsPerSec: sent / elapsedSec,
+      // Less the INFO call that read the second count.
+      serverCommandsPerSec: (serverAfter - serverBefore - 1) / elapsedSec,
+      loopDelayP50Ms: loopDelayMs(delay.percentile(50)),
+      loopDelayP99Ms: loopDelayMs(delay.percentile(99)),
+      loopDelayMaxMs: loopDelayMs(delay.max),
+      bytesPerLock: gc ? bytesPerLock : Number.NaN,
+      lost,
+    };
+  } finally {
+    await adapter.close();
+    await client.quit();
+  }
+}
+
+/** A delay sample of the monitor (ns, the sampling interval included) as the lateness in ms. */
+function loopDelayMs(nanoseconds: number): number {
+  return Math.max(0, nanoseconds / 1e6 - LOOP_SAMPLE_MS);
+}
