@@ -1,5 +1,6 @@
 import type { AcquireResult, LockBackend } from '../backends/lock-backend.js';
 import { type MonotonicClock, systemClock } from './clock.js';
+import type { Duration } from './duration.js';
 import {
   InvalidLockOptionsError,
   LockBackendError,
@@ -12,7 +13,7 @@ import {
 import { type Lock, LockHandle, type LockHost } from './lock.js';
 import { findHeld, runHolding } from './lock-context.js';
 import { LockEventEmitter, type LockEventListener, type LockEvents } from './lock-events.js';
-import type { LockDefaults, LockManagerOptions, LockOptions } from './lock-options.js';
+import type { LockManagerOptions, LockOptions, ResolvedLockDefaults } from './lock-options.js';
 import { newOwnerToken } from './owner-token.js';
 import { RenewalScheduler } from './renewal-scheduler.js';
 import {
@@ -56,7 +57,7 @@ export interface LockInfo {
 export class LockManager {
   readonly #backend: LockBackend;
   readonly #prefix: string;
-  readonly #defaults: Required<LockDefaults>;
+  readonly #defaults: ResolvedLockDefaults;
   readonly #clock: MonotonicClock;
   readonly #events = new LockEventEmitter();
   readonly #scheduler: RenewalScheduler<LockHandle>;
@@ -106,9 +107,14 @@ export class LockManager {
     return this.#prefix;
   }
 
-  /** The defaults in force, after validation. */
-  get defaults(): Readonly<Required<LockDefaults>> {
+  /** The defaults in force, after validation, in ms. */
+  get defaults(): ResolvedLockDefaults {
     return this.#defaults;
+  }
+
+  /** The clock this manager measures deadlines and schedules renewals on. */
+  get clock(): MonotonicClock {
+    return this.#clock;
   }
 
   /** How many locks this manager holds right now. */
@@ -301,7 +307,7 @@ export class LockManager {
     return lock;
   }
 
-  async #extend(lock: LockHandle, ttl: number | undefined): Promise<void> {
+  async #extend(lock: LockHandle, ttl: Duration | undefined): Promise<void> {
     const ttlMs = ttl === undefined ? lock.ttlMs : validateTtl(ttl);
     if (lock.state !== 'held') throw lock.signal.reason ?? this.#notHeld(lock);
     const sentAt = this.#clock.now();
@@ -344,10 +350,10 @@ export class LockManager {
     return released;
   }
 
-  async #releaseAfter(lock: LockHandle, ms: number): Promise<boolean> {
-    validateTtl(ms, 'ms');
+  async #releaseAfter(lock: LockHandle, ms: Duration): Promise<boolean> {
+    const keepMs = validateTtl(ms, 'ms');
     if (lock.state !== 'held') return false;
-    await this.#extend(lock, ms);
+    await this.#extend(lock, keepMs);
     if (!this.#stopHolding(lock)) return false;
     this.#events.emit('released', { key: lock.key, fencingToken: lock.fencingToken });
     return true;

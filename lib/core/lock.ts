@@ -1,3 +1,4 @@
+import type { Duration } from './duration.js';
 import { LockLostError, type LockLostReason } from './errors.js';
 import { leaseDeadline, renewalDueAt, renewalEarliestAt } from './lease-timing.js';
 
@@ -30,21 +31,23 @@ export interface Lock extends AsyncDisposable {
   /** `true` while this holder's lease is certainly valid: not released, not lost, not expired. */
   isHeld(): boolean;
   /**
-   * Extends the lease to `ttl` ms from now (default: the lock's ttl); later automatic renewals use
-   * that ttl too. Rejects with {@link LockLostError} when the lease is already gone.
+   * Extends the lease to `ttl` (ms or a duration string) from now (default: the lock's ttl); later
+   * automatic renewals use that ttl too. Rejects with {@link LockLostError} when the lease is
+   * already gone.
    */
-  extend(ttl?: number): Promise<void>;
+  extend(ttl?: Duration): Promise<void>;
   /**
    * Releases the lock and wakes its waiters. Resolves `true` when this call released the lease,
    * `false` when it was already released, lost or expired. Never throws for a lock that is not held.
    */
   release(): Promise<boolean>;
   /**
-   * Stops renewing the lease and lets it run out `ms` from now instead of releasing it at once, so
-   * the key stays taken that long (ShedLock's "lock at least for"). Resolves `false` when the lock
-   * was not held any more; rejects like {@link extend} when the store fails.
+   * Stops renewing the lease and lets it run out `ms` (ms or a duration string) from now instead
+   * of releasing it at once, so the key stays taken that long (ShedLock's "lock at least for").
+   * Resolves `false` when the lock was not held any more; rejects like {@link extend} when the
+   * store fails.
    */
-  releaseAfter(ms: number): Promise<boolean>;
+  releaseAfter(ms: Duration): Promise<boolean>;
 }
 
 /** What the scheduler needs of a held lease. */
@@ -69,9 +72,9 @@ export interface RenewableLease {
 
 /** What a {@link LockHandle} needs of the manager that issued it. */
 export interface LockHost {
-  extendLock(lock: LockHandle, ttlMs: number | undefined): Promise<void>;
+  extendLock(lock: LockHandle, ttl: Duration | undefined): Promise<void>;
   releaseLock(lock: LockHandle): Promise<boolean>;
-  releaseLockAfter(lock: LockHandle, ms: number): Promise<boolean>;
+  releaseLockAfter(lock: LockHandle, ms: Duration): Promise<boolean>;
   now(): number;
 }
 
@@ -131,7 +134,7 @@ export class LockHandle implements Lock, RenewableLease {
     return this.#state === 'held' && this.host.now() < this.#deadline;
   }
 
-  extend(ttl?: number): Promise<void> {
+  extend(ttl?: Duration): Promise<void> {
     return this.host.extendLock(this, ttl);
   }
 
@@ -139,7 +142,7 @@ export class LockHandle implements Lock, RenewableLease {
     return this.host.releaseLock(this);
   }
 
-  releaseAfter(ms: number): Promise<boolean> {
+  releaseAfter(ms: Duration): Promise<boolean> {
     return this.host.releaseLockAfter(this, ms);
   }
 

@@ -1,5 +1,5 @@
 import type { ExtendResult, LeaseToExtend } from '../backends/lock-backend.js';
-import type { MonotonicClock } from './clock.js';
+import { type ClockTimer, type MonotonicClock, startTimer } from './clock.js';
 import type { LockLostReason } from './errors.js';
 import { renewalRetryAt } from './lease-timing.js';
 import type { RenewableLease } from './lock.js';
@@ -29,7 +29,7 @@ const DEFAULT_BATCH_SIZE = 256;
  */
 export class RenewalScheduler<L extends RenewableLease> {
   readonly #leases = new Set<L>();
-  #timer: NodeJS.Timeout | undefined;
+  #timer: ClockTimer | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #stopped = false;
 
@@ -75,7 +75,7 @@ export class RenewalScheduler<L extends RenewableLease> {
   stop(): void {
     this.#stopped = true;
     this.#leases.clear();
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
   }
@@ -90,11 +90,10 @@ export class RenewalScheduler<L extends RenewableLease> {
 
   #arm(at: number): void {
     if (this.#stopped || at >= this.#timerAt) return;
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timerAt = at;
     const delay = Math.max(0, Math.ceil(at - this.clock.now()));
-    this.#timer = setTimeout(() => this.#tick(), delay);
-    this.#timer.unref();
+    this.#timer = startTimer(this.clock, () => this.#tick(), delay, true);
   }
 
   #tick(): void {

@@ -1,5 +1,11 @@
+import { parseDuration } from './duration.js';
 import { InvalidLockOptionsError } from './errors.js';
-import type { LockDefaults, LockOptions, ResolvedLockOptions } from './lock-options.js';
+import type {
+  LockDefaults,
+  LockOptions,
+  ResolvedLockDefaults,
+  ResolvedLockOptions,
+} from './lock-options.js';
 
 /** The largest duration a Node timer and every store accept: 2^31 − 1 ms, about 24.8 days. */
 export const MAX_DURATION_MS = 2 ** 31 - 1;
@@ -39,8 +45,12 @@ export function validateKey(key: unknown, where?: string): string {
   return key;
 }
 
-/** Checks a time to live: a positive whole number of ms up to {@link MAX_DURATION_MS}. */
-export function validateTtl(value: unknown, field = 'ttl', where?: string): number {
+/**
+ * Checks a time to live: a positive whole number of ms up to {@link MAX_DURATION_MS}, or a
+ * duration string (`'30s'`) worth that.
+ */
+export function validateTtl(raw: unknown, field = 'ttl', where?: string): number {
+  const value = parseDuration(raw, field, where);
   if (
     typeof value !== 'number' ||
     !Number.isInteger(value) ||
@@ -49,16 +59,25 @@ export function validateTtl(value: unknown, field = 'ttl', where?: string): numb
   ) {
     throw new InvalidLockOptionsError(
       field,
-      `must be a whole number of milliseconds from 1 to ${MAX_DURATION_MS}, got ${show(value)}`,
+      `must be a whole number of milliseconds from 1 to ${MAX_DURATION_MS} (or a duration such as '30s'), got ${show(raw)}`,
       where,
     );
   }
   return value;
 }
 
-/** Checks a wait: a whole number of ms from 0 to {@link MAX_DURATION_MS}, or `Infinity`. */
-export function validateWait(value: unknown, field = 'wait', where?: string): number {
-  if (value === Number.POSITIVE_INFINITY) return value;
+/** Checks a wait: a duration from 0 to {@link MAX_DURATION_MS} ms, or `Infinity`. */
+export function validateWait(raw: unknown, field = 'wait', where?: string): number {
+  if (raw === Number.POSITIVE_INFINITY) return raw;
+  return validateDelay(raw, field, where, ', or Infinity');
+}
+
+/**
+ * Checks a duration that may be zero (`lockAtLeastFor`, `shutdownTimeout`): a whole number of ms
+ * from 0 to {@link MAX_DURATION_MS}, or a duration string worth that.
+ */
+export function validateDelay(raw: unknown, field: string, where?: string, also = ''): number {
+  const value = parseDuration(raw, field, where);
   if (
     typeof value !== 'number' ||
     !Number.isInteger(value) ||
@@ -67,7 +86,7 @@ export function validateWait(value: unknown, field = 'wait', where?: string): nu
   ) {
     throw new InvalidLockOptionsError(
       field,
-      `must be a whole number of milliseconds from 0 to ${MAX_DURATION_MS}, or Infinity, got ${show(value)}`,
+      `must be a whole number of milliseconds from 0 to ${MAX_DURATION_MS} (or a duration such as '5s')${also}, got ${show(raw)}`,
       where,
     );
   }
@@ -86,7 +105,7 @@ export function validateKeyPrefix(value: unknown): string {
 }
 
 /** Validates manager defaults and fills in the library's own. */
-export function resolveDefaults(defaults: LockDefaults | undefined): Required<LockDefaults> {
+export function resolveDefaults(defaults: LockDefaults | undefined): ResolvedLockDefaults {
   if (defaults !== undefined && (typeof defaults !== 'object' || defaults === null)) {
     throw new InvalidLockOptionsError('defaults', `must be an object, got ${show(defaults)}`);
   }
@@ -100,7 +119,7 @@ export function resolveDefaults(defaults: LockDefaults | undefined): Required<Lo
 /** Validates per-lock options against the defaults. `where` names the call site in errors. */
 export function resolveLockOptions(
   options: LockOptions | undefined,
-  defaults: Required<LockDefaults>,
+  defaults: ResolvedLockDefaults,
   where?: string,
 ): ResolvedLockOptions {
   if (options === undefined) {

@@ -1,5 +1,5 @@
 import type { AcquireResult, Unsubscribe } from '../backends/lock-backend.js';
-import type { MonotonicClock } from './clock.js';
+import { type MonotonicClock, startTimer } from './clock.js';
 
 /** How a waiter reaches the store. */
 export interface WaitContext {
@@ -74,7 +74,7 @@ export async function waitForLock(ctx: WaitContext, first: AcquireResult): Promi
         remaining,
         nextSleep(round, retryAfter, unsubscribe !== undefined, lastError),
       );
-      await sleep(sleepMs, signal, (resolve) => {
+      await sleep(clock, sleepMs, signal, (resolve) => {
         wake = resolve;
       });
       wake = undefined;
@@ -97,23 +97,24 @@ function nextSleep(
   return notifiable ? Math.min(untilExpiry, MAX_NOTIFIED_SLEEP_MS) : Math.min(untilExpiry, backoff);
 }
 
-/** Sleeps `ms`, or until woken through `expose`, or rejects when `signal` aborts. */
+/** Sleeps `ms` on `clock`, or until woken through `expose`, or rejects when `signal` aborts. */
 function sleep(
+  clock: MonotonicClock,
   ms: number,
   signal: AbortSignal | undefined,
   expose: (wake: () => void) => void,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const done = (): void => {
-      clearTimeout(timer);
+      timer.cancel();
       signal?.removeEventListener('abort', onAbort);
       resolve();
     };
     const onAbort = (): void => {
-      clearTimeout(timer);
+      timer.cancel();
       reject(signal?.reason);
     };
-    const timer = setTimeout(done, Math.max(0, ms));
+    const timer = startTimer(clock, done, Math.max(0, ms));
     signal?.addEventListener('abort', onAbort, { once: true });
     expose(done);
   });

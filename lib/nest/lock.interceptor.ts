@@ -7,6 +7,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { catchError, type Observable, throwError } from 'rxjs';
+import { wallNow } from '../core/clock.js';
 import { LockNotAcquiredError } from '../core/errors.js';
 import type { Lock } from '../core/lock.js';
 import type { LockOptions } from '../core/lock-options.js';
@@ -57,7 +58,8 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
 
   async runCronTick(job: SingletonCronJob, invoke: Invoke): Promise<void> {
     if (job.problem || !job.schedule) throw job.problem;
-    const firedAt = Date.now();
+    // Wall time on the manager's clock: a ManualClock in tests names the tick being fired by hand.
+    const firedAt = wallNow(this.locks.manager.clock);
     const tick = job.schedule.nominalTickAt(firedAt);
     if (tick === undefined) {
       this.#logger.warn(

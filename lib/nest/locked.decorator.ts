@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { UseInterceptors } from '@nestjs/common';
+import type { Duration } from '../core/duration.js';
 import { InvalidLockOptionsError } from '../core/errors.js';
 import { validateTtl, validateWait } from '../core/validate-options.js';
 import { LockInterceptor } from './lock.interceptor.js';
@@ -10,10 +11,16 @@ import { wrapMethod } from './method-wrapper.js';
 
 /** Options of `@Locked()`. */
 export interface LockedOptions {
-  /** Lease time to live in ms (renewed while the method runs). Default: the module's `defaults.ttl`. */
-  ttl?: number;
-  /** How long to wait for a busy lock, in ms. Default: the module's `defaults.wait` (0). */
-  wait?: number;
+  /**
+   * Lease time to live, in ms or as a duration string such as `'30s'` (renewed while the method
+   * runs). Default: the module's `defaults.ttl`.
+   */
+  ttl?: Duration;
+  /**
+   * How long to wait for a busy lock, in ms or as a duration string such as `'2s'`. Default: the
+   * module's `defaults.wait` (0).
+   */
+  wait?: Duration;
   /**
    * When the lock is still busy after `wait`: `'throw'` a `LockNotAcquiredError` (HTTP 409 with
    * `Retry-After` on a controller), or `'skip'` the call and return `undefined`. Default `'throw'`.
@@ -53,14 +60,16 @@ export function Locked<A extends unknown[] = never[]>(
     if (typeof original !== 'function') {
       throw new InvalidLockOptionsError('@Locked', 'can only decorate a method', where);
     }
+    const problem = findProblem(key, options, where, parameterCount(target, propertyKey, original));
     const method: LockedMethod = {
       kind: 'locked',
       where,
       key: compileKey(key as LockKeySource<never[]>, where),
-      ttl: options.ttl,
-      wait: options.wait,
+      // Parsed once, here; with a problem the method refuses to run, so these stay unset.
+      ttl: problem || options.ttl === undefined ? undefined : validateTtl(options.ttl),
+      wait: problem || options.wait === undefined ? undefined : validateWait(options.wait),
       onBusy: options.onBusy ?? 'throw',
-      problem: findProblem(key, options, where, parameterCount(target, propertyKey, original)),
+      problem,
     };
     wrapMethod(descriptor, (instance, args, invoke) =>
       lockRuntime.runLocked(instance, method, args, invoke),

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
+import type { Duration } from '../core/duration.js';
 import { InvalidLockOptionsError } from '../core/errors.js';
-import { MAX_DURATION_MS, validateTtl } from '../core/validate-options.js';
+import { validateDelay, validateTtl } from '../core/validate-options.js';
 import { CronSchedule } from './cron-schedule.js';
 import { lockRuntime } from './lock-runtime.js';
 import { LOCKED_METHOD_METADATA, type SingletonCronJob } from './locked-method.js';
@@ -24,17 +25,18 @@ export interface SingletonCronOptions {
   /** Wait this long (ms) after bootstrap before starting the job. */
   initialDelay?: number;
   /**
-   * Lease time to live of a run, in ms; the lease is renewed while the job runs, so this is how
-   * soon another instance takes over the schedule when the running one dies. Default: the module's
-   * `defaults.ttl`.
+   * Lease time to live of a run, in ms or as a duration string (`'1m'`); the lease is renewed while
+   * the job runs, so this is how soon another instance takes over the schedule when the running one
+   * dies. Default: the module's `defaults.ttl`.
    */
-  ttl?: number;
+  ttl?: Duration;
   /**
-   * Keep the run's lock at least this long after the run started, in ms, so later ticks are skipped
-   * everywhere until then. Default 0. Not needed against clock skew: ticks are claimed by their
-   * scheduled time, so a tick runs once however short the job.
+   * Keep the run's lock at least this long after the run started, in ms or as a duration string
+   * (`'10m'`), so later ticks are skipped everywhere until then. Default 0. Not needed against
+   * clock skew: ticks are claimed by their scheduled time, so a tick runs once however short the
+   * job.
    */
-  lockAtLeastFor?: number;
+  lockAtLeastFor?: Duration;
 }
 
 /**
@@ -69,22 +71,15 @@ export function SingletonCron(
     const name = options?.name ?? where;
     let schedule: CronSchedule | undefined;
     let problem: InvalidLockOptionsError | undefined;
+    let ttlMs: number | undefined;
+    let lockAtLeastForMs = 0;
     try {
       if (typeof name !== 'string' || name.length === 0) {
         throw new InvalidLockOptionsError('name', 'must be a non-empty string', where);
       }
-      if (ttl !== undefined) validateTtl(ttl, 'ttl', where);
-      if (
-        lockAtLeastFor !== undefined &&
-        (!Number.isInteger(lockAtLeastFor) ||
-          lockAtLeastFor < 0 ||
-          lockAtLeastFor > MAX_DURATION_MS)
-      ) {
-        throw new InvalidLockOptionsError(
-          'lockAtLeastFor',
-          `must be a whole number of ms, 0 or more, got ${lockAtLeastFor}`,
-          where,
-        );
+      if (ttl !== undefined) ttlMs = validateTtl(ttl, 'ttl', where);
+      if (lockAtLeastFor !== undefined) {
+        lockAtLeastForMs = validateDelay(lockAtLeastFor, 'lockAtLeastFor', where);
       }
       schedule = parseSchedule(cronTime, options, where);
     } catch (error) {
@@ -95,8 +90,8 @@ export function SingletonCron(
       where,
       name,
       schedule,
-      ttl,
-      lockAtLeastFor: lockAtLeastFor ?? 0,
+      ttl: ttlMs,
+      lockAtLeastFor: lockAtLeastForMs,
       problem,
     };
     wrapMethod(descriptor, (instance, _args, invoke) =>
