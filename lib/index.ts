@@ -19,7 +19,8 @@ export {
   type RedisLockBackendOptions,
 } from './backends/redis/redis.backend.js';
 export type { RedisClientLike, RedisSubscriberLike } from './backends/redis/redis-client.js';
-export type { MonotonicClock } from './core/clock.js';
+export type { ClockTimer, MonotonicClock } from './core/clock.js';
+export type { Duration, DurationUnit } from './core/duration.js';
 export {
   InvalidLockOptionsError,
   LockBackendError,
@@ -31,6 +32,7 @@ export {
   LockModuleNotReadyError,
   LockNotAcquiredError,
 } from './core/errors.js';
+export type { LeadershipLostReason } from './core/leader-campaign.js';
 export type { Lock } from './core/lock.js';
 export { currentLock } from './core/lock-context.js';
 export type {
@@ -42,9 +44,20 @@ export type {
   RenewalFailedEvent,
 } from './core/lock-events.js';
 export { type LockInfo, LockManager } from './core/lock-manager.js';
-export type { LockDefaults, LockManagerOptions, LockOptions } from './core/lock-options.js';
+export type {
+  LockDefaults,
+  LockManagerOptions,
+  LockOptions,
+  ResolvedLockDefaults,
+} from './core/lock-options.js';
 export { LockModule } from './lock.module.js';
 export { LockService } from './lock.service.js';
+export {
+  LeaderElection,
+  type LeaderElectionOptions,
+  type OnLeadershipAcquired,
+  type OnLeadershipLost,
+} from './nest/leader-election.decorator.js';
 export { LockInterceptor } from './nest/lock.interceptor.js';
 export { LOCK_MODULE_OPTIONS } from './nest/lock.module-definition.js';
 export type { LockKeySource } from './nest/lock-key.js';

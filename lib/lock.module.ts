@@ -3,7 +3,9 @@ import { DiscoveryModule } from '@nestjs/core';
 import { MemoryLockBackend } from './backends/memory/memory.backend.js';
 import { InvalidLockOptionsError } from './core/errors.js';
 import { LockManager } from './core/lock-manager.js';
+import { validateDelay } from './core/validate-options.js';
 import { LockService } from './lock.service.js';
+import { LeaderElector } from './nest/leader.elector.js';
 import { LockExplorer } from './nest/lock.explorer.js';
 import { LockInterceptor } from './nest/lock.interceptor.js';
 import {
@@ -21,6 +23,7 @@ function createManager(options: LockModuleOptions): LockManager {
     throw new InvalidLockOptionsError('options', 'LockModule.forRoot() takes an options object');
   }
   shutdownTimeoutOf(options);
+  refuseMemoryInProduction(options);
   return new LockManager({
     backend: options.backend ?? new MemoryLockBackend(),
     keyPrefix: options.keyPrefix,
@@ -29,19 +32,35 @@ function createManager(options: LockModuleOptions): LockManager {
 }
 
 function shutdownTimeoutOf(options: LockModuleOptions): number {
-  const timeout = options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
-  if (!Number.isInteger(timeout) || timeout < 0) {
+  return options.shutdownTimeout === undefined
+    ? DEFAULT_SHUTDOWN_TIMEOUT_MS
+    : validateDelay(options.shutdownTimeout, 'shutdownTimeout');
+}
+
+/**
+ * A memory backend in a production deployment is a silent bug: each instance locks only itself.
+ * Refused unless the app says it is alone (`allowMemoryInProduction: true`).
+ */
+function refuseMemoryInProduction(options: LockModuleOptions): void {
+  const allowed = options.allowMemoryInProduction;
+  if (allowed !== undefined && typeof allowed !== 'boolean') {
     throw new InvalidLockOptionsError(
-      'shutdownTimeout',
-      `must be a whole number of ms, 0 or more, got ${timeout}`,
+      'allowMemoryInProduction',
+      `must be a boolean, got ${String(allowed)}`,
     );
   }
-  return timeout;
+  const memory = options.backend === undefined || options.backend.name === 'memory';
+  if (!memory || allowed || process.env.NODE_ENV !== 'production') return;
+  throw new InvalidLockOptionsError(
+    'backend',
+    `${options.backend === undefined ? 'no backend was given, so locks would live in memory' : 'a memory backend was given'} while NODE_ENV=production: locks in one process's memory do not exclude your other instances. Pass backend: new RedisLockBackend({ url }) (or another shared store), or set allowMemoryInProduction: true if this app really runs as a single process`,
+  );
 }
 
 /**
  * Distributed locks for a Nest app: registers one lock backend, `LockService`, `LockManager` and
- * `LockInterceptor`, runs `@Locked()` and `@SingletonCron()` methods, and on shutdown waits
+ * `LockInterceptor`, runs `@Locked()` and `@SingletonCron()` methods and `@LeaderElection()`
+ * campaigns, and on shutdown steps down from leadership, waits
  * (bounded) for locked calls in progress, releases every lock still held and closes the backend.
  * Global unless `isGlobal: false`.
  *
@@ -65,6 +84,7 @@ function shutdownTimeoutOf(options: LockModuleOptions): number {
     LockService,
     LockInterceptor,
     LockExplorer,
+    LeaderElector,
   ],
   exports: [LockService, LockManager, LockInterceptor],
 })

@@ -1,11 +1,13 @@
-import { Injectable } from '@nestjs/common';
-import { LockManagerClosedError } from './core/errors.js';
+import { Injectable, Optional } from '@nestjs/common';
+import { LockManagerClosedError, LockModuleNotReadyError } from './core/errors.js';
 import type { Lock } from './core/lock.js';
 import type { LockEventListener, LockEvents } from './core/lock-events.js';
 import type { LockInfo } from './core/lock-manager.js';
 // A value import: Nest reads the constructor's parameter types from decorator metadata.
 import { LockManager } from './core/lock-manager.js';
 import type { LockOptions } from './core/lock-options.js';
+// A value import, as above.
+import { LeaderElector } from './nest/leader.elector.js';
 
 /**
  * Distributed locks, injected. The same operations as `LockManager` (which it delegates to), plus
@@ -34,7 +36,25 @@ export class LockService {
   constructor(
     /** The manager behind this service. */
     readonly manager: LockManager,
+    @Optional() private readonly elector?: LeaderElector,
   ) {}
+
+  /**
+   * Whether this instance is the leader of `key` right now: a `@LeaderElection(key)` provider of
+   * this app holds the term's lock and its lease is certainly still valid. Answered locally, without
+   * a round trip to the store.
+   *
+   * @throws {@link InvalidLockOptionsError} when no `@LeaderElection` provider campaigns for `key`.
+   *
+   * @example
+   * ```ts
+   * if (this.locks.isLeader('billing-scheduler')) await this.sendReminders();
+   * ```
+   */
+  isLeader(key: string): boolean {
+    if (!this.elector) throw new LockModuleNotReadyError('LockService.isLeader', 0);
+    return this.elector.isLeader(key);
+  }
 
   /** See {@link LockManager.acquire}. */
   acquire(key: string, options?: LockOptions): Promise<Lock> {

@@ -1,20 +1,31 @@
 import type { LockBackend } from '../backends/lock-backend.js';
+import type { Duration } from '../core/duration.js';
 import type { LockDefaults } from '../core/lock-options.js';
 
 /** Options of `LockModule.forRoot()` / `forRootAsync()`. */
 export interface LockModuleOptions {
   /**
    * The store. Default: a `MemoryLockBackend`, which only coordinates one process: fine for tests
-   * and single-instance apps, wrong for several instances.
+   * and single-instance apps, wrong for several instances. With `NODE_ENV=production` a memory
+   * backend (the default one or one passed here) is refused unless `allowMemoryInProduction`.
    */
   backend?: LockBackend;
+  /**
+   * Let a memory backend run when `NODE_ENV=production`. Off by default, because locks in one
+   * process's memory do not exclude the other instances of a deployment: set it only for an app
+   * that really runs as a single process. Default `false`.
+   */
+  allowMemoryInProduction?: boolean;
   /** Prepended to every key in the store. Default `'locker:'`. */
   keyPrefix?: string;
-  /** Defaults for every lock: `ttl` (ms, default 30 000) and `wait` (ms, default 0). */
+  /**
+   * Defaults for every lock: `ttl` (default 30 000 ms) and `wait` (default 0), in ms or as duration
+   * strings (`'30s'`).
+   */
   defaults?: LockDefaults;
   /**
    * On shutdown, how long to wait for locked calls still running before their locks are released
-   * anyway, in ms. Default 10 000.
+   * anyway, in ms or as a duration string (`'15s'`). Default 10 000.
    */
-  shutdownTimeout?: number;
+  shutdownTimeout?: Duration;
 }

@@ -8,7 +8,13 @@ export interface RedisClientLike {
   duplicate(): RedisSubscriberLike;
   quit(): Promise<unknown>;
   disconnect(): void;
-  readonly options?: { readonly commandTimeout?: number | undefined };
+  /** Any command; used once per backend to read the server's eviction and persistence settings. */
+  call?(command: string, ...args: (string | number)[]): Promise<unknown>;
+  readonly options?: {
+    readonly commandTimeout?: number | undefined;
+    readonly host?: string | undefined;
+    readonly port?: number | undefined;
+  };
 }
 
 /** The part of a duplicated ioredis connection used for wake-up subscriptions. */

@@ -13,6 +13,7 @@ import { withTimeout } from '../shared/with-timeout.js';
 import type { RedisClientLike } from './redis-client.js';
 import { fenceKeyOf, lockKeyOf, releaseChannelOf } from './redis-keys.js';
 import { RedisScript } from './redis-script.js';
+import { checkRedisServer } from './redis-server-check.js';
 import { RedisWakeups } from './redis-wakeups.js';
 import { ACQUIRE_LUA } from './scripts/acquire.lua.js';
 import { EXTEND_LUA } from './scripts/extend.lua.js';
@@ -35,6 +36,14 @@ interface CommonOptions {
    * clock stepping backwards. Longer costs one small key per recently used lock key.
    */
   fenceRetentionMs?: number;
+  /**
+   * Receives the one warning the backend may give, on first use, when the server's configuration
+   * can lose locks: a `maxmemory-policy` other than `noeviction` (held lock keys can be evicted) or
+   * no AOF persistence (a restart loses held locks). Read with `CONFIG GET` and `INFO`; servers that
+   * refuse `CONFIG` (managed Redis) are read through `INFO` alone. Default: `process.emitWarning`
+   * with code `NESTJS_LOCKER_REDIS_CONFIG`, once per process and server; `false` skips the check.
+   */
+  onWarning?: ((message: string) => void) | false;
 }
 
 /** Options of {@link RedisLockBackend}: a client you own, or connection details for one it owns. */
@@ -107,6 +116,8 @@ export class RedisLockBackend implements LockBackend {
     (items) => this.#releaseBatch(items),
     MAX_BATCH,
   );
+  readonly #onWarning: ((message: string) => void) | false;
+  #checked = false;
   #closed = false;
 
   constructor(options: RedisLockBackendOptions) {
@@ -144,15 +155,22 @@ export class RedisLockBackend implements LockBackend {
       this.#timeoutMs = undefined;
     }
     this.#wakeups = new RedisWakeups(() => this.#client.duplicate());
+    const onWarning = options.onWarning ?? emitWarningOnce;
+    if (onWarning !== false && typeof onWarning !== 'function') {
+      throw new InvalidLockOptionsError('onWarning', 'must be a function or false');
+    }
+    this.#onWarning = onWarning;
   }
 
   async acquire(key: string, owner: string, ttlMs: number): Promise<AcquireResult> {
+    this.#checkServerOnce();
     return this.#acquires.add({ key, owner, ttlMs }).catch((error: unknown) => {
       throw this.#error('acquire', key, error);
     });
   }
 
   async extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
+    this.#checkServerOnce();
     const results: ExtendResult[] = [];
     for (let i = 0; i < leases.length; i += MAX_BATCH) {
       const chunk = leases.slice(i, i + MAX_BATCH);
@@ -179,6 +197,7 @@ export class RedisLockBackend implements LockBackend {
   }
 
   async inspect(key: string): Promise<LeaseInfo | null> {
+    this.#checkServerOnce();
     let reply: [number, string | null, number];
     try {
       reply = (await this.#run(INSPECT, [lockKeyOf(key)], [])) as [number, string | null, number];
@@ -243,6 +262,18 @@ export class RedisLockBackend implements LockBackend {
     return reply.map((released) => released === 1);
   }
 
+  /** Reads the server's settings once, in the background, and warns if they can lose locks. */
+  #checkServerOnce(): void {
+    if (this.#checked || this.#onWarning === false) return;
+    this.#checked = true;
+    const warn = this.#onWarning;
+    const timeout = <T>(call: Promise<T>): Promise<T> =>
+      withTimeout(call, this.#timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
+    void checkRedisServer(this.#client, timeout).then((warning) => {
+      if (warning !== undefined && !this.#closed) warn(warning);
+    });
+  }
+
   #run(
     script: RedisScript,
     keys: readonly string[],
@@ -256,6 +287,15 @@ export class RedisLockBackend implements LockBackend {
     if (error instanceof LockBackendError) return error;
     return new LockBackendError(this.name, operation, storeKey, error);
   }
+}
+
+const warned = new Set<string>();
+
+/** The default `onWarning`: a process warning, once per process for the same message. */
+function emitWarningOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  process.emitWarning(message, { code: 'NESTJS_LOCKER_REDIS_CONFIG' });
 }
 
 /** Opens the backend's own ioredis connection; ioredis is loaded only when this is needed. */
