@@ -1,4 +1,5 @@
 import type { Measurement } from './measure.js';
+import type { TargetResult } from './scenario.js';
 import { pairedRatios, percentile, type Spread, sortedCopy, spread } from './stats.js';
 
 /** A throughput target: the median paired ratio to the baseline that `appliesTo` must reach. */
@@ -57,4 +58,28 @@ export function compare(spec: ComparisonSpec, measurements: readonly Measurement
       : { ...row, ratio };
   });
   return { ...spec, rows };
+}
+
+/** The comparison's target verdicts, one per targeted or pending contestant, for the summary. */
+export function comparisonTargets(comparison: Comparison, conditions: string): TargetResult[] {
+  const { target, ratioLabel } = comparison;
+  if (!target) return [];
+  const wanted = `≥ ${target.ratio.toFixed(2)}${ratioLabel}`;
+  const results: TargetResult[] = comparison.rows
+    .filter((row) => row.targetMet !== undefined && row.ratio)
+    .map((row) => ({
+      what: `${row.name}, ${conditions}`,
+      target: wanted,
+      result: `${row.ratio!.median.toFixed(2)}×`,
+      met: row.targetMet,
+    }));
+  for (const pending of comparison.pending ?? []) {
+    results.push({
+      what: `${pending.name}, ${conditions}`,
+      target: wanted,
+      result: 'pending',
+      met: undefined,
+    });
+  }
+  return results;
 }

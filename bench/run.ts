@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { RoundPlan } from './measure.js';
 import { markdownTable } from './report/table.js';
-import { type ReportPaths, writeReport } from './report/write-report.js';
+import { type ReportPaths, targetSummary, writeReport } from './report/write-report.js';
 import type { Scenario, ScenarioReport } from './scenario.js';
 import { contended } from './scenarios/contended.js';
 import { decoratorOverhead } from './scenarios/decorator-overhead.js';
@@ -109,6 +109,8 @@ async function main(): Promise<void> {
       for (const note of section.notes ?? []) console.log(note);
     }
   }
+  const targets = targetSummary(reports);
+  if (targets) console.log(`\nTargets\n${markdownTable(targets).join('\n')}`);
   const paths = reportPaths(root, values.quick || partial);
   writeReport(
     {

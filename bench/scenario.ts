@@ -45,6 +45,18 @@ export interface Chart {
   readonly series: readonly { readonly name: string; readonly values: ArrayLike<number> }[];
 }
 
+/** One target of the issue and how this run did against it: a line of the summary table. */
+export interface TargetResult {
+  /** What is measured, naming the contestant and the conditions. */
+  readonly what: string;
+  /** The target, such as `≥ 1.15× raw`. */
+  readonly target: string;
+  /** This run's figure, such as `1.42×`. */
+  readonly result: string;
+  /** Whether it was met; `undefined` while the contestant cannot run yet. */
+  readonly met: boolean | undefined;
+}
+
 /** What a scenario hands to the report. */
 export interface ScenarioReport {
   readonly name: string;
@@ -54,6 +66,8 @@ export interface ScenarioReport {
   readonly contestants: readonly ContestantInfo[];
   readonly sections: readonly Section[];
   readonly charts: readonly Chart[];
+  /** Its targets with this run's verdicts, gathered at the head of the report. */
+  readonly targets?: readonly TargetResult[];
 }
 
 /** One benchmark scenario: one file under bench/scenarios/, registered in bench/run.ts. */

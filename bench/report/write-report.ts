@@ -5,7 +5,7 @@ import type { RoundPlan } from '../measure.js';
 import type { ScenarioReport } from '../scenario.js';
 import { cdfChartSvg } from './cdf-chart.js';
 import { cpuModel, gitRevision, packageVersion } from './environment.js';
-import { markdownTable } from './table.js';
+import { formatVerdict, markdownTable, type Table } from './table.js';
 
 /** Where and how the benchmark ran, for the head of the report. */
 export interface RunInfo {
@@ -104,6 +104,18 @@ export function renderReport(
     'and the min–max. Latency percentiles: over every op of every round. Ratios are paired: a',
     "contestant's ops/s over the baseline's in the same round, then the median over rounds.",
   ];
+  const targets = targetSummary(scenarios);
+  if (targets) {
+    lines.push(
+      '',
+      '## Targets',
+      '',
+      "Each target of the benchmark issue, with this run's figure; the scenarios below give the",
+      'details and the peers.',
+      '',
+      ...markdownTable(targets),
+    );
+  }
   for (const scenario of scenarios) {
     lines.push('', `## ${scenario.title}`, '', scenario.description);
     if (scenario.contestants.length > 0) lines.push('');
@@ -119,4 +131,22 @@ export function renderReport(
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Every scenario's targets in one table, or `undefined` when none has any. */
+export function targetSummary(scenarios: readonly ScenarioReport[]): Table | undefined {
+  const rows = scenarios.flatMap((scenario) =>
+    (scenario.targets ?? []).map((target) => [
+      target.what,
+      target.target,
+      target.result,
+      target.met === undefined ? 'pending' : formatVerdict(target.met),
+    ]),
+  );
+  if (rows.length === 0) return undefined;
+  return {
+    header: ['What', 'Target', 'This run', 'Verdict'],
+    align: ['left', 'left', 'right', 'left'],
+    rows,
+  };
 }

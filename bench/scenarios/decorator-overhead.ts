@@ -2,11 +2,18 @@ import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Locked, LockModule, LockService, RedisLockBackend } from '../../lib/index.js';
-import { compare } from '../comparison.js';
+import { compare, comparisonTargets } from '../comparison.js';
 import { latencyChart } from '../latency-chart.js';
 import { type Contestant, measure } from '../measure.js';
 import { comparisonTable } from '../report/comparison-table.js';
-import type { BenchContext, Chart, Scenario, ScenarioReport, Section } from '../scenario.js';
+import type {
+  BenchContext,
+  Chart,
+  Scenario,
+  ScenarioReport,
+  Section,
+  TargetResult,
+} from '../scenario.js';
 
 const BASELINE = 'LockService.using';
 const DECORATED = '@Locked method';
@@ -55,6 +62,7 @@ export const decoratorOverhead: Scenario = {
     ];
     const sections: Section[] = [];
     const charts: Chart[] = [];
+    const targets: TargetResult[] = [];
     try {
       for (const concurrency of CONCURRENCY) {
         context.log(`decorator overhead, concurrency ${concurrency}`);
@@ -69,6 +77,7 @@ export const decoratorOverhead: Scenario = {
           measurements,
         );
         sections.push({ title: comparison.title, table: comparisonTable(comparison) });
+        targets.push(...comparisonTargets(comparison, `concurrency ${concurrency}`));
         charts.push(
           latencyChart(
             `decorator-c${concurrency}-latency`,
@@ -92,6 +101,7 @@ export const decoratorOverhead: Scenario = {
       contestants,
       sections,
       charts,
+      targets,
     };
   },
 };

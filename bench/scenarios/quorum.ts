@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { compare } from '../comparison.js';
+import { compare, comparisonTargets } from '../comparison.js';
 import { uncontendedContestant } from '../contestants/adapter-contestant.js';
 import type { LockAdapter } from '../contestants/lock-adapter.js';
 import { peerLocks } from '../contestants/peers.js';
@@ -7,7 +7,14 @@ import { rawRedisLock } from '../contestants/raw-redis-lock.js';
 import { latencyChart } from '../latency-chart.js';
 import { measure } from '../measure.js';
 import { comparisonTable } from '../report/comparison-table.js';
-import type { BenchContext, Chart, Scenario, ScenarioReport, Section } from '../scenario.js';
+import type {
+  BenchContext,
+  Chart,
+  Scenario,
+  ScenarioReport,
+  Section,
+  TargetResult,
+} from '../scenario.js';
 
 const SERVERS = 5;
 const TTL_MS = 10_000;
@@ -36,6 +43,7 @@ export const quorum: Scenario = {
     );
     const sections: Section[] = [];
     const charts: Chart[] = [];
+    const targets: TargetResult[] = [];
     try {
       for (const concurrency of CONCURRENCY) {
         context.log(`quorum ×${SERVERS}, concurrency ${concurrency}`);
@@ -55,6 +63,9 @@ export const quorum: Scenario = {
           table: comparisonTable(comparison),
           notes: [`**${PENDING.name}**: pending, ${PENDING.reason}.`],
         });
+        targets.push(
+          ...comparisonTargets(comparison, `quorum ×${SERVERS}, concurrency ${concurrency}`),
+        );
         charts.push(
           latencyChart(
             `quorum-c${concurrency}-latency`,
@@ -79,6 +90,7 @@ export const quorum: Scenario = {
       contestants,
       sections,
       charts,
+      targets,
     };
   },
 };

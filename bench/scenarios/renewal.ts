@@ -11,7 +11,7 @@ import { redlockV5 } from '../contestants/redlock-v5.js';
 import { inParallel } from '../in-parallel.js';
 import { countCommands, serverCommandsProcessed } from '../redis-command-count.js';
 import { formatMs, formatOps, formatVerdict } from '../report/table.js';
-import type { BenchContext, Scenario, ScenarioReport, Section } from '../scenario.js';
+import type { BenchContext, Scenario, ScenarioReport, Section, TargetResult } from '../scenario.js';
 import { median } from '../stats.js';
 
 const LOCKS = 10_000;
@@ -139,6 +139,7 @@ export const renewal: Scenario = {
     } finally {
       await info.quit();
     }
+    const targets: TargetResult[] = [];
     const section: Section = {
       title: `${formatOps(LOCKS)} held locks, ttl ${ttlMs} ms, ${windowMs} ms measured`,
       table: {
@@ -171,6 +172,14 @@ export const renewal: Scenario = {
           const of = (pick: (r: RenewalRound) => number): number => median(rows.map(pick));
           const roundTripsPerSec = of((r) => r.roundTripsPerSec);
           const per100 = (roundTripsPerSec * contestant.periodMs(ttlMs)) / 1000 / (LOCKS / 100);
+          if (contestant.name === LOCKER) {
+            targets.push({
+              what: `${LOCKER}, round trips per 100 held locks per renewal period`,
+              target: `≤ ${TARGET_ROUND_TRIPS_PER_100}`,
+              result: per100.toFixed(2),
+              met: per100 <= TARGET_ROUND_TRIPS_PER_100,
+            });
+          }
           return [
             contestant.name,
             formatOps(roundTripsPerSec),
@@ -201,6 +210,7 @@ export const renewal: Scenario = {
       contestants: CONTESTANTS,
       sections: [section],
       charts: [],
+      targets,
     };
   },
 };

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { RedisLockBackend } from '../../lib/index.js';
-import { type Comparison, compare } from '../comparison.js';
+import { type Comparison, compare, comparisonTargets } from '../comparison.js';
 import { uncontendedContestant } from '../contestants/adapter-contestant.js';
 import type { LockAdapter } from '../contestants/lock-adapter.js';
 import { nestjsLocker } from '../contestants/nestjs-locker.js';
@@ -9,7 +9,14 @@ import { rawRedisLock } from '../contestants/raw-redis-lock.js';
 import { latencyChart } from '../latency-chart.js';
 import { measure } from '../measure.js';
 import { comparisonTable } from '../report/comparison-table.js';
-import type { BenchContext, Chart, Scenario, ScenarioReport, Section } from '../scenario.js';
+import type {
+  BenchContext,
+  Chart,
+  Scenario,
+  ScenarioReport,
+  Section,
+  TargetResult,
+} from '../scenario.js';
 
 const TTL_MS = 10_000;
 /** The ratio to raw ioredis nestjs-locker should reach at each concurrency level. */
@@ -51,6 +58,7 @@ export const uncontended: Scenario = {
     const baseline = adapters[0]!.name;
     const sections: Section[] = [];
     const charts: Chart[] = [];
+    const targets: TargetResult[] = [];
     try {
       for (const [concurrency, ratio] of TARGETS) {
         context.log(`uncontended, concurrency ${concurrency}`);
@@ -65,6 +73,7 @@ export const uncontended: Scenario = {
           measurements,
         );
         sections.push({ title: comparison.title, table: comparisonTable(comparison) });
+        targets.push(...comparisonTargets(comparison, `uncontended, concurrency ${concurrency}`));
         charts.push(
           latencyChart(
             `uncontended-c${concurrency}-latency`,
@@ -90,6 +99,7 @@ export const uncontended: Scenario = {
       contestants,
       sections,
       charts,
+      targets,
     };
   },
 };
