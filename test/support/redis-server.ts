@@ -5,7 +5,11 @@ const STATE_DIR = process.env.LOCKER_SERVERS_DIR ?? '/tmp/nestjs-locker-servers'
 
 /** A redis-server of the test's own, on 127.0.0.1:`port`, for fault injection. */
 export class TestRedisServer {
-  constructor(readonly port: number) {}
+  constructor(
+    readonly port: number,
+    /** More redis-server arguments, such as `['--maxmemory-policy', 'allkeys-lru']`. */
+    readonly args: readonly string[] = [],
+  ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
@@ -14,6 +18,7 @@ export class TestRedisServer {
   start(): void {
     execFileSync('bash', ['scripts/servers.sh', 'start', `redis:${this.port}`], {
       stdio: 'ignore',
+      env: { ...process.env, LOCKER_REDIS_ARGS: this.args.join(' ') },
     });
   }
 

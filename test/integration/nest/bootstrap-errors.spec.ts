@@ -1,10 +1,12 @@
 import 'reflect-metadata';
 import { describe, expect, it } from '@jest/globals';
-import { Injectable, Module, type ModuleMetadata } from '@nestjs/common';
+import { Injectable, Module, type ModuleMetadata, Scope } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import {
   InvalidLockOptionsError,
+  LeaderElection,
+  type Lock,
   Locked,
   LockModule,
   LockModuleNotReadyError,
@@ -160,5 +162,152 @@ describe('LockModule bootstrap validation', () => {
       'Standalone.run was called before LockModule was initialised',
     );
     expect((error as Error).message).toContain('LockModule.forRoot()');
+  });
+});
+
+describe('LockModule bootstrap validation of @LeaderElection and durations', () => {
+  const withLocks = (...providers: ModuleMetadata['providers'] & unknown[]) =>
+    boot({ imports: [LockModule.forRoot()], providers });
+
+  it('refuses @LeaderElection on a class with neither hook', async () => {
+    @Injectable()
+    @LeaderElection('scheduler')
+    class Hookless {
+      run() {}
+    }
+    const error = await bootError(withLocks(Hookless));
+    expect(error.field).toBe('@LeaderElection');
+    expect(error.where).toBe('Hookless');
+    expect(error.message).toContain('onLeadershipAcquired');
+    expect(error.message).toContain('onLeadershipLost');
+  });
+
+  it('refuses one leadership key with two different ttls, naming both classes', async () => {
+    @Injectable()
+    @LeaderElection('scheduler', { ttl: '30s' })
+    class First {
+      onLeadershipAcquired(_lock: Lock) {}
+    }
+    @Injectable()
+    @LeaderElection('scheduler', { ttl: 10_000 })
+    class Second {
+      onLeadershipLost(_lock: Lock) {}
+    }
+    const error = await bootError(withLocks(First, Second));
+    expect(error.field).toBe('ttl');
+    expect(error.message).toContain('"scheduler"');
+    expect(error.message).toContain('30000 ms');
+    expect(error.message).toContain('10000 ms');
+    expect(`${error.where} ${error.message}`).toMatch(/First[\s\S]*Second|Second[\s\S]*First/);
+  });
+
+  it('accepts one key on two classes with the same ttl (given as ms and as a string)', async () => {
+    @Injectable()
+    @LeaderElection('reports', { ttl: '1m' })
+    class First {
+      onLeadershipAcquired(_lock: Lock) {}
+    }
+    @Injectable()
+    @LeaderElection('reports', { ttl: 60_000 })
+    class Second {
+      onLeadershipAcquired(_lock: Lock) {}
+    }
+    await expect(withLocks(First, Second)).resolves.toBeUndefined();
+  });
+
+  it('refuses @LeaderElection on a request-scoped provider', async () => {
+    @Injectable({ scope: Scope.REQUEST })
+    @LeaderElection('scheduler')
+    class PerRequest {
+      onLeadershipAcquired(_lock: Lock) {}
+    }
+    const error = await bootError(withLocks(PerRequest));
+    expect(error.message).toContain('singleton');
+    expect(error.message).toContain('request-scoped');
+  });
+
+  it.each([
+    [
+      '@LeaderElection ttl',
+      () => {
+        @Injectable()
+        @LeaderElection('scheduler', { ttl: '30 seconds' as '30s' })
+        class Leader {
+          onLeadershipAcquired(_lock: Lock) {}
+        }
+        return withLocks(Leader);
+      },
+      'ttl',
+      '"30 seconds"',
+    ],
+    [
+      '@Locked wait',
+      () => {
+        @Injectable()
+        class Orders {
+          @Locked('order:{0}', { wait: '2 s' as '2s' })
+          async pay(_id: string) {}
+        }
+        return withLocks(Orders);
+      },
+      'wait',
+      '"2 s"',
+    ],
+    [
+      '@SingletonCron lockAtLeastFor',
+      () => {
+        @Injectable()
+        class Jobs {
+          @SingletonCron('* * * * * *', { lockAtLeastFor: '5mins' as '5m' })
+          async run() {}
+        }
+        return withSchedule(Jobs);
+      },
+      'lockAtLeastFor',
+      '"5mins"',
+    ],
+    [
+      'module shutdownTimeout',
+      () => boot({ imports: [LockModule.forRoot({ shutdownTimeout: '10x' as '10s' })] }),
+      'shutdownTimeout',
+      '"10x"',
+    ],
+    [
+      'module defaults.ttl',
+      () => boot({ imports: [LockModule.forRoot({ defaults: { ttl: '1.5ms' } })] }),
+      'defaults.ttl',
+      '"1.5ms"',
+    ],
+  ])(
+    'refuses a malformed duration string in %s, naming the field',
+    async (_name, start, field, shown) => {
+      const error = await bootError(start());
+      expect(error.field).toBe(field);
+      expect(error.message).toContain(shown);
+    },
+  );
+
+  it('accepts duration strings everywhere', async () => {
+    @Injectable()
+    @LeaderElection('scheduler', { ttl: '15s' })
+    class Leader {
+      onLeadershipAcquired(_lock: Lock) {}
+    }
+    @Injectable()
+    class Jobs {
+      @Locked('k', { ttl: '1m', wait: '500ms' })
+      async locked() {}
+      @SingletonCron('0 0 3 * * *', { ttl: '2h', lockAtLeastFor: '1d' })
+      async nightly() {}
+    }
+    await expect(
+      boot({
+        imports: [
+          ScheduleModule.forRoot(),
+          LockModule.forRoot({ defaults: { ttl: '30s', wait: '0s' }, shutdownTimeout: '5s' }),
+        ],
+        providers: [Leader, Jobs],
+      }),
+    ).resolves.toBeUndefined();
   });
 });
