@@ -61,13 +61,17 @@ function cluster() {
 
 describe('@LeaderElection, three instances in one process (LockTestbed, ManualClock)', () => {
   let running: ReturnType<typeof cluster> | undefined;
+  const setup = (): ReturnType<typeof cluster> => {
+    running = cluster();
+    return running;
+  };
   afterEach(async () => {
     await running?.close();
     running = undefined;
   });
 
   it('elects exactly one leader from bootstrap, and LockService.isLeader agrees', async () => {
-    const c = (running = cluster());
+    const c = setup();
     for (const i of [1, 2, 3]) await c.start(i);
     expect(c.leaders()).toHaveLength(1);
     expect(c.events.map((e) => e.event)).toEqual(['acquired']);
@@ -75,7 +79,7 @@ describe('@LeaderElection, three instances in one process (LockTestbed, ManualCl
   });
 
   it('keeps one leader and one term while the lease is renewed, however long', async () => {
-    const c = (running = cluster());
+    const c = setup();
     for (const i of [1, 2, 3]) await c.start(i);
     const [first] = c.events;
     await c.clock.advance('1h');
@@ -86,7 +90,7 @@ describe('@LeaderElection, three instances in one process (LockTestbed, ManualCl
   });
 
   it("hands over at once when the leader's app closes, with a larger fencing token", async () => {
-    const c = (running = cluster());
+    const c = setup();
     for (const i of [1, 2, 3]) await c.start(i);
     const [first] = c.events;
     const leaderApp = c.apps.splice(first!.instance - 1, 1)[0]!;
@@ -103,7 +107,7 @@ describe('@LeaderElection, three instances in one process (LockTestbed, ManualCl
   });
 
   it('tells a leader whose lease is lost, and elects again with a new term', async () => {
-    const c = (running = cluster());
+    const c = setup();
     for (const i of [1, 2, 3]) await c.start(i);
     const [first] = c.events;
     // The store loses the lease (an operator DEL, a failover): a waiter may take it at once, and
@@ -122,7 +126,7 @@ describe('@LeaderElection, three instances in one process (LockTestbed, ManualCl
   });
 
   it('steps down when onLeadershipAcquired throws, so that another instance leads', async () => {
-    const c = (running = cluster());
+    const c = setup();
     await c.start(1, () => {
       throw new Error('cannot lead');
     });
@@ -140,7 +144,7 @@ describe('@LeaderElection, three instances in one process (LockTestbed, ManualCl
   });
 
   it('refuses LockService.isLeader for a key nobody campaigns for', async () => {
-    const c = (running = cluster());
+    const c = setup();
     await c.start(1);
     const error = (() => {
       try {
