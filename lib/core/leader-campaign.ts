@@ -68,6 +68,7 @@ export class LeaderCampaign {
 
   async #run(): Promise<void> {
     const { signal } = this.#stop;
+    let failing = false;
     while (!signal.aborted) {
       let lock: Lock;
       try {
@@ -78,10 +79,15 @@ export class LeaderCampaign {
         });
       } catch (error) {
         if (signal.aborted || error instanceof LockManagerClosedError) return;
-        this.handlers.report(`campaign for leadership of "${this.key}" failed; retrying`, error);
+        // Once per outage, not once per retry.
+        if (!failing) {
+          this.handlers.report(`campaign for leadership of "${this.key}" failed; retrying`, error);
+        }
+        failing = true;
         await this.#pause(Math.min(MAX_RETRY_MS, this.ttlMs / 3));
         continue;
       }
+      failing = false;
       const reason = await this.#serve(lock);
       // Give the others one ttl to take over before running for office again.
       if (reason === 'hook-failed' || reason === 'stepped-down') await this.#pause(this.ttlMs);
