@@ -35,31 +35,36 @@ export function cdfChartSvg(chart: Chart): string {
     .filter((v) => v > 0);
   const highs = curves.map((curve) => curve.points[POINTS - 1]![0]).filter((v) => v > 0);
   const lowDecade = Math.floor(Math.log10(lows.length > 0 ? Math.min(...lows) : 0.01));
-  const highDecade = Math.max(
-    lowDecade + 1,
-    Math.ceil(Math.log10(highs.length > 0 ? Math.max(...highs) : 1)),
-  );
   const floor = 10 ** lowDecade;
+  // The axis ends at the first 1-2-5 step at or above the largest value.
+  const ceiling = niceStepAtOrAbove(Math.max(floor * 10, ...highs));
+  const span = Math.log10(ceiling) - lowDecade;
   const x = (value: number): number =>
-    plot.left +
-    ((Math.log10(Math.max(value, floor)) - lowDecade) / (highDecade - lowDecade)) * plot.width;
+    plot.left + ((Math.log10(Math.max(value, floor)) - lowDecade) / span) * plot.width;
   const y = (fraction: number): number => plot.top + (1 - fraction) * plot.height;
 
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12">`,
+    `<title>${escapeXml(chart.title)}</title>`,
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
     `<text x="${WIDTH / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(chart.title)}</text>`,
   ];
-  for (let decade = lowDecade; decade <= highDecade; decade++) {
+  // Labels at 2 and 5 too while they fit: up to four decades.
+  const steps = span <= 4 ? [1, 2, 5] : [1];
+  for (let decade = lowDecade; 10 ** decade <= ceiling; decade++) {
     for (const step of [1, 2, 5]) {
       const value = step * 10 ** decade;
-      if (decade === highDecade && step > 1) break;
+      if (value > ceiling * 1.0001) break;
       const at = x(value).toFixed(1);
       const major = step === 1;
       parts.push(
         `<line x1="${at}" y1="${plot.top}" x2="${at}" y2="${plot.top + plot.height}" stroke="${major ? '#c8c8c8' : '#ececec'}"/>`,
-        `<text x="${at}" y="${plot.top + plot.height + 16}" text-anchor="middle" fill="#444">${formatTick(value)}</text>`,
       );
+      if (steps.includes(step)) {
+        parts.push(
+          `<text x="${at}" y="${plot.top + plot.height + 16}" text-anchor="middle" fill="#444">${formatTick(value)}</text>`,
+        );
+      }
     }
   }
   for (const fraction of [0, 0.25, 0.5, 0.75, 1]) {
@@ -98,6 +103,13 @@ export function cdfChartSvg(chart: Chart): string {
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
+}
+
+/** The smallest value of the form 1, 2 or 5 × 10^k that is at least `value` (> 0). */
+function niceStepAtOrAbove(value: number): number {
+  const decade = 10 ** Math.floor(Math.log10(value));
+  const step = [1, 2, 5, 10].find((candidate) => candidate * decade >= value * 0.9999) ?? 10;
+  return step * decade;
 }
 
 function formatTick(value: number): string {
