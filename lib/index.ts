@@ -13,6 +13,17 @@ export {
   type MemoryLockBackendOptions,
   type WallClock,
 } from './backends/memory/memory.backend.js';
+export type {
+  PgConnectionConfig,
+  PgListenClientLike,
+  PgPoolLike,
+  PgQueryConfig,
+  PgResultLike,
+} from './backends/postgres/pg-client.js';
+export {
+  PostgresLockBackend,
+  type PostgresLockBackendOptions,
+} from './backends/postgres/postgres.backend.js';
 export {
   type RedisConnectionOptions,
   RedisLockBackend,

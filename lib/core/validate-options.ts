@@ -12,6 +12,8 @@ export const MAX_DURATION_MS = 2 ** 31 - 1;
 /** Keys are stored verbatim; longer ones are refused rather than truncated or hashed. */
 export const MAX_KEY_BYTES = 1024;
 const MAX_PREFIX_BYTES = 256;
+/** With the `u` flag a surrogate pair is one code point, so this matches only unpaired halves. */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 export const DEFAULT_TTL_MS = 30_000;
 export const DEFAULT_WAIT_MS = 0;
@@ -24,7 +26,10 @@ function show(value: unknown): string {
   return String(value);
 }
 
-/** Checks a lock key: a non-empty string of at most {@link MAX_KEY_BYTES} UTF-8 bytes. */
+/**
+ * Checks a lock key: a non-empty, well-formed string without NUL, of at most {@link MAX_KEY_BYTES}
+ * UTF-8 bytes.
+ */
 export function validateKey(key: unknown, where?: string): string {
   if (typeof key !== 'string') {
     throw new InvalidLockOptionsError(
@@ -34,6 +39,18 @@ export function validateKey(key: unknown, where?: string): string {
     );
   }
   if (key.length === 0) throw new InvalidLockOptionsError('key', 'must not be empty', where);
+  if (key.includes('\0')) {
+    // Postgres text cannot hold NUL; refused everywhere so a key means the same on every backend.
+    throw new InvalidLockOptionsError('key', 'must not contain the NUL character (\\0)', where);
+  }
+  if (LONE_SURROGATE.test(key)) {
+    // A lone surrogate would be stored as U+FFFD, so two different keys would share one lock.
+    throw new InvalidLockOptionsError(
+      'key',
+      'must be well-formed UTF-16 (it contains a lone surrogate)',
+      where,
+    );
+  }
   const bytes = Buffer.byteLength(key);
   if (bytes > MAX_KEY_BYTES) {
     throw new InvalidLockOptionsError(

@@ -33,6 +33,8 @@ describe('LockManager option validation', () => {
     ['an undefined key', undefined],
     ['a null key', null],
     ['an object key', { id: 1 }],
+    ['a key with NUL', 'order\u00001'],
+    ['a key with a lone surrogate', 'order:\ud800'],
   ])('refuses %s', async (_name, key) => {
     const locks = manager();
     await rejects(locks.acquire(key as string), 'key');

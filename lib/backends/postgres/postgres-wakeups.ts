@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+import type { Unsubscribe } from '../lock-backend.js';
+import { withTimeout } from '../shared/with-timeout.js';
+import type { PgListenClientLike } from './pg-client.js';
+
+const FIRST_RETRY_MS = 100;
+const MAX_RETRY_MS = 5_000;
+
+/** The NOTIFY payload of a key: fixed length, whatever the key holds (NOTIFY allows < 8000 bytes). */
+export function releasePayloadOf(key: string): string {
+  return createHash('md5').update(key).digest('hex');
+}
+
+/**
+ * Release notifications of one lease table over one dedicated `LISTEN` connection, opened on the
+ * first subscription. Every release of the table arrives on one channel with the md5 of its key as
+ * payload; listeners are kept per payload.
+ *
+ * When the connection drops (server restart, `pg_terminate_backend`, network), notifications sent
+ * meanwhile are lost, so every waiter is woken to re-check at once, and the connection is reopened
+ * with backoff (100 ms doubling to 5 s) while anyone still waits; after it is back, every waiter is
+ * woken once more. A waiter never depends on a notification alone: it re-checks on its own timer.
+ */
+export class PostgresWakeups {
+  readonly #listeners = new Map<string, Set<() => void>>();
+  #client: PgListenClientLike | undefined;
+  #ready: Promise<void> | undefined;
+  #retryMs = FIRST_RETRY_MS;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(
+    private readonly open: () => PgListenClientLike,
+    private readonly listenSql: string,
+    private readonly channel: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** Calls `listener` on every release of `key`; resolves once the LISTEN is active. */
+  async subscribe(key: string, listener: () => void): Promise<Unsubscribe> {
+    const payload = releasePayloadOf(key);
+    let listeners = this.#listeners.get(payload);
+    if (!listeners) {
+      listeners = new Set();
+      this.#listeners.set(payload, listeners);
+    }
+    const own = listeners;
+    own.add(listener);
+    const unsubscribe = (): void => {
+      own.delete(listener);
+      if (own.size === 0 && this.#listeners.get(payload) === own) this.#listeners.delete(payload);
+    };
+    try {
+      await withTimeout(this.#connect(), this.timeoutMs);
+    } catch (error) {
+      unsubscribe();
+      throw error;
+    }
+    return unsubscribe;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
+    this.#listeners.clear();
+    const client = this.#client;
+    this.#client = undefined;
+    this.#ready = undefined;
+    if (client) await client.end().catch(() => undefined);
+  }
+
+  #connect(): Promise<void> {
+    if (this.#ready) return this.#ready;
+    if (this.#closed) return Promise.reject(new Error('the backend is closed'));
+    const client = this.open();
+    this.#client = client;
+    client.on('error', () => this.#lost(client));
+    client.on('end', () => this.#lost(client));
+    client.on('notification', (message) => {
+      if (message.channel !== this.channel || message.payload === undefined) return;
+      const listeners = this.#listeners.get(message.payload);
+      if (listeners) for (const wake of [...listeners]) wake();
+    });
+    const ready = client
+      .connect()
+      .then(() => client.query(this.listenSql))
+      .then(() => {
+        this.#retryMs = FIRST_RETRY_MS;
+      });
+    this.#ready = ready;
+    ready.catch(() => this.#lost(client));
+    return ready;
+  }
+
+  /** The connection `client` failed or ended: forget it, wake everyone, reconnect if needed. */
+  #lost(client: PgListenClientLike): void {
+    if (client !== this.#client) return;
+    this.#client = undefined;
+    this.#ready = undefined;
+    client.end().catch(() => undefined);
+    if (this.#closed) return;
+    this.#wakeAll();
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#retryTimer !== undefined || this.#listeners.size === 0) return;
+    const delay = this.#retryMs;
+    this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      if (this.#closed || this.#listeners.size === 0) return;
+      // A failed attempt reaches #lost, which schedules the next one.
+      this.#connect().then(
+        () => this.#wakeAll(),
+        () => undefined,
+      );
+    }, delay);
+    this.#retryTimer.unref();
+  }
+
+  #wakeAll(): void {
+    for (const listeners of [...this.#listeners.values()]) {
+      for (const wake of [...listeners]) wake();
+    }
+  }
+}

@@ -1,0 +1,510 @@
+import { createRequire } from 'node:module';
+import { InvalidLockOptionsError, LockBackendError } from '../../core/errors.js';
+import type {
+  AcquireResult,
+  ExtendResult,
+  LeaseInfo,
+  LeaseToExtend,
+  LockBackend,
+  Unsubscribe,
+} from '../lock-backend.js';
+import { TickBatcher } from '../shared/tick-batcher.js';
+import { withTimeout } from '../shared/with-timeout.js';
+import type {
+  PgConnectionConfig,
+  PgListenClientLike,
+  PgModuleLike,
+  PgPoolLike,
+  PgQueryConfig,
+} from './pg-client.js';
+import { type LeaseSql, leaseSql } from './postgres.sql.js';
+import { type LeaseTableNames, leaseTableNames } from './postgres-names.js';
+import { PostgresWakeups } from './postgres-wakeups.js';
+
+interface CommonOptions {
+  /** The schema of the lease table: a lower-case SQL identifier. Default `public`. */
+  schema?: string;
+  /** The lease table: a lower-case SQL identifier of at most 57 characters. Default `nestjs_locker`. */
+  table?: string;
+  /**
+   * Create the schema, table and fence sequence on first use if they are missing (`IF NOT EXISTS`,
+   * serialised across processes). Default `true`. Set `false` where the app has no DDL rights and
+   * create them beforehand with `sql/nestjs-locker.sql` or {@link PostgresLockBackend.createTableSql}.
+   */
+  createTable?: boolean;
+  /**
+   * Wake waiters through `LISTEN/NOTIFY` on one dedicated connection. `true` (default) opens it with
+   * the backend's own connection settings (or the given pool's); a URL or `pg` settings open it
+   * elsewhere, such as directly to the server when the pool goes through a transaction-pooling
+   * proxy, which cannot carry LISTEN. `false`: waiters poll with jittered backoff.
+   */
+  listen?: boolean | string | PgConnectionConfig;
+  /**
+   * Run statements as named prepared statements (parsed once per connection). Default `true`. Set
+   * `false` behind a transaction-pooling proxy that does not track prepared statements (PgBouncer
+   * before 1.21, or without `max_prepared_statements`).
+   */
+  preparedStatements?: boolean;
+  /**
+   * Fail a database call that has not answered after this many ms with a `LockBackendError`
+   * (its outcome is then unknown). Default 3 000.
+   */
+  commandTimeoutMs?: number;
+  /**
+   * Every this many ms, delete up to 1 000 rows that have been free (released or expired) for at
+   * least as long. Default 60 000; `0` never sweeps. Fencing tokens do not depend on kept rows.
+   */
+  sweepIntervalMs?: number;
+}
+
+/** Options of {@link PostgresLockBackend}: a pool you own, or settings for one it owns. */
+export type PostgresLockBackendOptions = CommonOptions &
+  (
+    | {
+        /** A `pg.Pool`. It stays yours: `close()` does not end it. */
+        pool: PgPoolLike;
+      }
+    | {
+        /** `postgres://user:password@host:port/database`. */
+        connectionString: string;
+        /** More `pg.Pool` settings for the pool the backend opens (`max`, `ssl` ...). */
+        connection?: PgConnectionConfig;
+      }
+    | {
+        /** `pg.Pool` settings for the pool the backend opens. */
+        connection: PgConnectionConfig;
+      }
+  );
+
+const DEFAULT_COMMAND_TIMEOUT_MS = 3_000;
+const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
+/** Leases per statement: keeps every statement short. */
+const MAX_BATCH = 128;
+
+interface AcquireRequest {
+  readonly key: string;
+  readonly owner: string;
+  readonly ttlMs: number;
+}
+
+interface ReleaseRequest {
+  readonly key: string;
+  readonly owner: string;
+}
+
+type Operation = Exclude<keyof LeaseSql, 'createTable' | 'listen'>;
+
+interface AcquireRow {
+  readonly token: string | null;
+  readonly ms: number | null;
+}
+
+/**
+ * Locks in a PostgreSQL table through `pg`: one row per key holding the owner, the fencing token
+ * and the expiry, decided by the database clock (`clock_timestamp()`). Works through any pool and
+ * behind transaction-pooling proxies: every operation is one statement and keeps no session state.
+ *
+ * - acquire: one upsert that takes the row only when free, expired or already this owner's, and
+ *   returns the new fencing token (from the table's sequence, so tokens keep rising across
+ *   releases, swept rows and restarts); committed durably.
+ * - extend: one owner-checked statement for a whole batch of held leases.
+ * - release: owner-checked, then `NOTIFY`, which wakes waiters in every process.
+ *
+ * Calls made in the same tick share one statement.
+ *
+ * @example
+ * ```ts
+ * new PostgresLockBackend({ connectionString: process.env.DATABASE_URL })  // owns its pool
+ * new PostgresLockBackend({ pool })              // shares your pg.Pool; you end it
+ * new PostgresLockBackend({ pool, listen: false, preparedStatements: false })  // behind PgBouncer
+ * ```
+ */
+export class PostgresLockBackend implements LockBackend {
+  readonly name = 'postgres';
+  /**
+   * Calls `onRelease` on every release of `key`, in any process; present unless `listen: false`.
+   */
+  readonly subscribe?: (key: string, onRelease: () => void) => Promise<Unsubscribe>;
+  readonly #pool: PgPoolLike;
+  readonly #ownsPool: boolean;
+  readonly #names: LeaseTableNames;
+  readonly #sql: LeaseSql;
+  readonly #createTable: boolean;
+  readonly #prepared: boolean;
+  readonly #timeoutMs: number | undefined;
+  readonly #sweepIntervalMs: number;
+  readonly #wakeups: PostgresWakeups | undefined;
+  readonly #acquires = new TickBatcher<AcquireRequest, AcquireResult>(
+    (items) => this.#acquireBatch(items),
+    MAX_BATCH,
+  );
+  readonly #releases = new TickBatcher<ReleaseRequest, boolean>(
+    (items) => this.#releaseBatch(items),
+    MAX_BATCH,
+  );
+  #ready: Promise<void> | undefined;
+  #isReady = false;
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #sweeping = false;
+  #closed = false;
+
+  constructor(options: PostgresLockBackendOptions) {
+    if (!options || typeof options !== 'object') {
+      throw new InvalidLockOptionsError(
+        'options',
+        'PostgresLockBackend needs { pool }, { connectionString } or { connection }',
+      );
+    }
+    this.#names = leaseTableNames(options.schema, options.table);
+    this.#sql = leaseSql(this.#names);
+    this.#createTable = flag('createTable', options.createTable, true);
+    this.#prepared = flag('preparedStatements', options.preparedStatements, true);
+    const timeoutMs = wholeMs(
+      'commandTimeoutMs',
+      options.commandTimeoutMs,
+      DEFAULT_COMMAND_TIMEOUT_MS,
+      1,
+    );
+    this.#sweepIntervalMs = wholeMs(
+      'sweepIntervalMs',
+      options.sweepIntervalMs,
+      DEFAULT_SWEEP_INTERVAL_MS,
+      0,
+    );
+    const listen = options.listen ?? true;
+    if (
+      typeof listen !== 'boolean' &&
+      typeof listen !== 'string' &&
+      (typeof listen !== 'object' || listen === null)
+    ) {
+      throw new InvalidLockOptionsError(
+        'listen',
+        'must be true, false, a connection URL or pg connection settings',
+      );
+    }
+
+    let listenConfig: PgConnectionConfig | undefined;
+    if ('pool' in options) {
+      const pool = options.pool;
+      if (!pool || typeof pool.query !== 'function' || typeof pool.end !== 'function') {
+        throw new InvalidLockOptionsError('pool', 'must be a pg Pool (new pg.Pool(...))');
+      }
+      this.#pool = pool;
+      this.#ownsPool = false;
+      this.#timeoutMs = timeoutMs;
+      listenConfig = (pool as { options?: PgConnectionConfig }).options;
+    } else {
+      const config = poolConfig(options, timeoutMs);
+      const pool = new (loadPg().Pool)(config);
+      // An idle pooled connection that dies (server restart) is replaced on next use; its 'error'
+      // event needs a listener or it would crash the process.
+      pool.on('error', () => undefined);
+      this.#pool = pool;
+      this.#ownsPool = true;
+      // pg's own query_timeout and connectionTimeoutMillis bound every call of our own pool.
+      this.#timeoutMs = undefined;
+      listenConfig = config;
+    }
+
+    if (listen !== false) {
+      const config = listenClientConfig(listen, listenConfig, timeoutMs);
+      const Client = loadPg().Client;
+      this.#wakeups = new PostgresWakeups(
+        (): PgListenClientLike => new Client(config),
+        this.#sql.listen,
+        this.#names.channel,
+        timeoutMs,
+      );
+      this.subscribe = (key, onRelease) => this.#subscribe(key, onRelease);
+    }
+  }
+
+  /**
+   * The DDL of a lease table, for databases where the application may not create tables. With no
+   * options it is the content of `sql/nestjs-locker.sql` shipped with the package.
+   */
+  static createTableSql(options: { schema?: string; table?: string } = {}): string {
+    return leaseSql(leaseTableNames(options.schema, options.table)).createTable;
+  }
+
+  async acquire(key: string, owner: string, ttlMs: number): Promise<AcquireResult> {
+    try {
+      if (!this.#isReady) await this.#whenReady();
+      return await this.#acquires.add({ key, owner, ttlMs });
+    } catch (error) {
+      throw this.#error('acquire', key, error);
+    }
+  }
+
+  async extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
+    const results: ExtendResult[] = [];
+    for (let i = 0; i < leases.length; i += MAX_BATCH) {
+      const chunk = leases.slice(i, i + MAX_BATCH);
+      let rows: { key: string; owner: string; ms: number }[];
+      try {
+        if (!this.#isReady) await this.#whenReady();
+        rows = await this.#query<{ key: string; owner: string; ms: number }>('extend', [
+          chunk.map((lease) => lease.key),
+          chunk.map((lease) => lease.owner),
+          chunk.map((lease) => lease.ttlMs),
+        ]);
+      } catch (error) {
+        throw this.#error('extend', chunk.length === 1 ? chunk[0]!.key : undefined, error);
+      }
+      // Keys cannot hold NUL, so key + NUL + owner names one lease.
+      const extended = new Map(rows.map((row) => [`${row.key}\0${row.owner}`, row.ms]));
+      for (const lease of chunk) results.push(extended.get(`${lease.key}\0${lease.owner}`));
+    }
+    return results;
+  }
+
+  async release(key: string, owner: string): Promise<boolean> {
+    try {
+      if (!this.#isReady) await this.#whenReady();
+      return await this.#releases.add({ key, owner });
+    } catch (error) {
+      throw this.#error('release', key, error);
+    }
+  }
+
+  async inspect(key: string): Promise<LeaseInfo | null> {
+    let rows: { owner: string; token: string; ms: number }[];
+    try {
+      if (!this.#isReady) await this.#whenReady();
+      rows = await this.#query('inspect', [key]);
+    } catch (error) {
+      throw this.#error('inspect', key, error);
+    }
+    const row = rows[0];
+    if (!row) return null;
+    return { key, owner: row.owner, fencingToken: BigInt(row.token), expiresAt: row.ms };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#sweepTimer);
+    await this.#wakeups?.close();
+    if (this.#ownsPool) await this.#pool.end().catch(() => undefined);
+  }
+
+  async #subscribe(key: string, onRelease: () => void): Promise<Unsubscribe> {
+    try {
+      // Safe: only called when listening is on.
+      return await this.#wakeups!.subscribe(key, onRelease);
+    } catch (error) {
+      throw this.#error('subscribe', key, error);
+    }
+  }
+
+  /** Creates or checks the table once; a failed attempt is retried by the next call. */
+  #whenReady(): Promise<void> {
+    if (!this.#ready) {
+      this.#ready = this.#prepareTable().then(
+        () => {
+          this.#isReady = true;
+          this.#startSweeping();
+        },
+        (error: unknown) => {
+          this.#ready = undefined;
+          throw error;
+        },
+      );
+    }
+    return this.#ready;
+  }
+
+  async #prepareTable(): Promise<void> {
+    if (this.#createTable) {
+      await this.#timed(this.#pool.query({ text: this.#sql.createTableLocked }));
+      return;
+    }
+    const rows = await this.#query<{ present: boolean }>('tableExists', [this.#names.table]);
+    if (!rows[0]?.present) {
+      throw new Error(
+        `the lease table ${this.#names.table} does not exist and createTable is false: create it with ` +
+          'the SQL in node_modules/nestjs-locker/sql/nestjs-locker.sql (or PostgresLockBackend.createTableSql())',
+      );
+    }
+  }
+
+  async #acquireBatch(items: AcquireRequest[]): Promise<AcquireResult[]> {
+    const results: AcquireResult[] = new Array(items.length);
+    for (const round of distinctKeyRounds(items)) {
+      if (round.length === 1) {
+        const index = round[0]!;
+        const { key, owner, ttlMs } = items[index]!;
+        const rows = await this.#query<AcquireRow>('acquireOne', [key, owner, ttlMs]);
+        results[index] = acquireResult(rows[0]);
+        continue;
+      }
+      // Rows are locked in key order, so two batches never wait for each other in a cycle.
+      round.sort((a, b) => (items[a]!.key < items[b]!.key ? -1 : 1));
+      const rows = await this.#query<AcquireRow & { i: number }>('acquireMany', [
+        round.map((index) => items[index]!.key),
+        round.map((index) => items[index]!.owner),
+        round.map((index) => items[index]!.ttlMs),
+      ]);
+      for (const row of rows) results[round[row.i - 1]!] = acquireResult(row);
+    }
+    return results;
+  }
+
+  async #releaseBatch(items: ReleaseRequest[]): Promise<boolean[]> {
+    const results: boolean[] = new Array(items.length).fill(false);
+    const channel = this.#names.channel;
+    for (const round of distinctKeyRounds(items)) {
+      if (round.length === 1) {
+        const index = round[0]!;
+        const rows = await this.#query('releaseOne', [
+          items[index]!.key,
+          items[index]!.owner,
+          channel,
+        ]);
+        results[index] = rows.length > 0;
+        continue;
+      }
+      const rows = await this.#query<{ key: string }>('releaseMany', [
+        round.map((index) => items[index]!.key),
+        round.map((index) => items[index]!.owner),
+        channel,
+      ]);
+      const released = new Set(rows.map((row) => row.key));
+      for (const index of round) results[index] = released.has(items[index]!.key);
+    }
+    return results;
+  }
+
+  #startSweeping(): void {
+    if (this.#sweepIntervalMs === 0 || this.#closed || this.#sweepTimer) return;
+    this.#sweepTimer = setInterval(() => {
+      if (this.#sweeping || this.#closed) return;
+      this.#sweeping = true;
+      // A failed sweep is harmless (rows wait for the next one); the lock calls report outages.
+      this.#query('sweep', [this.#sweepIntervalMs])
+        .catch(() => undefined)
+        .finally(() => {
+          this.#sweeping = false;
+        });
+    }, this.#sweepIntervalMs);
+    this.#sweepTimer.unref();
+  }
+
+  async #query<Row>(operation: Operation, values: readonly unknown[]): Promise<Row[]> {
+    const config: PgQueryConfig = this.#prepared
+      ? { name: `nestjs_locker_${this.#names.id}_${operation}`, text: this.#sql[operation], values }
+      : { text: this.#sql[operation], values };
+    const result = await this.#timed(this.#pool.query<Row>(config));
+    return result.rows;
+  }
+
+  #timed<T>(call: Promise<T>): Promise<T> {
+    return this.#timeoutMs === undefined ? call : withTimeout(call, this.#timeoutMs);
+  }
+
+  #error(operation: string, key: string | undefined, error: unknown): LockBackendError {
+    if (error instanceof LockBackendError) return error;
+    return new LockBackendError(this.name, operation, key, error);
+  }
+}
+
+/**
+ * Splits a batch into rounds in which every key appears at most once (one statement may not upsert
+ * a row twice); the n-th request for a key goes into round n. Each round lists item indexes.
+ */
+function distinctKeyRounds(items: readonly { readonly key: string }[]): number[][] {
+  const rounds: number[][] = [];
+  const seen = new Map<string, number>();
+  items.forEach((item, index) => {
+    const round = seen.get(item.key) ?? 0;
+    seen.set(item.key, round + 1);
+    (rounds[round] ??= []).push(index);
+  });
+  return rounds;
+}
+
+function acquireResult(row: AcquireRow | undefined): AcquireResult {
+  if (row?.token != null) {
+    return { acquired: true, fencingToken: BigInt(row.token), expiresAt: row.ms! };
+  }
+  return { acquired: false, retryAfterMs: row?.ms ?? undefined };
+}
+
+function flag(field: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw new InvalidLockOptionsError(field, `must be true or false, got ${String(value)}`);
+  }
+  return value;
+}
+
+function wholeMs(field: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > 2 ** 31 - 1) {
+    throw new InvalidLockOptionsError(
+      field,
+      `must be a whole number of ms from ${min} to 2147483647, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/** The settings of the backend's own pool; the user's settings win over the timeouts it adds. */
+function poolConfig(
+  options: { connectionString?: unknown; connection?: PgConnectionConfig },
+  timeoutMs: number,
+): PgConnectionConfig {
+  if ('connectionString' in options && typeof options.connectionString !== 'string') {
+    throw new InvalidLockOptionsError('connectionString', 'must be a postgres:// URL string');
+  }
+  if (
+    options.connection !== undefined &&
+    (typeof options.connection !== 'object' || options.connection === null)
+  ) {
+    throw new InvalidLockOptionsError('connection', 'must be pg.Pool settings (an object)');
+  }
+  return {
+    query_timeout: timeoutMs,
+    connectionTimeoutMillis: timeoutMs,
+    ...options.connection,
+    ...(options.connectionString === undefined
+      ? {}
+      : { connectionString: options.connectionString }),
+  };
+}
+
+/** The settings of the LISTEN connection: a single client, never a pool. */
+function listenClientConfig(
+  listen: true | string | PgConnectionConfig,
+  fallback: PgConnectionConfig | undefined,
+  timeoutMs: number,
+): PgConnectionConfig {
+  let config: PgConnectionConfig;
+  if (typeof listen === 'string') config = { connectionString: listen };
+  else if (listen !== true) config = listen;
+  else if (fallback) config = fallback;
+  else {
+    throw new InvalidLockOptionsError(
+      'listen',
+      'the pool does not expose its connection settings; pass listen: a connection URL, pg settings, or false',
+    );
+  }
+  return { connectionTimeoutMillis: timeoutMs, ...config, keepAlive: true };
+}
+
+let pgModule: PgModuleLike | undefined;
+
+/** `pg` is loaded only when the backend opens connections itself. */
+function loadPg(): PgModuleLike {
+  if (!pgModule) {
+    try {
+      pgModule = createRequire(import.meta.url)('pg') as PgModuleLike;
+    } catch (error) {
+      throw new InvalidLockOptionsError(
+        'connectionString',
+        `PostgresLockBackend needs the "pg" package to open connections: npm install pg (${String(error)})`,
+      );
+    }
+  }
+  return pgModule;
+}
