@@ -418,7 +418,8 @@ function distinctKeyRounds(items: readonly { readonly key: string }[]): number[]
   items.forEach((item, index) => {
     const round = seen.get(item.key) ?? 0;
     seen.set(item.key, round + 1);
-    (rounds[round] ??= []).push(index);
+    if (round === rounds.length) rounds.push([]);
+    rounds[round]!.push(index);
   });
   return rounds;
 }
