@@ -14,12 +14,20 @@ import { type ReportPaths, targetSummary, writeReport } from './report/write-rep
 import type { Scenario, ScenarioReport } from './scenario.js';
 import { contended } from './scenarios/contended.js';
 import { decoratorOverhead } from './scenarios/decorator-overhead.js';
+import { postgres as postgresScenario } from './scenarios/postgres.js';
 import { quorum } from './scenarios/quorum.js';
 import { renewal } from './scenarios/renewal.js';
 import { uncontended } from './scenarios/uncontended.js';
 import { type BenchServer, redisPort, startPostgres, startRedis, stopAll } from './servers.js';
 
-const SCENARIOS: readonly Scenario[] = [uncontended, quorum, contended, renewal, decoratorOverhead];
+const SCENARIOS: readonly Scenario[] = [
+  uncontended,
+  quorum,
+  contended,
+  renewal,
+  decoratorOverhead,
+  postgresScenario,
+];
 
 /**
  * 15 rounds of 1 s: on a small, noisy machine, more short paired rounds give a steadier median

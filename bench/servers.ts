@@ -44,7 +44,8 @@ export async function startRedis(root: string, port = redisPort()): Promise<Benc
  * version. The URL is the `postgres` database as the `postgres` superuser (trust authentication).
  */
 export async function startPostgres(root: string, port = postgresPort()): Promise<BenchServer> {
-  const server = startWithScript(root, 'postgres', port);
+  // fsync on, as in production: a durable write costs what it would on this disk.
+  const server = startWithScript(root, 'postgres', port, { LOCKER_PG_FSYNC: 'on' });
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   try {
     return { ...server, url, version: await postgresVersion(url) };
@@ -63,12 +64,14 @@ function startWithScript(
   root: string,
   name: 'redis' | 'postgres',
   port: number,
+  env: Record<string, string> = {},
 ): { startedHere: boolean; stop(): void } {
   const target = `${name}:${port}`;
   const output = execFileSync('bash', ['scripts/servers.sh', 'start', target], {
     cwd: root,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
   });
   const startedHere = output.split('\n').includes(`started ${target}`);
   let stopped = false;

@@ -1,22 +1,12 @@
 import { Redis } from 'ioredis';
 import { RedisLockBackend } from '../../lib/index.js';
-import { type Comparison, compare, comparisonTargets } from '../comparison.js';
+import { type LevelsReport, measureConcurrencyLevels } from '../concurrency-levels.js';
 import { uncontendedContestant } from '../contestants/adapter-contestant.js';
 import type { LockAdapter } from '../contestants/lock-adapter.js';
 import { nestjsLocker } from '../contestants/nestjs-locker.js';
 import { peerLocks } from '../contestants/peers.js';
 import { rawRedisLock } from '../contestants/raw-redis-lock.js';
-import { latencyChart } from '../latency-chart.js';
-import { measure } from '../measure.js';
-import { comparisonTable } from '../report/comparison-table.js';
-import type {
-  BenchContext,
-  Chart,
-  Scenario,
-  ScenarioReport,
-  Section,
-  TargetResult,
-} from '../scenario.js';
+import type { BenchContext, Scenario, ScenarioReport } from '../scenario.js';
 
 const TTL_MS = 10_000;
 /** The ratio to raw ioredis nestjs-locker should reach at each concurrency level. */
@@ -55,33 +45,18 @@ export const uncontended: Scenario = {
     const contestants = adapters.map((adapter, i) =>
       uncontendedContestant(adapter, `bench:uncontended:${i}`, TTL_MS),
     );
-    const baseline = adapters[0]!.name;
-    const sections: Section[] = [];
-    const charts: Chart[] = [];
-    const targets: TargetResult[] = [];
+    const applies = [WITH_CLIENT, WITH_URL];
+    let levels: LevelsReport;
     try {
-      for (const [concurrency, ratio] of TARGETS) {
-        context.log(`uncontended, concurrency ${concurrency}`);
-        const measurements = await measure(contestants, concurrency, context.plan, context.log);
-        const comparison: Comparison = compare(
-          {
-            title: `Concurrency ${concurrency}`,
-            baseline,
-            ratioLabel: '× raw',
-            target: { ratio, appliesTo: [WITH_CLIENT, WITH_URL] },
-          },
-          measurements,
-        );
-        sections.push({ title: comparison.title, table: comparisonTable(comparison) });
-        targets.push(...comparisonTargets(comparison, `uncontended, concurrency ${concurrency}`));
-        charts.push(
-          latencyChart(
-            `uncontended-c${concurrency}-latency`,
-            `Uncontended acquire + release, concurrency ${concurrency}`,
-            measurements,
-          ),
-        );
-      }
+      levels = await measureConcurrencyLevels(
+        context,
+        { name: 'uncontended', title: 'Uncontended acquire + release' },
+        contestants,
+        [...TARGETS].map(([concurrency, ratio]) => ({
+          concurrency,
+          target: { ratio, appliesTo: applies },
+        })),
+      );
     } finally {
       await Promise.all(adapters.map((adapter) => adapter.close()));
       await Promise.all([rawClient.quit(), peerClient.quit(), lockerClient.quit()]);
@@ -97,9 +72,7 @@ export const uncontended: Scenario = {
         'applies to (nestjs-locker only; the peers are shown for comparison).',
       ].join('\n'),
       contestants,
-      sections,
-      charts,
-      targets,
+      ...levels,
     };
   },
 };
