@@ -9,7 +9,7 @@
 # ($LOCKER_SERVERS_DIR, default /tmp/nestjs-locker-servers) and its PID recorded there. Starting a
 # running server and stopping a stopped one are no-ops. `start` prints "started NAME:PORT" for each
 # server it started, so a caller can stop exactly those. Missing server packages are installed with
-# apt-get when we are root.
+# apt-get when we are root. LOCKER_PG_FSYNC=on starts postgres with fsync on (default off).
 set -euo pipefail
 
 STATE_DIR=${LOCKER_SERVERS_DIR:-/tmp/nestjs-locker-servers}
@@ -117,9 +117,12 @@ start_postgres() {
   fi
   touch "$STATE_DIR/pg-$port.log"
   is_root && chown postgres "$STATE_DIR/pg-$port.log"
-  # fsync off: test data, not production data; a clean or crashed server keeps it in the page cache.
+  # fsync off by default: test data, not production data; a clean or crashed server keeps it in the
+  # page cache. LOCKER_PG_FSYNC=on for the tests that are about durability.
+  local fsync=${LOCKER_PG_FSYNC:-off}
+  case $fsync in on | off) ;; *) die "LOCKER_PG_FSYNC must be on or off, got '$fsync'" ;; esac
   as_pg_user "$bindir/pg_ctl" -D "$data" -l "$STATE_DIR/pg-$port.log" -w -t 60 \
-    -o "-p $port -c listen_addresses=127.0.0.1 -k $data -c fsync=off -c max_connections=200" \
+    -o "-p $port -c listen_addresses=127.0.0.1 -k $data -c fsync=$fsync -c max_connections=200" \
     start >/dev/null
   head -n 1 "$data/postmaster.pid" >"$STATE_DIR/pg-$port.pid"
   echo "started postgres:$port"
