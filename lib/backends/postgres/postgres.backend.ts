@@ -8,6 +8,7 @@ import type {
   LockBackend,
   Unsubscribe,
 } from '../lock-backend.js';
+import type { AcquireRequest, ReleaseRequest } from '../shared/lease-requests.js';
 import { TickBatcher } from '../shared/tick-batcher.js';
 import { withTimeout } from '../shared/with-timeout.js';
 import type {
@@ -80,17 +81,6 @@ const DEFAULT_COMMAND_TIMEOUT_MS = 3_000;
 const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
 /** Leases per statement: keeps every statement short. */
 const MAX_BATCH = 128;
-
-interface AcquireRequest {
-  readonly key: string;
-  readonly owner: string;
-  readonly ttlMs: number;
-}
-
-interface ReleaseRequest {
-  readonly key: string;
-  readonly owner: string;
-}
 
 type Operation = Exclude<keyof LeaseSql, 'createTable' | 'listen'>;
 

@@ -8,6 +8,7 @@ import type {
   LockBackend,
   Unsubscribe,
 } from '../lock-backend.js';
+import type { AcquireRequest, ReleaseRequest } from '../shared/lease-requests.js';
 import { TickBatcher } from '../shared/tick-batcher.js';
 import { withTimeout } from '../shared/with-timeout.js';
 import type { RedisClientLike } from './redis-client.js';
@@ -74,17 +75,6 @@ const DEFAULT_COMMAND_TIMEOUT_MS = 3_000;
 const DEFAULT_FENCE_RETENTION_MS = 10 * 60_000;
 /** Locks per script run: keeps every script short, so it never blocks Redis for long. */
 const MAX_BATCH = 128;
-
-interface AcquireRequest {
-  readonly key: string;
-  readonly owner: string;
-  readonly ttlMs: number;
-}
-
-interface ReleaseRequest {
-  readonly key: string;
-  readonly owner: string;
-}
 
 /**
  * Locks on one Redis server (or a Sentinel-managed primary) through ioredis.
