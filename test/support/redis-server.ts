@@ -26,6 +26,17 @@ export class TestRedisServer {
     execFileSync('bash', ['scripts/servers.sh', 'stop', `redis:${this.port}`], { stdio: 'ignore' });
   }
 
+  /**
+   * `kill -9` (the server started with `--save ''` and no AOF, so every key is lost), then starts it
+   * again on the same port. Resolves once it answers.
+   */
+  async crashAndRestart(): Promise<void> {
+    const pid = this.pid();
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 200 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 25));
+    this.start();
+  }
+
   /** SIGSTOP: connections stay open but nothing is answered. */
   pause(): void {
     process.kill(this.pid(), 'SIGSTOP');
@@ -37,5 +48,14 @@ export class TestRedisServer {
 
   private pid(): number {
     return Number(readFileSync(`${STATE_DIR}/redis-${this.port}.pid`, 'utf8').trim());
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }

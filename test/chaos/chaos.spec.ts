@@ -1,0 +1,83 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { TestPostgresServer } from '../support/postgres-server.js';
+import { TestRedisServer } from '../support/redis-server.js';
+import { type ChaosScenario, runTrial, type TrialResult } from './chaos-runner.js';
+import { reliabilityTable, writeReliabilityReport } from './reliability-report.js';
+import { type ChaosServers, chaosScenarios, PROFILES } from './scenarios.js';
+import { TcpProxy } from './tcp-proxy.js';
+
+// `npm test` runs the short profile of every scenario; `npm run chaos` the full one, which also
+// writes RELIABILITY.md.
+const profile = PROFILES[process.env.CHAOS_PROFILE === 'full' ? 'full' : 'short'];
+const REDIS_PORT = 6393;
+const POSTGRES_PORT = 5443;
+
+/** What each scenario must show besides "no violation", so a fault that did nothing fails. */
+const EXPECT: Record<string, (trial: TrialResult) => void> = {
+  'holder kill -9': (trial) => expect(trial.killed).toBeGreaterThanOrEqual(1),
+  'holder paused past its ttl': (trial) => {
+    expect(trial.lostSections).toBeGreaterThanOrEqual(1);
+    expect(trial.staleWritesRejected).toBeGreaterThanOrEqual(1);
+  },
+};
+
+describe(`lock checker under faults (${profile.name} profile)`, () => {
+  const redis = new TestRedisServer(REDIS_PORT);
+  const postgres = new TestPostgresServer(POSTGRES_PORT);
+  const proxy = new TcpProxy(REDIS_PORT);
+  const results: TrialResult[] = [];
+  const startedAt = new Date();
+  let servers: ChaosServers;
+  const scenarios: ChaosScenario[] = chaosScenarios(profile, {
+    redis,
+    postgres,
+    proxy,
+    get proxyPort() {
+      return servers.proxyPort;
+    },
+  });
+
+  beforeAll(async () => {
+    execFileSync('bash', ['scripts/ensure-tools.sh', 'faketime'], { stdio: 'inherit' });
+    redis.start();
+    postgres.start();
+    servers = { redis, postgres, proxy, proxyPort: await proxy.start() };
+  }, 120_000);
+
+  afterAll(async () => {
+    await proxy.stop();
+    redis.stop();
+    postgres.stop();
+    console.log(reliabilityTable(results).join('\n'));
+    if (profile.name === 'full') {
+      writeReliabilityReport(
+        'RELIABILITY.md',
+        profile,
+        new Map(scenarios.map((s) => [s.name, s.description])),
+        results,
+        startedAt,
+      );
+    }
+  }, 60_000);
+
+  for (const scenario of scenarios) {
+    const limitMs = profile.trials * (scenario.durationMs + 8 * scenario.ttlMs + 60_000);
+    it(
+      `${scenario.name}: no overlap, no stale write, every loss signalled, progress after healing`,
+      async () => {
+        for (let trial = 0; trial < profile.trials; trial++) {
+          const result = await runTrial(scenario, (message) =>
+            process.stderr.write(`  [${scenario.name} #${trial + 1}] ${message}\n`),
+          );
+          results.push(result);
+          expect(result.violations).toEqual([]);
+          expect(result.sections).toBeGreaterThan(profile.workers);
+          expect(result.recoveryMs).toHaveLength(result.faults);
+          EXPECT[scenario.name]?.(result);
+        }
+      },
+      limitMs,
+    );
+  }
+});
