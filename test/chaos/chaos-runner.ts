@@ -131,14 +131,24 @@ export async function runTrial(
       },
       log,
     };
+    // Faults start once every worker is up and has written (starting 8 Node processes at once on a
+    // small machine takes seconds).
+    await store.whenWritten(scenario.workers, 60_000);
     const healedAt = await scenario.inject(context);
     const limit = scenario.durationMs + 6 * scenario.ttlMs + 30_000;
+    let timer: NodeJS.Timeout | undefined;
     const exitCodes = await Promise.race([
       Promise.all(workers.map((worker) => worker.exited)),
-      sleep(limit).then(() => {
-        throw new Error(`${scenario.name}: workers still running ${limit} ms after the start`);
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(`${scenario.name}: workers still running ${limit} ms after the start`),
+            ),
+          limit,
+        );
       }),
-    ]);
+    ]).finally(() => clearTimeout(timer));
     const stoppedAt = process.hrtime.bigint();
     // A killed holder's lease runs out on its own; after that nothing may be left held.
     if (killed.size > 0) await sleep(scenario.ttlMs + 500);

@@ -17,6 +17,7 @@ export interface LastWrite {
 export class FencedStore {
   readonly #highest = new Map<string, bigint>();
   readonly #last = new Map<string, LastWrite>();
+  readonly #writers = new Set<number>();
   #server: Server | undefined;
   accepted = 0;
   rejected = 0;
@@ -37,6 +38,19 @@ export class FencedStore {
     await new Promise((resolve) => server.close(resolve));
   }
 
+  /** Resolves once `workers` different workers have written (rejects after `limitMs`). */
+  async whenWritten(workers: number, limitMs: number): Promise<void> {
+    const deadline = Date.now() + limitMs;
+    while (this.#writers.size < workers) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `only ${this.#writers.size} of ${workers} workers wrote within ${limitMs} ms`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
   /** Who wrote `key` last: the worker a fault should hit to catch a holder mid-section. */
   lastWriter(key: string): LastWrite | undefined {
     return this.#last.get(key);
@@ -52,6 +66,7 @@ export class FencedStore {
       response.writeHead(400).end('bad request');
       return;
     }
+    this.#writers.add(worker);
     const fence = BigInt(token);
     const highest = this.#highest.get(key);
     if (highest !== undefined && fence < highest) {

@@ -45,7 +45,7 @@ async function repeat(
   const healed: Healed[] = [];
   const gap = durationMs / (times + 1);
   for (let round = 0; round < times; round++) {
-    await sleep(round === 0 ? Math.min(gap, 2_500) : gap / 2);
+    await sleep(round === 0 ? Math.min(gap, 1_500) : gap / 2);
     healed.push(await fault(round));
   }
   return healed;
