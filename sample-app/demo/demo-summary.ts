@@ -26,10 +26,7 @@ export function formatSummary(result: DemoResult, stores: string): string {
       'catalog cache',
       `${cache.asked} rebuilds asked at once: ${cache.rebuilt} rebuilt, ${cache.skipped} skipped (another instance was at it)`,
     ],
-    [
-      'report (every 1 s)',
-      `${report.quietTicks} ticks watched, ${report.runs} runs in all`,
-    ],
+    ['report (every 1 s)', `${report.quietTicks} ticks watched, ${report.runs} runs in all`],
     [
       'kill -9',
       takeover
