@@ -2,7 +2,7 @@
 // sample app against them, checks the outcomes, prints a summary, stops what it started. Exits 1
 // when a check fails, 130 on Ctrl-C.
 //   DEMO_REDIS_PORT (6398), DEMO_PG_PORT (5448), DEMO_HTTP_PORT (3101: instances on 3101..3103)
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,7 +46,8 @@ try {
     formatSummary(result, `Redis 127.0.0.1:${redisPort}, data in Postgres 127.0.0.1:${pgPort}`),
   );
   exitCode = result.checks.every((c) => c.ok) ? 0 : 1;
-  if (exitCode !== 0) console.log(`Instance logs: ${logDir}`);
+  if (exitCode === 0) rmSync(logDir, { recursive: true, force: true });
+  else console.log(`Instance logs: ${logDir}`);
 } catch (error) {
   if (!interrupted) {
     console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
