@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type AppInstance, signal, startAppInstance, stopAppInstance } from './app-instance.js';
+import { type AppInstance, startAppInstance, stopAppInstance } from './app-instance.js';
 import {
   type Check,
   checkDuplicateOrders,
@@ -7,10 +7,10 @@ import {
   checkNoOverlap,
   checkNoTickTwice,
   checkStock,
-  type ReportRun,
 } from './demo-checks.js';
-import { ShopDatabase } from './report-runs.js';
+import { killRunningInstance } from './report-takeover.js';
 import { placeOrder, refreshCatalog } from './shop-client.js';
+import { ShopDatabase } from './shop-database.js';
 
 /** Where and how to run the demo. */
 export interface DemoOptions {
@@ -53,8 +53,6 @@ const RUSH_ORDERS = 150;
 const CACHE_REFRESHES = 6;
 const QUIET_TICKS = 5;
 const REPORT_TTL_MS = 3_000;
-/** Generous bound on the takeover: the dead run's ttl, one period, and slack for a busy machine. */
-const TAKEOVER_LIMIT_MS = REPORT_TTL_MS + 1_000 + 3_000;
 
 /**
  * Runs three instances of the sample app against one Redis (locks) and one Postgres (data), puts
@@ -163,7 +161,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     checks.push(checkEveryTickOnce(await db.reportRuns(), quietFrom, quietTo));
 
     say('kill -9 of the instance running the report, waiting for another to take over');
-    const takeover = await killRunningInstance(db, instances, options.signal);
+    const takeover = await killRunningInstance(db, instances, REPORT_TTL_MS, options.signal);
     checks.push(takeover.check);
     // A few more ticks on the survivors, then every run so far must be once per tick, no overlap.
     await sleep(3_000, undefined, { signal: options.signal });
@@ -208,49 +206,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await Promise.all(instances.map((i) => stopAppInstance(i, 10_000)));
     await db.close();
   }
-}
-
-/**
- * Waits for a run of the report that is in progress, kills its instance with SIGKILL (no chance
- * to release the lock), and measures how long until another instance runs the job.
- */
-async function killRunningInstance(
-  db: ShopDatabase,
-  instances: AppInstance[],
-  abort: AbortSignal | undefined,
-): Promise<{
-  check: Check;
-  killedRun?: ReportRun;
-  figures?: { victim: string; pid: number; successor: string; afterMs: number };
-}> {
-  const name = 'after kill -9 mid-run, another instance runs the job within ttl + 1 period';
-  let running: ReportRun | undefined;
-  for (const deadline = Date.now() + 10_000; !running && Date.now() < deadline; ) {
-    const runs = await db.reportRuns();
-    running = runs.find((r) => r.finishedAt === undefined && Date.now() - r.startedAt < 300);
-    if (!running) await sleep(20, undefined, { signal: abort });
-  }
-  const victim = instances.find((i) => i.name === running?.instance);
-  if (!running || !victim) return { check: { name, ok: false, detail: 'no run in progress seen' } };
-  signal(victim.pid, 'SIGKILL');
-  const killedAt = Date.now();
-  await victim.exited;
-
-  let next: ReportRun | undefined;
-  for (const deadline = killedAt + TAKEOVER_LIMIT_MS + 5_000; !next && Date.now() < deadline; ) {
-    next = (await db.reportRuns()).find((r) => r.startedAt > killedAt);
-    if (!next) await sleep(50, undefined, { signal: abort });
-  }
-  if (!next) {
-    return { check: { name, ok: false, detail: 'no run after the kill' }, killedRun: running };
-  }
-  const afterMs = next.startedAt - killedAt;
-  const ok = next.instance !== victim.name && afterMs <= TAKEOVER_LIMIT_MS;
-  return {
-    check: { name, ok, detail: `${next.instance} after ${(afterMs / 1000).toFixed(1)} s` },
-    killedRun: running,
-    figures: { victim: victim.name, pid: victim.pid, successor: next.instance, afterMs },
-  };
 }
 
 function count<T>(items: readonly T[], predicate: (item: T) => boolean): number {
