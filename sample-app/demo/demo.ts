@@ -1,0 +1,63 @@
+// `npm run demo`: starts Redis and Postgres on ports of the demo's own, runs three instances of the
+// sample app against them, checks the outcomes, prints a summary, stops what it started. Exits 1
+// when a check fails, 130 on Ctrl-C.
+//   DEMO_REDIS_PORT (6398), DEMO_PG_PORT (5448), DEMO_HTTP_PORT (3101: instances on 3101..3103)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServers, stopServers } from './demo-servers.js';
+import { formatSummary } from './demo-summary.js';
+import { runDemo } from './run-demo.js';
+
+const redisPort = Number(process.env.DEMO_REDIS_PORT ?? 6398);
+const pgPort = Number(process.env.DEMO_PG_PORT ?? 5448);
+const httpPort = Number(process.env.DEMO_HTTP_PORT ?? 3101);
+const serversScript = fileURLToPath(new URL('../../../scripts/servers.sh', import.meta.url));
+const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
+
+const abort = new AbortController();
+let interrupted = false;
+const onSignal = (): void => {
+  interrupted = true;
+  console.error('\ninterrupted: stopping the instances and servers the demo started…');
+  abort.abort(new Error('interrupted'));
+};
+process.once('SIGINT', onSignal);
+process.once('SIGTERM', onSignal);
+
+const logDir = mkdtempSync(join(tmpdir(), 'nestjs-locker-demo-'));
+let started: string[] = [];
+let exitCode = 1;
+try {
+  console.error(`starting redis:${redisPort} and postgres:${pgPort} (scripts/servers.sh)…`);
+  started = startServers(serversScript, [`redis:${redisPort}`, `postgres:${pgPort}`]);
+  const result = await runDemo({
+    main,
+    redisUrl: `redis://127.0.0.1:${redisPort}`,
+    databaseUrl: `postgres://postgres@127.0.0.1:${pgPort}/postgres`,
+    dbSchema: 'sample_demo',
+    ports: [httpPort, httpPort + 1, httpPort + 2],
+    logDir,
+    signal: abort.signal,
+    progress: (line) => console.error(line),
+  });
+  console.log(
+    formatSummary(result, `Redis 127.0.0.1:${redisPort}, data in Postgres 127.0.0.1:${pgPort}`),
+  );
+  exitCode = result.checks.every((c) => c.ok) ? 0 : 1;
+  if (exitCode === 0) rmSync(logDir, { recursive: true, force: true });
+  else console.log(`Instance logs: ${logDir}`);
+} catch (error) {
+  if (!interrupted) {
+    console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`Instance logs: ${logDir}`);
+  }
+} finally {
+  try {
+    stopServers(serversScript, started);
+  } catch (error) {
+    console.error(`could not stop ${started.join(', ')}: ${String(error)}`);
+  }
+}
+process.exit(interrupted ? 130 : exitCode);

@@ -1,0 +1,42 @@
+import { Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { LockModule } from 'nestjs-locker';
+import { CatalogController } from './catalog/catalog.controller.js';
+import { CatalogCacheService } from './catalog/catalog-cache.service.js';
+import { AppConfig } from './config/app-config.js';
+import { AppConfigModule } from './config/app-config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { HealthController } from './health/health.controller.js';
+import { LockEventsLogger } from './health/lock-events.logger.js';
+import { InventoryService } from './inventory/inventory.service.js';
+import { lockBackendFor } from './lock-backend.factory.js';
+import { OrdersController } from './orders/orders.controller.js';
+import { OrdersService } from './orders/orders.service.js';
+import { NightlyReportService } from './reports/nightly-report.service.js';
+
+/** The sample shop: orders, inventory, the nightly report and the catalog cache. */
+@Module({
+  imports: [
+    AppConfigModule,
+    DatabaseModule,
+    ScheduleModule.forRoot(),
+    LockModule.forRootAsync({
+      imports: [AppConfigModule],
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        backend: lockBackendFor(config),
+        keyPrefix: config.keyPrefix,
+        defaults: { ttl: '30s', wait: 0 },
+      }),
+    }),
+  ],
+  controllers: [OrdersController, CatalogController, HealthController],
+  providers: [
+    InventoryService,
+    OrdersService,
+    NightlyReportService,
+    CatalogCacheService,
+    LockEventsLogger,
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,2 @@
+/** The SKUs the sample shop sells. */
+export const PRODUCTS: readonly string[] = ['coffee', 'tea', 'cocoa'];
