@@ -5,6 +5,8 @@
 #   scripts/servers.sh stop   [redis[:PORT]] [postgres[:PORT]] ...
 #   scripts/servers.sh status [redis[:PORT]] [postgres[:PORT]] ...
 #
+# redis-cluster[:PORT] (default 6430) is a Redis Cluster of three masters on PORT, PORT+1, PORT+2.
+#
 # Every server listens on 127.0.0.1 only, on a non-default port, with its data in a temp dir
 # ($LOCKER_SERVERS_DIR, default /tmp/nestjs-locker-servers) and its PID recorded there. Starting a
 # running server and stopping a stopped one are no-ops. `start` prints "started NAME:PORT" for each
@@ -15,6 +17,7 @@ set -euo pipefail
 STATE_DIR=${LOCKER_SERVERS_DIR:-/tmp/nestjs-locker-servers}
 REDIS_PORT=${LOCKER_REDIS_PORT:-6390}
 PG_PORT=${LOCKER_PG_PORT:-5440}
+CLUSTER_PORT=${LOCKER_CLUSTER_PORT:-6430}
 
 log() { echo "servers: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -72,6 +75,52 @@ stop_redis() {
 
 status_redis() {
   if redis_running "$1"; then echo "redis:$1 running"; else echo "redis:$1 stopped"; fi
+}
+
+# ---------- redis cluster: three masters on PORT, PORT+1, PORT+2, no replicas ----------
+CLUSTER_ARGS="--cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 2000"
+
+cluster_ports() { echo "$1" $(($1 + 1)) $(($1 + 2)); }
+
+redis_cluster_ok() {
+  local p
+  for p in $(cluster_ports "$1"); do
+    redis-cli -h 127.0.0.1 -p "$p" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || return 1
+  done
+}
+
+start_redis_cluster() {
+  local port=$1 p
+  command -v redis-server >/dev/null || apt_install redis-server
+  redis_cluster_ok "$port" && return 0
+  # Partly running or stale: start over from empty nodes.
+  for p in $(cluster_ports "$port"); do
+    stop_redis "$p" >/dev/null
+    rm -f "$STATE_DIR/redis-$p/nodes.conf"
+    LOCKER_REDIS_ARGS="$CLUSTER_ARGS" start_redis "$p" >/dev/null
+  done
+  # shellcheck disable=SC2046
+  redis-cli --cluster create $(for p in $(cluster_ports "$port"); do echo "127.0.0.1:$p"; done) \
+    --cluster-replicas 0 --cluster-yes >/dev/null 2>&1 ||
+    die "redis-cli --cluster create failed for ports $(cluster_ports "$port")"
+  for _ in $(seq 1 200); do
+    redis_cluster_ok "$port" && { echo "started redis-cluster:$port"; return 0; }
+    sleep 0.05
+  done
+  die "the redis cluster on ports $(cluster_ports "$port") did not reach cluster_state:ok"
+}
+
+stop_redis_cluster() {
+  local port=$1 p stopped=""
+  for p in $(cluster_ports "$port"); do
+    [ -n "$(stop_redis "$p")" ] && stopped=yes
+    rm -f "$STATE_DIR/redis-$p/nodes.conf"
+  done
+  [ -z "$stopped" ] || echo "stopped redis-cluster:$port"
+}
+
+status_redis_cluster() {
+  if redis_cluster_ok "$1"; then echo "redis-cluster:$1 running"; else echo "redis-cluster:$1 stopped"; fi
 }
 
 # ---------- postgres ----------
@@ -161,13 +210,12 @@ for target in "$@"; do
   port=${target#*:}
   case $name in
     redis) [ "$port" != "$target" ] || port=$REDIS_PORT ;;
+    redis-cluster) [ "$port" != "$target" ] || port=$CLUSTER_PORT ;;
     postgres) [ "$port" != "$target" ] || port=$PG_PORT ;;
-    *) die "unknown server '$name' (expected redis or postgres)" ;;
+    *) die "unknown server '$name' (expected redis, redis-cluster or postgres)" ;;
   esac
   case $action in
-    start) "start_$name" "$port" ;;
-    stop) "stop_$name" "$port" ;;
-    status) "status_$name" "$port" ;;
-    *) die "usage: $0 start|stop|status [redis[:PORT]] [postgres[:PORT]] ..." ;;
+    start | stop | status) "${action}_${name//-/_}" "$port" ;;
+    *) die "usage: $0 start|stop|status [redis[:PORT]] [redis-cluster[:PORT]] [postgres[:PORT]] ..." ;;
   esac
 done

@@ -1,10 +1,11 @@
+import { Cluster } from 'ioredis';
 import {
   type LockBackend,
   MemoryLockBackend,
   PostgresLockBackend,
   RedisLockBackend,
 } from '../../lib/index.js';
-import { PG_URL, REDIS_URL } from '../support/servers.js';
+import { CLUSTER_PORT, PG_URL, REDIS_URL } from '../support/servers.js';
 import type { ConformanceStore, ConformanceTarget } from './conformance-target.js';
 
 /** Opens a fresh backend per call and closes them all at the end. */
@@ -46,10 +47,34 @@ const redis: ConformanceTarget = {
   createStore: () => openEach(() => new RedisLockBackend({ url: REDIS_URL })),
 };
 
+const redisCluster: ConformanceTarget = {
+  name: 'redis cluster',
+  createStore: () => {
+    const clients: Cluster[] = [];
+    const store = openEach(() => {
+      const client = new Cluster([{ host: '127.0.0.1', port: CLUSTER_PORT }]);
+      clients.push(client);
+      return new RedisLockBackend({ client, onWarning: false });
+    });
+    return {
+      open: store.open,
+      close: async () => {
+        await store.close();
+        await Promise.all(clients.map((client) => client.quit()));
+      },
+    };
+  },
+};
+
 const postgres: ConformanceTarget = {
   name: 'postgres',
   createStore: () => openEach(() => new PostgresLockBackend({ connectionString: PG_URL })),
 };
 
 /** Every backend that must pass the conformance suite: a new backend is one more line here. */
-export const conformanceTargets: readonly ConformanceTarget[] = [memory, redis, postgres];
+export const conformanceTargets: readonly ConformanceTarget[] = [
+  memory,
+  redis,
+  redisCluster,
+  postgres,
+];

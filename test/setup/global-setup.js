@@ -3,10 +3,14 @@
 import { execFileSync } from 'node:child_process';
 
 export default function globalSetup() {
-  const started = execFileSync('bash', ['scripts/servers.sh', 'start', 'redis', 'postgres'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const started = execFileSync(
+    'bash',
+    ['scripts/servers.sh', 'start', 'redis', 'redis-cluster', 'postgres'],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
     .split('\n')
     .filter((line) => line.startsWith('started '))
     .map((line) => line.slice('started '.length));

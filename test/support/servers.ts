@@ -3,3 +3,5 @@ export const REDIS_PORT = Number(process.env.LOCKER_REDIS_PORT ?? 6390);
 export const REDIS_URL = `redis://127.0.0.1:${REDIS_PORT}`;
 export const PG_PORT = Number(process.env.LOCKER_PG_PORT ?? 5440);
 export const PG_URL = `postgres://postgres@127.0.0.1:${PG_PORT}/postgres`;
+/** The first of the three masters of the test Redis Cluster (ports CLUSTER_PORT..+2). */
+export const CLUSTER_PORT = Number(process.env.LOCKER_CLUSTER_PORT ?? 6430);

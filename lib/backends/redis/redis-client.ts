@@ -8,12 +8,19 @@ export interface RedisClientLike {
   duplicate(): RedisSubscriberLike;
   quit(): Promise<unknown>;
   disconnect(): void;
-  /** Any command; used once per backend to read the server's eviction and persistence settings. */
+  /**
+   * Any command; used to read the server's eviction and persistence settings once, and for WAIT
+   * with `waitForReplicas`.
+   */
   call?(command: string, ...args: (string | number)[]): Promise<unknown>;
+  /** `true` on an ioredis `Cluster`. */
+  readonly isCluster?: boolean;
   readonly options?: {
     readonly commandTimeout?: number | undefined;
     readonly host?: string | undefined;
     readonly port?: number | undefined;
+    /** A `Cluster`'s options for its node connections. */
+    readonly redisOptions?: { readonly commandTimeout?: number | undefined } | undefined;
   };
 }
 

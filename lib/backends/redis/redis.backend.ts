@@ -11,6 +11,7 @@ import type {
 import type { AcquireRequest, ReleaseRequest } from '../shared/lease-requests.js';
 import { TickBatcher } from '../shared/tick-batcher.js';
 import { withTimeout } from '../shared/with-timeout.js';
+import { bySlot } from './cluster-slot.js';
 import type { RedisClientLike } from './redis-client.js';
 import { fenceKeyOf, lockKeyOf, releaseChannelOf } from './redis-keys.js';
 import { RedisScript } from './redis-script.js';
@@ -45,13 +46,24 @@ interface CommonOptions {
    * with code `NESTJS_LOCKER_REDIS_CONFIG`, once per process and server; `false` skips the check.
    */
   onWarning?: ((message: string) => void) | false;
+  /**
+   * After each acquire, wait until this many replicas have the write (`WAIT replicas timeoutMs`).
+   * With fewer acknowledgements the lock is released again and the acquire fails with a
+   * `LockBackendError`: a lock that only the primary knows of is lost if a failover happens before
+   * replication. This narrows that window; it does not close it (replication stays asynchronous,
+   * see the README). Not available with a Redis Cluster client.
+   */
+  waitForReplicas?: { replicas: number; timeoutMs: number };
 }
 
 /** Options of {@link RedisLockBackend}: a client you own, or connection details for one it owns. */
 export type RedisLockBackendOptions = CommonOptions &
   (
     | {
-        /** An ioredis client. It stays yours: `close()` does not quit it. */
+        /**
+         * An ioredis client: a `Redis` (also one configured with `sentinels`) or a `Cluster`. It
+         * stays yours: `close()` does not quit it.
+         */
         client: RedisClientLike;
       }
     | {
@@ -98,12 +110,15 @@ export class RedisLockBackend implements LockBackend {
   readonly #timeoutMs: number | undefined;
   readonly #fenceRetentionMs: number;
   readonly #wakeups: RedisWakeups;
-  readonly #acquires = new TickBatcher<AcquireRequest, AcquireResult>(
-    (items) => this.#acquireBatch(items),
+  /** A cluster client: a script may only touch keys of one hash slot, so batches split by slot. */
+  readonly #cluster: boolean;
+  readonly #waitForReplicas: { replicas: number; timeoutMs: number } | undefined;
+  readonly #acquires = new TickBatcher<AcquireRequest, AcquireResult | Error>(
+    (items) => this.#perSlot(items, (group) => this.#acquireBatch(group)),
     MAX_BATCH,
   );
   readonly #releases = new TickBatcher<ReleaseRequest, boolean>(
-    (items) => this.#releaseBatch(items),
+    (items) => this.#perSlot(items, (group) => this.#releaseBatch(group)),
     MAX_BATCH,
   );
   readonly #onWarning: ((message: string) => void) | false;
@@ -137,12 +152,21 @@ export class RedisLockBackend implements LockBackend {
       }
       this.#client = options.client;
       this.#ownsClient = false;
+      this.#cluster = options.client.isCluster === true;
       // A client with its own command timeout already fails hung calls; do not add a second timer.
-      this.#timeoutMs = options.client.options?.commandTimeout ? undefined : timeout;
+      const own =
+        options.client.options?.commandTimeout ??
+        options.client.options?.redisOptions?.commandTimeout;
+      this.#timeoutMs = own ? undefined : timeout;
     } else {
       this.#client = openClient(options, timeout);
       this.#ownsClient = true;
+      this.#cluster = false;
       this.#timeoutMs = undefined;
+    }
+    this.#waitForReplicas = replicaWait(options.waitForReplicas, this.#cluster);
+    if (this.#waitForReplicas && typeof this.#client.call !== 'function') {
+      throw new InvalidLockOptionsError('waitForReplicas', 'needs an ioredis client (with call())');
     }
     this.#wakeups = new RedisWakeups(() => this.#client.duplicate());
     const onWarning = options.onWarning ?? emitWarningOnce;
@@ -154,9 +178,11 @@ export class RedisLockBackend implements LockBackend {
 
   async acquire(key: string, owner: string, ttlMs: number): Promise<AcquireResult> {
     this.#checkServerOnce();
-    return this.#acquires.add({ key, owner, ttlMs }).catch((error: unknown) => {
+    const result = await this.#acquires.add({ key, owner, ttlMs }).catch((error: unknown) => {
       throw this.#error('acquire', key, error);
     });
+    if (result instanceof Error) throw this.#error('acquire', key, result);
+    return result;
   }
 
   async extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
@@ -164,18 +190,11 @@ export class RedisLockBackend implements LockBackend {
     const results: ExtendResult[] = [];
     for (let i = 0; i < leases.length; i += MAX_BATCH) {
       const chunk = leases.slice(i, i + MAX_BATCH);
-      const keys = chunk.map((lease) => lockKeyOf(lease.key));
-      const args = chunk.flatMap((lease) => [lease.owner, lease.ttlMs]);
-      let reply: number[];
       try {
-        reply = (await this.#run(EXTEND, keys, args)) as number[];
+        results.push(...(await this.#perSlot(chunk, (group) => this.#extendBatch(group))));
       } catch (error) {
         throw this.#error('extend', chunk.length === 1 ? chunk[0]!.key : undefined, error);
       }
-      const nowMs = reply[0]!;
-      chunk.forEach((lease, j) => {
-        results.push(reply[j + 1] === 1 ? nowMs + lease.ttlMs : undefined);
-      });
     }
     return results;
   }
@@ -224,7 +243,23 @@ export class RedisLockBackend implements LockBackend {
     if (this.#ownsClient) await this.#client.quit().catch(() => this.#client.disconnect());
   }
 
-  async #acquireBatch(items: AcquireRequest[]): Promise<AcquireResult[]> {
+  /** Runs `run` on all of `items`, or once per hash slot on a cluster. */
+  #perSlot<I extends { readonly key: string }, R>(
+    items: I[],
+    run: (group: I[]) => Promise<R[]>,
+  ): Promise<R[]> {
+    return this.#cluster ? bySlot(items, (item) => lockKeyOf(item.key), run) : run(items);
+  }
+
+  async #extendBatch(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
+    const keys = leases.map((lease) => lockKeyOf(lease.key));
+    const args = leases.flatMap((lease) => [lease.owner, lease.ttlMs]);
+    const reply = (await this.#run(EXTEND, keys, args)) as number[];
+    const nowMs = reply[0]!;
+    return leases.map((lease, j) => (reply[j + 1] === 1 ? nowMs + lease.ttlMs : undefined));
+  }
+
+  async #acquireBatch(items: AcquireRequest[]): Promise<(AcquireResult | Error)[]> {
     const keys: string[] = [];
     const args: (string | number)[] = [this.#fenceRetentionMs];
     for (const item of items) {
@@ -234,13 +269,42 @@ export class RedisLockBackend implements LockBackend {
     }
     const reply = (await this.#run(ACQUIRE, keys, args)) as number[];
     const nowMs = reply[0]!;
-    return items.map((item, i): AcquireResult => {
+    const results = items.map((item, i): AcquireResult => {
       const value = reply[2 * i + 2]!;
       if (reply[2 * i + 1] === 1) {
         return { acquired: true, fencingToken: BigInt(value), expiresAt: nowMs + item.ttlMs };
       }
       return { acquired: false, retryAfterMs: value >= 0 ? value : undefined };
     });
+    return this.#waitForReplicas && results.some((result) => result.acquired)
+      ? this.#replicated(items, results, this.#waitForReplicas)
+      : results;
+  }
+
+  /**
+   * Sends WAIT after a batch that took locks. With too few replica acknowledgements, releases the
+   * locks this batch took and turns their results into errors.
+   */
+  async #replicated(
+    items: readonly AcquireRequest[],
+    results: AcquireResult[],
+    wait: { replicas: number; timeoutMs: number },
+  ): Promise<(AcquireResult | Error)[]> {
+    const call = this.#client.call!.bind(this.#client);
+    // WAIT blocks up to its own timeout: the command timeout starts after it.
+    const acknowledged = Number(
+      await withTimeout(
+        call('WAIT', wait.replicas, wait.timeoutMs),
+        wait.timeoutMs + (this.#timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS),
+      ),
+    );
+    if (acknowledged >= wait.replicas) return results;
+    const taken = items.filter((_, i) => results[i]!.acquired);
+    await this.#releaseBatch([...taken]).catch(() => undefined);
+    const error = new Error(
+      `only ${acknowledged} of ${wait.replicas} replica(s) acknowledged the lock within ${wait.timeoutMs} ms (waitForReplicas); it was released again`,
+    );
+    return results.map((result) => (result.acquired ? error : result));
   }
 
   async #releaseBatch(items: ReleaseRequest[]): Promise<boolean[]> {
@@ -277,6 +341,34 @@ export class RedisLockBackend implements LockBackend {
     if (error instanceof LockBackendError) return error;
     return new LockBackendError(this.name, operation, storeKey, error);
   }
+}
+
+/** Checks `waitForReplicas`: whole numbers, and a client that can send WAIT where the locks are. */
+function replicaWait(
+  value: unknown,
+  cluster: boolean,
+): { replicas: number; timeoutMs: number } | undefined {
+  if (value === undefined) return undefined;
+  const { replicas, timeoutMs } = (value ?? {}) as { replicas?: unknown; timeoutMs?: unknown };
+  if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 1) {
+    throw new InvalidLockOptionsError(
+      'waitForReplicas.replicas',
+      `must be a whole number of replicas, 1 or more, got ${String(replicas)}`,
+    );
+  }
+  if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 1) {
+    throw new InvalidLockOptionsError(
+      'waitForReplicas.timeoutMs',
+      `must be a positive whole number of ms, got ${String(timeoutMs)}`,
+    );
+  }
+  if (cluster) {
+    throw new InvalidLockOptionsError(
+      'waitForReplicas',
+      'is not available with a Redis Cluster client (WAIT must reach the node that took the lock)',
+    );
+  }
+  return { replicas, timeoutMs };
 }
 
 const warned = new Set<string>();

@@ -1,0 +1,62 @@
+/** The 16384 hash slots of Redis Cluster. */
+const SLOTS = 16_384;
+
+const CRC16_TABLE = (() => {
+  const table = new Uint16Array(256);
+  for (let byte = 0; byte < 256; byte++) {
+    let crc = byte << 8;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? (crc << 1) ^ 0x1021 : crc << 1;
+    table[byte] = crc & 0xffff;
+  }
+  return table;
+})();
+
+/** CRC16-CCITT (XMODEM), the checksum Redis Cluster hashes keys with. */
+function crc16(bytes: Uint8Array): number {
+  let crc = 0;
+  for (const byte of bytes) crc = ((crc << 8) ^ CRC16_TABLE[((crc >> 8) ^ byte) & 0xff]!) & 0xffff;
+  return crc;
+}
+
+/**
+ * The cluster hash slot of a key, as Redis computes it: the CRC16 of the key's hash tag (the bytes
+ * between the first `{` and the next `}`, when not empty) or of the whole key, modulo 16384.
+ */
+export function hashSlot(key: string): number {
+  const bytes = Buffer.from(key, 'utf8');
+  const open = bytes.indexOf(0x7b); // {
+  if (open !== -1) {
+    const close = bytes.indexOf(0x7d, open + 1); // }
+    if (close > open + 1) return crc16(bytes.subarray(open + 1, close)) % SLOTS;
+  }
+  return crc16(bytes) % SLOTS;
+}
+
+/**
+ * Runs `run` once per group of items whose keys share a hash slot, in parallel, and returns the
+ * results in the order of `items`: a Lua script may only touch keys of one slot in a cluster.
+ */
+export async function bySlot<I, R>(
+  items: readonly I[],
+  keyOf: (item: I) => string,
+  run: (group: I[]) => Promise<R[]>,
+): Promise<R[]> {
+  const groups = new Map<number, number[]>();
+  items.forEach((item, index) => {
+    const slot = hashSlot(keyOf(item));
+    const group = groups.get(slot);
+    if (group) group.push(index);
+    else groups.set(slot, [index]);
+  });
+  if (groups.size === 1) return run([...items]);
+  const results: R[] = new Array(items.length);
+  await Promise.all(
+    [...groups.values()].map(async (indexes) => {
+      const groupResults = await run(indexes.map((index) => items[index]!));
+      indexes.forEach((index, j) => {
+        results[index] = groupResults[j]!;
+      });
+    }),
+  );
+  return results;
+}
