@@ -146,13 +146,26 @@ export class RedisLockBackend implements LockBackend {
         `must be a whole number of ms, 0 or more, got ${this.#fenceRetentionMs}`,
       );
     }
+    const onWarning = options.onWarning ?? emitWarningOnce;
+    if (onWarning !== false && typeof onWarning !== 'function') {
+      throw new InvalidLockOptionsError('onWarning', 'must be a function or false');
+    }
+    this.#onWarning = onWarning;
+    if ('client' in options && (!options.client || typeof options.client.evalsha !== 'function')) {
+      throw new InvalidLockOptionsError('client', 'must be an ioredis client (new Redis(...))');
+    }
+    // Every option is checked before a connection is opened, so a bad one leaks nothing.
+    this.#cluster = 'client' in options && options.client.isCluster === true;
+    this.#waitForReplicas = replicaWait(options.waitForReplicas, this.#cluster);
     if ('client' in options) {
-      if (!options.client || typeof options.client.evalsha !== 'function') {
-        throw new InvalidLockOptionsError('client', 'must be an ioredis client (new Redis(...))');
+      if (this.#waitForReplicas && typeof options.client.call !== 'function') {
+        throw new InvalidLockOptionsError(
+          'waitForReplicas',
+          'needs an ioredis client (with call())',
+        );
       }
       this.#client = options.client;
       this.#ownsClient = false;
-      this.#cluster = options.client.isCluster === true;
       // A client with its own command timeout already fails hung calls; do not add a second timer.
       const own =
         options.client.options?.commandTimeout ??
@@ -161,19 +174,9 @@ export class RedisLockBackend implements LockBackend {
     } else {
       this.#client = openClient(options, timeout);
       this.#ownsClient = true;
-      this.#cluster = false;
       this.#timeoutMs = undefined;
     }
-    this.#waitForReplicas = replicaWait(options.waitForReplicas, this.#cluster);
-    if (this.#waitForReplicas && typeof this.#client.call !== 'function') {
-      throw new InvalidLockOptionsError('waitForReplicas', 'needs an ioredis client (with call())');
-    }
     this.#wakeups = new RedisWakeups(() => this.#client.duplicate());
-    const onWarning = options.onWarning ?? emitWarningOnce;
-    if (onWarning !== false && typeof onWarning !== 'function') {
-      throw new InvalidLockOptionsError('onWarning', 'must be a function or false');
-    }
-    this.#onWarning = onWarning;
   }
 
   async acquire(key: string, owner: string, ttlMs: number): Promise<AcquireResult> {
