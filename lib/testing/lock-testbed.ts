@@ -1,5 +1,6 @@
 import type { LockBackend } from '../backends/lock-backend.js';
 import { MemoryLockBackend } from '../backends/memory/memory.backend.js';
+import { InvalidLockOptionsError, LockBackendError } from '../core/errors.js';
 import { LockManager } from '../core/lock-manager.js';
 import type { LockManagerOptions } from '../core/lock-options.js';
 import { LOCK_MODULE_OPTIONS } from '../nest/lock.module-definition.js';
@@ -51,6 +52,7 @@ export class LockTestbed {
   readonly store: MemoryLockBackend;
   /** The testbed's clock, when time is driven by hand. */
   readonly clock: ManualClock | undefined;
+  readonly #links = new WeakMap<LockBackend, { isolated: boolean }>();
 
   constructor(options: LockTestbedOptions = {}) {
     this.clock = options.clock;
@@ -63,15 +65,62 @@ export class LockTestbed {
    */
   backend(): LockBackend {
     const store = this.store;
-    return {
+    const link = { isolated: false };
+    // While isolated, every call fails as a call to an unreachable store would.
+    const reach = <T>(
+      operation: string,
+      key: string | undefined,
+      call: () => Promise<T>,
+    ): Promise<T> =>
+      link.isolated
+        ? Promise.reject(
+            new LockBackendError(
+              store.name,
+              operation,
+              key,
+              new Error('isolated by the LockTestbed'),
+            ),
+          )
+        : call();
+    const view: LockBackend = {
       name: store.name,
-      acquire: (key, owner, ttlMs) => store.acquire(key, owner, ttlMs),
-      extend: (leases) => store.extend(leases),
-      release: (key, owner) => store.release(key, owner),
-      inspect: (key) => store.inspect(key),
-      subscribe: (key, onRelease) => store.subscribe(key, onRelease),
+      acquire: (key, owner, ttlMs) => reach('acquire', key, () => store.acquire(key, owner, ttlMs)),
+      extend: (leases) => reach('extend', undefined, () => store.extend(leases)),
+      release: (key, owner) => reach('release', key, () => store.release(key, owner)),
+      inspect: (key) => reach('inspect', key, () => store.inspect(key)),
+      subscribe: (key, onRelease) => reach('subscribe', key, () => store.subscribe(key, onRelease)),
       close: async () => {},
     };
+    this.#links.set(view, link);
+    return view;
+  }
+
+  /**
+   * Cuts one instance off the shared store, as a network partition or a frozen process would:
+   * every call it makes fails with `LockBackendError`, so its renewals fail, its leases run out on
+   * the store's clock, the other instances take over, and its locks' signals abort at their
+   * deadlines. Its calls already in the store are not undone. Pass the instance's `LockManager`
+   * (`app.get(LockManager)`) or a backend from {@link backend}.
+   */
+  isolate(instance: LockManager | LockBackend): void {
+    this.#link(instance).isolated = true;
+  }
+
+  /** Reconnects an instance cut off by {@link isolate}. */
+  reconnect(instance: LockManager | LockBackend): void {
+    this.#link(instance).isolated = false;
+  }
+
+  #link(instance: LockManager | LockBackend): { isolated: boolean } {
+    const backend = instance instanceof LockManager ? instance.backend : instance;
+    const link = this.#links.get(backend);
+    if (!link) {
+      throw new InvalidLockOptionsError(
+        'instance',
+        'is not an instance of this LockTestbed (create it with testbed.instance(), manager() or backend())',
+      );
+    }
+    return link;
   }
 
   /** A `LockManager` for one instance without Nest, on the shared store and the testbed's clock. */
