@@ -45,6 +45,23 @@ interface RenewingContestant {
   open(url: string): { adapter: LockAdapter; client: Redis };
 }
 
+/** redlock 5 and its fork renew the same way: `using()` held open, extend 500 ms before expiry. */
+function redlockV5Contestant(
+  name: string,
+  description: string,
+  create: Parameters<typeof redlockV5>[2],
+): RenewingContestant {
+  return {
+    name,
+    description,
+    periodMs: (ttlMs) => ttlMs - 500,
+    open(url) {
+      const client = new Redis(url);
+      return { client, adapter: redlockV5(name, 'new Redlock', create, [client]) };
+    },
+  };
+}
+
 const CONTESTANTS: readonly RenewingContestant[] = [
   {
     name: LOCKER,
@@ -69,41 +86,16 @@ const CONTESTANTS: readonly RenewingContestant[] = [
       return { client, adapter: redisSemaphore([client]) };
     },
   },
-  {
-    name: '@sesamecare-oss/redlock',
-    description:
-      '`redlock.using([key], ttl, routine)` held open: one timer per lock, one extend per lock 500 ms before expiry. Renewal period: ttl − 500 ms.',
-    periodMs: (ttlMs) => ttlMs - 500,
-    open(url) {
-      const client = new Redis(url);
-      return {
-        client,
-        adapter: redlockV5(
-          '@sesamecare-oss/redlock',
-          'new Redlock',
-          (servers, settings) => new SesameRedlock(servers, settings),
-          [client],
-        ),
-      };
-    },
-  },
-  {
-    name: 'redlock 5.0.0-beta.2',
-    description: 'As @sesamecare-oss/redlock (its fork): `using()`, renewal period ttl − 500 ms.',
-    periodMs: (ttlMs) => ttlMs - 500,
-    open(url) {
-      const client = new Redis(url);
-      return {
-        client,
-        adapter: redlockV5(
-          'redlock 5.0.0-beta.2',
-          'new Redlock',
-          (servers, settings) => new RedlockBeta(servers, settings),
-          [client],
-        ),
-      };
-    },
-  },
+  redlockV5Contestant(
+    '@sesamecare-oss/redlock',
+    '`redlock.using([key], ttl, routine)` held open: one timer per lock, one extend per lock 500 ms before expiry. Renewal period: ttl − 500 ms.',
+    (servers, settings) => new SesameRedlock(servers, settings),
+  ),
+  redlockV5Contestant(
+    'redlock 5.0.0-beta.2',
+    'As @sesamecare-oss/redlock (its fork): `using()`, renewal period ttl − 500 ms.',
+    (servers, settings) => new RedlockBeta(servers, settings),
+  ),
 ];
 
 /**

@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sleep, uniqueId } from '../support/async.js';
+import { readJsonLines } from '../support/event-log.js';
 import { checkSections, type Section } from '../support/section-checker.js';
 import { REDIS_URL } from '../support/servers.js';
 
@@ -65,18 +66,7 @@ describe('@LeaderElection across 3 processes on real Redis', () => {
   let takeoverMs = Number.NaN;
   let handoverMs = Number.NaN;
 
-  const readLog = (): Entry[] => {
-    let text = '';
-    try {
-      text = readFileSync(logFile, 'utf8');
-    } catch {
-      return [];
-    }
-    return text
-      .split('\n')
-      .slice(0, -1)
-      .map((line) => JSON.parse(line) as Entry);
-  };
+  const readLog = (): Entry[] => readJsonLines<Entry>(logFile);
 
   /** Polls `probe` every 20 ms until it returns a value; fails if a worker died on its own. */
   async function waitFor<T>(probe: () => T | undefined, limitMs: number, what: string): Promise<T> {

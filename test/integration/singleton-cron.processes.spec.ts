@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sleep, uniqueId } from '../support/async.js';
+import { readJsonLines } from '../support/event-log.js';
 import { checkSections, type Section } from '../support/section-checker.js';
 import { REDIS_URL } from '../support/servers.js';
 
@@ -126,19 +127,7 @@ describe('@SingletonCron across 3 processes whose clocks are 300 ms apart (faket
   let snapshot: Entry[] = [];
   let snapshotAt = 0n;
 
-  const readLog = (): Entry[] => {
-    let text = '';
-    try {
-      text = readFileSync(logFile, 'utf8');
-    } catch {
-      return [];
-    }
-    // The last element is '' or a line still being written.
-    return text
-      .split('\n')
-      .slice(0, -1)
-      .map((line) => JSON.parse(line) as Entry);
-  };
+  const readLog = (): Entry[] => readJsonLines<Entry>(logFile);
 
   const nodePidOf = (worker: Worker): number | undefined =>
     readLog().find((e) => e.event === 'ready' && e.instance === worker.name)?.pid ??
