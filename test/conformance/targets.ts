@@ -1,5 +1,10 @@
-import { type LockBackend, MemoryLockBackend, RedisLockBackend } from '../../lib/index.js';
-import { REDIS_URL } from '../support/servers.js';
+import {
+  type LockBackend,
+  MemoryLockBackend,
+  RedisLockBackend,
+  RedlockLockBackend,
+} from '../../lib/index.js';
+import { REDIS_URL, REDLOCK_URLS } from '../support/servers.js';
 import type { ConformanceStore, ConformanceTarget } from './conformance-target.js';
 
 /** Opens a fresh backend per call and closes them all at the end. */
@@ -41,5 +46,10 @@ const redis: ConformanceTarget = {
   createStore: () => openEach(() => new RedisLockBackend({ url: REDIS_URL })),
 };
 
+const redlock: ConformanceTarget = {
+  name: 'redlock ×5',
+  createStore: () => openEach(() => new RedlockLockBackend({ nodes: REDLOCK_URLS })),
+};
+
 /** Every backend that must pass the conformance suite: a new backend is one more line here. */
-export const conformanceTargets: readonly ConformanceTarget[] = [memory, redis];
+export const conformanceTargets: readonly ConformanceTarget[] = [memory, redis, redlock];

@@ -3,10 +3,16 @@
 import { execFileSync } from 'node:child_process';
 
 export default function globalSetup() {
-  const started = execFileSync('bash', ['scripts/servers.sh', 'start', 'redis', 'postgres'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  // redis:6400-6404 are the Redlock quorum's five nodes (test/support/servers.ts, REDLOCK_PORTS).
+  const redlock = [6400, 6401, 6402, 6403, 6404].map((port) => `redis:${port}`);
+  const started = execFileSync(
+    'bash',
+    ['scripts/servers.sh', 'start', 'redis', 'postgres', ...redlock],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
     .split('\n')
     .filter((line) => line.startsWith('started '))
     .map((line) => line.slice('started '.length));
