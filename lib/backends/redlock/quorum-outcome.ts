@@ -73,23 +73,23 @@ export function decideAcquire(
   let granted = 0;
   let failed = 0;
   let pending = 0;
-  let contended = 0;
-  const holders = new Map<string, number[]>();
   for (const vote of votes) {
     if (vote === undefined) pending++;
     else if (vote.kind === 'granted') granted++;
     else if (vote.kind === 'failed') failed++;
-    else {
-      contended++;
-      const pttls = holders.get(vote.holder);
-      if (pttls) pttls.push(vote.pttlMs);
-      else holders.set(vote.holder, [vote.pttlMs]);
-    }
   }
   if (granted >= quorum) return { kind: 'granted' };
   if (final) {
     failed += pending;
     pending = 0;
+  }
+  const contended = votes.length - granted - failed - pending;
+  const holders = new Map<string, number[]>();
+  for (const vote of votes) {
+    if (vote?.kind !== 'contended') continue;
+    const pttls = holders.get(vote.holder);
+    if (pttls) pttls.push(vote.pttlMs);
+    else holders.set(vote.holder, [vote.pttlMs]);
   }
   const tolerable = votes.length - quorum;
   let top: number[] = [];

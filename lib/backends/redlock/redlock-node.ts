@@ -66,8 +66,17 @@ export class RedlockNode {
     return typeof status !== 'string' || !DISCONNECTED.has(status);
   }
 
-  run(script: RedisScript, keys: readonly string[], args: readonly (string | number)[]) {
-    return script.run(this.client, keys, args);
+  /** Runs `script` by its SHA, or by its source after NOSCRIPT (a restarted or flushed node). */
+  run(
+    script: RedisScript,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
+    const client = this.client;
+    return client.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: unknown) => {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return client.eval(script.source, keys.length, ...keys, ...args);
+    });
   }
 
   /** Why a call failed: a timeout, a connection failure, or an error answer. */
@@ -80,10 +89,23 @@ export class RedlockNode {
     return { reason: 'error', cause };
   }
 
-  /** A node that never answered within `timeoutMs`. */
+  /**
+   * A node that never answered within `timeoutMs`. The error is made only when a report asks for
+   * it: a round decided by a majority leaves the slower nodes silent, and that is no failure.
+   */
   silent(timeoutMs: number): NodeFailure {
-    if (!this.connected) return { reason: 'unreachable', cause: this.#disconnected() };
-    return { reason: 'timeout', cause: new StoreTimeoutError(timeoutMs) };
+    const reachable = this.connected;
+    const explain = reachable
+      ? () => new StoreTimeoutError(timeoutMs)
+      : (): Error => this.#disconnected();
+    let cause: Error | undefined;
+    return {
+      reason: reachable ? 'timeout' : 'unreachable',
+      get cause(): Error {
+        cause ??= explain();
+        return cause;
+      },
+    };
   }
 
   /** The node as unreachable without a call: its connection is down. */
