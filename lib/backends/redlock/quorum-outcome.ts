@@ -98,9 +98,9 @@ export function decideAcquire(
   if (failed > tolerable) return { kind: 'failed' };
   if (pending > 0) return undefined;
   if (granted + contended < quorum) return { kind: 'failed' };
-  // No holder has a majority among the answers. One might with the failed nodes' votes: then the
-  // key may be held, and it frees when that holder's first lease runs out.
-  if (top.length + failed >= quorum) return { kind: 'held', retryAfterMs: freesIn(top, 1) };
+  // Enough nodes answered and none holds a majority among them. (A holder could still have one
+  // with a failed node's vote; treating that rare case as a split costs a few quick retries,
+  // whereas treating every split with a node down as held would stall all its contenders.)
   return { kind: 'split' };
 }
 
