@@ -230,6 +230,15 @@ describe('RedlockLockBackend when nodes fail', () => {
     expect(second.fencingToken < first.fencingToken).toBe(true);
   });
 
+  it('moves each node’s fence expiry along with the lease as it is renewed', async () => {
+    const locks = managerOn(backend({ fenceRetentionMs: 1_000 }));
+    const lock = await locks.acquire('renewed-fence', { ttl: 2_000, autoRenew: false });
+    await lock.extend(60_000);
+    for (const admin of admins) {
+      expect(await admin.pttl(`{${prefix}renewed-fence}:fence`)).toBeGreaterThan(55_000);
+    }
+  });
+
   it('aborts a held lock at its deadline when a majority of nodes goes down', async () => {
     const locks = managerOn(backend({ commandTimeoutMs: 200 }));
     const lock = await locks.acquire('lost', { ttl: 900 });

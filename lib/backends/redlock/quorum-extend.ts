@@ -1,16 +1,16 @@
 import type { ExtendResult, LeaseToExtend } from '../lock-backend.js';
-import { lockKeyOf } from '../redis/redis-keys.js';
+import { fenceKeyOf, lockKeyOf } from '../redis/redis-keys.js';
 import { RedisScript } from '../redis/redis-script.js';
-import { EXTEND_LUA } from '../redis/scripts/extend.lua.js';
 import { nodeReport, type QuorumContext } from './quorum-context.js';
 import { decideOwnerCall, driftMs, majorityExpiry, type OwnerVote } from './quorum-outcome.js';
 import { runQuorumRound } from './quorum-round.js';
 import { RedlockQuorumError } from './redlock-quorum.error.js';
+import { QUORUM_EXTEND_LUA } from './scripts/quorum-extend.lua.js';
 
-const EXTEND = new RedisScript(EXTEND_LUA);
+const EXTEND = new RedisScript(QUORUM_EXTEND_LUA);
 
 /**
- * Extends a batch of leases (the single-node extend script on every node): a lease is extended
+ * Extends a batch of leases on every node (the fence key's expiry moves along): a lease is extended
  * when a majority extended it in time to leave it some validity, and not held once too many nodes
  * say its owner has nothing there. Rejects with a {@link RedlockQuorumError} when a lease is
  * neither, because too few nodes answered: the manager retries that until the lease's deadline.
@@ -19,9 +19,12 @@ export async function quorumExtend(
   context: QuorumContext,
   leases: readonly LeaseToExtend[],
 ): Promise<ExtendResult[]> {
-  const { nodes, quorum, commandTimeoutMs, clockDriftFactor } = context;
-  const keys = leases.map((lease) => lockKeyOf(lease.key));
-  const args = leases.flatMap((lease) => [lease.owner, lease.ttlMs]);
+  const { nodes, quorum, commandTimeoutMs, clockDriftFactor, fenceRetentionMs } = context;
+  const keys = leases.flatMap((lease) => {
+    const lockKey = lockKeyOf(lease.key);
+    return [lockKey, fenceKeyOf(lockKey)];
+  });
+  const args = [fenceRetentionMs, ...leases.flatMap((lease) => [lease.owner, lease.ttlMs])];
   const votes = leases.map(() => new Array<OwnerVote | undefined>(nodes.length).fill(undefined));
   let undecided = leases.length;
   const decided = new Array<boolean>(leases.length).fill(false);
