@@ -2,6 +2,7 @@ import type { AcquireResult } from '../lock-backend.js';
 import { fenceKeyOf, lockKeyOf } from '../redis/redis-keys.js';
 import { RedisScript } from '../redis/redis-script.js';
 import { nodeReport, type QuorumContext } from './quorum-context.js';
+import type { QuorumNode } from './quorum-node.js';
 import {
   type AcquireDecision,
   type AcquireVote,
@@ -10,7 +11,6 @@ import {
   majorityExpiry,
 } from './quorum-outcome.js';
 import { type NodeAnswer, runQuorumRound } from './quorum-round.js';
-import type { RedlockNode } from './redlock-node.js';
 import { RedlockQuorumError } from './redlock-quorum.error.js';
 import { ADOPT_TOKEN_LUA } from './scripts/adopt-token.lua.js';
 import { QUORUM_ACQUIRE_LUA } from './scripts/quorum-acquire.lua.js';
@@ -61,6 +61,7 @@ export class QuorumAcquire {
       const result = results[i];
       return !result || result instanceof RedlockQuorumError || !result.acquired;
     });
+    if (undo.length === 0) return results as AcquireOutcome[];
     await this.#undo(undo);
 
     const split = tallies.flatMap((tally, i) =>
@@ -134,7 +135,7 @@ export class QuorumAcquire {
     startedAt: number,
   ): Promise<(AcquireOutcome | undefined)[]> {
     const granted = tallies.filter((tally) => tally.decision?.kind === 'granted');
-    const adoptions = new Map<RedlockNode, Tally[]>();
+    const adoptions = new Map<QuorumNode, Tally[]>();
     for (const tally of granted) {
       const tokens = tally.votes.map((vote) => (vote?.kind === 'granted' ? vote.token : 0));
       tally.token = Math.max(...tokens);
@@ -173,7 +174,7 @@ export class QuorumAcquire {
   }
 
   /** Raises the lower tokens of granted majorities; a node that fails it no longer agrees. */
-  async #adopt(adoptions: Map<RedlockNode, Tally[]>, startedAt: number): Promise<void> {
+  async #adopt(adoptions: Map<QuorumNode, Tally[]>, startedAt: number): Promise<void> {
     const { nodes, fenceRetentionMs, commandTimeoutMs } = this.context;
     const waitMs = Math.max(1, commandTimeoutMs - (performance.now() - startedAt));
     await Promise.all(

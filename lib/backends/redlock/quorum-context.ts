@@ -1,10 +1,10 @@
+import type { QuorumNode } from './quorum-node.js';
 import type { NodeFailure } from './quorum-outcome.js';
-import type { RedlockNode } from './redlock-node.js';
 import type { RedlockNodeOutcome, RedlockNodeReport } from './redlock-quorum.error.js';
 
 /** What every quorum operation needs to know of the backend. */
 export interface QuorumContext {
-  readonly nodes: readonly RedlockNode[];
+  readonly nodes: readonly QuorumNode[];
   readonly quorum: number;
   readonly commandTimeoutMs: number;
   readonly clockDriftFactor: number;
@@ -16,7 +16,7 @@ export const MAX_BATCH = 128;
 
 /** One node's part for an error report: a success word, or the failure. */
 export function nodeReport(
-  node: RedlockNode,
+  node: QuorumNode,
   outcome: Exclude<RedlockNodeOutcome, NodeFailure['reason']> | NodeFailure,
 ): RedlockNodeReport {
   if (typeof outcome === 'string') return { node: node.label, outcome };

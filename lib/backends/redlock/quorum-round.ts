@@ -1,5 +1,5 @@
+import type { QuorumNode } from './quorum-node.js';
 import type { NodeFailure } from './quorum-outcome.js';
-import type { RedlockNode } from './redlock-node.js';
 
 /** One node's answer to a round: its reply, or why there is none. */
 export type NodeAnswer<R> =
@@ -17,8 +17,8 @@ export type DisconnectedNodes =
   | 'queue';
 
 export interface QuorumRound<R> {
-  readonly nodes: readonly RedlockNode[];
-  readonly call: (node: RedlockNode) => Promise<R>;
+  readonly nodes: readonly QuorumNode[];
+  readonly call: (node: QuorumNode) => Promise<R>;
   /** Takes node `index`'s answer; returns whether the answers so far decide the round. */
   readonly settled: (index: number, answer: NodeAnswer<R>) => boolean;
   /** How long to wait for the answers, in ms; a node silent by then counts as timed out. */
@@ -60,7 +60,7 @@ export function runQuorumRound<R>(round: QuorumRound<R>): Promise<NodeAnswer<R>[
       open--;
       if (settled(i, answer) || open === 0) finish();
     };
-    const send = (i: number, node: RedlockNode, counted: boolean): void => {
+    const send = (i: number, node: QuorumNode, counted: boolean): void => {
       round.call(node).then(
         (value) => {
           if (counted) record(i, { ok: true, value });

@@ -15,10 +15,10 @@ import { type AcquireOutcome, type AcquireRequest, QuorumAcquire } from './quoru
 import { MAX_BATCH, type QuorumContext } from './quorum-context.js';
 import { quorumExtend } from './quorum-extend.js';
 import { quorumInspect } from './quorum-inspect.js';
+import { QuorumNode } from './quorum-node.js';
 import { quorumOf } from './quorum-outcome.js';
 import { quorumRelease, type ReleaseRequest } from './quorum-release.js';
 import { quorumSubscribe } from './quorum-wakeups.js';
-import { RedlockNode } from './redlock-node.js';
 import { type RedlockLockBackendOptions, resolveRedlockOptions } from './redlock-options.js';
 import { RedlockQuorumError } from './redlock-quorum.error.js';
 
@@ -65,7 +65,7 @@ export class RedlockLockBackend implements LockBackend {
 
   constructor(options: RedlockLockBackendOptions) {
     const resolved = resolveRedlockOptions(options, emitWarningOnce);
-    const nodes = resolved.nodes.map((spec, i) => new RedlockNode(spec, i));
+    const nodes = resolved.nodes.map((spec, i) => new QuorumNode(spec, i));
     this.#context = {
       nodes,
       quorum: quorumOf(nodes.length),

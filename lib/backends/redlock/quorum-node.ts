@@ -26,7 +26,7 @@ class NodeUnreachableError extends Error {
  * One Redis master of the quorum: its connection (owned or lent), its wake-up subscriber, and the
  * way its failures are told apart (unreachable, timed out, or an error answer).
  */
-export class RedlockNode {
+export class QuorumNode {
   readonly label: string;
   readonly client: RedisClientLike;
   readonly wakeups: RedisWakeups;
