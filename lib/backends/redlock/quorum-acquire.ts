@@ -43,6 +43,8 @@ interface Tally {
   decision: AcquireDecision | undefined;
   /** The majority's fencing token once granted: what late nodes must agree with. */
   token: number | undefined;
+  /** When the attempt was sent, on the client's wall clock: a node's lease ends ttl after. */
+  readonly sentAtMs: number;
 }
 
 /**
@@ -56,7 +58,8 @@ export class QuorumAcquire {
 
   async acquire(requests: readonly AcquireRequest[], attempt = 0): Promise<AcquireOutcome[]> {
     const { tallies, startedAt } = await this.#vote(requests);
-    const results = await this.#settle(tallies, startedAt);
+    const pending = this.#settle(tallies, startedAt);
+    const results = Array.isArray(pending) ? pending : await pending;
     const undo = tallies.filter((_, i) => {
       const result = results[i];
       return !result || result instanceof RedlockQuorumError || !result.acquired;
@@ -84,7 +87,9 @@ export class QuorumAcquire {
   async #vote(requests: readonly AcquireRequest[]) {
     const { nodes, quorum, commandTimeoutMs, clockDriftFactor, fenceRetentionMs } = this.context;
     const keys: string[] = [];
-    const args: (string | number)[] = [fenceRetentionMs, proposedToken()];
+    const proposed = proposedToken();
+    const sentAtMs = Math.floor(proposed / 1000);
+    const args: (string | number)[] = [fenceRetentionMs, proposed];
     let shortestValidityMs = Number.POSITIVE_INFINITY;
     for (const request of requests) {
       const lockKey = lockKeyOf(request.key);
@@ -98,6 +103,7 @@ export class QuorumAcquire {
       votes: new Array<AcquireVote | undefined>(nodes.length).fill(undefined),
       decision: undefined,
       token: undefined,
+      sentAtMs,
     }));
     let undecided = tallies.length;
     const startedAt = performance.now();
@@ -130,10 +136,10 @@ export class QuorumAcquire {
    * Turns granted tallies into leases: checks the validity window, makes the majority agree on
    * the fencing token, and fails the key if that leaves too few nodes or too little time.
    */
-  async #settle(
+  #settle(
     tallies: readonly Tally[],
     startedAt: number,
-  ): Promise<(AcquireOutcome | undefined)[]> {
+  ): (AcquireOutcome | undefined)[] | Promise<(AcquireOutcome | undefined)[]> {
     const granted = tallies.filter((tally) => tally.decision?.kind === 'granted');
     const adoptions = new Map<QuorumNode, Tally[]>();
     for (const tally of granted) {
@@ -145,7 +151,14 @@ export class QuorumAcquire {
         adoptions.set(node, [...(adoptions.get(node) ?? []), tally]);
       });
     }
-    if (adoptions.size > 0) await this.#adopt(adoptions, startedAt);
+    if (adoptions.size > 0) {
+      return this.#adopt(adoptions, startedAt).then(() => this.#leases(tallies, startedAt));
+    }
+    return this.#leases(tallies, startedAt);
+  }
+
+  /** The outcome of each key once its majority agrees on the token (or could not). */
+  #leases(tallies: readonly Tally[], startedAt: number): (AcquireOutcome | undefined)[] {
     const elapsedMs = performance.now() - startedAt;
     return tallies.map((tally) => {
       const decision = tally.decision!;
@@ -210,7 +223,7 @@ export class QuorumAcquire {
     if (!answer.ok) return;
     const node = this.context.nodes[i]!;
     const mismatched = tallies.filter((tally, j) => {
-      const vote = parseVote(answer.value, j, tally.request.ttlMs);
+      const vote = parseVote(answer.value, j, tally);
       if (tally.token === undefined) {
         tally.votes[i] = vote;
         return false;
@@ -281,19 +294,19 @@ export class QuorumAcquire {
 function castVotes(tallies: readonly Tally[], i: number, answer: NodeAnswer<unknown>): void {
   tallies.forEach((tally, j) => {
     tally.votes[i] = answer.ok
-      ? parseVote(answer.value, j, tally.request.ttlMs)
+      ? parseVote(answer.value, j, tally)
       : { kind: 'failed', failure: answer.failure };
   });
 }
 
 /** Key `j`'s vote in a reply of `QUORUM_ACQUIRE_LUA`. */
-function parseVote(reply: unknown, j: number, ttlMs: number): AcquireVote {
+function parseVote(reply: unknown, j: number, tally: Tally): AcquireVote {
   const values = reply as (number | string)[];
-  const second = values[3 * j + 2] as number;
-  if (values[3 * j + 1] === 1) {
-    return { kind: 'granted', token: second, expiresAt: (values[0] as number) + ttlMs };
+  const second = values[3 * j + 1] as number;
+  if (values[3 * j] === 1) {
+    return { kind: 'granted', token: second, expiresAt: tally.sentAtMs + tally.request.ttlMs };
   }
-  return { kind: 'contended', holder: String(values[3 * j + 3]), pttlMs: second };
+  return { kind: 'contended', holder: String(values[3 * j + 2]), pttlMs: second };
 }
 
 /**

@@ -84,6 +84,10 @@ export function decideAcquire(
     pending = 0;
   }
   const contended = votes.length - granted - failed - pending;
+  if (contended === 0) {
+    if (failed > votes.length - quorum) return { kind: 'failed' };
+    return pending > 0 ? undefined : { kind: 'failed' };
+  }
   const holders = new Map<string, number[]>();
   for (const vote of votes) {
     if (vote?.kind !== 'contended') continue;

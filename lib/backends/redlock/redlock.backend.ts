@@ -84,9 +84,12 @@ export class RedlockLockBackend implements LockBackend {
 
   async acquire(key: string, owner: string, ttlMs: number): Promise<AcquireResult> {
     this.#checkServersOnce();
-    const outcome = await this.#acquires.add({ key, owner, ttlMs }).catch((error: unknown) => {
+    let outcome: AcquireOutcome;
+    try {
+      outcome = await this.#acquires.add({ key, owner, ttlMs });
+    } catch (error) {
       throw this.#error('acquire', key, error);
-    });
+    }
     if (outcome instanceof RedlockQuorumError) throw outcome;
     return outcome;
   }
@@ -106,9 +109,12 @@ export class RedlockLockBackend implements LockBackend {
   }
 
   async release(key: string, owner: string): Promise<boolean> {
-    const outcome = await this.#releases.add({ key, owner }).catch((error: unknown) => {
+    let outcome: boolean | RedlockQuorumError;
+    try {
+      outcome = await this.#releases.add({ key, owner });
+    } catch (error) {
       throw this.#error('release', key, error);
-    });
+    }
     if (outcome instanceof RedlockQuorumError) throw outcome;
     return outcome;
   }

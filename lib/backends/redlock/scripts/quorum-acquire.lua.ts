@@ -1,30 +1,37 @@
 /**
  * Acquires a batch of locks on one Redlock node, in one atomic script run. The single-node
- * `ACQUIRE_LUA` with two changes for the quorum: the fencing token floor is proposed by the client
- * (one value for every node, so that the nodes of a majority normally agree on the token), and a
- * refusal names the holder (so that the client can tell a lock held by a majority from a split).
+ * `ACQUIRE_LUA` with three changes for the quorum: the fencing token floor is proposed by the
+ * client (one value for every node, so that the nodes of a majority normally agree on the token);
+ * a refusal names the holder (so that the client can tell a lock held by a majority from a split);
+ * and no server time is read (a quorum's validity is measured on the client).
  *
  * KEYS: for each lock i, KEYS[2i-1] = the lock key, KEYS[2i] = its fence key (same hash tag).
  * ARGV[1] = how long a fence key outlives its lease, in ms.
  * ARGV[2] = the proposed fencing token (the client's clock in µs).
  * ARGV[2i+1], ARGV[2i+2] = owner token and ttl in ms of lock i.
- * Returns { nowMs, then per lock: 1, fencingToken, '' | 0, holder's PTTL, holder's owner }.
+ * Returns per lock: 1, fencingToken, '' | 0, holder's PTTL, holder's owner.
  *
- * The token is the larger of the key's last token here + 1 and the proposal. The same owner asking
- * again while it holds the key gets its lease refreshed and its token back.
+ * The token is the larger of the key's last token here + 1 and the proposal. The lock is set
+ * under the proposal first and corrected in the rare case that the fence was ahead of it, so that
+ * the usual grant costs two commands (SET NX, SET GET). The same owner asking again while it holds
+ * the key gets its lease refreshed and its token back.
  */
 export const QUORUM_ACQUIRE_LUA = `
-local t = redis.call('TIME')
 local grace = tonumber(ARGV[1])
-local proposed = tonumber(ARGV[2])
-local out = { tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) }
+local proposed = ARGV[2]
+local out = {}
 for i = 1, #KEYS / 2 do
   local lockKey, fenceKey = KEYS[2 * i - 1], KEYS[2 * i]
-  local owner, ttl = ARGV[2 * i + 1], ARGV[2 * i + 2]
-  local token = math.max((tonumber(redis.call('GET', fenceKey)) or 0) + 1, proposed)
-  local tokenText = string.format('%.0f', token)
-  if redis.call('SET', lockKey, tokenText .. ':' .. owner, 'NX', 'PX', ttl) then
-    redis.call('SET', fenceKey, tokenText, 'PX', tonumber(ttl) + grace)
+  local owner, ttl = ARGV[2 * i + 1], tonumber(ARGV[2 * i + 2])
+  if redis.call('SET', lockKey, proposed .. ':' .. owner, 'NX', 'PX', ttl) then
+    local token = tonumber(proposed)
+    local last = tonumber(redis.call('SET', fenceKey, proposed, 'PX', ttl + grace, 'GET'))
+    if last and last >= token then
+      token = last + 1
+      local tokenText = string.format('%.0f', token)
+      redis.call('SET', lockKey, tokenText .. ':' .. owner, 'PX', ttl)
+      redis.call('SET', fenceKey, tokenText, 'PX', ttl + grace)
+    end
     out[#out + 1] = 1
     out[#out + 1] = token
     out[#out + 1] = ''
