@@ -30,6 +30,16 @@ export {
   type RedisLockBackendOptions,
 } from './backends/redis/redis.backend.js';
 export type { RedisClientLike, RedisSubscriberLike } from './backends/redis/redis-client.js';
+export { RedlockLockBackend } from './backends/redlock/redlock.backend.js';
+export type {
+  RedlockLockBackendOptions,
+  RedlockNode,
+} from './backends/redlock/redlock-options.js';
+export {
+  type RedlockNodeOutcome,
+  type RedlockNodeReport,
+  RedlockQuorumError,
+} from './backends/redlock/redlock-quorum.error.js';
 export type { ClockTimer, MonotonicClock } from './core/clock.js';
 export type { Duration, DurationUnit } from './core/duration.js';
 export {

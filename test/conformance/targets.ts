@@ -4,8 +4,9 @@ import {
   MemoryLockBackend,
   PostgresLockBackend,
   RedisLockBackend,
+  RedlockLockBackend,
 } from '../../lib/index.js';
-import { CLUSTER_PORT, PG_URL, REDIS_URL } from '../support/servers.js';
+import { CLUSTER_PORT, PG_URL, REDIS_URL, REDLOCK_URLS } from '../support/servers.js';
 import type { ConformanceStore, ConformanceTarget } from './conformance-target.js';
 
 /** Opens a fresh backend per call and closes them all at the end. */
@@ -71,10 +72,16 @@ const postgres: ConformanceTarget = {
   createStore: () => openEach(() => new PostgresLockBackend({ connectionString: PG_URL })),
 };
 
+const redlock: ConformanceTarget = {
+  name: 'redlock ×5',
+  createStore: () => openEach(() => new RedlockLockBackend({ nodes: REDLOCK_URLS })),
+};
+
 /** Every backend that must pass the conformance suite: a new backend is one more line here. */
 export const conformanceTargets: readonly ConformanceTarget[] = [
   memory,
   redis,
   redisCluster,
+  redlock,
   postgres,
 ];

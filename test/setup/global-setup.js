@@ -3,9 +3,11 @@
 import { execFileSync } from 'node:child_process';
 
 export default function globalSetup() {
+  // redis:6400-6404 are the Redlock quorum's five nodes (test/support/servers.ts, REDLOCK_PORTS).
+  const redlock = [6400, 6401, 6402, 6403, 6404].map((port) => `redis:${port}`);
   const started = execFileSync(
     'bash',
-    ['scripts/servers.sh', 'start', 'redis', 'redis-cluster', 'postgres'],
+    ['scripts/servers.sh', 'start', 'redis', 'redis-cluster', 'postgres', ...redlock],
     {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],

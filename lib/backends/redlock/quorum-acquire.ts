@@ -1,0 +1,331 @@
+import type { AcquireResult } from '../lock-backend.js';
+import { fenceKeyOf, lockKeyOf } from '../redis/redis-keys.js';
+import { RedisScript } from '../redis/redis-script.js';
+import { nodeReport, type QuorumContext } from './quorum-context.js';
+import type { QuorumNode } from './quorum-node.js';
+import {
+  type AcquireDecision,
+  type AcquireVote,
+  decideAcquire,
+  driftMs,
+  majorityExpiry,
+} from './quorum-outcome.js';
+import { type NodeAnswer, runQuorumRound } from './quorum-round.js';
+import { RedlockQuorumError } from './redlock-quorum.error.js';
+import { ADOPT_TOKEN_LUA } from './scripts/adopt-token.lua.js';
+import { QUORUM_ACQUIRE_LUA } from './scripts/quorum-acquire.lua.js';
+import { UNDO_ACQUIRE_LUA } from './scripts/undo-acquire.lua.js';
+
+const ACQUIRE = new RedisScript(QUORUM_ACQUIRE_LUA);
+const ADOPT = new RedisScript(ADOPT_TOKEN_LUA);
+const UNDO = new RedisScript(UNDO_ACQUIRE_LUA);
+
+/**
+ * How often an acquire is tried again, at once, after concurrent contenders split the votes so
+ * that none got a majority (each backs off a random 0–4, 0–8, 0–16 ms, so one of them gets in).
+ */
+const SPLIT_RETRIES = 3;
+const SPLIT_BACKOFF_MS = 4;
+
+export interface AcquireRequest {
+  readonly key: string;
+  readonly owner: string;
+  readonly ttlMs: number;
+}
+
+/** An acquire's result, or the error of that one key (others in its batch may have succeeded). */
+export type AcquireOutcome = AcquireResult | RedlockQuorumError;
+
+/** One key's votes and, once known, their decision. */
+interface Tally {
+  readonly request: AcquireRequest;
+  readonly votes: (AcquireVote | undefined)[];
+  decision: AcquireDecision | undefined;
+  /** The majority's fencing token once granted: what late nodes must agree with. */
+  token: number | undefined;
+  /** When the attempt was sent, on the client's wall clock: a node's lease ends ttl after. */
+  readonly sentAtMs: number;
+}
+
+/**
+ * The Redlock acquire of a batch of keys: one script run on every node in parallel, each key
+ * granted when a majority granted it within its validity (ttl − elapsed − drift). The majority's
+ * fencing token is the highest of theirs; nodes that issued a lower one adopt it before the lease
+ * is handed out. A key that is not granted is released again everywhere it may have been taken.
+ */
+export class QuorumAcquire {
+  constructor(private readonly context: QuorumContext) {}
+
+  async acquire(requests: readonly AcquireRequest[], attempt = 0): Promise<AcquireOutcome[]> {
+    const { tallies, startedAt } = await this.#vote(requests);
+    const pending = this.#settle(tallies, startedAt);
+    const results = Array.isArray(pending) ? pending : await pending;
+    const undo = tallies.filter((_, i) => {
+      const result = results[i];
+      return !result || result instanceof RedlockQuorumError || !result.acquired;
+    });
+    if (undo.length === 0) return results as AcquireOutcome[];
+    await this.#undo(undo);
+
+    const split = tallies.flatMap((tally, i) =>
+      tally.decision?.kind === 'split' && attempt < SPLIT_RETRIES ? [i] : [],
+    );
+    if (split.length > 0) {
+      await sleep(Math.random() * SPLIT_BACKOFF_MS * 2 ** attempt);
+      const retried = await this.acquire(
+        split.map((i) => tallies[i]!.request),
+        attempt + 1,
+      );
+      split.forEach((i, j) => {
+        results[i] = retried[j];
+      });
+    }
+    return results.map((result, i) => result ?? this.#miss(tallies[i]!));
+  }
+
+  /** One round of votes: every node runs the acquire script on the whole batch. */
+  async #vote(requests: readonly AcquireRequest[]) {
+    const { nodes, quorum, commandTimeoutMs, clockDriftFactor, fenceRetentionMs } = this.context;
+    const keys: string[] = [];
+    const proposed = proposedToken();
+    const sentAtMs = Math.floor(proposed / 1000);
+    const args: (string | number)[] = [fenceRetentionMs, proposed];
+    let shortestValidityMs = Number.POSITIVE_INFINITY;
+    for (const request of requests) {
+      const lockKey = lockKeyOf(request.key);
+      keys.push(lockKey, fenceKeyOf(lockKey));
+      args.push(request.owner, request.ttlMs);
+      const validity = request.ttlMs - driftMs(request.ttlMs, clockDriftFactor);
+      shortestValidityMs = Math.min(shortestValidityMs, validity);
+    }
+    const tallies: Tally[] = requests.map((request) => ({
+      request,
+      votes: new Array<AcquireVote | undefined>(nodes.length).fill(undefined),
+      decision: undefined,
+      token: undefined,
+      sentAtMs,
+    }));
+    let undecided = tallies.length;
+    const startedAt = performance.now();
+    const answers = await runQuorumRound<unknown>({
+      nodes,
+      call: (node) => node.run(ACQUIRE, keys, args),
+      disconnected: 'skip',
+      deadlineMs: Math.max(1, Math.min(commandTimeoutMs, shortestValidityMs)),
+      settled: (i, answer) => {
+        castVotes(tallies, i, answer);
+        for (const tally of tallies) {
+          if (tally.decision) continue;
+          tally.decision = decideAcquire(tally.votes, quorum, false);
+          if (tally.decision) undecided--;
+        }
+        return undecided === 0;
+      },
+      late: (i, answer) => this.#late(tallies, i, answer),
+    });
+    answers.forEach((answer, i) => {
+      if (!answer.ok) {
+        for (const tally of tallies) tally.votes[i] ??= { kind: 'failed', failure: answer.failure };
+      }
+    });
+    for (const tally of tallies) tally.decision ??= decideAcquire(tally.votes, quorum, true);
+    return { tallies, startedAt };
+  }
+
+  /**
+   * Turns granted tallies into leases: checks the validity window, makes the majority agree on
+   * the fencing token, and fails the key if that leaves too few nodes or too little time.
+   */
+  #settle(
+    tallies: readonly Tally[],
+    startedAt: number,
+  ): (AcquireOutcome | undefined)[] | Promise<(AcquireOutcome | undefined)[]> {
+    const granted = tallies.filter((tally) => tally.decision?.kind === 'granted');
+    const adoptions = new Map<QuorumNode, Tally[]>();
+    for (const tally of granted) {
+      const tokens = tally.votes.map((vote) => (vote?.kind === 'granted' ? vote.token : 0));
+      tally.token = Math.max(...tokens);
+      tally.votes.forEach((vote, i) => {
+        if (vote?.kind !== 'granted' || vote.token === tally.token) return;
+        const node = this.context.nodes[i]!;
+        adoptions.set(node, [...(adoptions.get(node) ?? []), tally]);
+      });
+    }
+    if (adoptions.size > 0) {
+      return this.#adopt(adoptions, startedAt).then(() => this.#leases(tallies, startedAt));
+    }
+    return this.#leases(tallies, startedAt);
+  }
+
+  /** The outcome of each key once its majority agrees on the token (or could not). */
+  #leases(tallies: readonly Tally[], startedAt: number): (AcquireOutcome | undefined)[] {
+    const elapsedMs = performance.now() - startedAt;
+    return tallies.map((tally) => {
+      const decision = tally.decision!;
+      if (decision.kind === 'failed') return this.#error(tally);
+      if (decision.kind !== 'granted') return undefined;
+      const { ttlMs, key } = tally.request;
+      const agreeing = tally.votes.flatMap((vote) =>
+        vote?.kind === 'granted' && vote.token === tally.token ? [vote.expiresAt] : [],
+      );
+      const validityMs = ttlMs - elapsedMs - driftMs(ttlMs, this.context.clockDriftFactor);
+      if (agreeing.length < this.context.quorum) {
+        return this.#error(tally, 'too few nodes took the majority fencing token');
+      }
+      if (validityMs <= 0) {
+        return this.#error(
+          tally,
+          `a majority granted "${key}" only after ${Math.round(elapsedMs)} ms, which leaves no validity of its ${ttlMs} ms ttl`,
+        );
+      }
+      return {
+        acquired: true,
+        fencingToken: BigInt(tally.token!),
+        expiresAt: majorityExpiry(agreeing, this.context.quorum),
+      };
+    });
+  }
+
+  /** Raises the lower tokens of granted majorities; a node that fails it no longer agrees. */
+  async #adopt(adoptions: Map<QuorumNode, Tally[]>, startedAt: number): Promise<void> {
+    const { nodes, fenceRetentionMs, commandTimeoutMs } = this.context;
+    const waitMs = Math.max(1, commandTimeoutMs - (performance.now() - startedAt));
+    await Promise.all(
+      [...adoptions].map(async ([node, tallies]) => {
+        const i = nodes.indexOf(node);
+        const keys = tallies.flatMap((t) => {
+          const lockKey = lockKeyOf(t.request.key);
+          return [lockKey, fenceKeyOf(lockKey)];
+        });
+        const args = [fenceRetentionMs, ...tallies.flatMap((t) => [t.request.owner, t.token!])];
+        const reply = (await withDeadline(node.run(ADOPT, keys, args), waitMs)) as
+          | number[]
+          | undefined;
+        tallies.forEach((tally, j) => {
+          const vote = tally.votes[i];
+          if (reply?.[j] === 1 && vote?.kind === 'granted') {
+            tally.votes[i] = { ...vote, token: tally.token! };
+          } else {
+            tally.votes[i] = { kind: 'failed', failure: node.silent(waitMs) };
+          }
+        });
+      }),
+    );
+  }
+
+  /**
+   * A node answered after the round was decided. Until the majority's token is known its vote
+   * still counts; after, a grant under another token must adopt it (or be dropped), so that every
+   * node holding the lease agrees. A grant of a key that was not acquired is undone by the release
+   * that follows it on the same connection.
+   */
+  #late(tallies: readonly Tally[], i: number, answer: NodeAnswer<unknown>): void {
+    if (!answer.ok) return;
+    const node = this.context.nodes[i]!;
+    const mismatched = tallies.filter((tally, j) => {
+      const vote = parseVote(answer.value, j, tally);
+      if (tally.token === undefined) {
+        tally.votes[i] = vote;
+        return false;
+      }
+      return vote.kind === 'granted' && vote.token !== tally.token;
+    });
+    if (mismatched.length === 0) return;
+    const keys = mismatched.flatMap((t) => {
+      const lockKey = lockKeyOf(t.request.key);
+      return [lockKey, fenceKeyOf(lockKey)];
+    });
+    const args = [
+      this.context.fenceRetentionMs,
+      ...mismatched.flatMap((t) => [t.request.owner, t.token!]),
+    ];
+    node.run(ADOPT, keys, args).catch(() => undefined);
+  }
+
+  /**
+   * Releases keys that were not granted on every node that granted them or may have (a node
+   * that timed out may apply the acquire later; the release follows it on the same connection).
+   * Waits only for the nodes that answered.
+   */
+  async #undo(tallies: readonly Tally[]): Promise<void> {
+    const waits: Promise<unknown>[] = [];
+    this.context.nodes.forEach((node, i) => {
+      const taken = tallies.filter((tally) => {
+        const vote = tally.votes[i];
+        if (vote?.kind === 'failed') return !vote.failure.unsent;
+        return vote?.kind !== 'contended';
+      });
+      if (taken.length === 0) return;
+      const release = node
+        .run(
+          UNDO,
+          taken.map((tally) => lockKeyOf(tally.request.key)),
+          taken.map((tally) => tally.request.owner),
+        )
+        .catch(() => undefined);
+      if (taken.some((tally) => tally.votes[i]?.kind === 'granted')) waits.push(release);
+    });
+    await Promise.all(waits);
+  }
+
+  #miss(tally: Tally): AcquireResult {
+    const decision = tally.decision;
+    // After a split that retries did not resolve, nobody holds the key: try again soon.
+    return { acquired: false, retryAfterMs: decision?.kind === 'held' ? decision.retryAfterMs : 0 };
+  }
+
+  #error(tally: Tally, problem?: string): RedlockQuorumError {
+    const reports = tally.votes.map((vote, i) => {
+      const node = this.context.nodes[i]!;
+      if (vote === undefined) return nodeReport(node, node.silent(this.context.commandTimeoutMs));
+      return nodeReport(node, vote.kind === 'failed' ? vote.failure : vote.kind);
+    });
+    return new RedlockQuorumError(
+      'acquire',
+      tally.request.key,
+      reports,
+      this.context.quorum,
+      problem,
+    );
+  }
+}
+
+/** Records node `i`'s answer as a vote on every key of the batch. */
+function castVotes(tallies: readonly Tally[], i: number, answer: NodeAnswer<unknown>): void {
+  tallies.forEach((tally, j) => {
+    tally.votes[i] = answer.ok
+      ? parseVote(answer.value, j, tally)
+      : { kind: 'failed', failure: answer.failure };
+  });
+}
+
+/** Key `j`'s vote in a reply of `QUORUM_ACQUIRE_LUA`. */
+function parseVote(reply: unknown, j: number, tally: Tally): AcquireVote {
+  const values = reply as (number | string)[];
+  const second = values[3 * j + 1] as number;
+  if (values[3 * j] === 1) {
+    return { kind: 'granted', token: second, expiresAt: tally.sentAtMs + tally.request.ttlMs };
+  }
+  return { kind: 'contended', holder: String(values[3 * j + 2]), pttlMs: second };
+}
+
+/**
+ * The fencing token this client proposes: its clock in µs, from the monotonic clock anchored at
+ * process start, so it never steps back within a process even if the wall clock does.
+ */
+function proposedToken(): number {
+  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** `call`'s result, or `undefined` when it fails or has not answered after `ms`. */
+function withDeadline<T>(call: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, ms, undefined);
+  });
+  return Promise.race([call.catch(() => undefined), late]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,24 @@
+import type { QuorumNode } from './quorum-node.js';
+import type { NodeFailure } from './quorum-outcome.js';
+import type { RedlockNodeOutcome, RedlockNodeReport } from './redlock-quorum.error.js';
+
+/** What every quorum operation needs to know of the backend. */
+export interface QuorumContext {
+  readonly nodes: readonly QuorumNode[];
+  readonly quorum: number;
+  readonly commandTimeoutMs: number;
+  readonly clockDriftFactor: number;
+  readonly fenceRetentionMs: number;
+}
+
+/** Locks per script run: keeps every script short, so it never blocks a node for long. */
+export const MAX_BATCH = 128;
+
+/** One node's part for an error report: a success word, or the failure. */
+export function nodeReport(
+  node: QuorumNode,
+  outcome: Exclude<RedlockNodeOutcome, NodeFailure['reason']> | NodeFailure,
+): RedlockNodeReport {
+  if (typeof outcome === 'string') return { node: node.label, outcome };
+  return { node: node.label, outcome: outcome.reason, cause: outcome.cause };
+}

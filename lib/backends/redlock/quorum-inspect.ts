@@ -1,0 +1,84 @@
+import type { LeaseInfo } from '../lock-backend.js';
+import { lockKeyOf } from '../redis/redis-keys.js';
+import { RedisScript } from '../redis/redis-script.js';
+import { INSPECT_LUA } from '../redis/scripts/inspect.lua.js';
+import { nodeReport, type QuorumContext } from './quorum-context.js';
+import { decideInspect, type InspectVote, majorityExpiry } from './quorum-outcome.js';
+import { runQuorumRound } from './quorum-round.js';
+import { RedlockQuorumError } from './redlock-quorum.error.js';
+
+const INSPECT = new RedisScript(INSPECT_LUA);
+
+/**
+ * Reads a key on every node (the single-node inspect script): the lease of the owner that holds
+ * it on a majority, with the highest fencing token among them and the moment fewer than a
+ * majority will still hold it; `null` when no owner does or can. Rejects with a
+ * {@link RedlockQuorumError} when too few nodes answered to tell.
+ */
+export async function quorumInspect(
+  context: QuorumContext,
+  key: string,
+): Promise<LeaseInfo | null> {
+  const { nodes, quorum, commandTimeoutMs } = context;
+  const votes = new Array<InspectVote | undefined>(nodes.length).fill(undefined);
+  const answers = await runQuorumRound<unknown>({
+    nodes,
+    call: (node) => node.run(INSPECT, [lockKeyOf(key)], []),
+    disconnected: 'skip',
+    deadlineMs: commandTimeoutMs,
+    settled: (i, answer) => {
+      votes[i] = answer.ok ? parseVote(answer.value) : { kind: 'failed', failure: answer.failure };
+      return decideInspect(votes, quorum, false) !== undefined;
+    },
+  });
+  const final = votes.map((vote, i): InspectVote => {
+    const answer = answers[i]!;
+    return (
+      vote ?? {
+        kind: 'failed',
+        failure: answer.ok ? nodes[i]!.silent(commandTimeoutMs) : answer.failure,
+      }
+    );
+  });
+  const decision = decideInspect(final, quorum, true)!;
+  if (decision.kind === 'free') return null;
+  if (decision.kind === 'held') {
+    let token = 0n;
+    const expiries: number[] = [];
+    for (const vote of decision.votes) {
+      if (vote.kind !== 'held') continue;
+      if (vote.token > token) token = vote.token;
+      expiries.push(vote.expiresAt);
+    }
+    return {
+      key,
+      owner: decision.owner,
+      fencingToken: token,
+      expiresAt: majorityExpiry(expiries, quorum),
+    };
+  }
+  throw new RedlockQuorumError(
+    'inspect',
+    key,
+    final.map((vote, i) =>
+      nodeReport(
+        nodes[i]!,
+        vote.kind === 'failed' ? vote.failure : vote.kind === 'held' ? 'contended' : 'not-held',
+      ),
+    ),
+    quorum,
+  );
+}
+
+/** A reply of `INSPECT_LUA`: `{ nowMs, "<token>:<owner>" | nil, PTTL }`. */
+function parseVote(reply: unknown): InspectVote {
+  const [nowMs, value, pttl] = reply as [number, string | null, number];
+  if (!value || pttl < 0) return { kind: 'free' };
+  const sep = value.indexOf(':');
+  return {
+    kind: 'held',
+    owner: value.slice(sep + 1),
+    token: BigInt(value.slice(0, sep)),
+    expiresAt: nowMs + pttl,
+  };
+}

@@ -1,0 +1,149 @@
+import { createRequire } from 'node:module';
+import { InvalidLockOptionsError } from '../../core/errors.js';
+import type { RedisClientLike } from '../redis/redis-client.js';
+import type { RedisScript } from '../redis/redis-script.js';
+import { RedisWakeups } from '../redis/redis-wakeups.js';
+import { StoreTimeoutError, withTimeout } from '../shared/with-timeout.js';
+import type { NodeFailure } from './quorum-outcome.js';
+import type { NodeSpec } from './redlock-options.js';
+
+/** ioredis connection states in which a command would only wait in the offline queue. */
+const DISCONNECTED = new Set(['reconnecting', 'close', 'end']);
+
+/** Connection-level failures, as ioredis and Node word them. */
+const UNREACHABLE =
+  /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|Connection is closed|max retries per request|Stream isn't writeable/i;
+
+/** A connection error of its own, for the per-node report. */
+class NodeUnreachableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NodeUnreachableError';
+  }
+}
+
+/**
+ * One Redis master of the quorum: its connection (owned or lent), its wake-up subscriber, and the
+ * way its failures are told apart (unreachable, timed out, or an error answer).
+ */
+export class QuorumNode {
+  readonly label: string;
+  readonly client: RedisClientLike;
+  readonly wakeups: RedisWakeups;
+  readonly #owned: boolean;
+  /** The last connection error an owned client reported, to say why the node is unreachable. */
+  #lastError: Error | undefined;
+
+  constructor(spec: NodeSpec, index: number) {
+    if (spec.kind === 'client') {
+      this.client = spec.client;
+      this.#owned = false;
+    } else {
+      this.client = openClient(spec);
+      this.#owned = true;
+      // Errors reach callers per call; the listener keeps the last one for the report, and stops
+      // ioredis printing every reconnect failure.
+      const events = this.client as unknown as {
+        on(event: 'error' | 'ready', listener: (error?: Error) => void): void;
+      };
+      events.on('error', (error) => {
+        this.#lastError = error;
+      });
+      events.on('ready', () => {
+        this.#lastError = undefined;
+      });
+    }
+    this.label = spec.label || `nodes[${index}]`;
+    this.wakeups = new RedisWakeups(() => this.client.duplicate());
+  }
+
+  /**
+   * Whether a command sent now would go out at once. A node whose connection dropped is skipped
+   * rather than queued: ioredis reconnects by itself, and the node takes part again once it is up.
+   */
+  get connected(): boolean {
+    const status = (this.client as { status?: unknown }).status;
+    return typeof status !== 'string' || !DISCONNECTED.has(status);
+  }
+
+  /** Runs `script` by its SHA, or by its source after NOSCRIPT (a restarted or flushed node). */
+  run(
+    script: RedisScript,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
+    const client = this.client;
+    return client.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: unknown) => {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return client.eval(script.source, keys.length, ...keys, ...args);
+    });
+  }
+
+  /** Why a call failed: a timeout, a connection failure, or an error answer. */
+  failure(error: unknown): NodeFailure {
+    const cause = error instanceof Error ? error : new Error(String(error));
+    if (cause instanceof StoreTimeoutError || /timed? ?out/i.test(cause.message)) {
+      return { reason: 'timeout', cause };
+    }
+    if (UNREACHABLE.test(cause.message) || !this.connected) return { reason: 'unreachable', cause };
+    return { reason: 'error', cause };
+  }
+
+  /**
+   * A node that never answered within `timeoutMs`. The error is made only when a report asks for
+   * it: a round decided by a majority leaves the slower nodes silent, and that is no failure.
+   */
+  silent(timeoutMs: number): NodeFailure {
+    const reachable = this.connected;
+    const explain = reachable
+      ? () => new StoreTimeoutError(timeoutMs)
+      : (): Error => this.#disconnected();
+    let cause: Error | undefined;
+    return {
+      reason: reachable ? 'timeout' : 'unreachable',
+      get cause(): Error {
+        cause ??= explain();
+        return cause;
+      },
+    };
+  }
+
+  /** The node as unreachable without a call: its connection is down. */
+  skipped(): NodeFailure {
+    return { reason: 'unreachable', cause: this.#disconnected(), unsent: true };
+  }
+
+  /** Closes the subscriber, and the client if the backend opened it. Never rejects. */
+  async close(timeoutMs: number): Promise<void> {
+    await this.wakeups.close().catch(() => undefined);
+    if (!this.#owned) return;
+    const client = this.client;
+    if (!this.connected) {
+      client.disconnect();
+      return;
+    }
+    await withTimeout(client.quit(), timeoutMs).catch(() => client.disconnect());
+  }
+
+  #disconnected(): Error {
+    const status = (this.client as { status?: unknown }).status;
+    const why = this.#lastError ? `: ${this.#lastError.message}` : '';
+    return new NodeUnreachableError(`not connected (${String(status)})${why}`);
+  }
+}
+
+/** Opens the node's own ioredis connection; ioredis is loaded only when this is needed. */
+function openClient(spec: Extract<NodeSpec, { kind: 'owned' }>): RedisClientLike {
+  let Redis: new (...args: unknown[]) => RedisClientLike;
+  try {
+    const ioredis = createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis };
+    Redis = ioredis.Redis;
+  } catch (error) {
+    throw new InvalidLockOptionsError(
+      'nodes',
+      `RedlockLockBackend needs the "ioredis" package to open connections: npm install ioredis (${String(error)})`,
+    );
+  }
+  // No commandTimeout: the quorum round has one deadline for all nodes, not a timer per command.
+  return spec.url === undefined ? new Redis(spec.connection) : new Redis(spec.url, spec.connection);
+}

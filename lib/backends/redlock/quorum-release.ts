@@ -1,0 +1,76 @@
+import { lockKeyOf } from '../redis/redis-keys.js';
+import { RedisScript } from '../redis/redis-script.js';
+import { RELEASE_LUA } from '../redis/scripts/release.lua.js';
+import { nodeReport, type QuorumContext } from './quorum-context.js';
+import { decideOwnerCall, type OwnerVote } from './quorum-outcome.js';
+import { runQuorumRound } from './quorum-round.js';
+import { RedlockQuorumError } from './redlock-quorum.error.js';
+
+const RELEASE = new RedisScript(RELEASE_LUA);
+
+export interface ReleaseRequest {
+  readonly key: string;
+  readonly owner: string;
+}
+
+/**
+ * Releases a batch of leases on every node (the single-node release script, which also wakes the
+ * waiters subscribed on that node). `true` when a majority released it, `false` when too many
+ * nodes say the owner held nothing there, a {@link RedlockQuorumError} when too few answered.
+ * Nodes whose connection is down get the release queued, behind anything sent there before.
+ */
+export async function quorumRelease(
+  context: QuorumContext,
+  requests: readonly ReleaseRequest[],
+): Promise<(boolean | RedlockQuorumError)[]> {
+  const { nodes, quorum, commandTimeoutMs } = context;
+  const keys = requests.map((request) => lockKeyOf(request.key));
+  const owners = requests.map((request) => request.owner);
+  const votes = requests.map(() => new Array<OwnerVote | undefined>(nodes.length).fill(undefined));
+  const decided = new Array<boolean>(requests.length).fill(false);
+  let undecided = requests.length;
+  const answers = await runQuorumRound<unknown>({
+    nodes,
+    call: (node) => node.run(RELEASE, keys, owners),
+    disconnected: 'queue',
+    deadlineMs: commandTimeoutMs,
+    settled: (i, answer) => {
+      requests.forEach((_, j) => {
+        votes[j]![i] = !answer.ok
+          ? { kind: 'failed', failure: answer.failure }
+          : (answer.value as number[])[j] === 1
+            ? { kind: 'done', expiresAt: 0 }
+            : { kind: 'not-held' };
+        if (!decided[j] && decideOwnerCall(votes[j]!, quorum, false)) {
+          decided[j] = true;
+          undecided--;
+        }
+      });
+      return undecided === 0;
+    },
+  });
+  return requests.map((request, j) => {
+    const requestVotes = votes[j]!.map((vote, i): OwnerVote => {
+      const answer = answers[i]!;
+      return (
+        vote ?? {
+          kind: 'failed',
+          failure: answer.ok ? nodes[i]!.silent(commandTimeoutMs) : answer.failure,
+        }
+      );
+    });
+    const decision = decideOwnerCall(requestVotes, quorum, true);
+    if (decision !== 'failed') return decision === 'done';
+    return new RedlockQuorumError(
+      'release',
+      request.key,
+      requestVotes.map((vote, i) =>
+        nodeReport(
+          nodes[i]!,
+          vote.kind === 'failed' ? vote.failure : vote.kind === 'done' ? 'granted' : 'not-held',
+        ),
+      ),
+      quorum,
+    );
+  });
+}
