@@ -2,7 +2,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LockBackend, PostgresLockBackend, RedisLockBackend } from '../../lib/index.js';
+import {
+  type LockBackend,
+  PostgresLockBackend,
+  RedisLockBackend,
+  RedlockLockBackend,
+} from '../../lib/index.js';
 import { sleep, uniqueId } from '../support/async.js';
 import { FencedStore } from './fenced-store.js';
 import { type CheckResult, checkHistory, type Healed, parseHistory } from './history.js';
@@ -11,10 +16,9 @@ const WORKER = new URL('./chaos.worker.mjs', import.meta.url).pathname;
 const NS_PER_MS = 1_000_000n;
 
 /** The store a run locks on: its URL (direct), and the URL workers behind the proxy use. */
-export interface RunStore {
-  readonly kind: 'redis' | 'postgres';
-  readonly url: string;
-}
+export type RunStore =
+  | { readonly kind: 'redis' | 'postgres'; readonly url: string }
+  | { readonly kind: 'redlock'; readonly urls: readonly string[] };
 
 /** One chaos worker process. */
 export interface RunningWorker {
@@ -67,6 +71,8 @@ export interface TrialResult extends CheckResult {
 }
 
 function openBackend(store: RunStore): LockBackend {
+  if (store.kind === 'redlock')
+    return new RedlockLockBackend({ nodes: store.urls, onWarning: false });
   return store.kind === 'redis'
     ? new RedisLockBackend({ url: store.url, onWarning: false })
     : new PostgresLockBackend({ connectionString: store.url, listen: false });

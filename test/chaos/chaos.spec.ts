@@ -12,6 +12,7 @@ import { TcpProxy } from './tcp-proxy.js';
 const profile = PROFILES[process.env.CHAOS_PROFILE === 'full' ? 'full' : 'short'];
 const REDIS_PORT = 6393;
 const POSTGRES_PORT = 5443;
+const QUORUM_PORTS = [6450, 6451, 6452, 6453, 6454];
 
 /** What each scenario must show besides "no violation", so a fault that did nothing fails. */
 const EXPECT: Record<string, (trial: TrialResult) => void> = {
@@ -26,11 +27,13 @@ describe(`lock checker under faults (${profile.name} profile)`, () => {
   const redis = new TestRedisServer(REDIS_PORT);
   const postgres = new TestPostgresServer(POSTGRES_PORT);
   const proxy = new TcpProxy(REDIS_PORT);
+  const quorum = QUORUM_PORTS.map((port) => new TestRedisServer(port));
   const results: TrialResult[] = [];
   const startedAt = new Date();
   let servers: ChaosServers;
   const scenarios: ChaosScenario[] = chaosScenarios(profile, {
     redis,
+    quorum,
     postgres,
     proxy,
     get proxyPort() {
@@ -41,13 +44,15 @@ describe(`lock checker under faults (${profile.name} profile)`, () => {
   beforeAll(async () => {
     execFileSync('bash', ['scripts/ensure-tools.sh', 'faketime'], { stdio: 'inherit' });
     redis.start();
+    for (const node of quorum) node.start();
     postgres.start();
-    servers = { redis, postgres, proxy, proxyPort: await proxy.start() };
+    servers = { redis, quorum, postgres, proxy, proxyPort: await proxy.start() };
   }, 120_000);
 
   afterAll(async () => {
     await proxy.stop();
     redis.stop();
+    for (const node of quorum) node.stop();
     postgres.stop();
     console.log(reliabilityTable(results).join('\n'));
     if (profile.name === 'full') {

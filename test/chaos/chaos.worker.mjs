@@ -3,13 +3,19 @@
 // section and event is appended to the shared log as one JSON line (see history.ts).
 //
 // Usage: node chaos.worker.mjs '<json config>'
-//   { worker, backend: { kind: 'redis' | 'postgres', url }, keys, ttlMs, steps, stepMs,
+//   { worker, backend: { kind: 'redis' | 'postgres', url } | { kind: 'redlock', urls }, keys,
+//     ttlMs, steps, stepMs,
 //     durationMs, storeUrl, logFile }
 // SIGUSR2: stop this process (SIGSTOP) between its next "lease is valid" check and the write that
 // follows, as a GC pause or a stalled VM would: the runner resumes it with SIGCONT.
 import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LockManager, PostgresLockBackend, RedisLockBackend } from '../../dist/index.js';
+import {
+  LockManager,
+  PostgresLockBackend,
+  RedisLockBackend,
+  RedlockLockBackend,
+} from '../../dist/index.js';
 
 const config = JSON.parse(process.argv[2]);
 const { worker, keys, ttlMs, steps, stepMs, storeUrl, logFile } = config;
@@ -30,9 +36,11 @@ process.on('SIGUSR2', () => {
   pauseRequested = true;
 });
 
-function openBackend({ kind, url }) {
+function openBackend({ kind, url, urls }) {
   if (kind === 'redis')
     return new RedisLockBackend({ url, commandTimeoutMs: 1_000, onWarning: false });
+  if (kind === 'redlock')
+    return new RedlockLockBackend({ nodes: urls, commandTimeoutMs: 500, onWarning: false });
   if (kind === 'postgres')
     return new PostgresLockBackend({ connectionString: url, commandTimeoutMs: 1_000 });
   throw new Error(`unknown backend ${kind}`);

@@ -26,6 +26,8 @@ export const PROFILES: Record<ChaosProfile['name'], ChaosProfile> = {
 /** The servers and proxies the scenarios break. */
 export interface ChaosServers {
   readonly redis: TestRedisServer;
+  /** Five independent masters for the Redlock quorum. */
+  readonly quorum: readonly TestRedisServer[];
   readonly postgres: TestPostgresServer;
   /** Between some workers and `redis`. */
   readonly proxy: TcpProxy;
@@ -60,6 +62,7 @@ export function chaosScenarios(profile: ChaosProfile, servers: ChaosServers): Ch
     url: `redis://127.0.0.1:${servers.proxyPort}`,
   });
   const postgres: RunStore = { kind: 'postgres', url: servers.postgres.url };
+  const quorum: RunStore = { kind: 'redlock', urls: servers.quorum.map((node) => node.url) };
   const base = {
     workers: profile.workers,
     keys: profile.keys,
@@ -168,6 +171,25 @@ export function chaosScenarios(profile: ChaosProfile, servers: ChaosServers): Ch
           if (ended.length === 0) throw new Error('no postgres session of the workers was found');
           context.log(`terminated ${ended.length} postgres sessions`);
           return { at: now() };
+        }),
+    },
+    {
+      ...base,
+      name: 'quorum: 1 of 5 nodes killed and restarted',
+      description:
+        'Locks on a Redlock quorum of five redis-servers; one node (a different one each time) is killed with SIGKILL, stays down for 2 × ttl, and comes back empty. Four of five still form a majority, so locking goes on throughout.',
+      storeFor: () => quorum,
+      checkStore: quorum,
+      inject: (context) =>
+        repeat(times, profile.durationMs, async (round) => {
+          const node = servers.quorum[round % servers.quorum.length]!;
+          await node.kill();
+          context.log(`quorum node ${node.port} killed`);
+          const downAt = now();
+          await sleep(2 * TTL_MS);
+          node.start();
+          // The fault is a minority: progress is expected from the moment it began.
+          return { at: downAt };
         }),
     },
     {

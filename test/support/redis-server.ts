@@ -31,10 +31,15 @@ export class TestRedisServer {
    * again on the same port. Resolves once it answers.
    */
   async crashAndRestart(): Promise<void> {
+    await this.kill();
+    this.start();
+  }
+
+  /** `kill -9`, and resolves once the process is gone. */
+  async kill(): Promise<void> {
     const pid = this.pid();
     process.kill(pid, 'SIGKILL');
     for (let i = 0; i < 200 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 25));
-    this.start();
   }
 
   /** SIGSTOP: connections stay open but nothing is answered. */
