@@ -20,7 +20,7 @@ export interface ChaosProfile {
 
 export const PROFILES: Record<ChaosProfile['name'], ChaosProfile> = {
   short: { name: 'short', workers: 4, keys: 2, durationMs: 7_000, trials: 1, faultsPerTrial: 1 },
-  full: { name: 'full', workers: 8, keys: 3, durationMs: 14_000, trials: 3, faultsPerTrial: 2 },
+  full: { name: 'full', workers: 8, keys: 3, durationMs: 12_000, trials: 3, faultsPerTrial: 2 },
 };
 
 /** The servers and proxies the scenarios break. */
