@@ -106,7 +106,7 @@ export class QuorumAcquire {
     }));
     let undecided = tallies.length;
     const startedAt = performance.now();
-    const answers = await runQuorumRound<unknown>({
+    await runQuorumRound<unknown>({
       nodes,
       call: (node) => node.run(ACQUIRE, keys, args),
       disconnected: 'skip',
@@ -122,12 +122,15 @@ export class QuorumAcquire {
       },
       late: (i, answer) => this.#late(tallies, i, answer),
     });
-    answers.forEach((answer, i) => {
-      if (!answer.ok) {
-        for (const tally of tallies) tally.votes[i] ??= { kind: 'failed', failure: answer.failure };
-      }
-    });
-    for (const tally of tallies) tally.decision ??= decideAcquire(tally.votes, quorum, true);
+    for (const tally of tallies) {
+      if (tally.decision) continue;
+      tally.votes.forEach((vote, i) => {
+        if (vote === undefined) {
+          tally.votes[i] = { kind: 'failed', failure: nodes[i]!.silent(commandTimeoutMs) };
+        }
+      });
+      tally.decision = decideAcquire(tally.votes, quorum, true);
+    }
     return { tallies, startedAt };
   }
 

@@ -1,5 +1,5 @@
 import type { QuorumNode } from './quorum-node.js';
-import type { NodeFailure } from './quorum-outcome.js';
+import type { NodeFailure, OwnerVote } from './quorum-outcome.js';
 import type { RedlockNodeOutcome, RedlockNodeReport } from './redlock-quorum.error.js';
 
 /** What every quorum operation needs to know of the backend. */
@@ -21,4 +21,15 @@ export function nodeReport(
 ): RedlockNodeReport {
   if (typeof outcome === 'string') return { node: node.label, outcome };
   return { node: node.label, outcome: outcome.reason, cause: outcome.cause };
+}
+
+/** One node's part in a failed extend or release; a node without a vote was silent. */
+export function ownerReport(
+  node: QuorumNode,
+  vote: OwnerVote | undefined,
+  timeoutMs: number,
+): RedlockNodeReport {
+  if (vote === undefined) return nodeReport(node, node.silent(timeoutMs));
+  if (vote.kind === 'failed') return nodeReport(node, vote.failure);
+  return nodeReport(node, vote.kind === 'done' ? 'granted' : 'not-held');
 }

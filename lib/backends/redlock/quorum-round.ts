@@ -31,11 +31,12 @@ export interface QuorumRound<R> {
 /**
  * Sends one call to every node at once and collects the answers until they decide the round,
  * every node answered, or the deadline passed: one timer per round, however many nodes and keys.
- * Resolves with one answer per node (silent nodes as timeouts); never rejects.
+ * Every answer that counts goes to `settled`; a node that has none by the end was silent. Never
+ * rejects.
  */
-export function runQuorumRound<R>(round: QuorumRound<R>): Promise<NodeAnswer<R>[]> {
+export function runQuorumRound<R>(round: QuorumRound<R>): Promise<void> {
   const { nodes, settled, deadlineMs } = round;
-  const answers: (NodeAnswer<R> | undefined)[] = new Array(nodes.length).fill(undefined);
+  const answered = new Array<boolean>(nodes.length).fill(false);
   return new Promise((resolve) => {
     let open = nodes.length;
     let done = false;
@@ -44,19 +45,15 @@ export function runQuorumRound<R>(round: QuorumRound<R>): Promise<NodeAnswer<R>[
       if (done) return;
       done = true;
       if (timer) clearTimeout(timer);
-      resolve(
-        answers.map(
-          (answer, i) => answer ?? { ok: false, failure: nodes[i]!.silent(round.deadlineMs) },
-        ),
-      );
+      resolve();
     };
     const record = (i: number, answer: NodeAnswer<R>): void => {
       if (done) {
         round.late?.(i, answer);
         return;
       }
-      if (answers[i] !== undefined) return;
-      answers[i] = answer;
+      if (answered[i]) return;
+      answered[i] = true;
       open--;
       if (settled(i, answer) || open === 0) finish();
     };
