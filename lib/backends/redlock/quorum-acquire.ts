@@ -110,6 +110,7 @@ export class QuorumAcquire {
       nodes,
       call: (node) => node.run(ACQUIRE, keys, args),
       disconnected: 'skip',
+      deadlines: this.context.deadlines,
       deadlineMs: Math.max(1, Math.min(commandTimeoutMs, shortestValidityMs)),
       settled: (i, answer) => {
         castVotes(tallies, i, answer);

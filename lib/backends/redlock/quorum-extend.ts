@@ -34,6 +34,7 @@ export async function quorumExtend(
     nodes,
     call: (node) => node.run(EXTEND, keys, args),
     disconnected: 'skip',
+    deadlines: context.deadlines,
     deadlineMs: Math.max(1, Math.min(commandTimeoutMs, validityMs)),
     settled: (i, answer) => {
       const reply = answer.ok ? (answer.value as number[]) : undefined;

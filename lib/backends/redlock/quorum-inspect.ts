@@ -25,6 +25,7 @@ export async function quorumInspect(
     nodes,
     call: (node) => node.run(INSPECT, [lockKeyOf(key)], []),
     disconnected: 'skip',
+    deadlines: context.deadlines,
     deadlineMs: commandTimeoutMs,
     settled: (i, answer) => {
       votes[i] = answer.ok ? parseVote(answer.value) : { kind: 'failed', failure: answer.failure };

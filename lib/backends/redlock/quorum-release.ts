@@ -33,6 +33,7 @@ export async function quorumRelease(
     nodes,
     call: (node) => node.run(RELEASE, keys, owners),
     disconnected: 'queue',
+    deadlines: context.deadlines,
     deadlineMs: commandTimeoutMs,
     settled: (i, answer) => {
       requests.forEach((_, j) => {
