@@ -81,6 +81,17 @@ describe('RedlockLockBackend when nodes fail', () => {
     expect(second.fencingToken > first.fencingToken).toBe(true);
   });
 
+  it('hands a lock over to a waiter with one of five nodes down', async () => {
+    const [holder, waiter] = [managerOn(backend()), managerOn(backend())];
+    servers[0]!.stop();
+    const lock = await holder.acquire('handoff', { ttl: 20_000 });
+    const waiting = waiter.acquire('handoff', { wait: 15_000 });
+    await sleep(200);
+    await lock.release();
+    const next = await waiting;
+    expect(next.fencingToken > lock.fencingToken).toBe(true);
+  });
+
   it('does not wait for a stalled node when the other four answer', async () => {
     // With a 60 s per-node timeout, any call that waited for the paused node would outlast the
     // test's own 30 s timeout.
@@ -251,6 +262,9 @@ describe('RedlockLockBackend when nodes fail', () => {
   it('fails fast on nodes nobody listens on, and closes without hanging', async () => {
     const store = new RedlockLockBackend({ nodes: DEAD_URLS, commandTimeoutMs: 500 });
     const locks = new LockManager({ backend: store });
+    // Closed here on success; by the cleanup if an expectation fails first (ioredis would keep
+    // reconnecting to the dead ports and keep jest from exiting).
+    cleanups.push(() => locks.close());
     const error = (await locks.acquire('nowhere').catch((e: unknown) => e)) as RedlockQuorumError;
     expect(error).toBeInstanceOf(RedlockQuorumError);
     for (const node of error.nodes) expect(['unreachable', 'timeout']).toContain(node.outcome);

@@ -13,7 +13,7 @@ import {
 } from '../../lib/backends/redlock/quorum-outcome.js';
 
 const failure: NodeFailure = { reason: 'unreachable', cause: new Error('down') };
-const granted: AcquireVote = { kind: 'granted', token: 7, expiresAt: 1_000 };
+const granted: AcquireVote = { kind: 'granted', token: 7 };
 const failed: AcquireVote = { kind: 'failed', failure };
 const heldBy = (holder: string, pttlMs = 5_000): AcquireVote => ({
   kind: 'contended',

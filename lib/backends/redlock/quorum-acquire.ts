@@ -8,7 +8,6 @@ import {
   type AcquireVote,
   decideAcquire,
   driftMs,
-  majorityExpiry,
 } from './quorum-outcome.js';
 import { type NodeAnswer, runQuorumRound } from './quorum-round.js';
 import { RedlockQuorumError } from './redlock-quorum.error.js';
@@ -107,10 +106,11 @@ export class QuorumAcquire {
     }));
     let undecided = tallies.length;
     const startedAt = performance.now();
-    const answers = await runQuorumRound<unknown>({
+    await runQuorumRound<unknown>({
       nodes,
       call: (node) => node.run(ACQUIRE, keys, args),
       disconnected: 'skip',
+      deadlines: this.context.deadlines,
       deadlineMs: Math.max(1, Math.min(commandTimeoutMs, shortestValidityMs)),
       settled: (i, answer) => {
         castVotes(tallies, i, answer);
@@ -123,12 +123,15 @@ export class QuorumAcquire {
       },
       late: (i, answer) => this.#late(tallies, i, answer),
     });
-    answers.forEach((answer, i) => {
-      if (!answer.ok) {
-        for (const tally of tallies) tally.votes[i] ??= { kind: 'failed', failure: answer.failure };
-      }
-    });
-    for (const tally of tallies) tally.decision ??= decideAcquire(tally.votes, quorum, true);
+    for (const tally of tallies) {
+      if (tally.decision) continue;
+      tally.votes.forEach((vote, i) => {
+        if (vote === undefined) {
+          tally.votes[i] = { kind: 'failed', failure: nodes[i]!.silent(commandTimeoutMs) };
+        }
+      });
+      tally.decision = decideAcquire(tally.votes, quorum, true);
+    }
     return { tallies, startedAt };
   }
 
@@ -140,18 +143,21 @@ export class QuorumAcquire {
     tallies: readonly Tally[],
     startedAt: number,
   ): (AcquireOutcome | undefined)[] | Promise<(AcquireOutcome | undefined)[]> {
-    const granted = tallies.filter((tally) => tally.decision?.kind === 'granted');
-    const adoptions = new Map<QuorumNode, Tally[]>();
-    for (const tally of granted) {
-      const tokens = tally.votes.map((vote) => (vote?.kind === 'granted' ? vote.token : 0));
-      tally.token = Math.max(...tokens);
+    let adoptions: Map<QuorumNode, Tally[]> | undefined;
+    for (const tally of tallies) {
+      if (tally.decision?.kind !== 'granted') continue;
+      let token = 0;
+      for (const vote of tally.votes)
+        if (vote?.kind === 'granted' && vote.token > token) token = vote.token;
+      tally.token = token;
       tally.votes.forEach((vote, i) => {
-        if (vote?.kind !== 'granted' || vote.token === tally.token) return;
+        if (vote?.kind !== 'granted' || vote.token === token) return;
         const node = this.context.nodes[i]!;
+        adoptions ??= new Map();
         adoptions.set(node, [...(adoptions.get(node) ?? []), tally]);
       });
     }
-    if (adoptions.size > 0) {
+    if (adoptions) {
       return this.#adopt(adoptions, startedAt).then(() => this.#leases(tallies, startedAt));
     }
     return this.#leases(tallies, startedAt);
@@ -165,11 +171,11 @@ export class QuorumAcquire {
       if (decision.kind === 'failed') return this.#error(tally);
       if (decision.kind !== 'granted') return undefined;
       const { ttlMs, key } = tally.request;
-      const agreeing = tally.votes.flatMap((vote) =>
-        vote?.kind === 'granted' && vote.token === tally.token ? [vote.expiresAt] : [],
-      );
+      let agreeing = 0;
+      for (const vote of tally.votes)
+        if (vote?.kind === 'granted' && vote.token === tally.token) agreeing++;
       const validityMs = ttlMs - elapsedMs - driftMs(ttlMs, this.context.clockDriftFactor);
-      if (agreeing.length < this.context.quorum) {
+      if (agreeing < this.context.quorum) {
         return this.#error(tally, 'too few nodes took the majority fencing token');
       }
       if (validityMs <= 0) {
@@ -181,7 +187,8 @@ export class QuorumAcquire {
       return {
         acquired: true,
         fencingToken: BigInt(tally.token!),
-        expiresAt: majorityExpiry(agreeing, this.context.quorum),
+        // Every node's lease runs ttl from when it was asked: the earliest bound is the attempt's.
+        expiresAt: tally.sentAtMs + ttlMs,
       };
     });
   }
@@ -204,7 +211,7 @@ export class QuorumAcquire {
         tallies.forEach((tally, j) => {
           const vote = tally.votes[i];
           if (reply?.[j] === 1 && vote?.kind === 'granted') {
-            tally.votes[i] = { ...vote, token: tally.token! };
+            tally.votes[i] = { kind: 'granted', token: tally.token! };
           } else {
             tally.votes[i] = { kind: 'failed', failure: node.silent(waitMs) };
           }
@@ -223,7 +230,7 @@ export class QuorumAcquire {
     if (!answer.ok) return;
     const node = this.context.nodes[i]!;
     const mismatched = tallies.filter((tally, j) => {
-      const vote = parseVote(answer.value, j, tally);
+      const vote = parseVote(answer.value, j);
       if (tally.token === undefined) {
         tally.votes[i] = vote;
         return false;
@@ -294,17 +301,17 @@ export class QuorumAcquire {
 function castVotes(tallies: readonly Tally[], i: number, answer: NodeAnswer<unknown>): void {
   tallies.forEach((tally, j) => {
     tally.votes[i] = answer.ok
-      ? parseVote(answer.value, j, tally)
+      ? parseVote(answer.value, j)
       : { kind: 'failed', failure: answer.failure };
   });
 }
 
 /** Key `j`'s vote in a reply of `QUORUM_ACQUIRE_LUA`. */
-function parseVote(reply: unknown, j: number, tally: Tally): AcquireVote {
+function parseVote(reply: unknown, j: number): AcquireVote {
   const values = reply as (number | string)[];
   const second = values[3 * j + 1] as number;
   if (values[3 * j] === 1) {
-    return { kind: 'granted', token: second, expiresAt: tally.sentAtMs + tally.request.ttlMs };
+    return { kind: 'granted', token: second };
   }
   return { kind: 'contended', holder: String(values[3 * j + 2]), pttlMs: second };
 }

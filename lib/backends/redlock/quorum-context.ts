@@ -1,6 +1,7 @@
 import type { QuorumNode } from './quorum-node.js';
-import type { NodeFailure } from './quorum-outcome.js';
+import type { NodeFailure, OwnerVote } from './quorum-outcome.js';
 import type { RedlockNodeOutcome, RedlockNodeReport } from './redlock-quorum.error.js';
+import type { RoundDeadlines } from './round-deadlines.js';
 
 /** What every quorum operation needs to know of the backend. */
 export interface QuorumContext {
@@ -9,6 +10,7 @@ export interface QuorumContext {
   readonly commandTimeoutMs: number;
   readonly clockDriftFactor: number;
   readonly fenceRetentionMs: number;
+  readonly deadlines: RoundDeadlines;
 }
 
 /** Locks per script run: keeps every script short, so it never blocks a node for long. */
@@ -21,4 +23,15 @@ export function nodeReport(
 ): RedlockNodeReport {
   if (typeof outcome === 'string') return { node: node.label, outcome };
   return { node: node.label, outcome: outcome.reason, cause: outcome.cause };
+}
+
+/** One node's part in a failed extend or release; a node without a vote was silent. */
+export function ownerReport(
+  node: QuorumNode,
+  vote: OwnerVote | undefined,
+  timeoutMs: number,
+): RedlockNodeReport {
+  if (vote === undefined) return nodeReport(node, node.silent(timeoutMs));
+  if (vote.kind === 'failed') return nodeReport(node, vote.failure);
+  return nodeReport(node, vote.kind === 'done' ? 'granted' : 'not-held');
 }

@@ -1,7 +1,7 @@
 import type { ExtendResult, LeaseToExtend } from '../lock-backend.js';
 import { fenceKeyOf, lockKeyOf } from '../redis/redis-keys.js';
 import { RedisScript } from '../redis/redis-script.js';
-import { nodeReport, type QuorumContext } from './quorum-context.js';
+import { ownerReport, type QuorumContext } from './quorum-context.js';
 import { decideOwnerCall, driftMs, majorityExpiry, type OwnerVote } from './quorum-outcome.js';
 import { runQuorumRound } from './quorum-round.js';
 import { RedlockQuorumError } from './redlock-quorum.error.js';
@@ -30,10 +30,11 @@ export async function quorumExtend(
   const decided = new Array<boolean>(leases.length).fill(false);
   const validityMs = Math.min(...leases.map((l) => l.ttlMs - driftMs(l.ttlMs, clockDriftFactor)));
   const startedAt = performance.now();
-  const answers = await runQuorumRound<unknown>({
+  await runQuorumRound<unknown>({
     nodes,
     call: (node) => node.run(EXTEND, keys, args),
     disconnected: 'skip',
+    deadlines: context.deadlines,
     deadlineMs: Math.max(1, Math.min(commandTimeoutMs, validityMs)),
     settled: (i, answer) => {
       const reply = answer.ok ? (answer.value as number[]) : undefined;
@@ -53,31 +54,20 @@ export async function quorumExtend(
   });
   const elapsedMs = performance.now() - startedAt;
   return leases.map((lease, j) => {
-    const leaseVotes = votes[j]!.map((vote, i): OwnerVote => {
-      const answer = answers[i]!;
-      return (
-        vote ?? {
-          kind: 'failed',
-          failure: answer.ok ? nodes[i]!.silent(commandTimeoutMs) : answer.failure,
-        }
-      );
-    });
+    const leaseVotes = votes[j]!;
     const decision = decideOwnerCall(leaseVotes, quorum, true);
     if (decision === 'not-held') return undefined;
     const late = lease.ttlMs - elapsedMs - driftMs(lease.ttlMs, clockDriftFactor) <= 0;
     if (decision === 'done' && !late) {
-      const expiries = leaseVotes.flatMap((vote) => (vote.kind === 'done' ? [vote.expiresAt] : []));
+      const expiries = leaseVotes.flatMap((vote) =>
+        vote?.kind === 'done' ? [vote.expiresAt] : [],
+      );
       return majorityExpiry(expiries, quorum);
     }
     throw new RedlockQuorumError(
       'extend',
       lease.key,
-      leaseVotes.map((vote, i) =>
-        nodeReport(
-          nodes[i]!,
-          vote.kind === 'failed' ? vote.failure : vote.kind === 'done' ? 'granted' : 'not-held',
-        ),
-      ),
+      leaseVotes.map((vote, i) => ownerReport(nodes[i]!, vote, commandTimeoutMs)),
       quorum,
       late ? `a majority extended it only after ${Math.round(elapsedMs)} ms` : undefined,
     );

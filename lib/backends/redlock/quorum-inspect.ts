@@ -21,25 +21,21 @@ export async function quorumInspect(
 ): Promise<LeaseInfo | null> {
   const { nodes, quorum, commandTimeoutMs } = context;
   const votes = new Array<InspectVote | undefined>(nodes.length).fill(undefined);
-  const answers = await runQuorumRound<unknown>({
+  await runQuorumRound<unknown>({
     nodes,
     call: (node) => node.run(INSPECT, [lockKeyOf(key)], []),
     disconnected: 'skip',
+    deadlines: context.deadlines,
     deadlineMs: commandTimeoutMs,
     settled: (i, answer) => {
       votes[i] = answer.ok ? parseVote(answer.value) : { kind: 'failed', failure: answer.failure };
       return decideInspect(votes, quorum, false) !== undefined;
     },
   });
-  const final = votes.map((vote, i): InspectVote => {
-    const answer = answers[i]!;
-    return (
-      vote ?? {
-        kind: 'failed',
-        failure: answer.ok ? nodes[i]!.silent(commandTimeoutMs) : answer.failure,
-      }
-    );
-  });
+  const final = votes.map(
+    (vote, i): InspectVote =>
+      vote ?? { kind: 'failed', failure: nodes[i]!.silent(commandTimeoutMs) },
+  );
   const decision = decideInspect(final, quorum, true)!;
   if (decision.kind === 'free') return null;
   if (decision.kind === 'held') {

@@ -44,7 +44,7 @@ export function majorityExpiry(expiries: readonly number[], quorum: number): num
 
 /** What one node answered to an acquire of one key. */
 export type AcquireVote =
-  | { readonly kind: 'granted'; readonly token: number; readonly expiresAt: number }
+  | { readonly kind: 'granted'; readonly token: number }
   | { readonly kind: 'contended'; readonly holder: string; readonly pttlMs: number }
   | { readonly kind: 'failed'; readonly failure: NodeFailure };
 

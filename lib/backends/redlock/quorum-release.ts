@@ -1,7 +1,7 @@
 import { lockKeyOf } from '../redis/redis-keys.js';
 import { RedisScript } from '../redis/redis-script.js';
 import { RELEASE_LUA } from '../redis/scripts/release.lua.js';
-import { nodeReport, type QuorumContext } from './quorum-context.js';
+import { ownerReport, type QuorumContext } from './quorum-context.js';
 import { decideOwnerCall, type OwnerVote } from './quorum-outcome.js';
 import { runQuorumRound } from './quorum-round.js';
 import { RedlockQuorumError } from './redlock-quorum.error.js';
@@ -29,10 +29,11 @@ export async function quorumRelease(
   const votes = requests.map(() => new Array<OwnerVote | undefined>(nodes.length).fill(undefined));
   const decided = new Array<boolean>(requests.length).fill(false);
   let undecided = requests.length;
-  const answers = await runQuorumRound<unknown>({
+  await runQuorumRound<unknown>({
     nodes,
     call: (node) => node.run(RELEASE, keys, owners),
     disconnected: 'queue',
+    deadlines: context.deadlines,
     deadlineMs: commandTimeoutMs,
     settled: (i, answer) => {
       requests.forEach((_, j) => {
@@ -50,26 +51,13 @@ export async function quorumRelease(
     },
   });
   return requests.map((request, j) => {
-    const requestVotes = votes[j]!.map((vote, i): OwnerVote => {
-      const answer = answers[i]!;
-      return (
-        vote ?? {
-          kind: 'failed',
-          failure: answer.ok ? nodes[i]!.silent(commandTimeoutMs) : answer.failure,
-        }
-      );
-    });
+    const requestVotes = votes[j]!;
     const decision = decideOwnerCall(requestVotes, quorum, true);
     if (decision !== 'failed') return decision === 'done';
     return new RedlockQuorumError(
       'release',
       request.key,
-      requestVotes.map((vote, i) =>
-        nodeReport(
-          nodes[i]!,
-          vote.kind === 'failed' ? vote.failure : vote.kind === 'done' ? 'granted' : 'not-held',
-        ),
-      ),
+      requestVotes.map((vote, i) => ownerReport(nodes[i]!, vote, commandTimeoutMs)),
       quorum,
     );
   });

@@ -1,5 +1,6 @@
 import type { QuorumNode } from './quorum-node.js';
 import type { NodeFailure } from './quorum-outcome.js';
+import type { RoundDeadlines } from './round-deadlines.js';
 
 /** One node's answer to a round: its reply, or why there is none. */
 export type NodeAnswer<R> =
@@ -23,6 +24,7 @@ export interface QuorumRound<R> {
   readonly settled: (index: number, answer: NodeAnswer<R>) => boolean;
   /** How long to wait for the answers, in ms; a node silent by then counts as timed out. */
   readonly deadlineMs: number;
+  readonly deadlines: RoundDeadlines;
   readonly disconnected: DisconnectedNodes;
   /** Receives an answer that came after the round was decided. */
   readonly late?: (index: number, answer: NodeAnswer<R>) => void;
@@ -30,33 +32,30 @@ export interface QuorumRound<R> {
 
 /**
  * Sends one call to every node at once and collects the answers until they decide the round,
- * every node answered, or the deadline passed: one timer per round, however many nodes and keys.
- * Resolves with one answer per node (silent nodes as timeouts); never rejects.
+ * every node answered, or the deadline passed (checked by the backend's one sweeping interval).
+ * Every answer that counts goes to `settled`; a node that has none by the end was silent. Never
+ * rejects.
  */
-export function runQuorumRound<R>(round: QuorumRound<R>): Promise<NodeAnswer<R>[]> {
+export function runQuorumRound<R>(round: QuorumRound<R>): Promise<void> {
   const { nodes, settled, deadlineMs } = round;
-  const answers: (NodeAnswer<R> | undefined)[] = new Array(nodes.length).fill(undefined);
+  const answered = new Array<boolean>(nodes.length).fill(false);
   return new Promise((resolve) => {
     let open = nodes.length;
     let done = false;
-    let timer: NodeJS.Timeout | undefined;
+    let cancel: (() => void) | undefined;
     const finish = (): void => {
       if (done) return;
       done = true;
-      if (timer) clearTimeout(timer);
-      resolve(
-        answers.map(
-          (answer, i) => answer ?? { ok: false, failure: nodes[i]!.silent(round.deadlineMs) },
-        ),
-      );
+      cancel?.();
+      resolve();
     };
     const record = (i: number, answer: NodeAnswer<R>): void => {
       if (done) {
         round.late?.(i, answer);
         return;
       }
-      if (answers[i] !== undefined) return;
-      answers[i] = answer;
+      if (answered[i]) return;
+      answered[i] = true;
       open--;
       if (settled(i, answer) || open === 0) finish();
     };
@@ -81,7 +80,7 @@ export function runQuorumRound<R>(round: QuorumRound<R>): Promise<NodeAnswer<R>[
       }
     });
     if (done) return;
-    timer = setTimeout(finish, deadlineMs);
+    cancel = round.deadlines.add(deadlineMs, finish);
     for (const i of live) send(i, nodes[i]!, true);
   });
 }

@@ -21,6 +21,7 @@ import { quorumRelease, type ReleaseRequest } from './quorum-release.js';
 import { quorumSubscribe } from './quorum-wakeups.js';
 import { type RedlockLockBackendOptions, resolveRedlockOptions } from './redlock-options.js';
 import { RedlockQuorumError } from './redlock-quorum.error.js';
+import { RoundDeadlines } from './round-deadlines.js';
 
 /**
  * Locks on a quorum of independent Redis masters: the Redlock algorithm, with the single-node
@@ -72,6 +73,7 @@ export class RedlockLockBackend implements LockBackend {
       commandTimeoutMs: resolved.commandTimeoutMs,
       clockDriftFactor: resolved.clockDriftFactor,
       fenceRetentionMs: resolved.fenceRetentionMs,
+      deadlines: new RoundDeadlines(),
     };
     this.#acquire = new QuorumAcquire(this.#context);
     this.#onWarning = resolved.onWarning;
