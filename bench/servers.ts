@@ -98,12 +98,16 @@ async function redisVersion(url: string): Promise<string> {
   }
 }
 
+/** The server's version and its fsync setting, which decides what a durable write costs. */
 async function postgresVersion(url: string): Promise<string> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const result = await client.query<{ server_version: string }>('SHOW server_version');
-    return result.rows[0]?.server_version ?? 'unknown';
+    const result = await client.query<{ version: string; fsync: string }>(
+      "SELECT current_setting('server_version') AS version, current_setting('fsync') AS fsync",
+    );
+    const row = result.rows[0];
+    return row ? `${row.version}, fsync ${row.fsync}` : 'unknown';
   } finally {
     await client.end();
   }

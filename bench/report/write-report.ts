@@ -81,7 +81,7 @@ export function renderReport(
         ['OS', `${type()} ${release()}`],
         ['Node.js', process.version],
         ['Redis', `${info.redisVersion}, local (${info.redisUrl}), no persistence`],
-        ['PostgreSQL', `${info.postgresVersion}, local (${info.postgresUrl}), fsync off`],
+        ['PostgreSQL', `${info.postgresVersion}, local (${info.postgresUrl})`],
         [
           'nestjs-locker',
           `${packageVersion(root, '.')} (${gitRevision(root)}), lib/ compiled by tsc`,
