@@ -10,7 +10,13 @@ import {
 } from '../../lib/index.js';
 import { sleep, uniqueId } from '../support/async.js';
 import { FencedStore } from './fenced-store.js';
-import { type CheckResult, checkHistory, type Healed, parseHistory } from './history.js';
+import {
+  type CheckResult,
+  checkHistory,
+  type EventRecord,
+  type Healed,
+  parseHistory,
+} from './history.js';
 
 const WORKER = new URL('./chaos.worker.mjs', import.meta.url).pathname;
 const NS_PER_MS = 1_000_000n;
@@ -155,7 +161,6 @@ export async function runTrial(
         );
       }),
     ]).finally(() => clearTimeout(timer));
-    const stoppedAt = process.hrtime.bigint();
     // A killed holder's lease runs out on its own; after that nothing may be left held.
     if (killed.size > 0) await sleep(scenario.ttlMs + 500);
     const leftHeld = await locksLeftHeld(
@@ -163,6 +168,11 @@ export async function runTrial(
       keys.map((key) => `${keyPrefix}${key}`),
     );
     const history = parseHistory(readFileSync(logFile, 'utf8'));
+    // Progress is only expected while every worker still takes locks: until the first one stopped.
+    let stoppedAt = process.hrtime.bigint();
+    for (const record of history) {
+      if (record.type === 'done' && record.at < stoppedAt) stoppedAt = record.at;
+    }
     const result = checkHistory(history, {
       healedAt,
       progressBoundNs: BigInt(Math.round(scenario.ttlMs * (4 / 3) + 2_000)) * NS_PER_MS,
@@ -170,6 +180,14 @@ export async function runTrial(
       overlapsExpected: scenario.storeLosesData,
     });
     const violations = [...result.violations];
+    if (violations.length > 0) {
+      // What the workers ran into, for the report: the last few failed acquires.
+      const errors = history.filter((record): record is EventRecord => record.type === 'error');
+      for (const error of errors.slice(-3)) {
+        log(`worker ${error.worker} error: ${error.message ?? ''}`.slice(0, 600));
+      }
+      log(`${errors.length} failed acquires in this trial`);
+    }
     for (const key of leftHeld)
       violations.push(`"${key}" was still held after every worker stopped`);
     workers.forEach((worker, i) => {

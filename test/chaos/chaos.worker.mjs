@@ -122,5 +122,6 @@ while (now() < stopAt) {
   }
   await section(lock);
 }
-await locks.close();
+// 'done' marks when this worker stopped taking locks (the checker expects no progress after it).
 log({ type: 'done', worker, at: now() });
+await locks.close();

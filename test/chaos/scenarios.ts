@@ -20,7 +20,7 @@ export interface ChaosProfile {
 
 export const PROFILES: Record<ChaosProfile['name'], ChaosProfile> = {
   short: { name: 'short', workers: 4, keys: 2, durationMs: 7_000, trials: 1, faultsPerTrial: 1 },
-  full: { name: 'full', workers: 8, keys: 3, durationMs: 12_000, trials: 3, faultsPerTrial: 2 },
+  full: { name: 'full', workers: 8, keys: 3, durationMs: 14_000, trials: 3, faultsPerTrial: 2 },
 };
 
 /** The servers and proxies the scenarios break. */
@@ -177,7 +177,7 @@ export function chaosScenarios(profile: ChaosProfile, servers: ChaosServers): Ch
       ...base,
       name: 'quorum: 1 of 5 nodes killed and restarted',
       description:
-        'Locks on a Redlock quorum of five redis-servers; one node (a different one each time) is killed with SIGKILL, stays down for 2 × ttl, and comes back empty. Four of five still form a majority, so locking goes on throughout.',
+        'Locks on a Redlock quorum of five redis-servers; one node (a different one each time) is killed with SIGKILL, stays down for 1.5 × ttl, and comes back empty. Four of five still form a majority, so locking goes on throughout.',
       storeFor: () => quorum,
       checkStore: quorum,
       inject: (context) =>
@@ -186,7 +186,7 @@ export function chaosScenarios(profile: ChaosProfile, servers: ChaosServers): Ch
           await node.kill();
           context.log(`quorum node ${node.port} killed`);
           const downAt = now();
-          await sleep(2 * TTL_MS);
+          await sleep(1.5 * TTL_MS);
           node.start();
           // The fault is a minority: progress is expected from the moment it began.
           return { at: downAt };
