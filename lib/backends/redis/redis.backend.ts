@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { InvalidLockOptionsError, LockBackendError } from '../../core/errors.js';
 import type {
   AcquireResult,
@@ -12,6 +11,7 @@ import type { AcquireRequest, ReleaseRequest } from '../shared/lease-requests.js
 import { TickBatcher } from '../shared/tick-batcher.js';
 import { withTimeout } from '../shared/with-timeout.js';
 import { bySlot } from './cluster-slot.js';
+import { loadIoredis } from './load-ioredis.js';
 import type { RedisClientLike } from './redis-client.js';
 import { fenceKeyOf, lockKeyOf, releaseChannelOf } from './redis-keys.js';
 import { RedisScript } from './redis-script.js';
@@ -388,16 +388,7 @@ function openClient(
   options: { url?: string; connection?: RedisConnectionOptions },
   commandTimeoutMs: number,
 ): RedisClientLike {
-  let Redis: new (...args: unknown[]) => RedisClientLike;
-  try {
-    const ioredis = createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis };
-    Redis = ioredis.Redis;
-  } catch (error) {
-    throw new InvalidLockOptionsError(
-      'url' in options ? 'url' : 'connection',
-      `RedisLockBackend needs the "ioredis" package to open a connection: npm install ioredis (${String(error)})`,
-    );
-  }
+  const Redis = loadIoredis('url' in options ? 'url' : 'connection', 'RedisLockBackend');
   // No ioredis auto-pipelining: the backend already coalesces same-tick calls into one script run,
   // and a second layer of batching costs ~20 µs of client CPU per lock (measured in bench/).
   const settings = { commandTimeout: commandTimeoutMs, ...options.connection };

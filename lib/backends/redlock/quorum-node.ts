@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import { InvalidLockOptionsError } from '../../core/errors.js';
+import { loadIoredis } from '../redis/load-ioredis.js';
 import type { RedisClientLike } from '../redis/redis-client.js';
 import type { RedisScript } from '../redis/redis-script.js';
 import { RedisWakeups } from '../redis/redis-wakeups.js';
@@ -134,16 +133,7 @@ export class QuorumNode {
 
 /** Opens the node's own ioredis connection; ioredis is loaded only when this is needed. */
 function openClient(spec: Extract<NodeSpec, { kind: 'owned' }>): RedisClientLike {
-  let Redis: new (...args: unknown[]) => RedisClientLike;
-  try {
-    const ioredis = createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis };
-    Redis = ioredis.Redis;
-  } catch (error) {
-    throw new InvalidLockOptionsError(
-      'nodes',
-      `RedlockLockBackend needs the "ioredis" package to open connections: npm install ioredis (${String(error)})`,
-    );
-  }
+  const Redis = loadIoredis('nodes', 'RedlockLockBackend');
   // No commandTimeout: the quorum round has one deadline for all nodes, not a timer per command.
   return spec.url === undefined ? new Redis(spec.connection) : new Redis(spec.url, spec.connection);
 }
