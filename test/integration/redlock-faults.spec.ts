@@ -199,15 +199,21 @@ describe('RedlockLockBackend when nodes fail', () => {
 
   it('makes the majority adopt its highest fencing token, and keeps tokens increasing', async () => {
     const locks = managerOn(backend());
-    // Node 0 issued a token far ahead of the client's clock (a client with a fast clock, say).
+    // A previous holder's majority (nodes 0-2) issued a token far ahead of this client's clock (a
+    // client with a fast clock, say). The acquire decides on the first majority to answer, which
+    // always shares a node with them, so it must adopt their token, whichever nodes answer first.
     const ahead = (BigInt(Date.now()) + 10n ** 9n) * 1000n;
-    await admins[0]!.set(`{${prefix}adopt}:fence`, ahead.toString());
+    for (const i of [0, 1, 2]) await admins[i]!.set(`{${prefix}adopt}:fence`, ahead.toString());
     const first = await locks.acquire('adopt');
     expect(first.fencingToken).toBe(ahead + 1n);
+    // At least a majority holds the lock under that token, and remembers it as the fence.
+    let adopted = 0;
     for (let i = 0; i < 5; i++) {
-      expect(await valueOn(i, 'adopt')).toBe(`${ahead + 1n}:${first.owner}`);
-      expect(BigInt((await admins[i]!.get(`{${prefix}adopt}:fence`)) ?? 0)).toBe(ahead + 1n);
+      const value = await valueOn(i, 'adopt');
+      const fence = BigInt((await admins[i]!.get(`{${prefix}adopt}:fence`)) ?? 0);
+      if (value === `${ahead + 1n}:${first.owner}` && fence === ahead + 1n) adopted++;
     }
+    expect(adopted).toBeGreaterThanOrEqual(3);
     await first.release();
     // Any majority now shares a node that remembers the token, even without node 0.
     servers[0]!.stop();
