@@ -36,6 +36,8 @@ export interface LeaseToExtend {
   readonly key: string;
   readonly owner: string;
   readonly ttlMs: number;
+  /** The lease's shape, as given to `acquire`; `undefined` for a plain mutex. */
+  readonly shape?: LeaseShape;
 }
 
 /**
@@ -51,10 +53,73 @@ export interface LeaseInfo {
   readonly fencingToken: bigint;
   /** Unix epoch milliseconds of the store's clock. */
   readonly expiresAt: number;
+  /**
+   * For a semaphore key: how many permits are held. The other fields then describe the holder that
+   * took its permit last.
+   */
+  readonly holders?: number;
 }
 
 /** Stops a wake-up subscription. Never rejects. */
 export type Unsubscribe = () => void;
+
+/**
+ * A fair lease: waiters queue per key in the store and a release hands the lease straight to the
+ * head of the queue. A waiter's place is a ticket with a short lease of its own, refreshed by every
+ * attempt it makes; a waiter that stops refreshing (it died) is skipped once its ticket expires.
+ */
+export interface FairShape {
+  readonly kind: 'fair';
+  /** How long a waiter's ticket lives without a new attempt, in ms. */
+  readonly ticketTtlMs: number;
+  /**
+   * Acquire only: when the key is busy, take (or keep) a place in its queue. `false` for a single
+   * attempt (`tryAcquire`), which must leave no ticket behind. Default `true`.
+   */
+  readonly join?: boolean;
+}
+
+/** A semaphore: at most `permits` holders of the key at once, each with its own lease and token. */
+export interface SemaphoreShape {
+  readonly kind: 'semaphore';
+  /** From 2 up; the same for every holder of the key. */
+  readonly permits: number;
+}
+
+/**
+ * Several keys taken together: all of them or none, atomically, by one owner with one fencing
+ * token that is higher than every earlier token of each key. `keys` are store keys, sorted and
+ * distinct; the `key` argument of each call is `keys[0]`.
+ */
+export interface MultiKeyShape {
+  readonly kind: 'multi';
+  readonly keys: readonly string[];
+}
+
+/**
+ * How a lease differs from a plain one-key mutex. Passed with every call about that lease, because
+ * the store keeps each shape in its own way; `undefined` is the plain mutex.
+ */
+export type LeaseShape = FairShape | SemaphoreShape | MultiKeyShape;
+
+/** Which {@link LeaseShape}s a backend implements. A missing entry means not supported. */
+export interface LockBackendFeatures {
+  readonly fair?: boolean;
+  readonly semaphore?: boolean;
+  readonly multiKey?: boolean;
+}
+
+/**
+ * What a release delivered to the waiters of a key: with fair leases, the lease it handed to the
+ * head of the queue, so that waiter holds the lock without another round trip; `undefined` when
+ * the key was simply freed and every waiter should try again.
+ */
+export interface Handoff {
+  readonly owner: string;
+  readonly fencingToken: bigint;
+  /** Unix epoch milliseconds of the store's clock. */
+  readonly expiresAt: number;
+}
 
 /**
  * A lock store. Implementations: `MemoryLockBackend`, `RedisLockBackend` and the others in
@@ -65,12 +130,19 @@ export interface LockBackend {
   /** A short name for logs and errors, such as `"redis"` or `"memory"`. */
   readonly name: string;
 
+  /** The lease shapes beyond the plain mutex this backend implements; none when undefined. */
+  readonly features?: LockBackendFeatures;
+
   /**
    * Takes `key` for `owner` for `ttlMs` if it is free or expired. Idempotent for the same owner:
    * when `owner` already holds `key`, the lease is refreshed to `ttlMs` and the same fencing token is
-   * returned, so that a retry of an attempt whose answer was lost is harmless.
+   * returned, so that a retry of an attempt whose answer was lost is harmless. An owner that was
+   * handed a fair lease gets it the same way.
+   *
+   * With a `shape`, the lease is fair, a semaphore permit or a multi-key lease (see
+   * {@link LeaseShape}); only shapes listed in {@link features} are passed.
    */
-  acquire(key: string, owner: string, ttlMs: number): Promise<AcquireResult>;
+  acquire(key: string, owner: string, ttlMs: number, shape?: LeaseShape): Promise<AcquireResult>;
 
   /**
    * Extends many leases at once, each only if still held by its owner and not expired. Results are
@@ -81,18 +153,22 @@ export interface LockBackend {
   /**
    * Releases `key` if `owner` holds it, and wakes the key's waiters. Resolves `true` when this call
    * released the lease, `false` when `owner` did not hold it (any more).
+   *
+   * For a fair lease this is also how a waiter leaves the queue: it drops `owner`'s ticket, and when
+   * the key is (or becomes) free, hands it to the head of the queue.
    */
-  release(key: string, owner: string): Promise<boolean>;
+  release(key: string, owner: string, shape?: LeaseShape): Promise<boolean>;
 
-  /** The current lease on `key`, or `null` when it is free. */
+  /** The current lease on `key` (a mutex or a semaphore), or `null` when it is free. */
   inspect(key: string): Promise<LeaseInfo | null>;
 
   /**
    * Optional wake-up channel: calls `onRelease` whenever `key` is released, so that waiters need not
-   * poll. Resolves once the subscription is active, so an acquire attempt made after it cannot miss
-   * a release. A backend without a channel leaves this undefined and waiters fall back to polling.
+   * poll, with the {@link Handoff} when a fair release handed the lease on. Resolves once the
+   * subscription is active, so an acquire attempt made after it cannot miss a release. A backend
+   * without a channel leaves this undefined and waiters fall back to polling.
    */
-  subscribe?(key: string, onRelease: () => void): Promise<Unsubscribe>;
+  subscribe?(key: string, onRelease: (handoff?: Handoff) => void): Promise<Unsubscribe>;
 
   /** Closes the connections this backend opened itself. Connections passed in stay open. */
   close(): Promise<void>;
