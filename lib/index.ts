@@ -1,6 +1,6 @@
 export type {
-  AcquireResult,
   AcquiredLease,
+  AcquireResult,
   ExtendResult,
   FairShape,
   Handoff,

@@ -120,6 +120,7 @@ export class LockService {
   }
 
   #refuseWhileDraining(key: LockKeys): void {
-    if (this.#draining) throw new LockManagerClosedError(typeof key === 'string' ? key : key.join(','));
+    if (this.#draining)
+      throw new LockManagerClosedError(typeof key === 'string' ? key : key.join(','));
   }
 }

@@ -236,7 +236,10 @@ export class LockManager {
     }
     if (!info) return null;
     const mine = this.#scheduler.some(
-      (lock) => lock.owner === info.owner && lock.storeKey === storeKey,
+      (lock) =>
+        lock.owner === info.owner &&
+        (lock.storeKey === storeKey ||
+          (lock.shape?.kind === 'multi' && lock.shape.keys.includes(storeKey))),
     );
     return {
       key,
@@ -406,9 +409,7 @@ export class LockManager {
             waitMs: resolved.waitMs,
             signal: resolved.signal,
             clock: this.#clock,
-            ...(fair
-              ? { owner, maxSleepMs: Math.min(FAIR_TICKET_TTL_MS, ttlMs) / 4 }
-              : {}),
+            ...(fair ? { owner, maxSleepMs: Math.min(FAIR_TICKET_TTL_MS, ttlMs) / 4 } : {}),
           },
           result,
         );

@@ -51,7 +51,12 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
     // Not async: one promise fewer per call; the caller turns a synchronous throw into a rejection.
     if (method.problem) throw method.problem;
     const key = method.key(args);
-    const options = { ttl: method.ttl, wait: method.wait, fair: method.fair, permits: method.permits };
+    const options = {
+      ttl: method.ttl,
+      wait: method.wait,
+      fair: method.fair,
+      permits: method.permits,
+    };
     return this.#using(key, invoke, options, method.onBusy, () => {
       this.#logger.debug(`${method.where}: lock "${String(key)}" is busy; call skipped`);
       return undefined;

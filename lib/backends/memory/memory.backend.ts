@@ -93,7 +93,11 @@ export class MemoryLockBackend implements LockBackend {
     if (mine) {
       // A retry by the holder: refresh, same token.
       for (const each of keys) this.#entries.get(each)!.expiresAt = now + ttlMs;
-      return { acquired: true, fencingToken: this.#entries.get(key)!.token, expiresAt: now + ttlMs };
+      return {
+        acquired: true,
+        fencingToken: this.#entries.get(key)!.token,
+        expiresAt: now + ttlMs,
+      };
     }
     const token = this.#nextToken(keys, now);
     for (const each of keys) this.#entries.set(each, { owner, token, expiresAt: now + ttlMs });
