@@ -16,3 +16,18 @@ export function fenceKeyOf(lockKey: string): string {
 export function releaseChannelOf(lockKey: string): string {
   return `${lockKey}:released`;
 }
+
+/** A fair lock's queue of waiting owners (sorted set by arrival). Must match the fair scripts. */
+export function queueKeyOf(lockKey: string): string {
+  return `${lockKey}:queue`;
+}
+
+/** A fair lock's waiter tickets (hash owner → "<expiry ms>:<ttl ms>"). */
+export function ticketsKeyOf(lockKey: string): string {
+  return `${lockKey}:tickets`;
+}
+
+/** A semaphore's fencing tokens (hash owner → token). */
+export function permitsKeyOf(lockKey: string): string {
+  return `${lockKey}:permits`;
+}

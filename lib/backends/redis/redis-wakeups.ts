@@ -1,9 +1,10 @@
-import type { Unsubscribe } from '../lock-backend.js';
+import type { Handoff, Unsubscribe } from '../lock-backend.js';
 import { withTimeout } from '../shared/with-timeout.js';
 import type { RedisSubscriberLike } from './redis-client.js';
+import { parseHandoff } from './redis-handoff.js';
 
 interface Channel {
-  readonly listeners: Set<() => void>;
+  readonly listeners: Set<(handoff?: Handoff) => void>;
   /** Resolves once Redis confirmed the SUBSCRIBE. */
   readonly ready: Promise<unknown>;
 }
@@ -22,7 +23,7 @@ export class RedisWakeups {
 
   async subscribe(
     channel: string,
-    listener: () => void,
+    listener: (handoff?: Handoff) => void,
     timeoutMs: number | undefined,
   ): Promise<Unsubscribe> {
     const subscriber = this.#connection();
@@ -64,9 +65,11 @@ export class RedisWakeups {
     if (!this.#subscriber) {
       const subscriber = this.open();
       subscriber.on('error', () => undefined);
-      subscriber.on('message', (channel) => {
+      subscriber.on('message', (channel, message) => {
         const entry = this.#channels.get(channel);
-        if (entry) for (const wake of entry.listeners) wake();
+        if (!entry) return;
+        const handoff = parseHandoff(message);
+        for (const wake of entry.listeners) wake(handoff);
       });
       this.#subscriber = subscriber;
     }

@@ -2,9 +2,12 @@ import { InvalidLockOptionsError, LockBackendError } from '../../core/errors.js'
 import type {
   AcquireResult,
   ExtendResult,
+  Handoff,
   LeaseInfo,
+  LeaseShape,
   LeaseToExtend,
   LockBackend,
+  LockBackendFeatures,
   Unsubscribe,
 } from '../lock-backend.js';
 import type { AcquireRequest, ReleaseRequest } from '../shared/lease-requests.js';
@@ -13,7 +16,8 @@ import { withTimeout } from '../shared/with-timeout.js';
 import { bySlot } from './cluster-slot.js';
 import { loadIoredis } from './load-ioredis.js';
 import type { RedisClientLike } from './redis-client.js';
-import { fenceKeyOf, lockKeyOf, releaseChannelOf } from './redis-keys.js';
+import { fenceKeyOf, lockKeyOf, permitsKeyOf, releaseChannelOf } from './redis-keys.js';
+import { extendsShaped, RedisLeaseShapes } from './redis-lease-shapes.js';
 import { RedisScript } from './redis-script.js';
 import { checkRedisServer } from './redis-server-check.js';
 import { RedisWakeups } from './redis-wakeups.js';
@@ -105,6 +109,8 @@ const MAX_BATCH = 128;
  */
 export class RedisLockBackend implements LockBackend {
   readonly name = 'redis';
+  /** Multi-key locks need every key in one script: not on a Cluster, where keys live apart. */
+  readonly features: LockBackendFeatures;
   readonly #client: RedisClientLike;
   readonly #ownsClient: boolean;
   readonly #timeoutMs: number | undefined;
@@ -121,6 +127,7 @@ export class RedisLockBackend implements LockBackend {
     (items) => this.#perSlot(items, (group) => this.#releaseBatch(group)),
     MAX_BATCH,
   );
+  readonly #shapes: RedisLeaseShapes;
   readonly #onWarning: ((message: string) => void) | false;
   #checked = false;
   #closed = false;
@@ -177,10 +184,30 @@ export class RedisLockBackend implements LockBackend {
       this.#timeoutMs = undefined;
     }
     this.#wakeups = new RedisWakeups(() => this.#client.duplicate());
+    this.#shapes = new RedisLeaseShapes(
+      (script, keys, args) => this.#run(script, keys, args),
+      this.#fenceRetentionMs,
+    );
+    this.features = { fair: true, semaphore: true, multiKey: !this.#cluster };
   }
 
-  async acquire(key: string, owner: string, ttlMs: number): Promise<AcquireResult> {
+  async acquire(
+    key: string,
+    owner: string,
+    ttlMs: number,
+    shape?: LeaseShape,
+  ): Promise<AcquireResult> {
     this.#checkServerOnce();
+    if (shape) {
+      try {
+        const result = await this.#shapes.acquire(key, owner, ttlMs, shape);
+        return this.#waitForReplicas && result.acquired
+          ? await this.#replicatedShaped(key, owner, shape, result, this.#waitForReplicas)
+          : result;
+      } catch (error) {
+        throw this.#error('acquire', key, error);
+      }
+    }
     const result = await this.#acquires.add({ key, owner, ttlMs }).catch((error: unknown) => {
       throw this.#error('acquire', key, error);
     });
@@ -190,6 +217,8 @@ export class RedisLockBackend implements LockBackend {
 
   async extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
     this.#checkServerOnce();
+    const shaped = leases.filter(extendsShaped);
+    if (shaped.length > 0) return this.#extendMixed(leases, shaped);
     const results: ExtendResult[] = [];
     for (let i = 0; i < leases.length; i += MAX_BATCH) {
       const chunk = leases.slice(i, i + MAX_BATCH);
@@ -202,7 +231,12 @@ export class RedisLockBackend implements LockBackend {
     return results;
   }
 
-  async release(key: string, owner: string): Promise<boolean> {
+  async release(key: string, owner: string, shape?: LeaseShape): Promise<boolean> {
+    if (shape) {
+      return this.#shapes.release(key, owner, shape).catch((error: unknown) => {
+        throw this.#error('release', key, error);
+      });
+    }
     return this.#releases.add({ key, owner }).catch((error: unknown) => {
       throw this.#error('release', key, error);
     });
@@ -210,13 +244,14 @@ export class RedisLockBackend implements LockBackend {
 
   async inspect(key: string): Promise<LeaseInfo | null> {
     this.#checkServerOnce();
-    let reply: [number, string | null, number];
+    let reply: [number, string | null, number, number?];
+    const lockKey = lockKeyOf(key);
     try {
-      reply = (await this.#run(INSPECT, [lockKeyOf(key)], [])) as [number, string | null, number];
+      reply = (await this.#run(INSPECT, [lockKey, permitsKeyOf(lockKey)], [])) as typeof reply;
     } catch (error) {
       throw this.#error('inspect', key, error);
     }
-    const [nowMs, value, pttl] = reply;
+    const [nowMs, value, pttl, holders] = reply;
     if (!value || pttl < 0) return null;
     const sep = value.indexOf(':');
     return {
@@ -224,10 +259,11 @@ export class RedisLockBackend implements LockBackend {
       owner: value.slice(sep + 1),
       fencingToken: BigInt(value.slice(0, sep)),
       expiresAt: nowMs + pttl,
+      ...(holders === undefined ? {} : { holders }),
     };
   }
 
-  async subscribe(key: string, onRelease: () => void): Promise<Unsubscribe> {
+  async subscribe(key: string, onRelease: (handoff?: Handoff) => void): Promise<Unsubscribe> {
     try {
       return await this.#wakeups.subscribe(
         releaseChannelOf(lockKeyOf(key)),
@@ -252,6 +288,24 @@ export class RedisLockBackend implements LockBackend {
     run: (group: I[]) => Promise<R[]>,
   ): Promise<R[]> {
     return this.#cluster ? bySlot(items, (item) => lockKeyOf(item.key), run) : run(items);
+  }
+
+  /** Extends plain (and fair) leases in their batches, and shaped ones with their own scripts. */
+  async #extendMixed(
+    leases: readonly LeaseToExtend[],
+    shaped: readonly LeaseToExtend[],
+  ): Promise<ExtendResult[]> {
+    const plain = leases.filter((lease) => !extendsShaped(lease));
+    const [plainResults, shapedResults] = await Promise.all([
+      plain.length > 0 ? this.extend(plain) : [],
+      this.#shapes.extend(shaped).catch((error: unknown) => {
+        throw this.#error('extend', shaped.length === 1 ? shaped[0]!.key : undefined, error);
+      }),
+    ]);
+    const byLease = new Map<LeaseToExtend, ExtendResult>();
+    for (const [i, lease] of plain.entries()) byLease.set(lease, plainResults[i]);
+    for (const [i, lease] of shaped.entries()) byLease.set(lease, shapedResults[i]);
+    return leases.map((lease) => byLease.get(lease));
   }
 
   async #extendBatch(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
@@ -293,21 +347,26 @@ export class RedisLockBackend implements LockBackend {
     results: AcquireResult[],
     wait: { replicas: number; timeoutMs: number },
   ): Promise<(AcquireResult | Error)[]> {
-    const call = this.#client.call!.bind(this.#client);
-    // WAIT blocks up to its own timeout: the command timeout starts after it.
-    const acknowledged = Number(
-      await withTimeout(
-        call('WAIT', wait.replicas, wait.timeoutMs),
-        wait.timeoutMs + (this.#timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS),
-      ),
-    );
+    const acknowledged = await this.#waitReplicas(wait);
     if (acknowledged >= wait.replicas) return results;
     const taken = items.filter((_, i) => results[i]!.acquired);
     await this.#releaseBatch([...taken]).catch(() => undefined);
-    const error = new Error(
-      `only ${acknowledged} of ${wait.replicas} replica(s) acknowledged the lock within ${wait.timeoutMs} ms (waitForReplicas); it was released again`,
-    );
+    const error = tooFewReplicas(acknowledged, wait);
     return results.map((result) => (result.acquired ? error : result));
+  }
+
+  /** `waitForReplicas` for a fair lock, a permit or a multi-key lock: WAIT, or give it back. */
+  async #replicatedShaped(
+    key: string,
+    owner: string,
+    shape: LeaseShape,
+    result: AcquireResult,
+    wait: { replicas: number; timeoutMs: number },
+  ): Promise<AcquireResult> {
+    const acknowledged = await this.#waitReplicas(wait);
+    if (acknowledged >= wait.replicas) return result;
+    await this.#shapes.release(key, owner, shape).catch(() => false);
+    throw tooFewReplicas(acknowledged, wait);
   }
 
   async #releaseBatch(items: ReleaseRequest[]): Promise<boolean[]> {
@@ -317,6 +376,18 @@ export class RedisLockBackend implements LockBackend {
       items.map((item) => item.owner),
     )) as number[];
     return reply.map((released) => released === 1);
+  }
+
+  /** Sends WAIT; the number of replicas that acknowledged. */
+  async #waitReplicas(wait: { replicas: number; timeoutMs: number }): Promise<number> {
+    const call = this.#client.call!.bind(this.#client);
+    // WAIT blocks up to its own timeout: the command timeout starts after it.
+    return Number(
+      await withTimeout(
+        call('WAIT', wait.replicas, wait.timeoutMs),
+        wait.timeoutMs + (this.#timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS),
+      ),
+    );
   }
 
   /** Reads the server's settings once, in the background, and warns if they can lose locks. */
@@ -372,6 +443,15 @@ function replicaWait(
     );
   }
   return { replicas, timeoutMs };
+}
+
+function tooFewReplicas(
+  acknowledged: number,
+  wait: { replicas: number; timeoutMs: number },
+): Error {
+  return new Error(
+    `only ${acknowledged} of ${wait.replicas} replica(s) acknowledged the lock within ${wait.timeoutMs} ms (waitForReplicas); it was released again`,
+  );
 }
 
 const warned = new Set<string>();

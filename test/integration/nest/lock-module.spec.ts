@@ -46,7 +46,7 @@ describe('LockModule', () => {
     const manager = app.get(LockManager);
     expect(manager.backend).toBeInstanceOf(MemoryLockBackend);
     expect(manager.keyPrefix).toBe('locker:');
-    expect(manager.defaults).toEqual({ ttl: 30_000, wait: 0 });
+    expect(manager.defaults).toEqual({ ttl: 30_000, wait: 0, fair: false });
     await app.close();
   });
 

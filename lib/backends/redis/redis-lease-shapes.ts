@@ -1,0 +1,141 @@
+import type { AcquireResult, ExtendResult, LeaseShape, LeaseToExtend } from '../lock-backend.js';
+import { fenceKeyOf, lockKeyOf, permitsKeyOf, queueKeyOf, ticketsKeyOf } from './redis-keys.js';
+import { RedisScript } from './redis-script.js';
+import { EXTEND_LUA } from './scripts/extend.lua.js';
+import { FAIR_ACQUIRE_LUA } from './scripts/fair-acquire.lua.js';
+import { FAIR_RELEASE_LUA } from './scripts/fair-release.lua.js';
+import { MULTI_ACQUIRE_LUA } from './scripts/multi-acquire.lua.js';
+import { RELEASE_LUA } from './scripts/release.lua.js';
+import { SEMAPHORE_ACQUIRE_LUA } from './scripts/semaphore-acquire.lua.js';
+import { SEMAPHORE_EXTEND_LUA } from './scripts/semaphore-extend.lua.js';
+import { SEMAPHORE_RELEASE_LUA } from './scripts/semaphore-release.lua.js';
+
+const FAIR_ACQUIRE = new RedisScript(FAIR_ACQUIRE_LUA);
+const FAIR_RELEASE = new RedisScript(FAIR_RELEASE_LUA);
+const SEMAPHORE_ACQUIRE = new RedisScript(SEMAPHORE_ACQUIRE_LUA);
+const SEMAPHORE_EXTEND = new RedisScript(SEMAPHORE_EXTEND_LUA);
+const SEMAPHORE_RELEASE = new RedisScript(SEMAPHORE_RELEASE_LUA);
+const MULTI_ACQUIRE = new RedisScript(MULTI_ACQUIRE_LUA);
+const EXTEND = new RedisScript(EXTEND_LUA);
+const RELEASE = new RedisScript(RELEASE_LUA);
+
+/** Runs one script with the backend's client and timeout. */
+export type RunScript = (
+  script: RedisScript,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+) => Promise<unknown>;
+
+/**
+ * Fair locks, semaphores and multi-key locks on Redis: one script run per call (they are rarer than
+ * plain locks, so they are not coalesced per tick), all keys of one lease under its hash tag.
+ */
+export class RedisLeaseShapes {
+  constructor(
+    private readonly run: RunScript,
+    private readonly fenceRetentionMs: number,
+  ) {}
+
+  async acquire(
+    key: string,
+    owner: string,
+    ttlMs: number,
+    shape: LeaseShape,
+  ): Promise<AcquireResult> {
+    let reply: [number, number, string | number];
+    if (shape.kind === 'fair') {
+      const lockKey = lockKeyOf(key);
+      reply = (await this.run(FAIR_ACQUIRE, fairKeys(lockKey), [
+        owner,
+        ttlMs,
+        shape.ticketTtlMs,
+        shape.join === false ? 0 : 1,
+        this.fenceRetentionMs,
+      ])) as typeof reply;
+    } else if (shape.kind === 'semaphore') {
+      const lockKey = lockKeyOf(key);
+      reply = (await this.run(
+        SEMAPHORE_ACQUIRE,
+        [lockKey, permitsKeyOf(lockKey), fenceKeyOf(lockKey)],
+        [owner, ttlMs, shape.permits, this.fenceRetentionMs],
+      )) as typeof reply;
+    } else {
+      const keys = shape.keys.flatMap((each) => {
+        const lockKey = lockKeyOf(each);
+        return [lockKey, fenceKeyOf(lockKey)];
+      });
+      reply = (await this.run(MULTI_ACQUIRE, keys, [
+        owner,
+        ttlMs,
+        this.fenceRetentionMs,
+      ])) as typeof reply;
+    }
+    const [nowMs, acquired, value] = reply;
+    if (acquired === 1) {
+      return { acquired: true, fencingToken: BigInt(value), expiresAt: nowMs + ttlMs };
+    }
+    const retryAfterMs = Number(value);
+    return { acquired: false, retryAfterMs: retryAfterMs >= 0 ? retryAfterMs : undefined };
+  }
+
+  /** Extends leases of one shape kind ("semaphore" or "multi"), in order. */
+  async extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
+    const permits = leases.filter((lease) => lease.shape?.kind === 'semaphore');
+    const results = new Map<LeaseToExtend, ExtendResult>();
+    if (permits.length > 0) {
+      const keys = permits.flatMap((lease) => {
+        const lockKey = lockKeyOf(lease.key);
+        return [lockKey, permitsKeyOf(lockKey)];
+      });
+      const args = permits.flatMap((lease) => [lease.owner, lease.ttlMs]);
+      const reply = (await this.run(SEMAPHORE_EXTEND, keys, args)) as number[];
+      for (const [i, lease] of permits.entries()) {
+        results.set(lease, reply[i + 1] === 1 ? reply[0]! + lease.ttlMs : undefined);
+      }
+    }
+    await Promise.all(
+      leases
+        .filter((lease) => lease.shape?.kind === 'multi')
+        .map(async (lease) => {
+          const keys = (lease.shape as { keys: readonly string[] }).keys.map(lockKeyOf);
+          const args = keys.flatMap(() => [lease.owner, lease.ttlMs]);
+          const reply = (await this.run(EXTEND, keys, args)) as number[];
+          const all = reply.slice(1).every((extended) => extended === 1);
+          results.set(lease, all ? reply[0]! + lease.ttlMs : undefined);
+        }),
+    );
+    return leases.map((lease) => results.get(lease));
+  }
+
+  async release(key: string, owner: string, shape: LeaseShape): Promise<boolean> {
+    if (shape.kind === 'fair') {
+      const reply = await this.run(FAIR_RELEASE, fairKeys(lockKeyOf(key)), [
+        owner,
+        this.fenceRetentionMs,
+      ]);
+      return reply === 1;
+    }
+    if (shape.kind === 'semaphore') {
+      const lockKey = lockKeyOf(key);
+      const reply = await this.run(SEMAPHORE_RELEASE, [lockKey, permitsKeyOf(lockKey)], [owner]);
+      return reply === 1;
+    }
+    const keys = shape.keys.map(lockKeyOf);
+    const reply = (await this.run(
+      RELEASE,
+      keys,
+      keys.map(() => owner),
+    )) as number[];
+    return reply.some((released) => released === 1);
+  }
+}
+
+/** The keys of a fair lock, in the order of the fair scripts' KEYS. */
+function fairKeys(lockKey: string): string[] {
+  return [lockKey, fenceKeyOf(lockKey), queueKeyOf(lockKey), ticketsKeyOf(lockKey)];
+}
+
+/** Whether a lease to extend needs a shape-specific script (fair leases extend as plain ones). */
+export function extendsShaped(lease: LeaseToExtend): boolean {
+  return lease.shape !== undefined && lease.shape.kind !== 'fair';
+}

@@ -1,0 +1,49 @@
+import { FAIR_FUNCTIONS_LUA, FAIR_PROLOGUE_LUA } from './fair.lua.js';
+
+/**
+ * One attempt at a fair lock.
+ *
+ * KEYS[1] = lock key, KEYS[2] = fence key, KEYS[3] = queue key, KEYS[4] = tickets key.
+ * ARGV[1] = owner, ARGV[2] = ttl ms, ARGV[3] = ticket ttl ms, ARGV[4] = "1" to queue when busy,
+ * ARGV[5] = how long the fence key outlives a lease, in ms.
+ * Returns { nowMs, 1, "<fencing token>" } or { nowMs, 0, ms until the lease frees }.
+ *
+ * The owner already holding the key (also when a release handed it over) refreshes it and keeps its
+ * token. A free key goes to the first live waiter; if that is someone else, it is handed to them
+ * here and now, and this caller queues behind.
+ */
+export const FAIR_ACQUIRE_LUA = `${FAIR_PROLOGUE_LUA}
+local grace = tonumber(ARGV[5])
+${FAIR_FUNCTIONS_LUA}
+local owner, ttl, ticketTtl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+
+local function queue()
+  if ARGV[4] ~= '1' then return end
+  if not redis.call('ZSCORE', queueKey, owner) then
+    redis.call('ZADD', queueKey, nowUs, owner)
+  end
+  redis.call('HSET', ticketsKey, owner, string.format('%.0f', nowMs + ticketTtl) .. ':' .. ttl)
+  for _, key in ipairs({ queueKey, ticketsKey }) do
+    if redis.call('PTTL', key) < 2 * ticketTtl then redis.call('PEXPIRE', key, 2 * ticketTtl) end
+  end
+end
+
+local value = redis.call('GET', lockKey)
+if value then
+  local sep = string.find(value, ':', 1, true)
+  if string.sub(value, sep + 1) == owner then
+    redis.call('PEXPIRE', lockKey, ttl)
+    leave(owner)
+    return { nowMs, 1, string.sub(value, 1, sep - 1) }
+  end
+  queue()
+  return { nowMs, 0, redis.call('PTTL', lockKey) }
+end
+local first, firstTtl = head()
+if not first or first == owner then
+  return { nowMs, 1, grant(owner, ttl) }
+end
+handOff(first, firstTtl)
+queue()
+return { nowMs, 0, firstTtl }
+`;

@@ -1,0 +1,34 @@
+import { FAIR_FUNCTIONS_LUA, FAIR_PROLOGUE_LUA } from './fair.lua.js';
+
+/**
+ * Releases a fair lock, or leaves its queue, and hands a free lock to the first live waiter.
+ *
+ * KEYS[1] = lock key, KEYS[2] = fence key, KEYS[3] = queue key, KEYS[4] = tickets key.
+ * ARGV[1] = owner, ARGV[2] = how long the fence key outlives a lease, in ms.
+ * Returns 1 when this call released the owner's lease, else 0.
+ */
+export const FAIR_RELEASE_LUA = `${FAIR_PROLOGUE_LUA}
+local grace = tonumber(ARGV[2])
+${FAIR_FUNCTIONS_LUA}
+local owner = ARGV[1]
+local released = 0
+local value = redis.call('GET', lockKey)
+if value then
+  local sep = string.find(value, ':', 1, true)
+  if string.sub(value, sep + 1) == owner then
+    redis.call('DEL', lockKey)
+    released = 1
+    value = false
+  end
+end
+leave(owner)
+if not value then
+  local first, firstTtl = head()
+  if first then
+    handOff(first, firstTtl)
+  elseif released == 1 then
+    redis.call('PUBLISH', lockKey .. ':released', '')
+  end
+end
+return released
+`;

@@ -1,0 +1,55 @@
+/**
+ * The Lua shared by the fair scripts: a per-key queue of waiters and the hand-off. Prepended to
+ * `FAIR_ACQUIRE_LUA` and `FAIR_RELEASE_LUA`, which must set these locals first:
+ * `nowUs`, `nowMs`, `lockKey`, `fenceKey`, `queueKey`, `ticketsKey`, `grace`.
+ *
+ * The queue is a sorted set of owners scored by arrival (server µs), so a waiter that refreshes its
+ * ticket keeps its place. Each waiter's ticket is a hash field "<ticket expiry ms>:<ttl ms>": the
+ * waiter is skipped once its ticket expired, and a hand-off grants it exactly the ttl it asked for.
+ * A hand-off publishes "<fencing token>:<expiry ms>:<owner>" on "<lock key>:released", so that
+ * waiter holds the lock without another round trip; a plain release publishes "".
+ */
+export const FAIR_FUNCTIONS_LUA = `
+local function leave(who)
+  redis.call('ZREM', queueKey, who)
+  redis.call('HDEL', ticketsKey, who)
+end
+
+local function head()
+  while true do
+    local first = redis.call('ZRANGE', queueKey, 0, 0)[1]
+    if not first then return nil end
+    local ticket = redis.call('HGET', ticketsKey, first)
+    if ticket then
+      local sep = string.find(ticket, ':', 1, true)
+      if tonumber(string.sub(ticket, 1, sep - 1)) > nowMs then
+        return first, tonumber(string.sub(ticket, sep + 1))
+      end
+    end
+    leave(first)
+  end
+end
+
+local function grant(who, ttl)
+  local token = math.max((tonumber(redis.call('GET', fenceKey)) or 0) + 1, nowUs)
+  local tokenText = string.format('%.0f', token)
+  redis.call('SET', lockKey, tokenText .. ':' .. who, 'PX', ttl)
+  redis.call('SET', fenceKey, tokenText, 'PX', ttl + grace)
+  leave(who)
+  return tokenText
+end
+
+local function handOff(who, ttl)
+  local tokenText = grant(who, ttl)
+  redis.call('PUBLISH', lockKey .. ':released',
+    tokenText .. ':' .. string.format('%.0f', nowMs + ttl) .. ':' .. who)
+end
+`;
+
+/** The prologue of a fair script: the server clock and the names of `FAIR_FUNCTIONS_LUA`. */
+export const FAIR_PROLOGUE_LUA = `
+local t = redis.call('TIME')
+local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local nowMs = math.floor(nowUs / 1000)
+local lockKey, fenceKey, queueKey, ticketsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+`;

@@ -1,0 +1,27 @@
+import { SEMAPHORE_FUNCTIONS_LUA, SEMAPHORE_PROLOGUE_LUA } from './semaphore.lua.js';
+
+/**
+ * Extends a batch of permits, each only if its owner's permit has not expired.
+ *
+ * KEYS[2i-1] = semaphore i, KEYS[2i] = its permits hash.
+ * ARGV[2i-1], ARGV[2i] = owner and new ttl in ms of permit i.
+ * Returns { nowMs, then per permit: 1 extended | 0 not held }.
+ */
+export const SEMAPHORE_EXTEND_LUA = `${SEMAPHORE_PROLOGUE_LUA}
+local semKey, permitsKey
+${SEMAPHORE_FUNCTIONS_LUA}
+local out = { nowMs }
+for i = 1, #KEYS / 2 do
+  semKey, permitsKey = KEYS[2 * i - 1], KEYS[2 * i]
+  local owner, ttl = ARGV[2 * i - 1], tonumber(ARGV[2 * i])
+  local score = redis.call('ZSCORE', semKey, owner)
+  if score and tonumber(score) > nowMs then
+    redis.call('ZADD', semKey, nowMs + ttl, owner)
+    keepUntilLastExpiry()
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+return out
+`;
