@@ -511,6 +511,10 @@ export class LockManager {
 
   #lost(lock: LockHandle, reason: LockLostReason, cause?: unknown): LockLostError | undefined {
     const error = lock.markLost(reason, cause);
+    if (error && lock.shape?.kind === 'multi') {
+      // Losing one key loses the lock: free the keys it still holds rather than wait for their ttl.
+      this.#backend.release(lock.storeKey, lock.owner, lock.shape).catch(() => false);
+    }
     if (error) this.#events.emit('lost', { key: lock.key, fencingToken: lock.fencingToken, error });
     return error;
   }

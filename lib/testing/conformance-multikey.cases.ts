@@ -104,11 +104,15 @@ export const multiKeyCases: readonly ConformanceCaseDefinition[] = [
       assert.equal(lock.isHeld(), true);
       assert.equal(await rival.tryAcquire('m'), null);
       assert.equal(await rival.tryAcquire('n'), null);
+      await lock.extend(20_000);
       // Someone frees one key behind the holder's back (as an expiry would): the lock is lost.
       const store = await backend();
       assert.equal(await store.release(`${keyPrefix}n`, lock.owner), true);
       await assert.rejects(lock.extend(), { code: 'LOCK_LOST' });
       assert.equal(lock.signal.aborted, true);
+      // The key it still held (for 20 s more) is given back at once.
+      const m = await rival.acquire('m', { wait: 5_000, ttl: 60_000 });
+      assert.ok(m.fencingToken > lock.fencingToken);
     }),
   },
 ];
