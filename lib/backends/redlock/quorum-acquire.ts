@@ -59,10 +59,11 @@ export class QuorumAcquire {
     const { tallies, startedAt } = await this.#vote(requests);
     const pending = this.#settle(tallies, startedAt);
     const results = Array.isArray(pending) ? pending : await pending;
-    const undo = tallies.filter((_, i) => {
+    const undo: Tally[] = [];
+    for (let i = 0; i < tallies.length; i++) {
       const result = results[i];
-      return !result || result instanceof RedlockQuorumError || !result.acquired;
-    });
+      if (!result || result instanceof RedlockQuorumError) undo.push(tallies[i]!);
+    }
     if (undo.length === 0) return results as AcquireOutcome[];
     await this.#undo(undo);
 
@@ -97,24 +98,32 @@ export class QuorumAcquire {
       const validity = request.ttlMs - driftMs(request.ttlMs, clockDriftFactor);
       shortestValidityMs = Math.min(shortestValidityMs, validity);
     }
-    const tallies: Tally[] = requests.map((request) => ({
-      request,
-      votes: new Array<AcquireVote | undefined>(nodes.length).fill(undefined),
-      decision: undefined,
-      token: undefined,
-      sentAtMs,
-    }));
+    const tallies: Tally[] = [];
+    for (const request of requests) {
+      tallies.push({
+        request,
+        votes: new Array<AcquireVote | undefined>(nodes.length).fill(undefined),
+        decision: undefined,
+        token: undefined,
+        sentAtMs,
+      });
+    }
     let undecided = tallies.length;
     const startedAt = performance.now();
     await runQuorumRound<unknown>({
       nodes,
-      call: (node) => node.run(ACQUIRE, keys, args),
+      script: ACQUIRE,
+      keys,
+      args,
       disconnected: 'skip',
       deadlines: this.context.deadlines,
       deadlineMs: Math.max(1, Math.min(commandTimeoutMs, shortestValidityMs)),
       settled: (i, answer) => {
-        castVotes(tallies, i, answer);
-        for (const tally of tallies) {
+        for (let j = 0; j < tallies.length; j++) {
+          const tally = tallies[j]!;
+          tally.votes[i] = answer.ok
+            ? parseVote(answer.value, j)
+            : { kind: 'failed', failure: answer.failure };
           if (tally.decision) continue;
           tally.decision = decideAcquire(tally.votes, quorum, false);
           if (tally.decision) undecided--;
@@ -123,13 +132,12 @@ export class QuorumAcquire {
       },
       late: (i, answer) => this.#late(tallies, i, answer),
     });
+    if (undecided === 0) return { tallies, startedAt };
     for (const tally of tallies) {
       if (tally.decision) continue;
-      tally.votes.forEach((vote, i) => {
-        if (vote === undefined) {
-          tally.votes[i] = { kind: 'failed', failure: nodes[i]!.silent(commandTimeoutMs) };
-        }
-      });
+      for (let i = 0; i < nodes.length; i++) {
+        tally.votes[i] ??= { kind: 'failed', failure: nodes[i]!.silent(commandTimeoutMs) };
+      }
       tally.decision = decideAcquire(tally.votes, quorum, true);
     }
     return { tallies, startedAt };
@@ -150,12 +158,13 @@ export class QuorumAcquire {
       for (const vote of tally.votes)
         if (vote?.kind === 'granted' && vote.token > token) token = vote.token;
       tally.token = token;
-      tally.votes.forEach((vote, i) => {
-        if (vote?.kind !== 'granted' || vote.token === token) return;
+      for (let i = 0; i < tally.votes.length; i++) {
+        const vote = tally.votes[i];
+        if (vote?.kind !== 'granted' || vote.token === token) continue;
         const node = this.context.nodes[i]!;
         adoptions ??= new Map();
         adoptions.set(node, [...(adoptions.get(node) ?? []), tally]);
-      });
+      }
     }
     if (adoptions) {
       return this.#adopt(adoptions, startedAt).then(() => this.#leases(tallies, startedAt));
@@ -166,31 +175,36 @@ export class QuorumAcquire {
   /** The outcome of each key once its majority agrees on the token (or could not). */
   #leases(tallies: readonly Tally[], startedAt: number): (AcquireOutcome | undefined)[] {
     const elapsedMs = performance.now() - startedAt;
-    return tallies.map((tally) => {
-      const decision = tally.decision!;
-      if (decision.kind === 'failed') return this.#error(tally);
-      if (decision.kind !== 'granted') return undefined;
-      const { ttlMs, key } = tally.request;
-      let agreeing = 0;
-      for (const vote of tally.votes)
-        if (vote?.kind === 'granted' && vote.token === tally.token) agreeing++;
-      const validityMs = ttlMs - elapsedMs - driftMs(ttlMs, this.context.clockDriftFactor);
-      if (agreeing < this.context.quorum) {
-        return this.#error(tally, 'too few nodes took the majority fencing token');
-      }
-      if (validityMs <= 0) {
-        return this.#error(
-          tally,
-          `a majority granted "${key}" only after ${Math.round(elapsedMs)} ms, which leaves no validity of its ${ttlMs} ms ttl`,
-        );
-      }
-      return {
-        acquired: true,
-        fencingToken: BigInt(tally.token!),
-        // Every node's lease runs ttl from when it was asked: the earliest bound is the attempt's.
-        expiresAt: tally.sentAtMs + ttlMs,
-      };
-    });
+    const outcomes: (AcquireOutcome | undefined)[] = [];
+    for (const tally of tallies) outcomes.push(this.#lease(tally, elapsedMs));
+    return outcomes;
+  }
+
+  /** One key's lease, its error, or `undefined` when it was not granted. */
+  #lease(tally: Tally, elapsedMs: number): AcquireOutcome | undefined {
+    const decision = tally.decision!;
+    if (decision.kind === 'failed') return this.#error(tally);
+    if (decision.kind !== 'granted') return undefined;
+    const { ttlMs, key } = tally.request;
+    let agreeing = 0;
+    for (const vote of tally.votes)
+      if (vote?.kind === 'granted' && vote.token === tally.token) agreeing++;
+    const validityMs = ttlMs - elapsedMs - driftMs(ttlMs, this.context.clockDriftFactor);
+    if (agreeing < this.context.quorum) {
+      return this.#error(tally, 'too few nodes took the majority fencing token');
+    }
+    if (validityMs <= 0) {
+      return this.#error(
+        tally,
+        `a majority granted "${key}" only after ${Math.round(elapsedMs)} ms, which leaves no validity of its ${ttlMs} ms ttl`,
+      );
+    }
+    return {
+      acquired: true,
+      fencingToken: BigInt(tally.token!),
+      // Every node's lease runs ttl from when it was asked: the earliest bound is the attempt's.
+      expiresAt: tally.sentAtMs + ttlMs,
+    };
   }
 
   /** Raises the lower tokens of granted majorities; a node that fails it no longer agrees. */
@@ -228,16 +242,15 @@ export class QuorumAcquire {
    */
   #late(tallies: readonly Tally[], i: number, answer: NodeAnswer<unknown>): void {
     if (!answer.ok) return;
-    const node = this.context.nodes[i]!;
-    const mismatched = tallies.filter((tally, j) => {
+    const mismatched: Tally[] = [];
+    for (let j = 0; j < tallies.length; j++) {
+      const tally = tallies[j]!;
       const vote = parseVote(answer.value, j);
-      if (tally.token === undefined) {
-        tally.votes[i] = vote;
-        return false;
-      }
-      return vote.kind === 'granted' && vote.token !== tally.token;
-    });
+      if (tally.token === undefined) tally.votes[i] = vote;
+      else if (vote.kind === 'granted' && vote.token !== tally.token) mismatched.push(tally);
+    }
     if (mismatched.length === 0) return;
+    const node = this.context.nodes[i]!;
     const keys = mismatched.flatMap((t) => {
       const lockKey = lockKeyOf(t.request.key);
       return [lockKey, fenceKeyOf(lockKey)];
@@ -297,23 +310,12 @@ export class QuorumAcquire {
   }
 }
 
-/** Records node `i`'s answer as a vote on every key of the batch. */
-function castVotes(tallies: readonly Tally[], i: number, answer: NodeAnswer<unknown>): void {
-  tallies.forEach((tally, j) => {
-    tally.votes[i] = answer.ok
-      ? parseVote(answer.value, j)
-      : { kind: 'failed', failure: answer.failure };
-  });
-}
-
-/** Key `j`'s vote in a reply of `QUORUM_ACQUIRE_LUA`. */
+/** Key `j`'s vote in a reply of `QUORUM_ACQUIRE_LUA`: its token, or "<pttl>:<holder>". */
 function parseVote(reply: unknown, j: number): AcquireVote {
-  const values = reply as (number | string)[];
-  const second = values[3 * j + 1] as number;
-  if (values[3 * j] === 1) {
-    return { kind: 'granted', token: second };
-  }
-  return { kind: 'contended', holder: String(values[3 * j + 2]), pttlMs: second };
+  const value = (reply as (number | string)[])[j]!;
+  if (typeof value === 'number') return { kind: 'granted', token: value };
+  const sep = value.indexOf(':');
+  return { kind: 'contended', holder: value.slice(sep + 1), pttlMs: Number(value.slice(0, sep)) };
 }
 
 /**

@@ -32,7 +32,9 @@ export async function quorumExtend(
   const startedAt = performance.now();
   await runQuorumRound<unknown>({
     nodes,
-    call: (node) => node.run(EXTEND, keys, args),
+    script: EXTEND,
+    keys,
+    args,
     disconnected: 'skip',
     deadlines: context.deadlines,
     deadlineMs: Math.max(1, Math.min(commandTimeoutMs, validityMs)),

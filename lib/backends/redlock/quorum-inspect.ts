@@ -23,7 +23,9 @@ export async function quorumInspect(
   const votes = new Array<InspectVote | undefined>(nodes.length).fill(undefined);
   await runQuorumRound<unknown>({
     nodes,
-    call: (node) => node.run(INSPECT, [lockKeyOf(key)], []),
+    script: INSPECT,
+    keys: [lockKeyOf(key)],
+    args: [],
     disconnected: 'skip',
     deadlines: context.deadlines,
     deadlineMs: commandTimeoutMs,

@@ -59,6 +59,10 @@ export type AcquireDecision =
   /** Too few nodes answered to tell. */
   | { readonly kind: 'failed' };
 
+const GRANTED: AcquireDecision = { kind: 'granted' };
+const SPLIT: AcquireDecision = { kind: 'split' };
+const FAILED: AcquireDecision = { kind: 'failed' };
+
 /**
  * Decides an acquire from the votes so far (`undefined`: the node has not answered yet), or returns
  * `undefined` while more answers are needed. A grant or a loss to one holder is decided as soon as
@@ -78,15 +82,15 @@ export function decideAcquire(
     else if (vote.kind === 'granted') granted++;
     else if (vote.kind === 'failed') failed++;
   }
-  if (granted >= quorum) return { kind: 'granted' };
+  if (granted >= quorum) return GRANTED;
   if (final) {
     failed += pending;
     pending = 0;
   }
   const contended = votes.length - granted - failed - pending;
   if (contended === 0) {
-    if (failed > votes.length - quorum) return { kind: 'failed' };
-    return pending > 0 ? undefined : { kind: 'failed' };
+    if (failed > votes.length - quorum) return FAILED;
+    return pending > 0 ? undefined : FAILED;
   }
   const holders = new Map<string, number[]>();
   for (const vote of votes) {
@@ -99,13 +103,13 @@ export function decideAcquire(
   let top: number[] = [];
   for (const pttls of holders.values()) if (pttls.length > top.length) top = pttls;
   if (top.length >= quorum) return { kind: 'held', retryAfterMs: freesIn(top, quorum) };
-  if (failed > tolerable) return { kind: 'failed' };
+  if (failed > tolerable) return FAILED;
   if (pending > 0) return undefined;
-  if (granted + contended < quorum) return { kind: 'failed' };
+  if (granted + contended < quorum) return FAILED;
   // Enough nodes answered and none holds a majority among them. (A holder could still have one
   // with a failed node's vote; treating that rare case as a split costs a few quick retries,
   // whereas treating every split with a node down as held would stall all its contenders.)
-  return { kind: 'split' };
+  return SPLIT;
 }
 
 /**

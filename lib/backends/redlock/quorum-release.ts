@@ -8,6 +8,9 @@ import { RedlockQuorumError } from './redlock-quorum.error.js';
 
 const RELEASE = new RedisScript(RELEASE_LUA);
 
+const DONE: OwnerVote = { kind: 'done', expiresAt: 0 };
+const NOT_HELD: OwnerVote = { kind: 'not-held' };
+
 export interface ReleaseRequest {
   readonly key: string;
   readonly owner: string;
@@ -24,29 +27,38 @@ export async function quorumRelease(
   requests: readonly ReleaseRequest[],
 ): Promise<(boolean | RedlockQuorumError)[]> {
   const { nodes, quorum, commandTimeoutMs } = context;
-  const keys = requests.map((request) => lockKeyOf(request.key));
-  const owners = requests.map((request) => request.owner);
-  const votes = requests.map(() => new Array<OwnerVote | undefined>(nodes.length).fill(undefined));
+  const keys: string[] = [];
+  const owners: string[] = [];
+  const votes: (OwnerVote | undefined)[][] = [];
+  for (const request of requests) {
+    keys.push(lockKeyOf(request.key));
+    owners.push(request.owner);
+    votes.push(new Array<OwnerVote | undefined>(nodes.length).fill(undefined));
+  }
   const decided = new Array<boolean>(requests.length).fill(false);
   let undecided = requests.length;
   await runQuorumRound<unknown>({
     nodes,
-    call: (node) => node.run(RELEASE, keys, owners),
+    script: RELEASE,
+    keys,
+    args: owners,
     disconnected: 'queue',
     deadlines: context.deadlines,
     deadlineMs: commandTimeoutMs,
     settled: (i, answer) => {
-      requests.forEach((_, j) => {
-        votes[j]![i] = !answer.ok
+      const reply = answer.ok ? (answer.value as number[]) : undefined;
+      for (let j = 0; j < votes.length; j++) {
+        const requestVotes = votes[j]!;
+        requestVotes[i] = !answer.ok
           ? { kind: 'failed', failure: answer.failure }
-          : (answer.value as number[])[j] === 1
-            ? { kind: 'done', expiresAt: 0 }
-            : { kind: 'not-held' };
-        if (!decided[j] && decideOwnerCall(votes[j]!, quorum, false)) {
+          : reply![j] === 1
+            ? DONE
+            : NOT_HELD;
+        if (!decided[j] && decideOwnerCall(requestVotes, quorum, false)) {
           decided[j] = true;
           undecided--;
         }
-      });
+      }
       return undecided === 0;
     },
   });

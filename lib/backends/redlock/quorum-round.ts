@@ -1,6 +1,7 @@
+import type { RedisScript } from '../redis/redis-script.js';
 import type { QuorumNode } from './quorum-node.js';
 import type { NodeFailure } from './quorum-outcome.js';
-import type { RoundDeadlines } from './round-deadlines.js';
+import type { RoundDeadlines, TimedRound } from './round-deadlines.js';
 
 /** One node's answer to a round: its reply, or why there is none. */
 export type NodeAnswer<R> =
@@ -19,7 +20,10 @@ export type DisconnectedNodes =
 
 export interface QuorumRound<R> {
   readonly nodes: readonly QuorumNode[];
-  readonly call: (node: QuorumNode) => Promise<R>;
+  /** The script every node runs, with its keys and arguments. */
+  readonly script: RedisScript;
+  readonly keys: readonly string[];
+  readonly args: readonly (string | number)[];
   /** Takes node `index`'s answer; returns whether the answers so far decide the round. */
   readonly settled: (index: number, answer: NodeAnswer<R>) => boolean;
   /** How long to wait for the answers, in ms; a node silent by then counts as timed out. */
@@ -31,56 +35,75 @@ export interface QuorumRound<R> {
 }
 
 /**
- * Sends one call to every node at once and collects the answers until they decide the round,
- * every node answered, or the deadline passed (checked by the backend's one sweeping interval).
- * Every answer that counts goes to `settled`; a node that has none by the end was silent. Never
- * rejects.
+ * Sends one script run to every node at once and collects the answers until they decide the
+ * round, every node answered, or the deadline passed (checked by the backend's one sweeping
+ * interval). Every answer that counts goes to `settled`; a node that has none by the end was
+ * silent. Never rejects.
  */
 export function runQuorumRound<R>(round: QuorumRound<R>): Promise<void> {
-  const { nodes, settled, deadlineMs } = round;
-  const answered = new Array<boolean>(nodes.length).fill(false);
-  return new Promise((resolve) => {
-    let open = nodes.length;
-    let done = false;
-    let cancel: (() => void) | undefined;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      cancel?.();
-      resolve();
-    };
-    const record = (i: number, answer: NodeAnswer<R>): void => {
-      if (done) {
-        round.late?.(i, answer);
-        return;
-      }
-      if (answered[i]) return;
-      answered[i] = true;
-      open--;
-      if (settled(i, answer) || open === 0) finish();
-    };
-    const send = (i: number, node: QuorumNode, counted: boolean): void => {
-      round.call(node).then(
-        (value) => {
-          if (counted) record(i, { ok: true, value });
-        },
-        (error: unknown) => {
-          if (counted) record(i, { ok: false, failure: node.failure(error) });
-        },
-      );
-    };
+  return new Promise((resolve) => new RoundRun(round, resolve).start());
+}
 
+/** One round in flight: its own deadline entry, so that a round allocates nothing more. */
+class RoundRun<R> implements TimedRound {
+  deadlineAt = 0;
+  ended = false;
+  #open: number;
+  /** Which nodes answered (or were skipped). */
+  readonly #answered: boolean[];
+
+  constructor(
+    private readonly round: QuorumRound<R>,
+    private readonly resolve: () => void,
+  ) {
+    this.#open = round.nodes.length;
+    this.#answered = new Array<boolean>(round.nodes.length).fill(false);
+  }
+
+  start(): void {
+    const { nodes, disconnected } = this.round;
     // Disconnected nodes first: when they alone decide the round, nothing is sent to the others.
-    const live: number[] = [];
-    nodes.forEach((node, i) => {
-      if (node.connected) live.push(i);
-      else {
-        if (round.disconnected === 'queue') send(i, node, false);
-        record(i, { ok: false, failure: node.skipped() });
-      }
-    });
-    if (done) return;
-    cancel = round.deadlines.add(deadlineMs, finish);
-    for (const i of live) send(i, nodes[i]!, true);
-  });
+    for (let i = 0; i < nodes.length; i++) {
+      const node = nodes[i]!;
+      if (node.connected) continue;
+      if (disconnected === 'queue') this.#send(i, node, false);
+      this.#record(i, { ok: false, failure: node.skipped() });
+    }
+    if (this.ended) return;
+    this.deadlineAt = performance.now() + this.round.deadlineMs;
+    this.round.deadlines.add(this);
+    for (let i = 0; i < nodes.length; i++) if (!this.#answered[i]) this.#send(i, nodes[i]!, true);
+  }
+
+  expire(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.resolve();
+  }
+
+  #send(i: number, node: QuorumNode, counted: boolean): void {
+    const { script, keys, args } = this.round;
+    node.send(
+      script,
+      keys,
+      args,
+      (value) => {
+        if (counted) this.#record(i, { ok: true, value: value as R });
+      },
+      (error) => {
+        if (counted) this.#record(i, { ok: false, failure: node.failure(error) });
+      },
+    );
+  }
+
+  #record(i: number, answer: NodeAnswer<R>): void {
+    if (this.ended) {
+      this.round.late?.(i, answer);
+      return;
+    }
+    if (this.#answered[i]) return;
+    this.#answered[i] = true;
+    this.#open--;
+    if (this.round.settled(i, answer) || this.#open === 0) this.expire();
+  }
 }

@@ -28,8 +28,10 @@ export class TickBatcher<I, R> {
     this.#pending = [];
     this.#scheduled = false;
     for (let i = 0; i < pending.length; i += this.maxBatch) {
-      const chunk = pending.slice(i, i + this.maxBatch);
-      this.runBatch(chunk.map((entry) => entry.item)).then(
+      const chunk = pending.length <= this.maxBatch ? pending : pending.slice(i, i + this.maxBatch);
+      const items: I[] = [];
+      for (const entry of chunk) items.push(entry.item);
+      this.runBatch(items).then(
         (results) => {
           for (let j = 0; j < chunk.length; j++) chunk[j]!.resolve(results[j]!);
         },

@@ -9,7 +9,9 @@
  * ARGV[1] = how long a fence key outlives its lease, in ms.
  * ARGV[2] = the proposed fencing token (the client's clock in µs).
  * ARGV[2i+1], ARGV[2i+2] = owner token and ttl in ms of lock i.
- * Returns per lock: 1, fencingToken, '' | 0, holder's PTTL, holder's owner.
+ * Returns one value per lock: the fencing token (an integer) when granted, or the holder as
+ * "<its PTTL>:<its owner token>" (a string) when refused. One value, not a triple: a script's
+ * reply is a good part of its cost, on the node and in the client.
  *
  * The token is the larger of the key's last token here + 1 and the proposal. The lock is set
  * under the proposal first and corrected in the rare case that the fence was ahead of it, so that
@@ -32,22 +34,16 @@ for i = 1, #KEYS / 2 do
       redis.call('SET', lockKey, tokenText .. ':' .. owner, 'PX', ttl)
       redis.call('SET', fenceKey, tokenText, 'PX', ttl + grace)
     end
-    out[#out + 1] = 1
-    out[#out + 1] = token
-    out[#out + 1] = ''
+    out[i] = token
   else
     local value = redis.call('GET', lockKey)
     local sep = string.find(value, ':', 1, true)
     local holder = sep and string.sub(value, sep + 1) or ''
     if holder == owner then
       redis.call('PEXPIRE', lockKey, ttl)
-      out[#out + 1] = 1
-      out[#out + 1] = tonumber(string.sub(value, 1, sep - 1))
-      out[#out + 1] = ''
+      out[i] = tonumber(string.sub(value, 1, sep - 1))
     else
-      out[#out + 1] = 0
-      out[#out + 1] = redis.call('PTTL', lockKey)
-      out[#out + 1] = holder
+      out[i] = redis.call('PTTL', lockKey) .. ':' .. holder
     end
   end
 end
