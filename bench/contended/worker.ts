@@ -31,6 +31,12 @@ const adapters: LockAdapter[] = [
     '`new RedisLockBackend({ url })`, `wait: 60000`: a waiter sleeps until the release notification (Redis pub/sub) or the holder’s lease would end, then tries again; not fair (no queue).',
     new RedisLockBackend({ url }),
   ),
+  nestjsLocker(
+    'nestjs-locker (fair)',
+    '`new RedisLockBackend({ url })`, `wait: 60000`: waiters queue per key in Redis, and a release hands the lease to the head of the queue and publishes the hand-off, so that waiter holds the lock without another round trip.',
+    new RedisLockBackend({ url }),
+    { fair: true },
+  ),
   ...peerLocks([peerClient]),
 ];
 

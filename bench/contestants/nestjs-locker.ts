@@ -1,27 +1,38 @@
-import { type LockBackend, LockManager } from '../../lib/index.js';
+import { type LockBackend, LockManager, type LockOptions } from '../../lib/index.js';
 import type { HeldLock, LockAdapter } from './lock-adapter.js';
 
 /** How long a waiting acquire may wait before the scenario counts it as failed, in ms. */
 const WAIT_MS = 60_000;
 
+/** Lock options the adapter passes on every acquire, besides `ttl` and `wait`. */
+export type NestjsLockerOptions = Pick<LockOptions, 'fair'>;
+
 /**
- * nestjs-locker's `LockManager` on `backend`: `acquire(key, { ttl, wait })` then `release()`.
- * Waiters are woken by the backend's release notification; held locks renew in the manager's one
- * background loop.
+ * nestjs-locker's `LockManager` on `backend`: `acquire(key, { ttl, wait, ...options })` then
+ * `release()`. Waiters are woken by the backend's release notification (or, with `fair: true`,
+ * handed the lock by it); held locks renew in the manager's one background loop.
  */
-export function nestjsLocker(name: string, setup: string, backend: LockBackend): LockAdapter {
+export function nestjsLocker(
+  name: string,
+  setup: string,
+  backend: LockBackend,
+  options: NestjsLockerOptions = {},
+): LockAdapter {
   const manager = new LockManager({ backend });
   const take = async (key: string, ttlMs: number): Promise<HeldLock> => {
-    const lock = await manager.acquire(key, { ttl: ttlMs, wait: WAIT_MS });
+    const lock = await manager.acquire(key, { ...options, ttl: ttlMs, wait: WAIT_MS });
     return {
       async release() {
         if (!(await lock.release())) throw new Error(`${name}: ${key} was not held any more`);
       },
     };
   };
+  const extra = Object.entries(options)
+    .map(([option, value]) => `, ${option}: ${String(value)}`)
+    .join('');
   return {
     name,
-    description: `\`LockManager.acquire(key, { ttl, wait })\` then \`lock.release()\`; ${setup}`,
+    description: `\`LockManager.acquire(key, { ttl, wait${extra} })\` then \`lock.release()\`; ${setup}`,
     acquire: take,
     hold: take,
     close: () => manager.close(),
