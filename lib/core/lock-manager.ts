@@ -395,10 +395,15 @@ export class LockManager {
       return result;
     };
 
+    // A fair waiter subscribes before its first attempt: it is likely to wait (fair keys are busy
+    // keys, and their subscriptions stay warm), and a hand-off may come right after it queues.
+    const subscribeFirst = fair && resolved.waitMs > 0 && this.#backend.subscribe !== undefined;
     let result: AcquireResult;
     try {
-      result = await attempt();
-      if (!result.acquired && resolved.waitMs > 0) {
+      const first = subscribeFirst ? undefined : await attempt();
+      // Set below whenever `first` is undefined (only when waiting).
+      result = first as AcquireResult;
+      if (!first?.acquired && resolved.waitMs > 0) {
         result = await waitForLock(
           {
             attempt,
@@ -411,7 +416,7 @@ export class LockManager {
             clock: this.#clock,
             ...(fair ? { owner, maxSleepMs: Math.min(FAIR_TICKET_TTL_MS, ttlMs) / 4 } : {}),
           },
-          result,
+          first,
         );
       }
     } catch (error) {

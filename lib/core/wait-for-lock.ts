@@ -36,12 +36,16 @@ const EXPIRY_MARGIN_MS = 2;
  * made before the next attempt, so a release that happens in between cannot be missed.
  *
  * A fair waiter (`owner` set) also ends its wait when a release hands the lease to it, without
- * another round trip, and ignores hand-offs to other waiters.
+ * another round trip, and ignores hand-offs to other waiters. Called without `first`, it subscribes
+ * before the first attempt, which then needs no second one to cover a release in between.
  *
  * Resolves with the last result: acquired, or a miss when time ran out. Rejects with the signal's
  * reason when aborted, and with the attempt's error when the final attempt failed.
  */
-export async function waitForLock(ctx: WaitContext, first: AcquireResult): Promise<AcquireResult> {
+export async function waitForLock(
+  ctx: WaitContext,
+  first: AcquireResult = { acquired: false, retryAfterMs: undefined },
+): Promise<AcquireResult> {
   const { clock, signal } = ctx;
   const deadline = clock.now() + ctx.waitMs;
   let wake: (() => void) | undefined;

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { parseHandoff } from '../../lib/backends/redis/redis-handoff.js';
+import { parseHandoff, parseInboxMessage } from '../../lib/backends/redis/redis-handoff.js';
 import {
   LockBackendError,
   LockManager,
@@ -38,35 +38,42 @@ describe('RedisLockBackend lease shapes', () => {
     await redis.quit();
   });
 
-  it('publishes a hand-off naming the new holder, its token and expiry, and leaves no queue behind', async () => {
+  it("hands off on the new holder's inbox channel, and leaves no queue behind", async () => {
     const [holder, waiter] = withPrefix(2) as [LockManager, LockManager];
     const key = `{${holder.keyPrefix}fair}`;
     const subscriber = redis.duplicate();
-    const messages: string[] = [];
-    subscriber.on('message', (_channel, message) => messages.push(message));
+    const onKey: string[] = [];
+    const inInboxes: string[] = [];
+    subscriber.on('message', (_channel, message) => onKey.push(message));
+    subscriber.on('pmessage', (_pattern, _channel, message) => inInboxes.push(message));
     await subscriber.subscribe(`${key}:released`);
+    await subscriber.psubscribe('nestjs-locker:inbox:*');
     try {
       const first = await holder.acquire('fair', { fair: true, ttl: 10_000 });
       const waiting = waiter.acquire('fair', { fair: true, wait: 10_000, ttl: 7_000 });
       await sleep(200);
       expect(await redis.zcard(`${key}:queue`)).toBe(1);
-      expect(await redis.hlen(`${key}:tickets`)).toBe(1);
+      const [ticket] = Object.values(await redis.hgetall(`${key}:tickets`));
+      expect(ticket).toMatch(/^\d+:7000:nestjs-locker:inbox:[0-9a-f]{32}$/);
       const before = Date.now();
       await first.release();
       const next = await waiting;
       await sleep(50);
-      expect(messages).toHaveLength(1);
-      const handoff = parseHandoff(messages[0]!);
-      expect(handoff?.owner).toBe(next.owner);
-      expect(handoff?.fencingToken).toBe(next.fencingToken);
+      // Only the new holder's process was told, through its inbox; the key's channel stayed quiet.
+      expect(onKey).toEqual([]);
+      expect(inInboxes).toHaveLength(1);
+      const delivery = parseInboxMessage(inInboxes[0]!);
+      expect(delivery?.channel).toBe(`${key}:released`);
+      expect(delivery?.handoff.owner).toBe(next.owner);
+      expect(delivery?.handoff.fencingToken).toBe(next.fencingToken);
       // The hand-off granted the ttl the waiter asked for, by the server's clock.
-      expect(handoff!.expiresAt).toBeGreaterThanOrEqual(before + 7_000 - 1_000);
-      expect(handoff!.expiresAt).toBeLessThanOrEqual(Date.now() + 7_000 + 1_000);
+      expect(delivery!.handoff.expiresAt).toBeGreaterThanOrEqual(before + 7_000 - 1_000);
+      expect(delivery!.handoff.expiresAt).toBeLessThanOrEqual(Date.now() + 7_000 + 1_000);
       expect(await redis.exists(`${key}:queue`, `${key}:tickets`)).toBe(0);
       await next.release();
       await sleep(50);
-      // Nobody was waiting any more: a plain release notification.
-      expect(messages).toEqual([messages[0], '']);
+      // Nobody was waiting any more: a plain release notification on the key's channel.
+      expect(onKey).toEqual(['']);
     } finally {
       await subscriber.quit();
     }
@@ -123,6 +130,24 @@ describe('RedisLockBackend lease shapes', () => {
     const left = await redis.exists(...['x', 'y', 'z'].map((key) => `{${locks.keyPrefix}${key}}`));
     expect(left).toBe(0);
   });
+});
+
+describe('parseInboxMessage', () => {
+  it('reads the owner by its byte length, whatever it contains', () => {
+    const owner = 'ówner:1';
+    const message = `17:1800:${Buffer.byteLength(owner)}:${owner}{k}:released`;
+    expect(parseInboxMessage(message)).toEqual({
+      channel: '{k}:released',
+      handoff: { owner, fencingToken: 17n, expiresAt: 1800 },
+    });
+  });
+
+  it.each(['', '17:1800', '17:1800:x:owner{k}', '17:1800:99:owner{k}', 'x:1800:5:owner{k}'])(
+    'refuses %j',
+    (message) => {
+      expect(parseInboxMessage(message)).toBeUndefined();
+    },
+  );
 });
 
 describe('parseHandoff', () => {

@@ -34,6 +34,8 @@ export class RedisLeaseShapes {
   constructor(
     private readonly run: RunScript,
     private readonly fenceRetentionMs: number,
+    /** The channel fair hand-offs to this process go to ('' for the key's own channel). */
+    private readonly inbox: () => Promise<string>,
   ) {}
 
   async acquire(
@@ -45,12 +47,14 @@ export class RedisLeaseShapes {
     let reply: [number, number, string | number];
     if (shape.kind === 'fair') {
       const lockKey = lockKeyOf(key);
+      const join = shape.join !== false;
       reply = (await this.run(FAIR_ACQUIRE, fairKeys(lockKey), [
         owner,
         ttlMs,
         shape.ticketTtlMs,
-        shape.join === false ? 0 : 1,
+        join ? 1 : 0,
         this.fenceRetentionMs,
+        join ? await this.inbox() : '',
       ])) as typeof reply;
     } else if (shape.kind === 'semaphore') {
       const lockKey = lockKeyOf(key);

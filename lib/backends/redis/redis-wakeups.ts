@@ -1,23 +1,40 @@
+import { randomBytes } from 'node:crypto';
 import type { Handoff, Unsubscribe } from '../lock-backend.js';
 import { withTimeout } from '../shared/with-timeout.js';
 import type { RedisSubscriberLike } from './redis-client.js';
-import { parseHandoff } from './redis-handoff.js';
+import { parseHandoff, parseInboxMessage } from './redis-handoff.js';
 
 interface Channel {
   readonly listeners: Set<(handoff?: Handoff) => void>;
   /** Resolves once Redis confirmed the SUBSCRIBE. */
   readonly ready: Promise<unknown>;
+  /** Since when (ms, `performance.now()`) the channel has had no listener; `undefined` while used. */
+  idleSince: number | undefined;
 }
 
 /**
+ * A channel without listeners stays subscribed this long, so a process that waits on the same key
+ * again and again (a busy key) does not pay a SUBSCRIBE round trip for every wait.
+ */
+const LINGER_MS = 1_000;
+
+/**
  * Release notifications over one dedicated subscriber connection, opened on first use. Each lock key
- * with local waiters is one channel, subscribed once however many waiters share it and unsubscribed
- * when the last one leaves. ioredis re-subscribes by itself after a reconnect; a notification lost
- * meanwhile only delays a waiter until its fallback re-check.
+ * with local waiters is one channel, subscribed once however many waiters share it, and unsubscribed
+ * about a second after the last one left. ioredis re-subscribes by itself after a reconnect; a
+ * notification lost meanwhile only delays a waiter until its fallback re-check.
+ *
+ * Fair hand-offs come through this connection's own **inbox** channel: a fair waiter names it in its
+ * ticket, and the release that hands it the lease publishes there, so only this process hears it
+ * instead of every process waiting on the key.
  */
 export class RedisWakeups {
   #subscriber: RedisSubscriberLike | undefined;
   readonly #channels = new Map<string, Channel>();
+  /** This connection's inbox channel (random), subscribed on first fair wait. */
+  readonly #inbox = `nestjs-locker:inbox:${randomBytes(16).toString('hex')}`;
+  #inboxReady: Promise<string> | undefined;
+  #sweeper: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly open: () => RedisSubscriberLike) {}
 
@@ -30,7 +47,7 @@ export class RedisWakeups {
     let entry = this.#channels.get(channel);
     if (!entry) {
       const ready = subscriber.subscribe(channel);
-      entry = { listeners: new Set(), ready };
+      entry = { listeners: new Set(), ready, idleSince: undefined };
       this.#channels.set(channel, entry);
       // A failed SUBSCRIBE must not stay cached for the next waiter.
       ready.catch(() => {
@@ -38,12 +55,13 @@ export class RedisWakeups {
       });
     }
     const current = entry;
+    current.idleSince = undefined;
     current.listeners.add(listener);
     const unsubscribe = (): void => {
       if (!current.listeners.delete(listener) || current.listeners.size > 0) return;
       if (this.#channels.get(channel) !== current) return;
-      this.#channels.delete(channel);
-      subscriber.unsubscribe(channel).catch(() => undefined);
+      current.idleSince = performance.now();
+      this.#sweepLater();
     };
     try {
       await (timeoutMs === undefined ? current.ready : withTimeout(current.ready, timeoutMs));
@@ -54,11 +72,56 @@ export class RedisWakeups {
     return unsubscribe;
   }
 
+  /**
+   * The inbox channel for fair hand-offs to this process, once Redis confirmed the subscription;
+   * `''` when it cannot be subscribed (hand-offs then go out on the key's channel).
+   */
+  inbox(timeoutMs: number | undefined): Promise<string> {
+    if (!this.#inboxReady) {
+      const ready = this.#connection()
+        .subscribe(this.#inbox)
+        .then(() => this.#inbox);
+      const bounded = timeoutMs === undefined ? ready : withTimeout(ready, timeoutMs);
+      this.#inboxReady = bounded.catch(() => {
+        this.#inboxReady = undefined;
+        return '';
+      });
+    }
+    return this.#inboxReady;
+  }
+
   async close(): Promise<void> {
     const subscriber = this.#subscriber;
     this.#subscriber = undefined;
+    this.#inboxReady = undefined;
     this.#channels.clear();
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
     if (subscriber) await subscriber.quit().catch(() => subscriber.disconnect());
+  }
+
+  /** Unsubscribes, in one sweep a second, the channels idle for a second or more. */
+  #sweepLater(): void {
+    if (this.#sweeper) return;
+    this.#sweeper = setInterval(() => {
+      const subscriber = this.#subscriber;
+      const now = performance.now();
+      let idle = 0;
+      for (const [channel, entry] of this.#channels) {
+        if (entry.idleSince === undefined) continue;
+        if (now - entry.idleSince < LINGER_MS) {
+          idle++;
+          continue;
+        }
+        this.#channels.delete(channel);
+        subscriber?.unsubscribe(channel).catch(() => undefined);
+      }
+      if (idle === 0) {
+        clearInterval(this.#sweeper);
+        this.#sweeper = undefined;
+      }
+    }, LINGER_MS);
+    this.#sweeper.unref?.();
   }
 
   #connection(): RedisSubscriberLike {
@@ -66,13 +129,20 @@ export class RedisWakeups {
       const subscriber = this.open();
       subscriber.on('error', () => undefined);
       subscriber.on('message', (channel, message) => {
-        const entry = this.#channels.get(channel);
-        if (!entry) return;
-        const handoff = parseHandoff(message);
-        for (const wake of entry.listeners) wake(handoff);
+        if (channel === this.#inbox) {
+          const delivery = parseInboxMessage(message);
+          if (delivery) this.#deliver(delivery.channel, delivery.handoff);
+          return;
+        }
+        this.#deliver(channel, parseHandoff(message));
       });
       this.#subscriber = subscriber;
     }
     return this.#subscriber;
+  }
+
+  #deliver(channel: string, handoff: Handoff | undefined): void {
+    const entry = this.#channels.get(channel);
+    if (entry) for (const wake of entry.listeners) wake(handoff);
   }
 }

@@ -187,6 +187,7 @@ export class RedisLockBackend implements LockBackend {
     this.#shapes = new RedisLeaseShapes(
       (script, keys, args) => this.#run(script, keys, args),
       this.#fenceRetentionMs,
+      () => this.#wakeups.inbox(this.#timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS),
     );
     this.features = { fair: true, semaphore: true, multiKey: !this.#cluster };
   }

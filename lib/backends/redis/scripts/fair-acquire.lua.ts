@@ -5,7 +5,8 @@ import { FAIR_FUNCTIONS_LUA, FAIR_PROLOGUE_LUA } from './fair.lua.js';
  *
  * KEYS[1] = lock key, KEYS[2] = fence key, KEYS[3] = queue key, KEYS[4] = tickets key.
  * ARGV[1] = owner, ARGV[2] = ttl ms, ARGV[3] = ticket ttl ms, ARGV[4] = "1" to queue when busy,
- * ARGV[5] = how long the fence key outlives a lease, in ms.
+ * ARGV[5] = how long the fence key outlives a lease, in ms, ARGV[6] = the channel to hand the
+ * lease over on, this waiter's process's inbox ("" for the key's own channel).
  * Returns { nowMs, 1, "<fencing token>" } or { nowMs, 0, ms until the lease frees }.
  *
  * The owner already holding the key (also when a release handed it over) refreshes it and keeps its
@@ -22,7 +23,8 @@ local function queue()
   if not redis.call('ZSCORE', queueKey, owner) then
     redis.call('ZADD', queueKey, nowUs, owner)
   end
-  redis.call('HSET', ticketsKey, owner, string.format('%.0f', nowMs + ticketTtl) .. ':' .. ttl)
+  redis.call('HSET', ticketsKey, owner,
+    string.format('%.0f', nowMs + ticketTtl) .. ':' .. ttl .. ':' .. ARGV[6])
   for _, key in ipairs({ queueKey, ticketsKey }) do
     if redis.call('PTTL', key) < 2 * ticketTtl then redis.call('PEXPIRE', key, 2 * ticketTtl) end
   end
@@ -39,11 +41,11 @@ if value then
   queue()
   return { nowMs, 0, redis.call('PTTL', lockKey) }
 end
-local first, firstTtl = head()
+local first, firstTtl, firstInbox = head()
 if not first or first == owner then
   return { nowMs, 1, grant(owner, ttl) }
 end
-handOff(first, firstTtl)
+handOff(first, firstTtl, firstInbox)
 queue()
 return { nowMs, 0, firstTtl }
 `;

@@ -23,9 +23,9 @@ if value then
 end
 leave(owner)
 if not value then
-  local first, firstTtl = head()
+  local first, firstTtl, firstInbox = head()
   if first then
-    handOff(first, firstTtl)
+    handOff(first, firstTtl, firstInbox)
   elseif released == 1 then
     redis.call('PUBLISH', lockKey .. ':released', '')
   end

@@ -4,10 +4,12 @@
  * `nowUs`, `nowMs`, `lockKey`, `fenceKey`, `queueKey`, `ticketsKey`, `grace`.
  *
  * The queue is a sorted set of owners scored by arrival (server µs), so a waiter that refreshes its
- * ticket keeps its place. Each waiter's ticket is a hash field "<ticket expiry ms>:<ttl ms>": the
- * waiter is skipped once its ticket expired, and a hand-off grants it exactly the ttl it asked for.
- * A hand-off publishes "<fencing token>:<expiry ms>:<owner>" on "<lock key>:released", so that
- * waiter holds the lock without another round trip; a plain release publishes "".
+ * ticket keeps its place. Each waiter's ticket is a hash field "<ticket expiry ms>:<ttl ms>:<inbox>":
+ * the waiter is skipped once its ticket expired, and a hand-off grants it exactly the ttl it asked
+ * for. A hand-off tells the new holder "<fencing token>:<expiry ms>:<owner>", so it holds the lock
+ * without another round trip: on its process's inbox channel (as
+ * "<token>:<expiry ms>:<owner length>:<owner><lock key>:released"), or, without an inbox, on
+ * "<lock key>:released" itself. A plain release publishes "" there.
  */
 export const FAIR_FUNCTIONS_LUA = `
 local function leave(who)
@@ -22,8 +24,9 @@ local function head()
     local ticket = redis.call('HGET', ticketsKey, first)
     if ticket then
       local sep = string.find(ticket, ':', 1, true)
+      local sep2 = string.find(ticket, ':', sep + 1, true)
       if tonumber(string.sub(ticket, 1, sep - 1)) > nowMs then
-        return first, tonumber(string.sub(ticket, sep + 1))
+        return first, tonumber(string.sub(ticket, sep + 1, (sep2 or 0) - 1)), string.sub(ticket, (sep2 or #ticket) + 1)
       end
     end
     leave(first)
@@ -39,10 +42,14 @@ local function grant(who, ttl)
   return tokenText
 end
 
-local function handOff(who, ttl)
-  local tokenText = grant(who, ttl)
-  redis.call('PUBLISH', lockKey .. ':released',
-    tokenText .. ':' .. string.format('%.0f', nowMs + ttl) .. ':' .. who)
+local function handOff(who, ttl, inbox)
+  local message = grant(who, ttl) .. ':' .. string.format('%.0f', nowMs + ttl) .. ':'
+  local channel = lockKey .. ':released'
+  if inbox ~= '' then
+    redis.call('PUBLISH', inbox, message .. #who .. ':' .. who .. channel)
+  else
+    redis.call('PUBLISH', channel, message .. who)
+  end
 end
 `;
 
