@@ -84,9 +84,11 @@ export class LockTestbed {
         : call();
     const view: LockBackend = {
       name: store.name,
-      acquire: (key, owner, ttlMs) => reach('acquire', key, () => store.acquire(key, owner, ttlMs)),
+      ...(store.features ? { features: store.features } : {}),
+      acquire: (key, owner, ttlMs, shape) =>
+        reach('acquire', key, () => store.acquire(key, owner, ttlMs, shape)),
       extend: (leases) => reach('extend', undefined, () => store.extend(leases)),
-      release: (key, owner) => reach('release', key, () => store.release(key, owner)),
+      release: (key, owner, shape) => reach('release', key, () => store.release(key, owner, shape)),
       inspect: (key) => reach('inspect', key, () => store.inspect(key)),
       subscribe: (key, onRelease) => reach('subscribe', key, () => store.subscribe(key, onRelease)),
       close: async () => {},

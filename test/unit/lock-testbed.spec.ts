@@ -42,3 +42,32 @@ describe('LockTestbed.isolate', () => {
     expect(() => testbed.reconnect(stranger.backend)).toThrow(InvalidLockOptionsError);
   });
 });
+
+describe('LockTestbed instances', () => {
+  it('offer fair locks, semaphores and several keys across instances', async () => {
+    const testbed = new LockTestbed();
+    const [a, b, c] = [testbed.manager(), testbed.manager(), testbed.manager()];
+    const first = await a.acquire('queue', { fair: true });
+    const waiting = b.acquire('queue', { fair: true, wait: 5_000 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await first.release();
+    // Handed to b on release: c cannot take it even though nobody else asked.
+    expect(await c.tryAcquire('queue')).toBeNull();
+    await (await waiting).release();
+
+    const permits = [
+      await a.acquire('pool', { permits: 2 }),
+      await b.acquire('pool', { permits: 2 }),
+    ];
+    expect(await c.tryAcquire('pool', { permits: 2 })).toBeNull();
+    await permits[0]!.release();
+    expect(await c.tryAcquire('pool', { permits: 2 })).not.toBeNull();
+
+    const both = await a.acquire(['x', 'y']);
+    expect(await b.tryAcquire('y')).toBeNull();
+    await both.release();
+    expect(await b.tryAcquire('y')).not.toBeNull();
+    await Promise.all([a.close(), b.close(), c.close()]);
+    await testbed.close();
+  });
+});
