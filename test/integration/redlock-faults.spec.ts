@@ -251,9 +251,16 @@ describe('RedlockLockBackend when nodes fail', () => {
     const locks = managerOn(backend({ fenceRetentionMs: 1_000 }));
     const lock = await locks.acquire('renewed-fence', { ttl: 2_000, autoRenew: false });
     await lock.extend(60_000);
-    for (const admin of admins) {
-      expect(await admin.pttl(`{${prefix}renewed-fence}:fence`)).toBeGreaterThan(55_000);
-    }
+    const moved = async () => {
+      const ttls = await Promise.all(
+        admins.map((admin) => admin.pttl(`{${prefix}renewed-fence}:fence`)),
+      );
+      return ttls.filter((ttl) => ttl > 55_000).length;
+    };
+    // The extend resolved once a majority answered; the other nodes' extends may still be landing.
+    expect(await moved()).toBeGreaterThanOrEqual(3);
+    for (let i = 0; i < 50 && (await moved()) < admins.length; i++) await sleep(20);
+    expect(await moved()).toBe(admins.length);
   });
 
   it('aborts a held lock at its deadline when a majority of nodes goes down', async () => {
