@@ -6,19 +6,7 @@ import {
   type LockOptions,
   MemoryLockBackend,
 } from '../../lib/index.js';
-
-/** A memory store that offers no lease shapes, as a backend without them would. */
-function plainBackend(): LockBackend {
-  const memory = new MemoryLockBackend();
-  return {
-    name: 'plain',
-    acquire: (key, owner, ttlMs) => memory.acquire(key, owner, ttlMs),
-    extend: (leases) => memory.extend(leases),
-    release: (key, owner) => memory.release(key, owner),
-    inspect: (key) => memory.inspect(key),
-    close: () => memory.close(),
-  };
-}
+import { plainBackend } from '../support/plain-backend.js';
 
 describe('fair, permits and several keys: option checks', () => {
   const managers: LockManager[] = [];

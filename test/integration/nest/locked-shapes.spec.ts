@@ -5,26 +5,13 @@ import { NestFactory } from '@nestjs/core';
 import {
   currentLock,
   InvalidLockOptionsError,
-  type LockBackend,
   Locked,
   LockModule,
   type LockModuleOptions,
   MemoryLockBackend,
 } from '../../../lib/index.js';
 import { sleep } from '../../support/async.js';
-
-/** A memory store that offers no lease shapes. */
-function plainBackend(): LockBackend {
-  const memory = new MemoryLockBackend();
-  return {
-    name: 'plain',
-    acquire: (key, owner, ttlMs) => memory.acquire(key, owner, ttlMs),
-    extend: (leases) => memory.extend(leases),
-    release: (key, owner) => memory.release(key, owner),
-    inspect: (key) => memory.inspect(key),
-    close: () => memory.close(),
-  };
-}
+import { plainBackend } from '../../support/plain-backend.js';
 
 async function boot<T>(provider: Type<T>, options: LockModuleOptions = {}) {
   @Module({ imports: [LockModule.forRoot(options)], providers: [provider] })

@@ -1,3 +1,5 @@
+import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
+
 /**
  * The Lua shared by the fair scripts: a per-key queue of waiters and the hand-off. Prepended to
  * `FAIR_ACQUIRE_LUA` and `FAIR_RELEASE_LUA`, which must set these locals first:
@@ -54,9 +56,6 @@ end
 `;
 
 /** The prologue of a fair script: the server clock and the names of `FAIR_FUNCTIONS_LUA`. */
-export const FAIR_PROLOGUE_LUA = `
-local t = redis.call('TIME')
-local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local nowMs = math.floor(nowUs / 1000)
+export const FAIR_PROLOGUE_LUA = `${SERVER_CLOCK_LUA}
 local lockKey, fenceKey, queueKey, ticketsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 `;

@@ -1,3 +1,5 @@
+import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
+
 /**
  * The Lua shared by the semaphore scripts. A semaphore is a sorted set of owners scored by the
  * store-clock ms at which their permit expires (the lock key itself), with a hash of each owner's
@@ -30,8 +32,4 @@ end
 `;
 
 /** The prologue of a semaphore script: the server clock in µs and ms. */
-export const SEMAPHORE_PROLOGUE_LUA = `
-local t = redis.call('TIME')
-local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local nowMs = math.floor(nowUs / 1000)
-`;
+export const SEMAPHORE_PROLOGUE_LUA = SERVER_CLOCK_LUA;
