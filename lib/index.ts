@@ -2,10 +2,16 @@ export type {
   AcquiredLease,
   AcquireResult,
   ExtendResult,
+  FairShape,
+  Handoff,
   LeaseInfo,
+  LeaseShape,
   LeaseToExtend,
   LockBackend,
+  LockBackendFeatures,
   MissedLease,
+  MultiKeyShape,
+  SemaphoreShape,
   Unsubscribe,
 } from './backends/lock-backend.js';
 export {
@@ -64,7 +70,7 @@ export type {
   ReleaseFailedEvent,
   RenewalFailedEvent,
 } from './core/lock-events.js';
-export { type LockInfo, LockManager } from './core/lock-manager.js';
+export { type LockInfo, type LockKeys, LockManager } from './core/lock-manager.js';
 export type {
   LockDefaults,
   LockManagerOptions,

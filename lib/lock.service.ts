@@ -2,7 +2,7 @@ import { Injectable, Optional } from '@nestjs/common';
 import { LockManagerClosedError, LockModuleNotReadyError } from './core/errors.js';
 import type { Lock } from './core/lock.js';
 import type { LockEventListener, LockEvents } from './core/lock-events.js';
-import type { LockInfo } from './core/lock-manager.js';
+import type { LockInfo, LockKeys } from './core/lock-manager.js';
 // A value import: Nest reads the constructor's parameter types from decorator metadata.
 import { LockManager } from './core/lock-manager.js';
 import type { LockOptions } from './core/lock-options.js';
@@ -57,19 +57,19 @@ export class LockService {
   }
 
   /** See {@link LockManager.acquire}. */
-  acquire(key: string, options?: LockOptions): Promise<Lock> {
+  acquire(key: LockKeys, options?: LockOptions): Promise<Lock> {
     this.#refuseWhileDraining(key);
     return this.manager.acquire(key, options);
   }
 
   /** See {@link LockManager.tryAcquire}. */
-  tryAcquire(key: string, options?: Omit<LockOptions, 'wait'>): Promise<Lock | null> {
+  tryAcquire(key: LockKeys, options?: Omit<LockOptions, 'wait'>): Promise<Lock | null> {
     this.#refuseWhileDraining(key);
     return this.manager.tryAcquire(key, options);
   }
 
   /** See {@link LockManager.using}. Shutdown waits (bounded) for calls in progress. */
-  using<T>(key: string, fn: (lock: Lock) => T | Promise<T>, options?: LockOptions): Promise<T> {
+  using<T>(key: LockKeys, fn: (lock: Lock) => T | Promise<T>, options?: LockOptions): Promise<T> {
     this.#refuseWhileDraining(key);
     const call = this.manager.using(key, fn, options);
     this.#inFlight.add(call);
@@ -119,7 +119,8 @@ export class LockService {
     }
   }
 
-  #refuseWhileDraining(key: string): void {
-    if (this.#draining) throw new LockManagerClosedError(key);
+  #refuseWhileDraining(key: LockKeys): void {
+    if (this.#draining)
+      throw new LockManagerClosedError(typeof key === 'string' ? key : key.join(','));
   }
 }

@@ -170,6 +170,7 @@ export class LeaderCampaign {
 function termLock(lock: Lock, signal: AbortSignal, stepDown: () => void): Lock {
   return {
     key: lock.key,
+    keys: lock.keys,
     owner: lock.owner,
     fencingToken: lock.fencingToken,
     get expiresAt() {

@@ -1,4 +1,10 @@
-import type { AcquireResult, LockBackend } from '../backends/lock-backend.js';
+import type {
+  AcquireResult,
+  Handoff,
+  LeaseShape,
+  LockBackend,
+  Unsubscribe,
+} from '../backends/lock-backend.js';
 import { type MonotonicClock, systemClock } from './clock.js';
 import type { Duration } from './duration.js';
 import {
@@ -13,7 +19,12 @@ import {
 import { type Lock, LockHandle, type LockHost } from './lock.js';
 import { findHeld, runHolding } from './lock-context.js';
 import { LockEventEmitter, type LockEventListener, type LockEvents } from './lock-events.js';
-import type { LockManagerOptions, LockOptions, ResolvedLockDefaults } from './lock-options.js';
+import type {
+  LockManagerOptions,
+  LockOptions,
+  ResolvedLockDefaults,
+  ResolvedLockOptions,
+} from './lock-options.js';
 import { newOwnerToken } from './owner-token.js';
 import { RenewalScheduler } from './renewal-scheduler.js';
 import {
@@ -22,6 +33,7 @@ import {
   resolveLockOptions,
   validateKey,
   validateKeyPrefix,
+  validateKeys,
   validateTtl,
 } from './validate-options.js';
 import { waitForLock } from './wait-for-lock.js';
@@ -35,7 +47,21 @@ export interface LockInfo {
   readonly expiresAt: Date;
   /** The owner token, only when this manager holds the lock (owner tokens are not given away). */
   readonly owner?: string;
+  /**
+   * For a semaphore: how many permits are held. The other fields then describe the holder that
+   * took its permit last.
+   */
+  readonly holders?: number;
 }
+
+/** One key, or several to take together (all or none). */
+export type LockKeys = string | readonly string[];
+
+/**
+ * How long a fair waiter's place in the queue lasts without a new attempt. Waiters re-attempt at
+ * least three times per ticket lease, so only a waiter that died (or stalled this long) loses it.
+ */
+const FAIR_TICKET_TTL_MS = 3_000;
 
 /**
  * Distributed locks without Nest: acquire, wait, renew, detect loss, release. `LockService` in a
@@ -77,6 +103,7 @@ export class LockManager {
       options.keyPrefix === undefined ? DEFAULT_KEY_PREFIX : validateKeyPrefix(options.keyPrefix);
     this.#defaults = resolveDefaults(options.defaults);
     this.#clock = options.clock ?? systemClock;
+    if (this.#defaults.fair) this.#requireFeature('fair', 'defaults.fair');
     this.#host = {
       now: () => this.#clock.now(),
       extendLock: (lock, ttl) => this.#extend(lock, ttl),
@@ -123,29 +150,39 @@ export class LockManager {
   }
 
   /**
-   * Acquires `key`, waiting up to `options.wait` ms for it to free up.
+   * Acquires `key`, waiting up to `options.wait` ms for it to free up. With an array of keys, takes
+   * all of them or none, atomically (sorted, so two callers naming the same keys in any order never
+   * deadlock); with `permits`, one of that many permits of a semaphore.
    *
    * @throws {@link LockNotAcquiredError} when it is still held by another owner after `wait`.
    * @throws {@link LockBackendError} when the store fails.
-   * @throws {@link InvalidLockOptionsError} for a bad key or options.
+   * @throws {@link InvalidLockOptionsError} for a bad key or options, or a lock shape (`fair`,
+   *   `permits`, several keys) the backend does not offer.
+   *
+   * @example
+   * ```ts
+   * await using transfer = await locks.acquire(['account:1', 'account:2'], { wait: 1_000 });
+   * await using slot = await locks.acquire('partner-api', { permits: 4, wait: '10s' });
+   * ```
    */
-  async acquire(key: string, options?: LockOptions): Promise<Lock> {
-    return this.#acquire(key, this.#storeKey(key), options, true) as Promise<Lock>;
+  async acquire(key: LockKeys, options?: LockOptions): Promise<Lock> {
+    return this.#acquire(validateKeys(key), options, true) as Promise<Lock>;
   }
 
   /**
-   * One attempt at `key`, ignoring `wait`: the lock, or `null` when someone else holds it.
+   * One attempt at `key`, ignoring `wait`: the lock, or `null` when someone else holds it. A fair
+   * `tryAcquire` succeeds only when nobody is queued ahead.
    *
    * @throws {@link LockBackendError} when the store fails.
    */
-  async tryAcquire(key: string, options?: Omit<LockOptions, 'wait'>): Promise<Lock | null> {
-    return this.#acquire(key, this.#storeKey(key), { ...options, wait: 0 }, false);
+  async tryAcquire(key: LockKeys, options?: Omit<LockOptions, 'wait'>): Promise<Lock | null> {
+    return this.#acquire(validateKeys(key), { ...options, wait: 0 }, false);
   }
 
   /**
    * Acquires `key`, runs `fn` while renewing the lease, and releases in `finally`. Inside `fn`,
-   * `currentLock()` returns the lock, and a nested `using` of the same key by this manager re-enters
-   * it instead of waiting for itself.
+   * `currentLock()` returns the lock, and a nested `using` of the same key (or the same keys) by
+   * this manager re-enters it instead of waiting for itself.
    *
    * @example
    * ```ts
@@ -155,19 +192,32 @@ export class LockManager {
    * ```
    */
   async using<T>(
-    key: string,
+    key: LockKeys,
     fn: (lock: Lock) => T | Promise<T>,
     options?: LockOptions,
   ): Promise<T> {
-    const storeKey = this.#storeKey(key);
-    const reentered = findHeld(this, storeKey);
+    const keys = validateKeys(key);
+    const scopeKey = this.#scopeKey(keys);
+    const reentered = findHeld(this, scopeKey);
     if (reentered) return fn(reentered);
-    const lock = (await this.#acquire(key, storeKey, options, true)) as LockHandle;
+    const lock = (await this.#acquire(keys, options, true)) as LockHandle;
     try {
-      return await runHolding(this, storeKey, lock, () => fn(lock));
+      return await runHolding(this, scopeKey, lock, () => fn(lock));
     } finally {
       await this.#release(lock).catch(() => undefined);
     }
+  }
+
+  /**
+   * Checks lock options, and that this manager's backend offers the lock shape they ask for,
+   * without taking a lock: what `@Locked()` runs at bootstrap. `keyCount` is how many keys the
+   * lock takes, when known.
+   *
+   * @throws {@link InvalidLockOptionsError}
+   */
+  validateOptions(options: LockOptions | undefined, keyCount = 1, where?: string): void {
+    const keys = Array.from({ length: keyCount }, (_, i) => `k${i}`);
+    this.#shapeOf(keys, resolveLockOptions(options, this.#defaults, where), where);
   }
 
   /** Whether anyone holds `key` right now. */
@@ -175,7 +225,7 @@ export class LockManager {
     return (await this.inspect(key)) !== null;
   }
 
-  /** The current lease on `key`, or `null` when it is free. */
+  /** The current lease on `key` (a lock or a semaphore), or `null` when it is free. */
   async inspect(key: string): Promise<LockInfo | null> {
     const storeKey = this.#storeKey(key);
     let info: Awaited<ReturnType<LockBackend['inspect']>>;
@@ -186,13 +236,17 @@ export class LockManager {
     }
     if (!info) return null;
     const mine = this.#scheduler.some(
-      (lock) => lock.owner === info.owner && lock.storeKey === storeKey,
+      (lock) =>
+        lock.owner === info.owner &&
+        (lock.storeKey === storeKey ||
+          (lock.shape?.kind === 'multi' && lock.shape.keys.includes(storeKey))),
     );
     return {
       key,
       fencingToken: info.fencingToken,
       expiresAt: new Date(info.expiresAt),
       ...(mine ? { owner: info.owner } : {}),
+      ...(info.holders === undefined ? {} : { holders: info.holders }),
     };
   }
 
@@ -225,7 +279,7 @@ export class LockManager {
     await Promise.all(
       held.map(async (lock) => {
         lock.markLost('closed');
-        await this.#backend.release(lock.storeKey, lock.owner).catch(() => false);
+        await this.#backend.release(lock.storeKey, lock.owner, lock.shape).catch(() => false);
       }),
     );
     await this.#backend.close();
@@ -236,23 +290,109 @@ export class LockManager {
     return this.#prefix + validateKey(key);
   }
 
+  /** Identifies a set of keys in the call-chain registry: NUL cannot occur in a key. */
+  #scopeKey(keys: readonly string[]): string {
+    return keys.map((key) => this.#prefix + key).join('\0');
+  }
+
+  /**
+   * The lease shape `options` ask for on `storeKeys`, checked against what the backend offers.
+   * The module default `fair` applies to plain one-key locks only.
+   */
+  #shapeOf(
+    storeKeys: readonly string[],
+    options: ResolvedLockOptions,
+    where?: string,
+  ): LeaseShape | undefined {
+    const several = storeKeys.length > 1;
+    if (options.permits > 1) {
+      if (several) {
+        throw new InvalidLockOptionsError('permits', 'cannot be combined with several keys', where);
+      }
+      if (options.fair === true) {
+        throw new InvalidLockOptionsError(
+          'fair',
+          'cannot be combined with permits above 1 (a fair semaphore is not offered)',
+          where,
+        );
+      }
+      this.#requireFeature('semaphore', 'permits', where);
+      return { kind: 'semaphore', permits: options.permits };
+    }
+    if (several) {
+      if (options.fair === true) {
+        throw new InvalidLockOptionsError('fair', 'cannot be combined with several keys', where);
+      }
+      this.#requireFeature('multiKey', 'key', where);
+      return { kind: 'multi', keys: storeKeys };
+    }
+    if (options.fair ?? this.#defaults.fair) {
+      this.#requireFeature('fair', 'fair', where);
+      return { kind: 'fair', ticketTtlMs: FAIR_TICKET_TTL_MS };
+    }
+    return undefined;
+  }
+
+  #requireFeature(feature: 'fair' | 'semaphore' | 'multiKey', field: string, where?: string): void {
+    if (this.#backend.features?.[feature]) return;
+    const what = { fair: 'fair locks', semaphore: 'semaphores', multiKey: 'locks on several keys' };
+    throw new InvalidLockOptionsError(
+      field,
+      `asks for ${what[feature]}, which the ${this.#backend.name} backend does not offer`,
+      where,
+    );
+  }
+
+  /** Subscribes to the release wake-ups of every key; all or none. */
+  async #subscribeAll(
+    storeKeys: readonly string[],
+    onRelease: (handoff?: Handoff) => void,
+  ): Promise<Unsubscribe> {
+    const backend = this.#backend;
+    const results = await Promise.allSettled(
+      storeKeys.map((storeKey) => backend.subscribe!(storeKey, onRelease)),
+    );
+    const done = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const failed = results.find((result) => result.status === 'rejected');
+    const unsubscribeAll = (): void => {
+      for (const unsubscribe of done) unsubscribe();
+    };
+    if (failed) {
+      unsubscribeAll();
+      throw failed.reason;
+    }
+    return unsubscribeAll;
+  }
+
   async #acquire(
-    key: string,
-    storeKey: string,
+    keys: readonly string[],
     options: LockOptions | undefined,
     throwWhenBusy: boolean,
   ): Promise<Lock | null> {
+    const key = keys.join(',');
     const resolved = resolveLockOptions(options, this.#defaults);
+    const storeKeys = keys.map((each) => this.#prefix + each);
+    const storeKey = storeKeys[0]!;
+    const shape = this.#shapeOf(storeKeys, resolved);
     if (this.#closed) throw new LockManagerClosedError(key);
     resolved.signal?.throwIfAborted();
 
     const owner = newOwnerToken();
     const { ttlMs } = resolved;
+    const fair = shape?.kind === 'fair';
+    // A single attempt of a fair lock must not leave a ticket in the queue behind.
+    const attemptShape: LeaseShape | undefined = fair
+      ? { ...shape, join: resolved.waitMs > 0 }
+      : shape;
     const startedAt = this.#clock.now();
+    // When the last answered attempt was sent: a lease granted by it, or handed over after it,
+    // began no earlier than that.
     let sentAt = startedAt;
     const attempt = async (): Promise<AcquireResult> => {
-      sentAt = this.#clock.now();
-      return this.#backend.acquire(storeKey, owner, ttlMs);
+      const sent = this.#clock.now();
+      const result = await this.#backend.acquire(storeKey, owner, ttlMs, attemptShape);
+      sentAt = sent;
+      return result;
     };
 
     let result: AcquireResult;
@@ -262,24 +402,32 @@ export class LockManager {
         result = await waitForLock(
           {
             attempt,
-            subscribe: this.#backend.subscribe?.bind(this.#backend, storeKey),
+            subscribe: this.#backend.subscribe
+              ? (onRelease) => this.#subscribeAll(storeKeys, onRelease)
+              : undefined,
             onSubscribeError: () => undefined,
             waitMs: resolved.waitMs,
             signal: resolved.signal,
             clock: this.#clock,
+            ...(fair ? { owner, maxSleepMs: Math.min(FAIR_TICKET_TTL_MS, ttlMs) / 4 } : {}),
           },
           result,
         );
       }
     } catch (error) {
       // The outcome of the last attempt is unknown: it may still land. Release under our owner
-      // token so that it cannot leave the key taken until its ttl runs out.
-      this.#backend.release(storeKey, owner).catch(() => false);
+      // token so that it cannot leave the key taken until its ttl runs out (and, when fair, so that
+      // our place in the queue is given up).
+      this.#backend.release(storeKey, owner, shape).catch(() => false);
       if (error instanceof LockError || resolved.signal?.aborted) throw error;
       throw this.#backendError('acquire', key, error);
     }
 
     if (!result.acquired) {
+      // A fair waiter that gives up leaves the queue, so the waiters behind it are not held up.
+      if (fair && resolved.waitMs > 0) {
+        await this.#backend.release(storeKey, owner, shape).catch(() => false);
+      }
       if (!throwWhenBusy) return null;
       throw new LockNotAcquiredError(
         key,
@@ -288,20 +436,20 @@ export class LockManager {
       );
     }
     if (this.#closed) {
-      await this.#backend.release(storeKey, owner).catch(() => false);
+      await this.#backend.release(storeKey, owner, shape).catch(() => false);
       throw new LockManagerClosedError(key);
     }
-    const lock = new LockHandle(
-      this.#host,
-      key,
+    const lock = new LockHandle(this.#host, {
+      keys,
       storeKey,
+      shape,
       owner,
-      result.fencingToken,
-      resolved.autoRenew,
+      fencingToken: result.fencingToken,
+      autoRenew: resolved.autoRenew,
       ttlMs,
-      result.expiresAt,
+      expiresAt: result.expiresAt,
       sentAt,
-    );
+    });
     this.#scheduler.add(lock);
     this.#events.emit('acquired', { key, fencingToken: lock.fencingToken });
     return lock;
@@ -313,7 +461,9 @@ export class LockManager {
     const sentAt = this.#clock.now();
     let expiresAt: number | undefined;
     try {
-      [expiresAt] = await this.#backend.extend([{ key: lock.storeKey, owner: lock.owner, ttlMs }]);
+      [expiresAt] = await this.#backend.extend([
+        { key: lock.storeKey, owner: lock.owner, ttlMs, shape: lock.shape },
+      ]);
     } catch (error) {
       throw this.#backendError('extend', lock.key, error);
     }
@@ -336,7 +486,7 @@ export class LockManager {
     if (!this.#stopHolding(lock)) return false;
     let released: boolean;
     try {
-      released = await this.#backend.release(lock.storeKey, lock.owner);
+      released = await this.#backend.release(lock.storeKey, lock.owner, lock.shape);
     } catch (error) {
       const failure = this.#backendError('release', lock.key, error);
       this.#events.emit('releaseFailed', {

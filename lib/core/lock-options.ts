@@ -24,6 +24,20 @@ export interface LockOptions {
   autoRenew?: boolean;
   /** Cancels waiting for the lock; the call then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Serve waiters in turn (default: the module's `defaults.fair`, `false`). Waiters queue per key in
+   * the store, and a release hands the lock straight to the longest waiting live one, so nobody is
+   * starved and nobody polls. A waiter that crashed is skipped after a short ticket lease (3 s); a
+   * `tryAcquire` never jumps the queue. Not with `permits` above 1 or several keys; not on the
+   * Redlock backend.
+   */
+  fair?: boolean;
+  /**
+   * Make the key a semaphore: up to `permits` holders at once (default 1, a mutex), each with its
+   * own lease, renewal, owner token and fencing token, expiring by the store's clock. Every caller
+   * of one key must pass the same number. From 1 to 1 000 000; not with several keys.
+   */
+  permits?: number;
 }
 
 /** Module- or manager-wide defaults for {@link LockOptions}. */
@@ -32,12 +46,18 @@ export interface LockDefaults {
   ttl?: Duration;
   /** Default time to wait for a busy lock, in ms or as a duration string. Default 0 (one attempt). */
   wait?: Duration;
+  /**
+   * Make every lock fair unless it says otherwise (see {@link LockOptions.fair}); semaphores and
+   * multi-key locks, which cannot be fair, are left as they are. Default `false`.
+   */
+  fair?: boolean;
 }
 
 /** {@link LockDefaults} after validation, in milliseconds. */
 export interface ResolvedLockDefaults {
   readonly ttl: number;
   readonly wait: number;
+  readonly fair: boolean;
 }
 
 /** Options of `new LockManager()`. */
@@ -61,4 +81,7 @@ export interface ResolvedLockOptions {
   readonly waitMs: number;
   readonly autoRenew: boolean;
   readonly signal: AbortSignal | undefined;
+  /** `true` (asked for), `false` (refused) or `undefined` (the default decides). */
+  readonly fair: boolean | undefined;
+  readonly permits: number;
 }

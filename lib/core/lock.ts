@@ -1,3 +1,4 @@
+import type { LeaseShape } from '../backends/lock-backend.js';
 import type { Duration } from './duration.js';
 import { LockLostError, type LockLostReason } from './errors.js';
 import { leaseDeadline, renewalDueAt, renewalEarliestAt } from './lease-timing.js';
@@ -14,8 +15,13 @@ import { leaseDeadline, renewalDueAt, renewalEarliestAt } from './lease-timing.j
  * ```
  */
 export interface Lock extends AsyncDisposable {
-  /** The key, as given (without the key prefix). */
+  /**
+   * The key, as given (without the key prefix). For a lock on several keys, they are joined with
+   * `,` in the order they were taken (sorted); see {@link keys}.
+   */
   readonly key: string;
+  /** Every key this lock holds, sorted: one for a plain lock or a semaphore permit. */
+  readonly keys: readonly string[];
   /** This holder's random 128-bit owner token (hex). Only its holder can extend or release. */
   readonly owner: string;
   /**
@@ -53,6 +59,8 @@ export interface Lock extends AsyncDisposable {
 /** What the scheduler needs of a held lease. */
 export interface RenewableLease {
   readonly storeKey: string;
+  /** The lease's shape, passed back to the store with every extend. */
+  readonly shape: LeaseShape | undefined;
   readonly owner: string;
   readonly ttlMs: number;
   readonly autoRenew: boolean;
@@ -91,21 +99,42 @@ export class LockHandle implements Lock, RenewableLease {
   #expiresAt: number;
   readonly #controller = new AbortController();
 
+  readonly key: string;
+  readonly keys: readonly string[];
+  /** The first store key: the one the backend files the lease under. */
+  readonly storeKey: string;
+  readonly shape: LeaseShape | undefined;
+  readonly owner: string;
+  readonly fencingToken: bigint;
+  readonly autoRenew: boolean;
+
   constructor(
     private readonly host: LockHost,
-    readonly key: string,
-    readonly storeKey: string,
-    readonly owner: string,
-    readonly fencingToken: bigint,
-    readonly autoRenew: boolean,
-    ttlMs: number,
-    expiresAt: number,
-    sentAt: number,
+    init: {
+      keys: readonly string[];
+      storeKey: string;
+      shape: LeaseShape | undefined;
+      owner: string;
+      fencingToken: bigint;
+      autoRenew: boolean;
+      ttlMs: number;
+      /** Store-clock epoch ms. */
+      expiresAt: number;
+      /** Monotonic ms no later than the moment the store granted the lease. */
+      sentAt: number;
+    },
   ) {
-    this.#ttlMs = ttlMs;
-    this.#expiresAt = expiresAt;
-    this.#deadline = leaseDeadline(sentAt, ttlMs);
-    this.#scheduleRenewal(sentAt);
+    this.keys = init.keys;
+    this.key = init.keys.join(',');
+    this.storeKey = init.storeKey;
+    this.shape = init.shape;
+    this.owner = init.owner;
+    this.fencingToken = init.fencingToken;
+    this.autoRenew = init.autoRenew;
+    this.#ttlMs = init.ttlMs;
+    this.#expiresAt = init.expiresAt;
+    this.#deadline = leaseDeadline(init.sentAt, init.ttlMs);
+    this.#scheduleRenewal(init.sentAt);
   }
 
   get ttlMs(): number {

@@ -125,7 +125,12 @@ export class RenewalScheduler<L extends RenewableLease> {
     let results: ExtendResult[];
     try {
       results = await this.hooks.extend(
-        batch.map((lease) => ({ key: lease.storeKey, owner: lease.owner, ttlMs: lease.ttlMs })),
+        batch.map((lease) => ({
+          key: lease.storeKey,
+          owner: lease.owner,
+          ttlMs: lease.ttlMs,
+          shape: lease.shape,
+        })),
       );
     } catch (error) {
       const now = this.clock.now();

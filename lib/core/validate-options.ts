@@ -130,6 +130,7 @@ export function resolveDefaults(defaults: LockDefaults | undefined): ResolvedLoc
     ttl: defaults?.ttl === undefined ? DEFAULT_TTL_MS : validateTtl(defaults.ttl, 'defaults.ttl'),
     wait:
       defaults?.wait === undefined ? DEFAULT_WAIT_MS : validateWait(defaults.wait, 'defaults.wait'),
+    fair: defaults?.fair === undefined ? false : validateBoolean(defaults.fair, 'defaults.fair'),
   };
 }
 
@@ -140,19 +141,20 @@ export function resolveLockOptions(
   where?: string,
 ): ResolvedLockOptions {
   if (options === undefined) {
-    return { ttlMs: defaults.ttl, waitMs: defaults.wait, autoRenew: true, signal: undefined };
+    return {
+      ttlMs: defaults.ttl,
+      waitMs: defaults.wait,
+      autoRenew: true,
+      signal: undefined,
+      fair: undefined,
+      permits: 1,
+    };
   }
   if (typeof options !== 'object' || options === null) {
     throw new InvalidLockOptionsError('options', `must be an object, got ${show(options)}`, where);
   }
-  const { ttl, wait, autoRenew, signal } = options;
-  if (autoRenew !== undefined && typeof autoRenew !== 'boolean') {
-    throw new InvalidLockOptionsError(
-      'autoRenew',
-      `must be a boolean, got ${show(autoRenew)}`,
-      where,
-    );
-  }
+  const { ttl, wait, autoRenew, signal, fair, permits } = options;
+  if (autoRenew !== undefined) validateBoolean(autoRenew, 'autoRenew', where);
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new InvalidLockOptionsError('signal', 'must be an AbortSignal', where);
   }
@@ -161,5 +163,51 @@ export function resolveLockOptions(
     waitMs: wait === undefined ? defaults.wait : validateWait(wait, 'wait', where),
     autoRenew: autoRenew ?? true,
     signal,
+    fair: fair === undefined ? undefined : validateBoolean(fair, 'fair', where),
+    permits: permits === undefined ? 1 : validatePermits(permits, where),
   };
+}
+
+/** Checks a flag: `true` or `false`. */
+export function validateBoolean(value: unknown, field: string, where?: string): boolean {
+  if (typeof value !== 'boolean') {
+    throw new InvalidLockOptionsError(field, `must be a boolean, got ${show(value)}`, where);
+  }
+  return value;
+}
+
+/** The most permits a semaphore may have. */
+export const MAX_PERMITS = 1_000_000;
+
+/** Checks a semaphore's size: a whole number from 1 to {@link MAX_PERMITS}. */
+export function validatePermits(value: unknown, where?: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_PERMITS) {
+    throw new InvalidLockOptionsError(
+      'permits',
+      `must be a whole number from 1 to ${MAX_PERMITS}, got ${show(value)}`,
+      where,
+    );
+  }
+  return value;
+}
+
+/** The most keys one multi-key lock may take. */
+export const MAX_KEYS = 64;
+
+/**
+ * Checks the keys of a lock: one key, or an array of 1 to {@link MAX_KEYS} keys. Returns them
+ * distinct and sorted, the order every backend takes them in.
+ */
+export function validateKeys(key: unknown, where?: string): readonly string[] {
+  if (!Array.isArray(key)) return [validateKey(key, where)];
+  if (key.length === 0 || key.length > MAX_KEYS) {
+    throw new InvalidLockOptionsError(
+      'key',
+      `an array of keys must hold 1 to ${MAX_KEYS} keys, got ${key.length}`,
+      where,
+    );
+  }
+  const keys = [...new Set(key.map((each: unknown) => validateKey(each, where)))];
+  // Code-unit order: the same on every platform and locale.
+  return keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }

@@ -1,4 +1,4 @@
-import type { AcquireResult, Unsubscribe } from '../backends/lock-backend.js';
+import type { AcquireResult, Handoff, Unsubscribe } from '../backends/lock-backend.js';
 import { type MonotonicClock, startTimer } from './clock.js';
 
 /** How a waiter reaches the store. */
@@ -6,7 +6,14 @@ export interface WaitContext {
   /** One acquire attempt (same owner token every time, so a retried attempt is idempotent). */
   attempt(): Promise<AcquireResult>;
   /** The store's wake-up channel, when it has one. */
-  subscribe: ((onRelease: () => void) => Promise<Unsubscribe>) | undefined;
+  subscribe: ((onRelease: (handoff?: Handoff) => void) => Promise<Unsubscribe>) | undefined;
+  /**
+   * Fair waiting: this waiter's owner token. A hand-off to it ends the wait at once (the store
+   * already gave it the lease); a hand-off to another waiter does not wake it.
+   */
+  readonly owner?: string;
+  /** Re-attempt at least this often whatever the wake-ups say (a fair waiter's ticket refresh). */
+  readonly maxSleepMs?: number;
   /** Subscribing failed: waiting falls back to backoff. */
   onSubscribeError(error: unknown): void;
   readonly waitMs: number;
@@ -28,6 +35,9 @@ const EXPIRY_MARGIN_MS = 2;
  * us its remaining ttl) or, with no channel at all, backs off with full jitter. The subscription is
  * made before the next attempt, so a release that happens in between cannot be missed.
  *
+ * A fair waiter (`owner` set) also ends its wait when a release hands the lease to it, without
+ * another round trip, and ignores hand-offs to other waiters.
+ *
  * Resolves with the last result: acquired, or a miss when time ran out. Rejects with the signal's
  * reason when aborted, and with the attempt's error when the final attempt failed.
  */
@@ -36,7 +46,16 @@ export async function waitForLock(ctx: WaitContext, first: AcquireResult): Promi
   const deadline = clock.now() + ctx.waitMs;
   let wake: (() => void) | undefined;
   let notified = false;
-  const onRelease = (): void => {
+  let handedOver: AcquireResult | undefined;
+  const onRelease = (handoff?: Handoff): void => {
+    if (handoff && ctx.owner !== undefined) {
+      if (handoff.owner !== ctx.owner) return;
+      handedOver = {
+        acquired: true,
+        fencingToken: handoff.fencingToken,
+        expiresAt: handoff.expiresAt,
+      };
+    }
     notified = true;
     wake?.();
   };
@@ -55,6 +74,7 @@ export async function waitForLock(ctx: WaitContext, first: AcquireResult): Promi
     let lastError: unknown;
     for (let round = 0; ; round++) {
       signal?.throwIfAborted();
+      if (handedOver) return handedOver;
       notified = false;
       try {
         last = await ctx.attempt();
@@ -63,6 +83,7 @@ export async function waitForLock(ctx: WaitContext, first: AcquireResult): Promi
       } catch (error) {
         lastError = error;
       }
+      if (handedOver) return handedOver;
       const remaining = deadline - clock.now();
       if (remaining <= 0) {
         if (lastError !== undefined) throw lastError;
@@ -72,6 +93,7 @@ export async function waitForLock(ctx: WaitContext, first: AcquireResult): Promi
       const retryAfter = last.acquired ? undefined : last.retryAfterMs;
       const sleepMs = Math.min(
         remaining,
+        ctx.maxSleepMs ?? Number.POSITIVE_INFINITY,
         nextSleep(round, retryAfter, unsubscribe !== undefined, lastError),
       );
       await sleep(clock, sleepMs, signal, (resolve) => {

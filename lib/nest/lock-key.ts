@@ -2,12 +2,15 @@ import { InvalidLockOptionsError } from '../core/errors.js';
 
 /**
  * A lock key given to `@Locked()`: a template with positional placeholders — `'order:{0}'`,
- * `'order:{0.id}'`, `'{1.user.id}'` — or a function of the method's arguments.
+ * `'order:{0.id}'`, `'{1.user.id}'` — or a function of the method's arguments, which may return
+ * several keys to lock together.
  */
-export type LockKeySource<A extends unknown[] = unknown[]> = string | ((...args: A) => string);
+export type LockKeySource<A extends unknown[] = unknown[]> =
+  | string
+  | ((...args: A) => string | readonly string[]);
 
-/** Resolves a key for one call's arguments. */
-export type KeyResolver = (args: readonly unknown[]) => string;
+/** Resolves a key (or the keys) for one call's arguments. */
+export type KeyResolver = (args: readonly unknown[]) => string | readonly string[];
 
 interface Placeholder {
   readonly text: string;
@@ -80,11 +83,15 @@ function placeholderText(value: unknown, placeholder: string, where: string): st
   return String(value);
 }
 
-function checkKey(key: unknown, what: string, where: string): string {
+function checkKey(key: unknown, what: string, where: string): string | readonly string[] {
+  if (Array.isArray(key) && key.length > 0) {
+    for (const each of key) checkKey(each, what, where);
+    return key as readonly string[];
+  }
   if (typeof key !== 'string' || key.length === 0) {
     throw new InvalidLockOptionsError(
       'key',
-      `${what} returned ${JSON.stringify(key) ?? String(key)}, not a non-empty string`,
+      `${what} returned ${JSON.stringify(key) ?? String(key)}, not a non-empty string (or array of them)`,
       where,
     );
   }

@@ -39,7 +39,10 @@ export class LockExplorer implements OnModuleInit {
     // Validated while providers are being created, before any onModuleInit, so these errors come
     // before @nestjs/schedule's own, less telling, duplicate-name error.
     const methods = this.#discover(classShapeOf).map((entry) => entry.method);
-    for (const method of methods) if (method.problem) throw method.problem;
+    for (const method of methods) {
+      if (method.problem) throw method.problem;
+      if (method.kind === 'locked') interceptor.validate(method);
+    }
     this.#checkCronJobs(
       methods.filter((method): method is SingletonCronJob => method.kind === 'cron'),
     );

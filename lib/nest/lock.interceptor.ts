@@ -10,6 +10,7 @@ import { catchError, type Observable, throwError } from 'rxjs';
 import { wallNow } from '../core/clock.js';
 import { LockNotAcquiredError } from '../core/errors.js';
 import type { Lock } from '../core/lock.js';
+import type { LockKeys } from '../core/lock-manager.js';
 import type { LockOptions } from '../core/lock-options.js';
 import { LockService } from '../lock.service.js';
 import type { LockRunner } from './lock-runtime.js';
@@ -50,10 +51,28 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
     // Not async: one promise fewer per call; the caller turns a synchronous throw into a rejection.
     if (method.problem) throw method.problem;
     const key = method.key(args);
-    return this.#using(key, invoke, { ttl: method.ttl, wait: method.wait }, method.onBusy, () => {
-      this.#logger.debug(`${method.where}: lock "${key}" is busy; call skipped`);
+    const options = {
+      ttl: method.ttl,
+      wait: method.wait,
+      fair: method.fair,
+      permits: method.permits,
+    };
+    return this.#using(key, invoke, options, method.onBusy, () => {
+      this.#logger.debug(`${method.where}: lock "${String(key)}" is busy; call skipped`);
       return undefined;
     });
+  }
+
+  /**
+   * Checks, at bootstrap, that the module's backend offers the lock shape a `@Locked()` method
+   * asks for (fair, permits).
+   */
+  validate(method: LockedMethod): void {
+    this.locks.manager.validateOptions(
+      { fair: method.fair, permits: method.permits },
+      1,
+      method.where,
+    );
   }
 
   async runCronTick(job: SingletonCronJob, invoke: Invoke): Promise<void> {
@@ -116,7 +135,7 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
    * Only the lock's own busy error counts: one thrown by `fn` always propagates.
    */
   async #using<T>(
-    key: string,
+    key: LockKeys,
     fn: (lock: Lock) => T | Promise<T>,
     options: LockOptions,
     onBusy: OnBusy,

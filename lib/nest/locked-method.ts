@@ -14,6 +14,8 @@ export interface LockedMethod {
   readonly ttl: number | undefined;
   readonly wait: number | undefined;
   readonly onBusy: OnBusy;
+  readonly fair: boolean | undefined;
+  readonly permits: number | undefined;
   /** A bad static option found at decoration time; thrown at bootstrap. */
   readonly problem: InvalidLockOptionsError | undefined;
 }

@@ -2,7 +2,12 @@ import 'reflect-metadata';
 import { UseInterceptors } from '@nestjs/common';
 import type { Duration } from '../core/duration.js';
 import { InvalidLockOptionsError } from '../core/errors.js';
-import { validateTtl, validateWait } from '../core/validate-options.js';
+import {
+  validateBoolean,
+  validatePermits,
+  validateTtl,
+  validateWait,
+} from '../core/validate-options.js';
 import { LockInterceptor } from './lock.interceptor.js';
 import { compileKey, highestArgumentIndex, type LockKeySource } from './lock-key.js';
 import { lockRuntime } from './lock-runtime.js';
@@ -26,6 +31,16 @@ export interface LockedOptions {
    * `Retry-After` on a controller), or `'skip'` the call and return `undefined`. Default `'throw'`.
    */
   onBusy?: OnBusy;
+  /**
+   * Serve waiting calls in turn, across instances (see `LockOptions.fair`). Default: the module's
+   * `defaults.fair`.
+   */
+  fair?: boolean;
+  /**
+   * Let up to this many calls (across all instances) run at once: a semaphore, for rate-limited
+   * APIs and pools (see `LockOptions.permits`). Default 1.
+   */
+  permits?: number;
 }
 
 /**
@@ -35,8 +50,9 @@ export interface LockedOptions {
  * re-enters instead of deadlocking. Static options are validated when the module boots.
  *
  * @param key a template with positional arguments (`'order:{0}'`, `'order:{0.id}'`,
- *   `'{1.user.id}'`) or a function of the arguments. A placeholder resolving to `undefined`, `null`
- *   or `''` is an `InvalidLockOptionsError`, never a key like `"order:undefined"`.
+ *   `'{1.user.id}'`) or a function of the arguments, which may return an array of keys to take
+ *   together (all or none). A placeholder resolving to `undefined`, `null` or `''` is an
+ *   `InvalidLockOptionsError`, never a key like `"order:undefined"`.
  *
  * @example
  * ```ts
@@ -47,6 +63,12 @@ export interface LockedOptions {
  *
  *   @Locked((order: Order) => `order:${order.id}`, { onBusy: 'skip' })
  *   async process(order: Order) { ... }
+ *
+ *   @Locked((from: string, to: string) => [`account:${from}`, `account:${to}`], { wait: '1s' })
+ *   async transfer(from: string, to: string, amount: number) { ... }
+ *
+ *   @Locked('partner-api', { permits: 4, wait: '10s' })
+ *   async callPartner(request: PartnerRequest) { ... }
  * }
  * ```
  */
@@ -69,6 +91,8 @@ export function Locked<A extends unknown[] = never[]>(
       ttl: problem || options.ttl === undefined ? undefined : validateTtl(options.ttl),
       wait: problem || options.wait === undefined ? undefined : validateWait(options.wait),
       onBusy: options.onBusy ?? 'throw',
+      fair: problem ? undefined : options.fair,
+      permits: problem ? undefined : options.permits,
       problem,
     };
     wrapMethod(descriptor, (instance, args, invoke) =>
@@ -116,6 +140,8 @@ function findProblem(
     }
     if (options.ttl !== undefined) validateTtl(options.ttl, 'ttl', where);
     if (options.wait !== undefined) validateWait(options.wait, 'wait', where);
+    if (options.fair !== undefined) validateBoolean(options.fair, 'fair', where);
+    if (options.permits !== undefined) validatePermits(options.permits, where);
     if (options.onBusy !== undefined && options.onBusy !== 'throw' && options.onBusy !== 'skip') {
       throw new InvalidLockOptionsError(
         'onBusy',

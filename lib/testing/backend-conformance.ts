@@ -1,7 +1,10 @@
 import type { LockBackend } from '../backends/lock-backend.js';
 import { LockManager } from '../core/lock-manager.js';
 import { exclusionCases } from './conformance-exclusion.cases.js';
+import { fairCases } from './conformance-fair.cases.js';
 import { leaseCases } from './conformance-leases.cases.js';
+import { multiKeyCases } from './conformance-multikey.cases.js';
+import { semaphoreCases } from './conformance-semaphore.cases.js';
 import type { ConformanceCaseDefinition, ConformanceContext } from './conformance-support.js';
 
 /** One conformance check: run it from any test runner; it rejects with an `AssertionError` on failure. */
@@ -30,7 +33,9 @@ const DEFAULT_TIMEOUT_MS = 30_000;
  * passes, for your own `LockBackend` or to check a store you deploy on. Each case calls
  * `createBackend` for every backend it needs (several per case: contenders are separate backends on
  * the same store, as separate processes would be), and closes each one it got exactly once.
- * Cases use `node:assert`, so jest, vitest, mocha and `node:test` all run them.
+ * Cases use `node:assert`, so jest, vitest, mocha and `node:test` all run them. Cases of fair
+ * locks, semaphores and multi-key locks check, on a backend whose `features` leave them out, that
+ * the manager refuses them instead.
  *
  * @example
  * ```ts
@@ -48,11 +53,13 @@ export function backendConformance(
   options: BackendConformanceOptions = {},
 ): ConformanceCase[] {
   const prefix = options.keyPrefix ?? 'conformance:';
-  return [...exclusionCases, ...leaseCases].map((definition) => ({
-    name: definition.name,
-    timeoutMs: definition.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    run: () => runCase(definition, createBackend, `${prefix}${uniqueId()}:`),
-  }));
+  return [...exclusionCases, ...leaseCases, ...fairCases, ...semaphoreCases, ...multiKeyCases].map(
+    (definition) => ({
+      name: definition.name,
+      timeoutMs: definition.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      run: () => runCase(definition, createBackend, `${prefix}${uniqueId()}:`),
+    }),
+  );
 }
 
 async function runCase(

@@ -1,5 +1,6 @@
-import { AssertionError } from 'node:assert/strict';
-import type { LockBackend } from '../backends/lock-backend.js';
+import assert, { AssertionError } from 'node:assert/strict';
+import type { Handoff, LockBackend, LockBackendFeatures } from '../backends/lock-backend.js';
+import { InvalidLockOptionsError } from '../core/errors.js';
 import type { LockManager } from '../core/lock-manager.js';
 import type { LockManagerOptions } from '../core/lock-options.js';
 
@@ -25,19 +26,41 @@ export function countingAcquires(backend: LockBackend): LockBackend & { attempts
   const counted: LockBackend & { attempts: number } = {
     attempts: 0,
     name: backend.name,
-    acquire: (key, owner, ttlMs) => {
+    ...(backend.features ? { features: backend.features } : {}),
+    acquire: (key, owner, ttlMs, shape) => {
       counted.attempts++;
-      return backend.acquire(key, owner, ttlMs);
+      return backend.acquire(key, owner, ttlMs, shape);
     },
     extend: (leases) => backend.extend(leases),
-    release: (key, owner) => backend.release(key, owner),
+    release: (key, owner, shape) => backend.release(key, owner, shape),
     inspect: (key) => backend.inspect(key),
     ...(backend.subscribe
-      ? { subscribe: (key: string, onRelease: () => void) => backend.subscribe!(key, onRelease) }
+      ? {
+          subscribe: (key: string, onRelease: (handoff?: Handoff) => void) =>
+            backend.subscribe!(key, onRelease),
+        }
       : {}),
     close: async () => {},
   };
   return counted;
+}
+
+/**
+ * A case about a lease shape the backend may not offer: run where it is offered; elsewhere the
+ * case checks instead that the manager refuses the shape with `InvalidLockOptionsError`, before
+ * it reaches the store.
+ */
+export function withFeature(
+  feature: keyof LockBackendFeatures,
+  refused: (locks: LockManager) => Promise<unknown>,
+  run: (context: ConformanceContext) => Promise<void>,
+): (context: ConformanceContext) => Promise<void> {
+  return async (context) => {
+    const backend = await context.backend();
+    if (backend.features?.[feature]) return run(context);
+    const locks = await context.manager();
+    await assert.rejects(refused(locks), InvalidLockOptionsError);
+  };
 }
 
 /** Real-time sleep (cases run against real stores). */

@@ -32,9 +32,10 @@ const memory: ConformanceTarget = {
     // until the store closes.
     const view: LockBackend = {
       name: shared.name,
-      acquire: (key, owner, ttlMs) => shared.acquire(key, owner, ttlMs),
+      features: shared.features,
+      acquire: (key, owner, ttlMs, shape) => shared.acquire(key, owner, ttlMs, shape),
       extend: (leases) => shared.extend(leases),
-      release: (key, owner) => shared.release(key, owner),
+      release: (key, owner, shape) => shared.release(key, owner, shape),
       inspect: (key) => shared.inspect(key),
       subscribe: (key, onRelease) => shared.subscribe(key, onRelease),
       close: async () => {},

@@ -57,7 +57,7 @@ describe('durations', () => {
 
     it('takes ttl and wait as strings, in acquire, defaults and extend', async () => {
       const locks = manager({ ttl: '2m', wait: '0s' });
-      expect(locks.defaults).toEqual({ ttl: 120_000, wait: 0 });
+      expect(locks.defaults).toEqual({ ttl: 120_000, wait: 0, fair: false });
       const lock = await locks.acquire('k', { ttl: '1h' });
       expect(lock.expiresAt.getTime() - Date.now()).toBeGreaterThan(3_590_000);
       await lock.extend('10s');

@@ -7,6 +7,7 @@ import { RenewalScheduler } from '../../lib/core/renewal-scheduler.js';
 
 /** A lease record as the scheduler sees it, with the same timing rules as the real handle. */
 class FakeLease implements RenewableLease {
+  readonly shape = undefined;
   renewing = false;
   deadline: number;
   renewalDueAt: number;

@@ -123,6 +123,6 @@ describe('LockManager option validation', () => {
     const lock = await locks.acquire('k');
     expect(lock.expiresAt.getTime()).toBeGreaterThanOrEqual(before + 1234);
     expect(lock.expiresAt.getTime()).toBeLessThanOrEqual(Date.now() + 1234);
-    expect(locks.defaults).toEqual({ ttl: 1234, wait: 0 });
+    expect(locks.defaults).toEqual({ ttl: 1234, wait: 0, fair: false });
   });
 });
