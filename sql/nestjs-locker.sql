@@ -8,12 +8,13 @@
 --     public.nestjs_locker_permits TO app;
 --   GRANT USAGE ON SEQUENCE public.nestjs_locker_fence TO app;
 -- (functions run with the caller's rights; EXECUTE is granted to PUBLIC by default). With
--- createTable: true the application itself runs this at start, and must own these objects.
+-- createTable: true the application runs this itself at start, unless the table's comment already
+-- names this version of it (the last statement); then it must own these objects.
 -- For another schema or table, print the matching SQL with
 -- PostgresLockBackend.createTableSql({ schema, table }).
 --
 -- key: the lock key (with its prefix); owner: the holder's secret token, NULL once released, or
--- 'nestjs-locker:semaphore' while the key's semaphore permits are held; token: the fencing token;
+-- 'nestjs-locker:semaphore' on a key in use as a semaphore; token: the fencing token;
 -- expires_at: the lease's end, on the database clock.
 CREATE TABLE IF NOT EXISTS "public"."nestjs_locker" (
   key text PRIMARY KEY,
@@ -161,10 +162,11 @@ END
 $fn$;
 CREATE TABLE IF NOT EXISTS "public"."nestjs_locker_permits" (
   key text NOT NULL,
-  owner text NOT NULL,
+  slot integer NOT NULL,
+  owner text,
   token bigint NOT NULL,
   expires_at timestamptz NOT NULL,
-  PRIMARY KEY (key, owner)
+  PRIMARY KEY (key, slot)
 );
 CREATE OR REPLACE FUNCTION "public"."nestjs_locker_semaphore_acquire"(
   p_key text, p_owner text, p_ttl_ms float8, p_permits integer,
@@ -172,43 +174,59 @@ CREATE OR REPLACE FUNCTION "public"."nestjs_locker_semaphore_acquire"(
 ) LANGUAGE plpgsql AS $fn$
 DECLARE
   cur record;
-  t_now timestamptz;
-  t_expires timestamptz;
+  t_now timestamptz := clock_timestamp();
+  t_expires timestamptz := clock_timestamp() + p_ttl_ms * interval '1 millisecond';
+  t_slot integer;
   t_token bigint;
-  t_held integer;
-  t_earliest timestamptz;
 BEGIN
-  LOOP
+  -- Already holding a permit: refresh it, same token.
+  UPDATE "public"."nestjs_locker_permits" SET expires_at = t_expires
+   WHERE key = p_key AND owner = p_owner AND expires_at > t_now
+  RETURNING token, slot INTO t_token, t_slot;
+  IF t_slot IS NULL THEN
+    -- The key's slots, made on first use (and again if a sweep took some).
+    IF (SELECT count(*) FROM "public"."nestjs_locker_permits" WHERE key = p_key AND slot < p_permits) < p_permits THEN
+      INSERT INTO "public"."nestjs_locker_permits" (key, slot, owner, token, expires_at)
+      SELECT p_key, s, NULL, 0, t_now FROM generate_series(0, p_permits - 1) AS s
+      ON CONFLICT (key, slot) DO NOTHING;
+    END IF;
+    SELECT p.slot INTO t_slot FROM "public"."nestjs_locker_permits" p
+     WHERE p.key = p_key AND p.slot < p_permits
+       AND (p.owner IS NULL OR p.expires_at <= clock_timestamp())
+     ORDER BY p.slot LIMIT 1 FOR UPDATE SKIP LOCKED;
+    IF t_slot IS NULL THEN
+      SELECT greatest(0, ceil(extract(epoch FROM min(p.expires_at) - clock_timestamp()) * 1000))::float8 INTO out_ms FROM "public"."nestjs_locker_permits" p
+       WHERE p.key = p_key AND p.slot < p_permits AND p.owner IS NOT NULL
+         AND p.expires_at > clock_timestamp();
+      RETURN;
+    END IF;
+  END IF;
+  SELECT l.owner, l.token, l.expires_at INTO cur FROM "public"."nestjs_locker" l
+     WHERE l.key = p_key;
+    IF cur.owner IS DISTINCT FROM 'nestjs-locker:semaphore' OR cur.expires_at < t_expires THEN
+      LOOP
     SELECT l.owner, l.token, l.expires_at INTO cur FROM "public"."nestjs_locker" l
      WHERE l.key = p_key FOR UPDATE;
     EXIT WHEN FOUND;
     INSERT INTO "public"."nestjs_locker" (key, owner, token, expires_at)
     VALUES (p_key, NULL, 0, clock_timestamp()) ON CONFLICT (key) DO NOTHING;
   END LOOP;
-  t_now := clock_timestamp();
-  IF cur.owner IS NOT NULL AND cur.owner <> 'nestjs-locker:semaphore' AND cur.expires_at > t_now THEN
-    RAISE EXCEPTION 'nestjs-locker: key % is held as a mutex; a key is used either as a mutex or as a semaphore, never both', p_key;
-  END IF;
-  t_expires := t_now + p_ttl_ms * interval '1 millisecond';
-  DELETE FROM "public"."nestjs_locker_permits" WHERE key = p_key AND expires_at <= t_now;
-  UPDATE "public"."nestjs_locker_permits" SET expires_at = t_expires WHERE key = p_key AND owner = p_owner
-  RETURNING token INTO t_token;
-  IF t_token IS NULL THEN
-    SELECT count(*), min(expires_at) INTO t_held, t_earliest FROM "public"."nestjs_locker_permits" WHERE key = p_key;
-    IF t_held >= p_permits THEN
-      out_ms := greatest(0, ceil(extract(epoch FROM t_earliest - clock_timestamp()) * 1000))::float8;
-      RETURN;
+      IF cur.owner IS NOT NULL AND cur.owner <> 'nestjs-locker:semaphore'
+         AND cur.expires_at > clock_timestamp() THEN
+        RAISE EXCEPTION 'nestjs-locker: key % is held as a mutex; a key is used either as a mutex or as a semaphore, never both', p_key;
+      END IF;
+      IF cur.owner IS DISTINCT FROM 'nestjs-locker:semaphore' OR cur.expires_at < t_expires THEN
+        UPDATE "public"."nestjs_locker"
+           SET owner = 'nestjs-locker:semaphore',
+               expires_at = t_expires + p_ttl_ms * interval '1 millisecond'
+         WHERE key = p_key;
+      END IF;
     END IF;
+  IF t_token IS NULL THEN
     t_token := greatest(cur.token + 1, nextval('"public"."nestjs_locker_fence"'));
-    INSERT INTO "public"."nestjs_locker_permits" (key, owner, token, expires_at) VALUES (p_key, p_owner, t_token, t_expires);
-    UPDATE "public"."nestjs_locker" SET token = t_token WHERE key = p_key;
+    UPDATE "public"."nestjs_locker_permits" SET owner = p_owner, token = t_token, expires_at = t_expires
+     WHERE key = p_key AND slot = t_slot;
   END IF;
-  UPDATE "public"."nestjs_locker" AS l
-       SET owner = CASE WHEN m.latest IS NULL THEN NULL ELSE 'nestjs-locker:semaphore' END,
-           expires_at = coalesce(m.latest, clock_timestamp())
-      FROM (SELECT max(p.expires_at) AS latest FROM "public"."nestjs_locker_permits" p
-             WHERE p.key = p_key AND p.expires_at > clock_timestamp()) m
-     WHERE l.key = p_key;
   out_token := t_token;
   out_ms := floor(extract(epoch FROM t_expires) * 1000)::float8;
 END
@@ -218,45 +236,47 @@ CREATE OR REPLACE FUNCTION "public"."nestjs_locker_semaphore_extend"(
 ) RETURNS TABLE (out_key text, out_owner text, out_ms float8) LANGUAGE plpgsql AS $fn$
 DECLARE
   r record;
+  cur record;
+  p_key text;
+  p_ttl_ms float8;
   t_expires timestamptz;
 BEGIN
-  -- Marker rows in key order, as every statement of the backend locks them.
+  -- In key order, as every statement of the backend locks lease rows.
   FOR r IN SELECT * FROM unnest(p_keys, p_owners, p_ttls_ms) AS x(key, owner, ttl_ms) ORDER BY x.key
   LOOP
-    PERFORM FROM "public"."nestjs_locker" l WHERE l.key = r.key FOR UPDATE;
+    p_key := r.key;
+    p_ttl_ms := r.ttl_ms;
     t_expires := clock_timestamp() + r.ttl_ms * interval '1 millisecond';
     UPDATE "public"."nestjs_locker_permits" SET expires_at = t_expires
      WHERE key = r.key AND owner = r.owner AND expires_at > clock_timestamp();
     IF FOUND THEN
-      UPDATE "public"."nestjs_locker" SET expires_at = greatest(expires_at, t_expires)
-       WHERE key = r.key AND owner = 'nestjs-locker:semaphore';
+      SELECT l.owner, l.token, l.expires_at INTO cur FROM "public"."nestjs_locker" l
+     WHERE l.key = p_key;
+    IF cur.owner IS DISTINCT FROM 'nestjs-locker:semaphore' OR cur.expires_at < t_expires THEN
+      LOOP
+    SELECT l.owner, l.token, l.expires_at INTO cur FROM "public"."nestjs_locker" l
+     WHERE l.key = p_key FOR UPDATE;
+    EXIT WHEN FOUND;
+    INSERT INTO "public"."nestjs_locker" (key, owner, token, expires_at)
+    VALUES (p_key, NULL, 0, clock_timestamp()) ON CONFLICT (key) DO NOTHING;
+  END LOOP;
+      IF cur.owner IS NOT NULL AND cur.owner <> 'nestjs-locker:semaphore'
+         AND cur.expires_at > clock_timestamp() THEN
+        RAISE EXCEPTION 'nestjs-locker: key % is held as a mutex; a key is used either as a mutex or as a semaphore, never both', p_key;
+      END IF;
+      IF cur.owner IS DISTINCT FROM 'nestjs-locker:semaphore' OR cur.expires_at < t_expires THEN
+        UPDATE "public"."nestjs_locker"
+           SET owner = 'nestjs-locker:semaphore',
+               expires_at = t_expires + p_ttl_ms * interval '1 millisecond'
+         WHERE key = p_key;
+      END IF;
+    END IF;
       out_key := r.key;
       out_owner := r.owner;
       out_ms := floor(extract(epoch FROM t_expires) * 1000)::float8;
       RETURN NEXT;
     END IF;
   END LOOP;
-END
-$fn$;
-CREATE OR REPLACE FUNCTION "public"."nestjs_locker_semaphore_release"(
-  p_key text, p_owner text, p_channel text, OUT out_released boolean
-) LANGUAGE plpgsql AS $fn$
-BEGIN
-  PERFORM FROM "public"."nestjs_locker" l WHERE l.key = p_key FOR UPDATE;
-  DELETE FROM "public"."nestjs_locker_permits"
-   WHERE key = p_key AND owner = p_owner AND expires_at > clock_timestamp();
-  out_released := FOUND;
-  IF out_released THEN
-    UPDATE "public"."nestjs_locker" AS l
-       SET owner = CASE WHEN m.latest IS NULL THEN NULL ELSE 'nestjs-locker:semaphore' END,
-           expires_at = coalesce(m.latest, clock_timestamp())
-      FROM (SELECT max(p.expires_at) AS latest FROM "public"."nestjs_locker_permits" p
-             WHERE p.key = p_key AND p.expires_at > clock_timestamp()) m
-     WHERE l.key = p_key;
-    PERFORM pg_notify(p_channel, md5(p_key));
-    -- As a mutex's release: one lost in a crash only leaves the permit to run out.
-    PERFORM set_config('synchronous_commit', 'off', true);
-  END IF;
 END
 $fn$;
 CREATE OR REPLACE FUNCTION "public"."nestjs_locker_multi_acquire"(
@@ -318,3 +338,4 @@ BEGIN
   out_ms := floor(extract(epoch FROM t_expires) * 1000)::float8;
 END
 $fn$;
+COMMENT ON TABLE "public"."nestjs_locker" IS 'nestjs-locker schema 7b3a4fde5b56bf4f';

@@ -30,14 +30,13 @@ export interface LeaseTableNames {
   readonly queue: string;
   /** The bare name of the queue's index in enqueue order (an index lives in its table's schema). */
   readonly queueOrder: string;
-  /** `"schema"."table_permits"`: the holders of semaphore keys, one row per permit. */
+  /** `"schema"."table_permits"`: the permit slots of semaphore keys, free or held. */
   readonly permits: string;
   /** The PL/pgSQL functions of the lease shapes, qualified. */
   readonly fairAcquire: string;
   readonly fairRelease: string;
   readonly semaphoreAcquire: string;
   readonly semaphoreExtend: string;
-  readonly semaphoreRelease: string;
   readonly multiAcquire: string;
 }
 
@@ -65,7 +64,6 @@ export function leaseTableNames(schema: unknown, table: unknown): LeaseTableName
     fairRelease: qualified('fair_release'),
     semaphoreAcquire: qualified('semaphore_acquire'),
     semaphoreExtend: qualified('semaphore_extend'),
-    semaphoreRelease: qualified('semaphore_release'),
     multiAcquire: qualified('multi_acquire'),
   };
 }

@@ -5,9 +5,9 @@ import { type SemaphoreSql, semaphoreSql } from './postgres-semaphore.sql.js';
 import type { LeaseRow, RunStatement } from './postgres-statement.js';
 
 /**
- * Semaphores on Postgres: a permits table with one row per holder, and the key's lease row as the
- * key's marker and lock (see `postgres-semaphore.sql.ts`). Acquire and release are one function
- * call each; extends of many permits share one call.
+ * Semaphores on Postgres: a table of permit slots per key, taken with `SKIP LOCKED`, and the key's
+ * lease row as its marker (see `postgres-semaphore.sql.ts`). Acquire is one function call, release
+ * one statement; extends of many permits share one call.
  */
 export class PostgresSemaphores {
   readonly #sql: SemaphoreSql;

@@ -393,6 +393,8 @@ export class PostgresLockBackend implements LockBackend {
 
   async #prepareTable(): Promise<void> {
     if (this.#createTable) {
+      const rows = await this.#query<{ current: boolean }>('schemaCurrent', [this.#names.table]);
+      if (rows[0]?.current) return;
       await this.#timed(this.#pool.query({ text: this.#sql.createTableLocked }));
       return;
     }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { fairSql } from './postgres-fair.sql.js';
 import { multiSql } from './postgres-multi.sql.js';
 import type { LeaseTableNames } from './postgres-names.js';
@@ -29,6 +30,12 @@ export interface LeaseSql {
   /** $1 the table's qualified name as text. One row: `present` boolean. */
   readonly tableExists: string;
   /**
+   * $1 the table's qualified name as text. One row: `current`, true when the DDL of this version
+   * already ran there (the table's comment names a digest of it), so a start needs no DDL: no
+   * advisory lock to queue on, no function to recompile in every session.
+   */
+  readonly schemaCurrent: string;
+  /**
    * $1 key, $2 owner, $3 ttl ms. Takes the key if free, expired or already this owner's (then same
    * token, new expiry). One row `(token, ms)`: token set = acquired and ms the new expiry (epoch ms);
    * token NULL = taken, ms the holder's remaining ttl. No row: taken, remaining ttl unknown. Also
@@ -58,8 +65,8 @@ export interface LeaseSql {
   /** $1 ms. Deletes up to 1 000 rows that have been free for at least that long. Row count. */
   readonly sweep: string;
   /**
-   * $1 ms. Deletes up to 1 000 tickets and 1 000 permits each that have been expired for at least
-   * that long. Apart from `sweep`, so that a table without the shapes' DDL still gets swept.
+   * $1 ms. Deletes up to 1 000 tickets and 1 000 permit slots each that have been expired or free
+   * for at least that long (an acquire makes a key's slots again). Apart from `sweep`, so that a table without the shapes' DDL still gets swept.
    */
   readonly sweepShapes: string;
   /** Subscribes the listening connection to the table's channel. */
@@ -69,7 +76,7 @@ export interface LeaseSql {
 /** Builds the statements of the lease table `names`. */
 export function leaseSql(names: LeaseTableNames): LeaseSql {
   const { table, fence } = names;
-  const createTable = [
+  const objects = [
     names.schema === '"public"' ? '' : `CREATE SCHEMA IF NOT EXISTS ${names.schema};\n`,
     `CREATE TABLE IF NOT EXISTS ${table} (\n`,
     '  key text PRIMARY KEY,\n',
@@ -82,6 +89,9 @@ export function leaseSql(names: LeaseTableNames): LeaseSql {
     semaphoreSql(names).ddl,
     multiSql(names).ddl,
   ].join('');
+  const digest = createHash('sha256').update(objects).digest('hex').slice(0, 16);
+  const schemaComment = `nestjs-locker schema ${digest}`;
+  const createTable = `${objects}COMMENT ON TABLE ${table} IS '${schemaComment}';\n`;
 
   // ON CONFLICT takes the row only when it is free, expired, or this owner's own lease (an acquire
   // retried after its answer was lost); the owner's own live lease keeps its token.
@@ -99,6 +109,8 @@ export function leaseSql(names: LeaseTableNames): LeaseSql {
     // One simple-protocol query runs as one transaction, so the advisory lock covers all the DDL.
     createTableLocked: `SELECT pg_advisory_xact_lock(hashtextextended('nestjs-locker ddl', 0));\n${createTable}`,
     tableExists: `SELECT to_regclass($1::text) IS NOT NULL AS present`,
+    schemaCurrent: `SELECT coalesce(obj_description(to_regclass($1::text), 'pg_class') = '${schemaComment}', false)
+       AS current`,
     acquireOne: `WITH taken AS (
   INSERT INTO ${table} AS l (key, owner, token, expires_at)
   VALUES ($1::text, $2::text, nextval('${fence}'),
@@ -172,8 +184,8 @@ SELECT key, pg_notify($3::text, md5(key)), ${asyncCommit} FROM released`,
      LIMIT 1000 FOR UPDATE SKIP LOCKED)
   RETURNING 1
 ), permits AS (
-  DELETE FROM ${names.permits} WHERE (key, owner) IN (
-    SELECT key, owner FROM ${names.permits}
+  DELETE FROM ${names.permits} WHERE (key, slot) IN (
+    SELECT key, slot FROM ${names.permits}
      WHERE expires_at <= clock_timestamp() - $1::float8 * interval '1 millisecond'
      LIMIT 1000 FOR UPDATE SKIP LOCKED)
   RETURNING 1
