@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { InvalidLockOptionsError, LockBackendError } from '../../core/errors.js';
 import type {
   AcquireResult,
@@ -18,7 +17,6 @@ import { withTimeout } from '../shared/with-timeout.js';
 import type {
   PgConnectionConfig,
   PgListenClientLike,
-  PgModuleLike,
   PgPoolLike,
   PgQueryConfig,
 } from './pg-client.js';
@@ -27,6 +25,7 @@ import { PostgresFairLeases } from './postgres-fair.js';
 import { leaseResult } from './postgres-lease-result.js';
 import { PostgresMultiLeases } from './postgres-multi.js';
 import { type LeaseTableNames, leaseTableNames } from './postgres-names.js';
+import { flag, listenClientConfig, loadPg, poolConfig, wholeMs } from './postgres-options.js';
 import { PostgresSemaphores } from './postgres-semaphore.js';
 import { SEMAPHORE_OWNER } from './postgres-sql-fragments.js';
 import { PostgresWakeups } from './postgres-wakeups.js';
@@ -569,83 +568,4 @@ function refuseReservedOwner(owner: string): void {
       `"${SEMAPHORE_OWNER}" is reserved by PostgresLockBackend for semaphore keys`,
     );
   }
-}
-
-function flag(field: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') {
-    throw new InvalidLockOptionsError(field, `must be true or false, got ${String(value)}`);
-  }
-  return value;
-}
-
-function wholeMs(field: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > 2 ** 31 - 1) {
-    throw new InvalidLockOptionsError(
-      field,
-      `must be a whole number of ms from ${min} to 2147483647, got ${String(value)}`,
-    );
-  }
-  return value;
-}
-
-/** The settings of the backend's own pool; the user's settings win over the timeouts it adds. */
-function poolConfig(
-  options: { connectionString?: unknown; connection?: PgConnectionConfig },
-  timeoutMs: number,
-): PgConnectionConfig {
-  if ('connectionString' in options && typeof options.connectionString !== 'string') {
-    throw new InvalidLockOptionsError('connectionString', 'must be a postgres:// URL string');
-  }
-  if (
-    options.connection !== undefined &&
-    (typeof options.connection !== 'object' || options.connection === null)
-  ) {
-    throw new InvalidLockOptionsError('connection', 'must be pg.Pool settings (an object)');
-  }
-  return {
-    query_timeout: timeoutMs,
-    connectionTimeoutMillis: timeoutMs,
-    ...options.connection,
-    ...(options.connectionString === undefined
-      ? {}
-      : { connectionString: options.connectionString }),
-  };
-}
-
-/** The settings of the LISTEN connection: a single client, never a pool. */
-function listenClientConfig(
-  listen: true | string | PgConnectionConfig,
-  fallback: PgConnectionConfig | undefined,
-  timeoutMs: number,
-): PgConnectionConfig {
-  let config: PgConnectionConfig;
-  if (typeof listen === 'string') config = { connectionString: listen };
-  else if (listen !== true) config = listen;
-  else if (fallback) config = fallback;
-  else {
-    throw new InvalidLockOptionsError(
-      'listen',
-      'the pool does not expose its connection settings; pass listen: a connection URL, pg settings, or false',
-    );
-  }
-  return { connectionTimeoutMillis: timeoutMs, ...config, keepAlive: true };
-}
-
-let pgModule: PgModuleLike | undefined;
-
-/** `pg` is loaded only when the backend opens connections itself. */
-function loadPg(): PgModuleLike {
-  if (!pgModule) {
-    try {
-      pgModule = createRequire(import.meta.url)('pg') as PgModuleLike;
-    } catch (error) {
-      throw new InvalidLockOptionsError(
-        'connectionString',
-        `PostgresLockBackend needs the "pg" package to open connections: npm install pg (${String(error)})`,
-      );
-    }
-  }
-  return pgModule;
 }
