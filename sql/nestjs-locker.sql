@@ -1,13 +1,21 @@
--- The lease table of nestjs-locker's PostgresLockBackend, with its default schema and table names.
+-- The lease table of nestjs-locker's PostgresLockBackend, with its default schema and table names,
+-- and what fair locks, semaphores and multi-key locks add beside it: a queue of waiters' tickets, a
+-- table of semaphore permits and the PL/pgSQL functions that take, hand on and free those leases.
 -- Run it once (psql -f sql/nestjs-locker.sql) where the application has no rights to create
--- tables, then start the backend with createTable: false. The application's role then needs:
---   GRANT SELECT, INSERT, UPDATE, DELETE ON public.nestjs_locker TO app;
+-- tables, then start the backend with createTable: false; run it again after an upgrade (tables are
+-- IF NOT EXISTS, functions CREATE OR REPLACE). The application's role then needs:
+--   GRANT SELECT, INSERT, UPDATE, DELETE ON public.nestjs_locker, public.nestjs_locker_queue,
+--     public.nestjs_locker_permits TO app;
 --   GRANT USAGE ON SEQUENCE public.nestjs_locker_fence TO app;
+-- (functions run with the caller's rights; EXECUTE is granted to PUBLIC by default). With
+-- createTable: true the application runs this itself at start, unless the table's comment already
+-- names this version of it (the last statement); then it must own these objects.
 -- For another schema or table, print the matching SQL with
 -- PostgresLockBackend.createTableSql({ schema, table }).
 --
--- key: the lock key (with its prefix); owner: the holder's secret token, NULL once released;
--- token: the fencing token; expires_at: the lease's end, on the database clock.
+-- key: the lock key (with its prefix); owner: the holder's secret token, NULL once released, or
+-- 'nestjs-locker:semaphore' on a key in use as a semaphore; token: the fencing token;
+-- expires_at: the lease's end, on the database clock.
 CREATE TABLE IF NOT EXISTS "public"."nestjs_locker" (
   key text PRIMARY KEY,
   owner text,
@@ -15,3 +23,319 @@ CREATE TABLE IF NOT EXISTS "public"."nestjs_locker" (
   expires_at timestamptz NOT NULL
 ) WITH (fillfactor = 80);
 CREATE SEQUENCE IF NOT EXISTS "public"."nestjs_locker_fence";
+CREATE TABLE IF NOT EXISTS "public"."nestjs_locker_queue" (
+  key text NOT NULL,
+  owner text NOT NULL,
+  seq bigint NOT NULL,
+  ttl_ms float8 NOT NULL,
+  expires_at timestamptz NOT NULL,
+  PRIMARY KEY (key, owner)
+);
+CREATE INDEX IF NOT EXISTS "nestjs_locker_queue_order" ON "public"."nestjs_locker_queue" (key, seq);
+CREATE OR REPLACE FUNCTION "public"."nestjs_locker_fair_acquire"(
+  p_key text, p_owner text, p_ttl_ms float8, p_ticket_ttl_ms float8, p_join boolean,
+  p_channel text, OUT out_token bigint, OUT out_ms float8
+) LANGUAGE plpgsql AS $fn$
+DECLARE
+  cur record;
+  head record;
+  t_now timestamptz;
+  t_token bigint;
+  t_expires timestamptz;
+BEGIN
+  LOOP
+    SELECT l.owner, l.token, l.expires_at INTO cur FROM "public"."nestjs_locker" l
+     WHERE l.key = p_key FOR UPDATE;
+    EXIT WHEN FOUND;
+    INSERT INTO "public"."nestjs_locker" (key, owner, token, expires_at)
+    VALUES (p_key, NULL, 0, clock_timestamp()) ON CONFLICT (key) DO NOTHING;
+  END LOOP;
+  t_now := clock_timestamp();
+  IF cur.owner IS NOT NULL AND cur.expires_at > t_now THEN
+    IF cur.owner = 'nestjs-locker:semaphore' THEN
+      RAISE EXCEPTION 'nestjs-locker: key % is held as a semaphore; a key is used either as a mutex or as a semaphore, never both', p_key;
+    END IF;
+    IF cur.owner = p_owner THEN
+      -- Already held (also when it was handed this lease): refresh, same token.
+      t_expires := t_now + p_ttl_ms * interval '1 millisecond';
+      UPDATE "public"."nestjs_locker" SET expires_at = t_expires WHERE key = p_key;
+      DELETE FROM "public"."nestjs_locker_queue" WHERE key = p_key AND owner = p_owner;
+      out_token := cur.token;
+      out_ms := floor(extract(epoch FROM t_expires) * 1000)::float8;
+      RETURN;
+    END IF;
+    IF p_join THEN
+      UPDATE "public"."nestjs_locker_queue" SET ttl_ms = p_ttl_ms, expires_at = t_now + p_ticket_ttl_ms * interval '1 millisecond'
+     WHERE key = p_key AND owner = p_owner AND expires_at > t_now;
+    IF NOT FOUND THEN
+      INSERT INTO "public"."nestjs_locker_queue" (key, owner, seq, ttl_ms, expires_at)
+      VALUES (p_key, p_owner, nextval('"public"."nestjs_locker_fence"'), p_ttl_ms, t_now + p_ticket_ttl_ms * interval '1 millisecond')
+      ON CONFLICT (key, owner) DO UPDATE
+        SET seq = excluded.seq, ttl_ms = excluded.ttl_ms, expires_at = excluded.expires_at;
+    END IF;
+    ELSE
+      DELETE FROM "public"."nestjs_locker_queue" WHERE key = p_key AND owner = p_owner;
+    END IF;
+    out_ms := greatest(0, ceil(extract(epoch FROM cur.expires_at - clock_timestamp()) * 1000))::float8;
+    RETURN;
+  END IF;
+  DELETE FROM "public"."nestjs_locker_queue" WHERE key = p_key AND expires_at <= t_now;
+    SELECT q.owner, q.ttl_ms INTO head FROM "public"."nestjs_locker_queue" q WHERE q.key = p_key ORDER BY q.seq LIMIT 1;
+  IF head.owner IS NULL OR head.owner = p_owner THEN
+    t_token := greatest(cur.token + 1, nextval('"public"."nestjs_locker_fence"'));
+    t_expires := t_now + p_ttl_ms * interval '1 millisecond';
+    UPDATE "public"."nestjs_locker" SET owner = p_owner, token = t_token, expires_at = t_expires WHERE key = p_key;
+    DELETE FROM "public"."nestjs_locker_queue" WHERE key = p_key AND owner = p_owner;
+    out_token := t_token;
+    out_ms := floor(extract(epoch FROM t_expires) * 1000)::float8;
+    RETURN;
+  END IF;
+  -- Free, but someone queued first: the lease is theirs, not this caller's.
+  t_token := greatest(cur.token + 1, nextval('"public"."nestjs_locker_fence"'));
+      t_expires := t_now + head.ttl_ms * interval '1 millisecond';
+      UPDATE "public"."nestjs_locker" SET owner = head.owner, token = t_token, expires_at = t_expires
+       WHERE key = p_key;
+      DELETE FROM "public"."nestjs_locker_queue" WHERE key = p_key AND owner = head.owner;
+      PERFORM pg_notify(p_channel, CASE WHEN octet_length(head.owner) <= 7000
+    THEN md5(p_key) || ' ' || t_token::text || ' ' || floor(extract(epoch FROM t_expires) * 1000)::float8::bigint::text || ' ' || head.owner
+    ELSE md5(p_key) END);
+  IF p_join THEN
+    UPDATE "public"."nestjs_locker_queue" SET ttl_ms = p_ttl_ms, expires_at = t_now + p_ticket_ttl_ms * interval '1 millisecond'
+     WHERE key = p_key AND owner = p_owner AND expires_at > t_now;
+    IF NOT FOUND THEN
+      INSERT INTO "public"."nestjs_locker_queue" (key, owner, seq, ttl_ms, expires_at)
+      VALUES (p_key, p_owner, nextval('"public"."nestjs_locker_fence"'), p_ttl_ms, t_now + p_ticket_ttl_ms * interval '1 millisecond')
+      ON CONFLICT (key, owner) DO UPDATE
+        SET seq = excluded.seq, ttl_ms = excluded.ttl_ms, expires_at = excluded.expires_at;
+    END IF;
+  ELSE
+    DELETE FROM "public"."nestjs_locker_queue" WHERE key = p_key AND owner = p_owner;
+  END IF;
+  out_ms := head.ttl_ms;
+END
+$fn$;
+CREATE OR REPLACE FUNCTION "public"."nestjs_locker_fair_release"(
+  p_key text, p_owner text, p_channel text, OUT out_released boolean
+) LANGUAGE plpgsql AS $fn$
+DECLARE
+  cur record;
+  head record;
+  t_now timestamptz;
+  t_token bigint;
+  t_expires timestamptz;
+BEGIN
+  out_released := false;
+  LOOP
+    SELECT l.owner, l.token, l.expires_at INTO cur FROM "public"."nestjs_locker" l
+     WHERE l.key = p_key FOR UPDATE;
+    EXIT WHEN FOUND;
+    -- No lease row: nothing to release, and nobody to hand to unless someone queued.
+    IF NOT EXISTS (SELECT FROM "public"."nestjs_locker_queue" WHERE key = p_key) THEN
+      RETURN;
+    END IF;
+    INSERT INTO "public"."nestjs_locker" (key, owner, token, expires_at)
+    VALUES (p_key, NULL, 0, clock_timestamp()) ON CONFLICT (key) DO NOTHING;
+  END LOOP;
+  t_now := clock_timestamp();
+  out_released := cur.owner IS NOT DISTINCT FROM p_owner AND cur.expires_at > t_now;
+  DELETE FROM "public"."nestjs_locker_queue" WHERE key = p_key AND owner = p_owner;
+  IF out_released OR cur.owner IS NULL OR cur.expires_at <= t_now THEN
+    DELETE FROM "public"."nestjs_locker_queue" WHERE key = p_key AND expires_at <= t_now;
+    SELECT q.owner, q.ttl_ms INTO head FROM "public"."nestjs_locker_queue" q WHERE q.key = p_key ORDER BY q.seq LIMIT 1;
+    IF head.owner IS NOT NULL THEN
+      t_token := greatest(cur.token + 1, nextval('"public"."nestjs_locker_fence"'));
+      t_expires := t_now + head.ttl_ms * interval '1 millisecond';
+      UPDATE "public"."nestjs_locker" SET owner = head.owner, token = t_token, expires_at = t_expires
+       WHERE key = p_key;
+      DELETE FROM "public"."nestjs_locker_queue" WHERE key = p_key AND owner = head.owner;
+      PERFORM pg_notify(p_channel, CASE WHEN octet_length(head.owner) <= 7000
+    THEN md5(p_key) || ' ' || t_token::text || ' ' || floor(extract(epoch FROM t_expires) * 1000)::float8::bigint::text || ' ' || head.owner
+    ELSE md5(p_key) END);
+      RETURN;
+    END IF;
+  END IF;
+  IF out_released THEN
+    UPDATE "public"."nestjs_locker" SET owner = NULL, expires_at = t_now WHERE key = p_key;
+    PERFORM pg_notify(p_channel, md5(p_key));
+  END IF;
+END
+$fn$;
+CREATE TABLE IF NOT EXISTS "public"."nestjs_locker_permits" (
+  key text NOT NULL,
+  slot integer NOT NULL,
+  owner text,
+  token bigint NOT NULL,
+  expires_at timestamptz NOT NULL,
+  PRIMARY KEY (key, slot)
+);
+CREATE OR REPLACE FUNCTION "public"."nestjs_locker_semaphore_acquire"(
+  p_key text, p_owner text, p_ttl_ms float8, p_permits integer,
+  OUT out_token bigint, OUT out_ms float8
+) LANGUAGE plpgsql AS $fn$
+DECLARE
+  cur record;
+  t_now timestamptz := clock_timestamp();
+  t_expires timestamptz := clock_timestamp() + p_ttl_ms * interval '1 millisecond';
+  t_slot integer;
+  t_token bigint;
+BEGIN
+  -- Already holding a permit: refresh it, same token.
+  UPDATE "public"."nestjs_locker_permits" SET expires_at = t_expires
+   WHERE key = p_key AND owner = p_owner AND expires_at > t_now
+  RETURNING token, slot INTO t_token, t_slot;
+  IF t_slot IS NULL THEN
+    -- The key's slots, made on first use (and again if a sweep took some).
+    IF (SELECT count(*) FROM "public"."nestjs_locker_permits" WHERE key = p_key AND slot < p_permits) < p_permits THEN
+      INSERT INTO "public"."nestjs_locker_permits" (key, slot, owner, token, expires_at)
+      SELECT p_key, s, NULL, 0, t_now FROM generate_series(0, p_permits - 1) AS s
+      ON CONFLICT (key, slot) DO NOTHING;
+    END IF;
+    SELECT p.slot INTO t_slot FROM "public"."nestjs_locker_permits" p
+     WHERE p.key = p_key AND p.slot < p_permits
+       AND (p.owner IS NULL OR p.expires_at <= clock_timestamp())
+     ORDER BY p.slot LIMIT 1 FOR UPDATE SKIP LOCKED;
+    IF t_slot IS NULL THEN
+      SELECT greatest(0, ceil(extract(epoch FROM min(p.expires_at) - clock_timestamp()) * 1000))::float8 INTO out_ms FROM "public"."nestjs_locker_permits" p
+       WHERE p.key = p_key AND p.slot < p_permits AND p.owner IS NOT NULL
+         AND p.expires_at > clock_timestamp();
+      RETURN;
+    END IF;
+  END IF;
+  SELECT l.owner, l.token, l.expires_at INTO cur FROM "public"."nestjs_locker" l
+     WHERE l.key = p_key;
+    IF cur.owner IS DISTINCT FROM 'nestjs-locker:semaphore' OR cur.expires_at < t_expires THEN
+      LOOP
+    SELECT l.owner, l.token, l.expires_at INTO cur FROM "public"."nestjs_locker" l
+     WHERE l.key = p_key FOR UPDATE;
+    EXIT WHEN FOUND;
+    INSERT INTO "public"."nestjs_locker" (key, owner, token, expires_at)
+    VALUES (p_key, NULL, 0, clock_timestamp()) ON CONFLICT (key) DO NOTHING;
+  END LOOP;
+      IF cur.owner IS NOT NULL AND cur.owner <> 'nestjs-locker:semaphore'
+         AND cur.expires_at > clock_timestamp() THEN
+        RAISE EXCEPTION 'nestjs-locker: key % is held as a mutex; a key is used either as a mutex or as a semaphore, never both', p_key;
+      END IF;
+      IF cur.owner IS DISTINCT FROM 'nestjs-locker:semaphore' OR cur.expires_at < t_expires THEN
+        UPDATE "public"."nestjs_locker"
+           SET owner = 'nestjs-locker:semaphore',
+               expires_at = t_expires + p_ttl_ms * interval '1 millisecond'
+         WHERE key = p_key;
+      END IF;
+    END IF;
+  IF t_token IS NULL THEN
+    t_token := greatest(cur.token + 1, nextval('"public"."nestjs_locker_fence"'));
+    UPDATE "public"."nestjs_locker_permits" SET owner = p_owner, token = t_token, expires_at = t_expires
+     WHERE key = p_key AND slot = t_slot;
+  END IF;
+  out_token := t_token;
+  out_ms := floor(extract(epoch FROM t_expires) * 1000)::float8;
+END
+$fn$;
+CREATE OR REPLACE FUNCTION "public"."nestjs_locker_semaphore_extend"(
+  p_keys text[], p_owners text[], p_ttls_ms float8[]
+) RETURNS TABLE (out_key text, out_owner text, out_ms float8) LANGUAGE plpgsql AS $fn$
+DECLARE
+  r record;
+  cur record;
+  p_key text;
+  p_ttl_ms float8;
+  t_expires timestamptz;
+BEGIN
+  -- In key order, as every statement of the backend locks lease rows.
+  FOR r IN SELECT * FROM unnest(p_keys, p_owners, p_ttls_ms) AS x(key, owner, ttl_ms) ORDER BY x.key
+  LOOP
+    p_key := r.key;
+    p_ttl_ms := r.ttl_ms;
+    t_expires := clock_timestamp() + r.ttl_ms * interval '1 millisecond';
+    UPDATE "public"."nestjs_locker_permits" SET expires_at = t_expires
+     WHERE key = r.key AND owner = r.owner AND expires_at > clock_timestamp();
+    IF FOUND THEN
+      SELECT l.owner, l.token, l.expires_at INTO cur FROM "public"."nestjs_locker" l
+     WHERE l.key = p_key;
+    IF cur.owner IS DISTINCT FROM 'nestjs-locker:semaphore' OR cur.expires_at < t_expires THEN
+      LOOP
+    SELECT l.owner, l.token, l.expires_at INTO cur FROM "public"."nestjs_locker" l
+     WHERE l.key = p_key FOR UPDATE;
+    EXIT WHEN FOUND;
+    INSERT INTO "public"."nestjs_locker" (key, owner, token, expires_at)
+    VALUES (p_key, NULL, 0, clock_timestamp()) ON CONFLICT (key) DO NOTHING;
+  END LOOP;
+      IF cur.owner IS NOT NULL AND cur.owner <> 'nestjs-locker:semaphore'
+         AND cur.expires_at > clock_timestamp() THEN
+        RAISE EXCEPTION 'nestjs-locker: key % is held as a mutex; a key is used either as a mutex or as a semaphore, never both', p_key;
+      END IF;
+      IF cur.owner IS DISTINCT FROM 'nestjs-locker:semaphore' OR cur.expires_at < t_expires THEN
+        UPDATE "public"."nestjs_locker"
+           SET owner = 'nestjs-locker:semaphore',
+               expires_at = t_expires + p_ttl_ms * interval '1 millisecond'
+         WHERE key = p_key;
+      END IF;
+    END IF;
+      out_key := r.key;
+      out_owner := r.owner;
+      out_ms := floor(extract(epoch FROM t_expires) * 1000)::float8;
+      RETURN NEXT;
+    END IF;
+  END LOOP;
+END
+$fn$;
+CREATE OR REPLACE FUNCTION "public"."nestjs_locker_multi_acquire"(
+  p_keys text[], p_owner text, p_ttl_ms float8, OUT out_token bigint, OUT out_ms float8
+) LANGUAGE plpgsql AS $fn$
+DECLARE
+  k text;
+  cur record;
+  t_created text[] := '{}';
+  t_busy_ms float8;
+  t_mine boolean := true;
+  t_token bigint;
+  t_top bigint := 0;
+  t_expires timestamptz;
+BEGIN
+  -- Rows in key order, as every statement of the backend locks them: no deadlock between callers.
+  FOR k IN SELECT DISTINCT x FROM unnest(p_keys) AS x ORDER BY x LOOP
+    LOOP
+      SELECT l.owner, l.token, l.expires_at INTO cur FROM "public"."nestjs_locker" l WHERE l.key = k FOR UPDATE;
+      EXIT WHEN FOUND;
+      INSERT INTO "public"."nestjs_locker" (key, owner, token, expires_at)
+      VALUES (k, NULL, 0, clock_timestamp()) ON CONFLICT (key) DO NOTHING;
+      IF FOUND THEN
+        t_created := t_created || k;
+      END IF;
+    END LOOP;
+    t_top := greatest(t_top, cur.token);
+    IF cur.owner IS NOT NULL AND cur.expires_at > clock_timestamp() THEN
+      IF cur.owner = 'nestjs-locker:semaphore' THEN
+        RAISE EXCEPTION 'nestjs-locker: key % is held as a semaphore; a key is used either as a mutex or as a semaphore, never both', k;
+      END IF;
+      IF cur.owner = p_owner THEN
+        -- Held by this owner: the same lease only if every key carries the same token.
+        IF t_token IS NULL THEN
+          t_token := cur.token;
+        ELSIF t_token <> cur.token THEN
+          t_mine := false;
+        END IF;
+      ELSE
+        t_busy_ms := greatest(coalesce(t_busy_ms, 0), greatest(0, ceil(extract(epoch FROM cur.expires_at - clock_timestamp()) * 1000))::float8);
+      END IF;
+    ELSE
+      t_mine := false;
+    END IF;
+  END LOOP;
+  IF t_busy_ms IS NOT NULL THEN
+    -- None taken: the rows this call created go again, so a miss leaves nothing behind.
+    DELETE FROM "public"."nestjs_locker" WHERE key = ANY (t_created);
+    out_ms := t_busy_ms;
+    RETURN;
+  END IF;
+  IF NOT t_mine OR t_token IS NULL THEN
+    t_token := greatest(t_top + 1, nextval('"public"."nestjs_locker_fence"'));
+  END IF;
+  t_expires := clock_timestamp() + p_ttl_ms * interval '1 millisecond';
+  UPDATE "public"."nestjs_locker" SET owner = p_owner, token = t_token, expires_at = t_expires
+   WHERE key = ANY (p_keys);
+  out_token := t_token;
+  out_ms := floor(extract(epoch FROM t_expires) * 1000)::float8;
+END
+$fn$;
+COMMENT ON TABLE "public"."nestjs_locker" IS 'nestjs-locker schema 7b3a4fde5b56bf4f';

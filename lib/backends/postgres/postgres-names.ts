@@ -6,6 +6,7 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 /** Postgres keeps 63 bytes of a name; the table also names `<table>_fence`, 6 bytes longer. */
 const MAX_SCHEMA_LENGTH = 63;
 const MAX_TABLE_LENGTH = 57;
+const MAX_NAME_LENGTH = 63;
 
 export const DEFAULT_SCHEMA = 'public';
 export const DEFAULT_TABLE = 'nestjs_locker';
@@ -25,6 +26,18 @@ export interface LeaseTableNames {
   readonly channel: string;
   /** A short digest of schema and table that keeps prepared statement names apart per table. */
   readonly id: string;
+  /** `"schema"."table_queue"`: the tickets of fair leases' waiters. */
+  readonly queue: string;
+  /** The bare name of the queue's index in enqueue order (an index lives in its table's schema). */
+  readonly queueOrder: string;
+  /** `"schema"."table_permits"`: the permit slots of semaphore keys, free or held. */
+  readonly permits: string;
+  /** The PL/pgSQL functions of the lease shapes, qualified. */
+  readonly fairAcquire: string;
+  readonly fairRelease: string;
+  readonly semaphoreAcquire: string;
+  readonly semaphoreExtend: string;
+  readonly multiAcquire: string;
 }
 
 /**
@@ -36,13 +49,33 @@ export function leaseTableNames(schema: unknown, table: unknown): LeaseTableName
   const schemaName = identifier('schema', schema ?? DEFAULT_SCHEMA, MAX_SCHEMA_LENGTH);
   const tableName = identifier('table', table ?? DEFAULT_TABLE, MAX_TABLE_LENGTH);
   const id = createHash('sha256').update(`${schemaName}.${tableName}`).digest('hex').slice(0, 16);
+  const qualified = (suffix: string): string =>
+    `"${schemaName}"."${derivedName(tableName, id, suffix)}"`;
   return {
     schema: `"${schemaName}"`,
     table: `"${schemaName}"."${tableName}"`,
     fence: `"${schemaName}"."${tableName}_fence"`,
     channel: `nestjs_locker_${id}`,
     id,
+    queue: qualified('queue'),
+    queueOrder: `"${derivedName(tableName, id, 'queue_order')}"`,
+    permits: qualified('permits'),
+    fairAcquire: qualified('fair_acquire'),
+    fairRelease: qualified('fair_release'),
+    semaphoreAcquire: qualified('semaphore_acquire'),
+    semaphoreExtend: qualified('semaphore_extend'),
+    multiAcquire: qualified('multi_acquire'),
   };
+}
+
+/**
+ * `<table>_<suffix>`, or, when that is longer than Postgres keeps (which would silently cut it and
+ * could make two names equal), the table name shortened and made unique again by the digest.
+ */
+function derivedName(table: string, id: string, suffix: string): string {
+  const plain = `${table}_${suffix}`;
+  if (plain.length <= MAX_NAME_LENGTH) return plain;
+  return `${table.slice(0, MAX_NAME_LENGTH - suffix.length - 10)}_${id.slice(0, 8)}_${suffix}`;
 }
 
 function identifier(field: string, value: unknown, maxLength: number): string {

@@ -1,10 +1,17 @@
 import { createHash } from 'node:crypto';
-import type { Unsubscribe } from '../lock-backend.js';
+import type { Handoff, Unsubscribe } from '../lock-backend.js';
 import { withTimeout } from '../shared/with-timeout.js';
 import type { PgListenClientLike } from './pg-client.js';
 
+/** Called on a release of the key, with the hand-off when the lease went to a waiter. */
+type Listener = (handoff?: Handoff) => void;
+
 const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 5_000;
+
+const KEY_DIGEST_LENGTH = 32;
+/** `md5(key) token expiresAtMs owner`, as `handoffPayload` in `postgres-sql-fragments.ts` writes it. */
+const HANDOFF_PAYLOAD = /^([0-9a-f]{32}) (\d+) (\d+) ([\s\S]*)$/;
 
 /** The NOTIFY payload of a key: fixed length, whatever the key holds (NOTIFY allows < 8000 bytes). */
 export function releasePayloadOf(key: string): string {
@@ -12,9 +19,24 @@ export function releasePayloadOf(key: string): string {
 }
 
 /**
+ * A notification's key digest and, for a fair release that handed the lease on, the hand-off. A
+ * payload that is neither (another version's) still wakes the key's waiters, without a hand-off.
+ */
+function parsePayload(payload: string): { digest: string; handoff: Handoff | undefined } {
+  if (payload.length === KEY_DIGEST_LENGTH) return { digest: payload, handoff: undefined };
+  const match = HANDOFF_PAYLOAD.exec(payload);
+  if (!match) return { digest: payload.slice(0, KEY_DIGEST_LENGTH), handoff: undefined };
+  return {
+    digest: match[1]!,
+    handoff: { owner: match[4]!, fencingToken: BigInt(match[2]!), expiresAt: Number(match[3]) },
+  };
+}
+
+/**
  * Release notifications of one lease table over one dedicated `LISTEN` connection, opened on the
  * first subscription. Every release of the table arrives on one channel with the md5 of its key as
- * payload; listeners are kept per payload.
+ * payload, followed by the lease (token, expiry, owner) when a fair release handed it to the head
+ * of the key's queue; listeners are kept per key digest and get that {@link Handoff}.
  *
  * When the connection drops (server restart, `pg_terminate_backend`, network), notifications sent
  * meanwhile are lost, so every waiter is woken to re-check at once, and the connection is reopened
@@ -22,7 +44,7 @@ export function releasePayloadOf(key: string): string {
  * woken once more. A waiter never depends on a notification alone: it re-checks on its own timer.
  */
 export class PostgresWakeups {
-  readonly #listeners = new Map<string, Set<() => void>>();
+  readonly #listeners = new Map<string, Set<Listener>>();
   #client: PgListenClientLike | undefined;
   #ready: Promise<void> | undefined;
   #retryMs = FIRST_RETRY_MS;
@@ -37,7 +59,7 @@ export class PostgresWakeups {
   ) {}
 
   /** Calls `listener` on every release of `key`; resolves once the LISTEN is active. */
-  async subscribe(key: string, listener: () => void): Promise<Unsubscribe> {
+  async subscribe(key: string, listener: Listener): Promise<Unsubscribe> {
     const payload = releasePayloadOf(key);
     let listeners = this.#listeners.get(payload);
     if (!listeners) {
@@ -78,8 +100,9 @@ export class PostgresWakeups {
     client.on('end', () => this.#lost(client));
     client.on('notification', (message) => {
       if (message.channel !== this.channel || message.payload === undefined) return;
-      const listeners = this.#listeners.get(message.payload);
-      if (listeners) for (const wake of [...listeners]) wake();
+      const { digest, handoff } = parsePayload(message.payload);
+      const listeners = this.#listeners.get(digest);
+      if (listeners) for (const wake of [...listeners]) wake(handoff);
     });
     const ready = client
       .connect()

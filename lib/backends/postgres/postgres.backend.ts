@@ -1,11 +1,14 @@
-import { createRequire } from 'node:module';
 import { InvalidLockOptionsError, LockBackendError } from '../../core/errors.js';
 import type {
   AcquireResult,
   ExtendResult,
+  Handoff,
   LeaseInfo,
+  LeaseShape,
   LeaseToExtend,
   LockBackend,
+  LockBackendFeatures,
+  MultiKeyShape,
   Unsubscribe,
 } from '../lock-backend.js';
 import type { AcquireRequest, ReleaseRequest } from '../shared/lease-requests.js';
@@ -14,12 +17,17 @@ import { withTimeout } from '../shared/with-timeout.js';
 import type {
   PgConnectionConfig,
   PgListenClientLike,
-  PgModuleLike,
   PgPoolLike,
   PgQueryConfig,
 } from './pg-client.js';
 import { type LeaseSql, leaseSql } from './postgres.sql.js';
+import { PostgresFairLeases } from './postgres-fair.js';
+import { leaseResult } from './postgres-lease-result.js';
+import { PostgresMultiLeases } from './postgres-multi.js';
 import { type LeaseTableNames, leaseTableNames } from './postgres-names.js';
+import { flag, listenClientConfig, loadPg, poolConfig, wholeMs } from './postgres-options.js';
+import { PostgresSemaphores } from './postgres-semaphore.js';
+import { SEMAPHORE_OWNER } from './postgres-sql-fragments.js';
 import { PostgresWakeups } from './postgres-wakeups.js';
 
 interface CommonOptions {
@@ -87,7 +95,14 @@ type Operation = Exclude<keyof LeaseSql, 'createTable' | 'listen'>;
 interface AcquireRow {
   readonly token: string | null;
   readonly ms: number | null;
+  readonly semaphore: boolean | null;
 }
+
+/** An acquire of a plain mutex that found the key held as a semaphore. */
+const HELD_AS_SEMAPHORE = Symbol('held as a semaphore');
+
+/** Postgres error codes of a missing function and a missing table. */
+const UNDEFINED_OBJECT_CODES = new Set(['42883', '42P01']);
 
 /**
  * Locks in a PostgreSQL table through `pg`: one row per key holding the owner, the fencing token
@@ -102,6 +117,12 @@ interface AcquireRow {
  *
  * Calls made in the same tick share one statement.
  *
+ * Fair leases, semaphores and multi-key leases ({@link LeaseShape}) are PL/pgSQL functions beside
+ * the table (one call, one round trip each; see `postgres-fair.ts`, `postgres-semaphore.ts`,
+ * `postgres-multi.ts`). A key is used either as a mutex (plain, fair or multi-key) or as a
+ * semaphore: using it the other way while it is held rejects with a `LockBackendError` that says so.
+ * The owner `"nestjs-locker:semaphore"` is reserved.
+ *
  * @example
  * ```ts
  * new PostgresLockBackend({ connectionString: process.env.DATABASE_URL })  // owns its pool
@@ -111,10 +132,15 @@ interface AcquireRow {
  */
 export class PostgresLockBackend implements LockBackend {
   readonly name = 'postgres';
+  readonly features: LockBackendFeatures = { fair: true, semaphore: true, multiKey: true };
   /**
-   * Calls `onRelease` on every release of `key`, in any process; present unless `listen: false`.
+   * Calls `onRelease` on every release of `key`, in any process, with the {@link Handoff} when a
+   * fair release handed the lease to a waiter; present unless `listen: false`.
    */
-  readonly subscribe?: (key: string, onRelease: () => void) => Promise<Unsubscribe>;
+  readonly subscribe?: (
+    key: string,
+    onRelease: (handoff?: Handoff) => void,
+  ) => Promise<Unsubscribe>;
   readonly #pool: PgPoolLike;
   readonly #ownsPool: boolean;
   readonly #names: LeaseTableNames;
@@ -124,7 +150,10 @@ export class PostgresLockBackend implements LockBackend {
   readonly #timeoutMs: number | undefined;
   readonly #sweepIntervalMs: number;
   readonly #wakeups: PostgresWakeups | undefined;
-  readonly #acquires = new TickBatcher<AcquireRequest, AcquireResult>(
+  readonly #fair: PostgresFairLeases;
+  readonly #semaphores: PostgresSemaphores;
+  readonly #multi: PostgresMultiLeases;
+  readonly #acquires = new TickBatcher<AcquireRequest, AcquireResult | typeof HELD_AS_SEMAPHORE>(
     (items) => this.#acquireBatch(items),
     MAX_BATCH,
   );
@@ -147,6 +176,11 @@ export class PostgresLockBackend implements LockBackend {
     }
     this.#names = leaseTableNames(options.schema, options.table);
     this.#sql = leaseSql(this.#names);
+    const run = <Row>(name: string, text: string, values: readonly unknown[]) =>
+      this.#run<Row>(name, text, values);
+    this.#fair = new PostgresFairLeases(this.#names, run);
+    this.#semaphores = new PostgresSemaphores(this.#names, run);
+    this.#multi = new PostgresMultiLeases(this.#names, run, this.#sql.releaseMany);
     this.#createTable = flag('createTable', options.createTable, true);
     this.#prepared = flag('preparedStatements', options.preparedStatements, true);
     const timeoutMs = wholeMs(
@@ -217,41 +251,86 @@ export class PostgresLockBackend implements LockBackend {
     return leaseSql(leaseTableNames(options.schema, options.table)).createTable;
   }
 
-  async acquire(key: string, owner: string, ttlMs: number): Promise<AcquireResult> {
+  async acquire(
+    key: string,
+    owner: string,
+    ttlMs: number,
+    shape?: LeaseShape,
+  ): Promise<AcquireResult> {
+    refuseReservedOwner(owner);
+    let result: AcquireResult | typeof HELD_AS_SEMAPHORE;
     try {
       if (!this.#isReady) await this.#whenReady();
-      return await this.#acquires.add({ key, owner, ttlMs });
+      const channel = this.#names.channel;
+      switch (shape?.kind) {
+        case undefined:
+          result = await this.#acquires.add({ key, owner, ttlMs });
+          break;
+        case 'fair':
+          result = await this.#fair.acquire(key, owner, ttlMs, shape, channel);
+          break;
+        case 'semaphore':
+          result = await this.#semaphores.acquire(key, owner, ttlMs, shape.permits);
+          break;
+        case 'multi':
+          result = await this.#multi.acquire(owner, ttlMs, shape);
+          break;
+      }
     } catch (error) {
       throw this.#error('acquire', key, error);
     }
+    if (result === HELD_AS_SEMAPHORE) {
+      throw this.#error(
+        'acquire',
+        key,
+        'the key is held as a semaphore; a key is used either as a mutex or as a semaphore, never both',
+      );
+    }
+    return result;
   }
 
   async extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
-    const results: ExtendResult[] = [];
-    for (let i = 0; i < leases.length; i += MAX_BATCH) {
-      const chunk = leases.slice(i, i + MAX_BATCH);
-      let rows: { key: string; owner: string; ms: number }[];
-      try {
-        if (!this.#isReady) await this.#whenReady();
-        rows = await this.#query<{ key: string; owner: string; ms: number }>('extend', [
-          chunk.map((lease) => lease.key),
-          chunk.map((lease) => lease.owner),
-          chunk.map((lease) => lease.ttlMs),
-        ]);
-      } catch (error) {
-        throw this.#error('extend', chunk.length === 1 ? chunk[0]!.key : undefined, error);
-      }
-      // Keys cannot hold NUL, so key + NUL + owner names one lease.
-      const extended = new Map(rows.map((row) => [`${row.key}\0${row.owner}`, row.ms]));
-      for (const lease of chunk) results.push(extended.get(`${lease.key}\0${lease.owner}`));
-    }
+    for (const lease of leases) refuseReservedOwner(lease.owner);
+    const results: ExtendResult[] = new Array(leases.length);
+    const plain: number[] = [];
+    const permits: number[] = [];
+    const multi: number[] = [];
+    leases.forEach((lease, index) => {
+      if (lease.shape?.kind === 'semaphore') permits.push(index);
+      else if (lease.shape?.kind === 'multi') multi.push(index);
+      // A fair lease's row is a mutex's.
+      else plain.push(index);
+    });
+    await Promise.all([
+      this.#extendGroup(leases, plain, results, (chunk) => this.#extendPlain(chunk)),
+      this.#extendGroup(leases, permits, results, (chunk) => this.#semaphores.extend(chunk)),
+      this.#extendGroup(leases, multi, results, (chunk) =>
+        Promise.all(
+          chunk.map((lease) =>
+            // Safe: only multi-key leases are in this group.
+            this.#multi.extend(lease.owner, lease.ttlMs, lease.shape as MultiKeyShape),
+          ),
+        ),
+      ),
+    ]);
     return results;
   }
 
-  async release(key: string, owner: string): Promise<boolean> {
+  async release(key: string, owner: string, shape?: LeaseShape): Promise<boolean> {
+    refuseReservedOwner(owner);
     try {
       if (!this.#isReady) await this.#whenReady();
-      return await this.#releases.add({ key, owner });
+      const channel = this.#names.channel;
+      switch (shape?.kind) {
+        case undefined:
+          return await this.#releases.add({ key, owner });
+        case 'fair':
+          return await this.#fair.release(key, owner, channel);
+        case 'semaphore':
+          return await this.#semaphores.release(key, owner, channel);
+        case 'multi':
+          return await this.#multi.release(owner, shape, channel);
+      }
     } catch (error) {
       throw this.#error('release', key, error);
     }
@@ -267,6 +346,13 @@ export class PostgresLockBackend implements LockBackend {
     }
     const row = rows[0];
     if (!row) return null;
+    if (row.owner === SEMAPHORE_OWNER) {
+      try {
+        return await this.#semaphores.inspect(key);
+      } catch (error) {
+        throw this.#error('inspect', key, error);
+      }
+    }
     return { key, owner: row.owner, fencingToken: BigInt(row.token), expiresAt: row.ms };
   }
 
@@ -278,7 +364,7 @@ export class PostgresLockBackend implements LockBackend {
     if (this.#ownsPool) await this.#pool.end().catch(() => undefined);
   }
 
-  async #subscribe(key: string, onRelease: () => void): Promise<Unsubscribe> {
+  async #subscribe(key: string, onRelease: (handoff?: Handoff) => void): Promise<Unsubscribe> {
     try {
       // Safe: only called when listening is on.
       return await this.#wakeups!.subscribe(key, onRelease);
@@ -306,6 +392,8 @@ export class PostgresLockBackend implements LockBackend {
 
   async #prepareTable(): Promise<void> {
     if (this.#createTable) {
+      const rows = await this.#query<{ current: boolean }>('schemaCurrent', [this.#names.table]);
+      if (rows[0]?.current) return;
       await this.#timed(this.#pool.query({ text: this.#sql.createTableLocked }));
       return;
     }
@@ -318,8 +406,44 @@ export class PostgresLockBackend implements LockBackend {
     }
   }
 
-  async #acquireBatch(items: AcquireRequest[]): Promise<AcquireResult[]> {
-    const results: AcquireResult[] = new Array(items.length);
+  /** Runs `extendChunk` on the leases at `indexes`, MAX_BATCH at a time, into `results`. */
+  async #extendGroup(
+    leases: readonly LeaseToExtend[],
+    indexes: readonly number[],
+    results: ExtendResult[],
+    extendChunk: (chunk: LeaseToExtend[]) => Promise<ExtendResult[]>,
+  ): Promise<void> {
+    for (let i = 0; i < indexes.length; i += MAX_BATCH) {
+      const chunkIndexes = indexes.slice(i, i + MAX_BATCH);
+      const chunk = chunkIndexes.map((index) => leases[index]!);
+      let extended: ExtendResult[];
+      try {
+        if (!this.#isReady) await this.#whenReady();
+        extended = await extendChunk(chunk);
+      } catch (error) {
+        throw this.#error('extend', chunk.length === 1 ? chunk[0]!.key : undefined, error);
+      }
+      chunkIndexes.forEach((index, j) => {
+        results[index] = extended[j];
+      });
+    }
+  }
+
+  async #extendPlain(chunk: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
+    const rows = await this.#query<{ key: string; owner: string; ms: number }>('extend', [
+      chunk.map((lease) => lease.key),
+      chunk.map((lease) => lease.owner),
+      chunk.map((lease) => lease.ttlMs),
+    ]);
+    // Keys cannot hold NUL, so key + NUL + owner names one lease.
+    const extended = new Map(rows.map((row) => [`${row.key}\0${row.owner}`, row.ms]));
+    return chunk.map((lease) => extended.get(`${lease.key}\0${lease.owner}`));
+  }
+
+  async #acquireBatch(
+    items: AcquireRequest[],
+  ): Promise<(AcquireResult | typeof HELD_AS_SEMAPHORE)[]> {
+    const results: (AcquireResult | typeof HELD_AS_SEMAPHORE)[] = new Array(items.length);
     for (const round of distinctKeyRounds(items)) {
       if (round.length === 1) {
         const index = round[0]!;
@@ -371,19 +495,27 @@ export class PostgresLockBackend implements LockBackend {
       if (this.#sweeping || this.#closed) return;
       this.#sweeping = true;
       // A failed sweep is harmless (rows wait for the next one); the lock calls report outages.
-      this.#query('sweep', [this.#sweepIntervalMs])
-        .catch(() => undefined)
-        .finally(() => {
-          this.#sweeping = false;
-        });
+      // The shapes' tables are swept on their own: they may be missing where an older version's
+      // DDL was run by hand.
+      Promise.all([
+        this.#query('sweep', [this.#sweepIntervalMs]).catch(() => undefined),
+        this.#query('sweepShapes', [this.#sweepIntervalMs]).catch(() => undefined),
+      ]).finally(() => {
+        this.#sweeping = false;
+      });
     }, this.#sweepIntervalMs);
     this.#sweepTimer.unref();
   }
 
-  async #query<Row>(operation: Operation, values: readonly unknown[]): Promise<Row[]> {
+  #query<Row>(operation: Operation, values: readonly unknown[]): Promise<Row[]> {
+    return this.#run<Row>(operation, this.#sql[operation], values);
+  }
+
+  /** Runs one statement, as a prepared statement named per table and `name` when preparing. */
+  async #run<Row>(name: string, text: string, values: readonly unknown[]): Promise<Row[]> {
     const config: PgQueryConfig = this.#prepared
-      ? { name: `nestjs_locker_${this.#names.id}_${operation}`, text: this.#sql[operation], values }
-      : { text: this.#sql[operation], values };
+      ? { name: `nestjs_locker_${this.#names.id}_${name}`, text, values }
+      : { text, values };
     const result = await this.#timed(this.#pool.query<Row>(config));
     return result.rows;
   }
@@ -394,6 +526,16 @@ export class PostgresLockBackend implements LockBackend {
 
   #error(operation: string, key: string | undefined, error: unknown): LockBackendError {
     if (error instanceof LockBackendError) return error;
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && UNDEFINED_OBJECT_CODES.has(code)) {
+      // Shapes on a table whose DDL an older version made (createTable: false).
+      return new LockBackendError(
+        this.name,
+        operation,
+        key,
+        `${(error as Error).message}: run the DDL of sql/nestjs-locker.sql (or PostgresLockBackend.createTableSql()) again, it adds what fair locks, semaphores and multi-key locks need`,
+      );
+    }
     return new LockBackendError(this.name, operation, key, error);
   }
 }
@@ -414,88 +556,16 @@ function distinctKeyRounds(items: readonly { readonly key: string }[]): number[]
   return rounds;
 }
 
-function acquireResult(row: AcquireRow | undefined): AcquireResult {
-  if (row?.token != null) {
-    return { acquired: true, fencingToken: BigInt(row.token), expiresAt: row.ms! };
-  }
-  return { acquired: false, retryAfterMs: row?.ms ?? undefined };
+function acquireResult(row: AcquireRow | undefined): AcquireResult | typeof HELD_AS_SEMAPHORE {
+  return row?.semaphore ? HELD_AS_SEMAPHORE : leaseResult(row);
 }
 
-function flag(field: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') {
-    throw new InvalidLockOptionsError(field, `must be true or false, got ${String(value)}`);
-  }
-  return value;
-}
-
-function wholeMs(field: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > 2 ** 31 - 1) {
+/** The owner of semaphore markers cannot hold, extend or release anything itself. */
+function refuseReservedOwner(owner: string): void {
+  if (owner === SEMAPHORE_OWNER) {
     throw new InvalidLockOptionsError(
-      field,
-      `must be a whole number of ms from ${min} to 2147483647, got ${String(value)}`,
+      'owner',
+      `"${SEMAPHORE_OWNER}" is reserved by PostgresLockBackend for semaphore keys`,
     );
   }
-  return value;
-}
-
-/** The settings of the backend's own pool; the user's settings win over the timeouts it adds. */
-function poolConfig(
-  options: { connectionString?: unknown; connection?: PgConnectionConfig },
-  timeoutMs: number,
-): PgConnectionConfig {
-  if ('connectionString' in options && typeof options.connectionString !== 'string') {
-    throw new InvalidLockOptionsError('connectionString', 'must be a postgres:// URL string');
-  }
-  if (
-    options.connection !== undefined &&
-    (typeof options.connection !== 'object' || options.connection === null)
-  ) {
-    throw new InvalidLockOptionsError('connection', 'must be pg.Pool settings (an object)');
-  }
-  return {
-    query_timeout: timeoutMs,
-    connectionTimeoutMillis: timeoutMs,
-    ...options.connection,
-    ...(options.connectionString === undefined
-      ? {}
-      : { connectionString: options.connectionString }),
-  };
-}
-
-/** The settings of the LISTEN connection: a single client, never a pool. */
-function listenClientConfig(
-  listen: true | string | PgConnectionConfig,
-  fallback: PgConnectionConfig | undefined,
-  timeoutMs: number,
-): PgConnectionConfig {
-  let config: PgConnectionConfig;
-  if (typeof listen === 'string') config = { connectionString: listen };
-  else if (listen !== true) config = listen;
-  else if (fallback) config = fallback;
-  else {
-    throw new InvalidLockOptionsError(
-      'listen',
-      'the pool does not expose its connection settings; pass listen: a connection URL, pg settings, or false',
-    );
-  }
-  return { connectionTimeoutMillis: timeoutMs, ...config, keepAlive: true };
-}
-
-let pgModule: PgModuleLike | undefined;
-
-/** `pg` is loaded only when the backend opens connections itself. */
-function loadPg(): PgModuleLike {
-  if (!pgModule) {
-    try {
-      pgModule = createRequire(import.meta.url)('pg') as PgModuleLike;
-    } catch (error) {
-      throw new InvalidLockOptionsError(
-        'connectionString',
-        `PostgresLockBackend needs the "pg" package to open connections: npm install pg (${String(error)})`,
-      );
-    }
-  }
-  return pgModule;
 }
