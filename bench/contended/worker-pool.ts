@@ -15,8 +15,10 @@ export class WorkerPool {
 
   /** Forks `count` workers on `redisUrl` and waits until each is connected. */
   static async start(count: number, redisUrl: string): Promise<WorkerPool> {
-    const children = Array.from({ length: count }, () =>
-      fork(WORKER, [redisUrl], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    const children = Array.from({ length: count }, (_, index) =>
+      fork(WORKER, [redisUrl, String(index), String(count)], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      }),
     );
     try {
       const ready = await Promise.all(children.map((child) => reply(child, 'ready')));

@@ -1,6 +1,6 @@
 /**
  * One of the contended scenario's worker processes (forked by bench/scenarios/contended.ts with
- * the Redis URL as its argument): holds one Redis client per contestant, and on each run message
+ * the Redis URL, its index and the number of workers as its arguments): holds one Redis client per contestant, and on each run message
  * loops acquire → ~1 ms of work → release on the shared key until the run's time is up.
  */
 import { performance } from 'node:perf_hooks';
@@ -10,11 +10,12 @@ import type { LockAdapter } from '../contestants/lock-adapter.js';
 import { nestjsLocker } from '../contestants/nestjs-locker.js';
 import { peerLocks } from '../contestants/peers.js';
 import { rawRedisLock } from '../contestants/raw-redis-lock.js';
+import { redisRelay } from '../contestants/redis-relay.js';
 import type { ParentMessage, RunMessage, WorkerMessage } from './protocol.js';
 
-const url = process.argv[2];
-if (!url || !process.send) {
-  console.error('usage: forked by the contended scenario with a Redis URL');
+const [url, index, count] = process.argv.slice(2);
+if (!url || !index || !count || !process.send) {
+  console.error('usage: forked by the contended scenario with a Redis URL, an index and a count');
   process.exit(2);
 }
 
@@ -24,7 +25,9 @@ const send = (message: WorkerMessage): void => {
 
 const rawClient = new Redis(url);
 const peerClient = new Redis(url);
+const relay = redisRelay(rawClient, new Redis(url), Number(index), Number(count));
 const adapters: LockAdapter[] = [
+  relay,
   rawRedisLock([rawClient]),
   nestjsLocker(
     'nestjs-locker',
@@ -81,7 +84,7 @@ process.on('message', (message: ParentMessage) => {
   });
 });
 
-Promise.all([rawClient.ping(), peerClient.ping()]).then(
+Promise.all([rawClient.ping(), peerClient.ping(), relay.ready]).then(
   () =>
     send({
       type: 'ready',

@@ -109,7 +109,10 @@ export const contended: Scenario = {
         'machine’s 2 cores, so a waiter that polls takes CPU from the holder. The targets (from the',
         'fairness issue) are for nestjs-locker with `fair: true`, whose waiters queue in Redis and are',
         'handed the lock by the release; plain nestjs-locker (a release notification, then a race for',
-        'the key) is shown for reference.',
+        'the key) is shown for reference. The first row is not a lock: the turn goes round the',
+        'processes through Redis pub/sub with one script run per hand-off, nothing else. It is what',
+        'waking another process through Redis costs on this machine, which the ceiling (a PING) leaves',
+        'out: the practical ceiling of any hand-off, fair or not.',
       ].join('\n'),
       contestants: pool.contestants,
       sections: [
