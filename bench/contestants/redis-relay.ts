@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { HeldLock, LockAdapter } from './lock-adapter.js';
 
-/** Publishes the turn to the next process. KEYS[1] = its channel, ARGV[1] = the round's key. */
+/** Publishes the turn to the next process. KEYS[1] = its channel, ARGV[1] = "<round's key>|<skips>". */
 const PASS_TURN_LUA = "return redis.call('PUBLISH', KEYS[1], ARGV[1])";
 
 /**
@@ -26,22 +26,31 @@ export function redisRelay(
   const turns = new Set<string>();
   const waiting = new Map<string, () => void>();
   const started = new Set<string>();
-  subscriber.on('message', (_channel: string, key: string) => {
-    const wake = waiting.get(key);
-    if (!wake) {
-      turns.add(key);
-      return;
-    }
-    waiting.delete(key);
-    wake();
-  });
   let sha: Promise<string> | undefined;
-  const held = (key: string): HeldLock => ({
-    release: async () => {
-      sha ??= publisher.script('LOAD', PASS_TURN_LUA) as Promise<string>;
-      await publisher.evalsha(await sha, 1, next, key);
-    },
+  /** Passes the turn on; `skips` counts the processes in a row that passed it without taking it. */
+  const pass = async (key: string, skips: number): Promise<void> => {
+    sha ??= publisher.script('LOAD', PASS_TURN_LUA) as Promise<string>;
+    await publisher.evalsha(await sha, 1, next, `${key}|${skips}`);
+  };
+  subscriber.on('message', (_channel: string, message: string) => {
+    const split = message.lastIndexOf('|');
+    const key = message.slice(0, split);
+    const skips = Number(message.slice(split + 1));
+    const wake = waiting.get(key);
+    if (wake) {
+      waiting.delete(key);
+      wake();
+    } else if (!started.has(key)) {
+      // Not started on this round yet: the turn waits here.
+      started.add(key);
+      turns.add(key);
+    } else if (skips + 1 < count) {
+      // Done with this round (the processes' rounds end at slightly different times): pass it on
+      // to whoever still waits, until every process has passed it by.
+      void pass(key, skips + 1).catch(() => undefined);
+    }
   });
+  const held = (key: string): HeldLock => ({ release: () => pass(key, 0) });
   return {
     name: 'pub/sub relay (no lock)',
     description:
