@@ -166,7 +166,8 @@ export class LockManager {
    * ```
    */
   async acquire(key: LockKeys, options?: LockOptions): Promise<Lock> {
-    return this.#acquire(validateKeys(key), options, true) as Promise<Lock>;
+    const keys = validateKeys(key);
+    return this.#acquire(keys, this.#storeKeys(keys), options, true) as Promise<Lock>;
   }
 
   /**
@@ -176,7 +177,8 @@ export class LockManager {
    * @throws {@link LockBackendError} when the store fails.
    */
   async tryAcquire(key: LockKeys, options?: Omit<LockOptions, 'wait'>): Promise<Lock | null> {
-    return this.#acquire(validateKeys(key), { ...options, wait: 0 }, false);
+    const keys = validateKeys(key);
+    return this.#acquire(keys, this.#storeKeys(keys), { ...options, wait: 0 }, false);
   }
 
   /**
@@ -197,10 +199,12 @@ export class LockManager {
     options?: LockOptions,
   ): Promise<T> {
     const keys = validateKeys(key);
-    const scopeKey = this.#scopeKey(keys);
+    const storeKeys = this.#storeKeys(keys);
+    // Identifies the set of keys in the call-chain registry: NUL cannot occur in a key.
+    const scopeKey = storeKeys.join('\0');
     const reentered = findHeld(this, scopeKey);
     if (reentered) return fn(reentered);
-    const lock = (await this.#acquire(keys, options, true)) as LockHandle;
+    const lock = (await this.#acquire(keys, storeKeys, options, true)) as LockHandle;
     try {
       return await runHolding(this, scopeKey, lock, () => fn(lock));
     } finally {
@@ -210,14 +214,13 @@ export class LockManager {
 
   /**
    * Checks lock options, and that this manager's backend offers the lock shape they ask for,
-   * without taking a lock: what `@Locked()` runs at bootstrap. `keyCount` is how many keys the
-   * lock takes, when known.
+   * without taking a lock: what `@Locked()` runs at bootstrap, for a lock on one key (the number
+   * of keys a key function returns is known only per call).
    *
    * @throws {@link InvalidLockOptionsError}
    */
-  validateOptions(options: LockOptions | undefined, keyCount = 1, where?: string): void {
-    const keys = Array.from({ length: keyCount }, (_, i) => `k${i}`);
-    this.#shapeOf(keys, resolveLockOptions(options, this.#defaults, where), where);
+  validateOptions(options: LockOptions | undefined, where?: string): void {
+    this.#shapeOf(['key'], resolveLockOptions(options, this.#defaults, where), where);
   }
 
   /** Whether anyone holds `key` right now. */
@@ -290,9 +293,9 @@ export class LockManager {
     return this.#prefix + validateKey(key);
   }
 
-  /** Identifies a set of keys in the call-chain registry: NUL cannot occur in a key. */
-  #scopeKey(keys: readonly string[]): string {
-    return keys.map((key) => this.#prefix + key).join('\0');
+  /** Validated keys as stored, with the prefix. */
+  #storeKeys(keys: readonly string[]): string[] {
+    return keys.map((key) => this.#prefix + key);
   }
 
   /**
@@ -366,12 +369,12 @@ export class LockManager {
 
   async #acquire(
     keys: readonly string[],
+    storeKeys: readonly string[],
     options: LockOptions | undefined,
     throwWhenBusy: boolean,
   ): Promise<Lock | null> {
     const key = keys.join(',');
     const resolved = resolveLockOptions(options, this.#defaults);
-    const storeKeys = keys.map((each) => this.#prefix + each);
     const storeKey = storeKeys[0]!;
     const shape = this.#shapeOf(storeKeys, resolved);
     if (this.#closed) throw new LockManagerClosedError(key);
@@ -445,6 +448,7 @@ export class LockManager {
       throw new LockManagerClosedError(key);
     }
     const lock = new LockHandle(this.#host, {
+      key,
       keys,
       storeKey,
       shape,

@@ -111,6 +111,8 @@ export class LockHandle implements Lock, RenewableLease {
   constructor(
     private readonly host: LockHost,
     init: {
+      /** `keys` joined with ",". */
+      key: string;
       keys: readonly string[];
       storeKey: string;
       shape: LeaseShape | undefined;
@@ -125,7 +127,7 @@ export class LockHandle implements Lock, RenewableLease {
     },
   ) {
     this.keys = init.keys;
-    this.key = init.keys.join(',');
+    this.key = init.key;
     this.storeKey = init.storeKey;
     this.shape = init.shape;
     this.owner = init.owner;

@@ -70,7 +70,6 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
   validate(method: LockedMethod): void {
     this.locks.manager.validateOptions(
       { fair: method.fair, permits: method.permits },
-      1,
       method.where,
     );
   }

@@ -1,11 +1,10 @@
 import type { AcquireResult, ExtendResult, LeaseShape, LeaseToExtend } from '../lock-backend.js';
 import { fenceKeyOf, lockKeyOf, permitsKeyOf, queueKeyOf, ticketsKeyOf } from './redis-keys.js';
 import { RedisScript } from './redis-script.js';
-import { EXTEND_LUA } from './scripts/extend.lua.js';
+import { EXTEND, RELEASE } from './redis-scripts.js';
 import { FAIR_ACQUIRE_LUA } from './scripts/fair-acquire.lua.js';
 import { FAIR_RELEASE_LUA } from './scripts/fair-release.lua.js';
 import { MULTI_ACQUIRE_LUA } from './scripts/multi-acquire.lua.js';
-import { RELEASE_LUA } from './scripts/release.lua.js';
 import { SEMAPHORE_ACQUIRE_LUA } from './scripts/semaphore-acquire.lua.js';
 import { SEMAPHORE_EXTEND_LUA } from './scripts/semaphore-extend.lua.js';
 import { SEMAPHORE_RELEASE_LUA } from './scripts/semaphore-release.lua.js';
@@ -16,8 +15,6 @@ const SEMAPHORE_ACQUIRE = new RedisScript(SEMAPHORE_ACQUIRE_LUA);
 const SEMAPHORE_EXTEND = new RedisScript(SEMAPHORE_EXTEND_LUA);
 const SEMAPHORE_RELEASE = new RedisScript(SEMAPHORE_RELEASE_LUA);
 const MULTI_ACQUIRE = new RedisScript(MULTI_ACQUIRE_LUA);
-const EXTEND = new RedisScript(EXTEND_LUA);
-const RELEASE = new RedisScript(RELEASE_LUA);
 
 /** Runs one script with the backend's client and timeout. */
 export type RunScript = (

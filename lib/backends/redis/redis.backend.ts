@@ -18,13 +18,10 @@ import { loadIoredis } from './load-ioredis.js';
 import type { RedisClientLike } from './redis-client.js';
 import { fenceKeyOf, lockKeyOf, permitsKeyOf, releaseChannelOf } from './redis-keys.js';
 import { extendsShaped, RedisLeaseShapes } from './redis-lease-shapes.js';
-import { RedisScript } from './redis-script.js';
+import type { RedisScript } from './redis-script.js';
+import { ACQUIRE, EXTEND, INSPECT, RELEASE } from './redis-scripts.js';
 import { checkRedisServer } from './redis-server-check.js';
 import { RedisWakeups } from './redis-wakeups.js';
-import { ACQUIRE_LUA } from './scripts/acquire.lua.js';
-import { EXTEND_LUA } from './scripts/extend.lua.js';
-import { INSPECT_LUA } from './scripts/inspect.lua.js';
-import { RELEASE_LUA } from './scripts/release.lua.js';
 
 /** ioredis connection options, passed through as they are (`host`, `port`, `password`, `tls` ...). */
 export type RedisConnectionOptions = { readonly [option: string]: unknown };
@@ -81,11 +78,6 @@ export type RedisLockBackendOptions = CommonOptions &
         connection: RedisConnectionOptions;
       }
   );
-
-const ACQUIRE = new RedisScript(ACQUIRE_LUA);
-const EXTEND = new RedisScript(EXTEND_LUA);
-const RELEASE = new RedisScript(RELEASE_LUA);
-const INSPECT = new RedisScript(INSPECT_LUA);
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 3_000;
 const DEFAULT_FENCE_RETENTION_MS = 10 * 60_000;

@@ -1,13 +1,10 @@
 import type { LeaseInfo } from '../lock-backend.js';
 import { lockKeyOf } from '../redis/redis-keys.js';
-import { RedisScript } from '../redis/redis-script.js';
-import { INSPECT_LUA } from '../redis/scripts/inspect.lua.js';
+import { INSPECT } from '../redis/redis-scripts.js';
 import { nodeReport, type QuorumContext } from './quorum-context.js';
 import { decideInspect, type InspectVote, majorityExpiry } from './quorum-outcome.js';
 import { runQuorumRound } from './quorum-round.js';
 import { RedlockQuorumError } from './redlock-quorum.error.js';
-
-const INSPECT = new RedisScript(INSPECT_LUA);
 
 /**
  * Reads a key on every node (the single-node inspect script): the lease of the owner that holds

@@ -1,12 +1,9 @@
 import { lockKeyOf } from '../redis/redis-keys.js';
-import { RedisScript } from '../redis/redis-script.js';
-import { RELEASE_LUA } from '../redis/scripts/release.lua.js';
+import { RELEASE } from '../redis/redis-scripts.js';
 import { ownerReport, type QuorumContext } from './quorum-context.js';
 import { decideOwnerCall, type OwnerVote } from './quorum-outcome.js';
 import { runQuorumRound } from './quorum-round.js';
 import { RedlockQuorumError } from './redlock-quorum.error.js';
-
-const RELEASE = new RedisScript(RELEASE_LUA);
 
 const DONE: OwnerVote = { kind: 'done', expiresAt: 0 };
 const NOT_HELD: OwnerVote = { kind: 'not-held' };

@@ -1,3 +1,5 @@
+import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
+
 /**
  * Takes several locks at once, all or none, for one owner with one fencing token.
  *
@@ -9,9 +11,7 @@
  * and is stored on each key as a plain lock's would be, so plain locks on any of the keys and
  * multi-key locks exclude each other. The owner already holding every key refreshes them all.
  */
-export const MULTI_ACQUIRE_LUA = `
-local t = redis.call('TIME')
-local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
+export const MULTI_ACQUIRE_LUA = `${SERVER_CLOCK_LUA}
 local owner, ttl, grace = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local n = #KEYS / 2
 local busyFor, mine, mineToken, last = nil, 0, nil, 0
@@ -28,7 +28,6 @@ for i = 1, n do
   end
   last = math.max(last, tonumber(redis.call('GET', KEYS[2 * i])) or 0)
 end
-local nowMs = math.floor(nowUs / 1000)
 if busyFor then return { nowMs, 0, busyFor } end
 if mine == n then
   for i = 1, n do redis.call('PEXPIRE', KEYS[2 * i - 1], ttl) end

@@ -1,4 +1,5 @@
-import { SEMAPHORE_FUNCTIONS_LUA, SEMAPHORE_PROLOGUE_LUA } from './semaphore.lua.js';
+import { SEMAPHORE_FUNCTIONS_LUA } from './semaphore.lua.js';
+import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
 
 /**
  * Takes one permit of a semaphore.
@@ -11,7 +12,7 @@ import { SEMAPHORE_FUNCTIONS_LUA, SEMAPHORE_PROLOGUE_LUA } from './semaphore.lua
  * Tokens follow the mutex rule (last token of the key + 1, at least the server clock in µs), so
  * each permit granted gets a larger token than every permit before it.
  */
-export const SEMAPHORE_ACQUIRE_LUA = `${SEMAPHORE_PROLOGUE_LUA}
+export const SEMAPHORE_ACQUIRE_LUA = `${SERVER_CLOCK_LUA}
 local semKey, permitsKey, fenceKey = KEYS[1], KEYS[2], KEYS[3]
 local owner, ttl, permits, grace = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 ${SEMAPHORE_FUNCTIONS_LUA}

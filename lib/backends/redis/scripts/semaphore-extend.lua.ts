@@ -1,4 +1,5 @@
-import { SEMAPHORE_FUNCTIONS_LUA, SEMAPHORE_PROLOGUE_LUA } from './semaphore.lua.js';
+import { SEMAPHORE_FUNCTIONS_LUA } from './semaphore.lua.js';
+import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
 
 /**
  * Extends a batch of permits, each only if its owner's permit has not expired.
@@ -7,7 +8,7 @@ import { SEMAPHORE_FUNCTIONS_LUA, SEMAPHORE_PROLOGUE_LUA } from './semaphore.lua
  * ARGV[2i-1], ARGV[2i] = owner and new ttl in ms of permit i.
  * Returns { nowMs, then per permit: 1 extended | 0 not held }.
  */
-export const SEMAPHORE_EXTEND_LUA = `${SEMAPHORE_PROLOGUE_LUA}
+export const SEMAPHORE_EXTEND_LUA = `${SERVER_CLOCK_LUA}
 local semKey, permitsKey
 ${SEMAPHORE_FUNCTIONS_LUA}
 local out = { nowMs }

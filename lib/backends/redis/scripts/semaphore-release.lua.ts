@@ -1,4 +1,5 @@
-import { SEMAPHORE_FUNCTIONS_LUA, SEMAPHORE_PROLOGUE_LUA } from './semaphore.lua.js';
+import { SEMAPHORE_FUNCTIONS_LUA } from './semaphore.lua.js';
+import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
 
 /**
  * Gives back one permit, if its owner still holds it, and wakes the semaphore's waiters.
@@ -7,7 +8,7 @@ import { SEMAPHORE_FUNCTIONS_LUA, SEMAPHORE_PROLOGUE_LUA } from './semaphore.lua
  * ARGV[1] = owner.
  * Returns 1 released | 0 not held by that owner.
  */
-export const SEMAPHORE_RELEASE_LUA = `${SEMAPHORE_PROLOGUE_LUA}
+export const SEMAPHORE_RELEASE_LUA = `${SERVER_CLOCK_LUA}
 local semKey, permitsKey = KEYS[1], KEYS[2]
 ${SEMAPHORE_FUNCTIONS_LUA}
 local score = redis.call('ZSCORE', semKey, ARGV[1])

@@ -1,9 +1,7 @@
-import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
-
 /**
  * The Lua shared by the semaphore scripts. A semaphore is a sorted set of owners scored by the
  * store-clock ms at which their permit expires (the lock key itself), with a hash of each owner's
- * fencing token beside it. Prepended after these locals are set: `nowMs`, `semKey`, `permitsKey`.
+ * fencing token beside it. Prepended after `SERVER_CLOCK_LUA` and these locals: `semKey`, `permitsKey`.
  */
 export const SEMAPHORE_FUNCTIONS_LUA = `
 local function refuseMutex()
@@ -30,6 +28,3 @@ local function keepUntilLastExpiry()
   end
 end
 `;
-
-/** The prologue of a semaphore script: the server clock in µs and ms. */
-export const SEMAPHORE_PROLOGUE_LUA = SERVER_CLOCK_LUA;
