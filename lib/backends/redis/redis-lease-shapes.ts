@@ -1,6 +1,6 @@
 import type { AcquireResult, ExtendResult, LeaseShape, LeaseToExtend } from '../lock-backend.js';
 import { fenceKeyOf, lockKeyOf, permitsKeyOf, queueKeyOf, ticketsKeyOf } from './redis-keys.js';
-import { RedisScript } from './redis-script.js';
+import { batchReply, RedisScript } from './redis-script.js';
 import { EXTEND, RELEASE } from './redis-scripts.js';
 import { FAIR_ACQUIRE_LUA } from './scripts/fair-acquire.lua.js';
 import { FAIR_RELEASE_LUA } from './scripts/fair-release.lua.js';
@@ -122,12 +122,12 @@ export class RedisLeaseShapes {
       return reply === 1;
     }
     const keys = shape.keys.map(lockKeyOf);
-    const reply = (await this.run(
+    const reply = await this.run(
       RELEASE,
       keys,
       keys.map(() => owner),
-    )) as number[];
-    return reply.some((released) => released === 1);
+    );
+    return batchReply<number>(reply).some((released) => released === 1);
   }
 }
 

@@ -25,3 +25,11 @@ export class RedisScript {
     }
   }
 }
+
+/**
+ * The per-item answers of a batch script that answers a batch of one with that one value (an
+ * array reply costs the server a table and the client an array, on every single-lock call).
+ */
+export function batchReply<T>(reply: unknown): T[] {
+  return Array.isArray(reply) ? (reply as T[]) : [reply as T];
+}

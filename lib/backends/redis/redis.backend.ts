@@ -18,7 +18,7 @@ import { loadIoredis } from './load-ioredis.js';
 import type { RedisClientLike } from './redis-client.js';
 import { fenceKeyOf, lockKeyOf, permitsKeyOf, releaseChannelOf } from './redis-keys.js';
 import { extendsShaped, RedisLeaseShapes } from './redis-lease-shapes.js';
-import type { RedisScript } from './redis-script.js';
+import { batchReply, type RedisScript } from './redis-script.js';
 import { ACQUIRE, EXTEND, INSPECT, RELEASE } from './redis-scripts.js';
 import { checkRedisServer } from './redis-server-check.js';
 import { RedisWakeups } from './redis-wakeups.js';
@@ -363,12 +363,12 @@ export class RedisLockBackend implements LockBackend {
   }
 
   async #releaseBatch(items: ReleaseRequest[]): Promise<boolean[]> {
-    const reply = (await this.#run(
+    const reply = await this.#run(
       RELEASE,
       items.map((item) => lockKeyOf(item.key)),
       items.map((item) => item.owner),
-    )) as number[];
-    return reply.map((released) => released === 1);
+    );
+    return batchReply<number>(reply).map((released) => released === 1);
   }
 
   /** Sends WAIT; the number of replicas that acknowledged. */

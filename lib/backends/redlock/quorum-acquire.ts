@@ -89,12 +89,17 @@ export class QuorumAcquire {
     const keys: string[] = [];
     const proposed = proposedToken();
     const sentAtMs = Math.floor(proposed / 1000);
-    const args: (string | number)[] = [fenceRetentionMs, proposed];
+    const proposedText = String(proposed);
+    const args: string[] = [proposedText];
     let shortestValidityMs = Number.POSITIVE_INFINITY;
     for (const request of requests) {
       const lockKey = lockKeyOf(request.key);
       keys.push(lockKey, fenceKeyOf(lockKey));
-      args.push(request.owner, request.ttlMs);
+      args.push(
+        `${proposedText}:${request.owner}`,
+        String(request.ttlMs),
+        String(request.ttlMs + fenceRetentionMs),
+      );
       const validity = request.ttlMs - driftMs(request.ttlMs, clockDriftFactor);
       shortestValidityMs = Math.min(shortestValidityMs, validity);
     }
@@ -310,9 +315,12 @@ export class QuorumAcquire {
   }
 }
 
-/** Key `j`'s vote in a reply of `QUORUM_ACQUIRE_LUA`: its token, or "<pttl>:<holder>". */
+/**
+ * Key `j`'s vote in a reply of `QUORUM_ACQUIRE_LUA`: its token, or "<pttl>:<holder>". The reply
+ * of a batch of one is that one value.
+ */
 function parseVote(reply: unknown, j: number): AcquireVote {
-  const value = (reply as (number | string)[])[j]!;
+  const value = Array.isArray(reply) ? (reply[j] as number | string) : (reply as number | string);
   if (typeof value === 'number') return { kind: 'granted', token: value };
   const sep = value.indexOf(':');
   return { kind: 'contended', holder: value.slice(sep + 1), pttlMs: Number(value.slice(0, sep)) };

@@ -43,12 +43,14 @@ export async function quorumRelease(
     deadlines: context.deadlines,
     deadlineMs: commandTimeoutMs,
     settled: (i, answer) => {
-      const reply = answer.ok ? (answer.value as number[]) : undefined;
+      // A batch of one is answered with that one value (see `RELEASE_LUA`).
+      const reply = answer.ok ? answer.value : undefined;
+      const replies = Array.isArray(reply) ? (reply as unknown[]) : undefined;
       for (let j = 0; j < votes.length; j++) {
         const requestVotes = votes[j]!;
         requestVotes[i] = !answer.ok
           ? { kind: 'failed', failure: answer.failure }
-          : reply![j] === 1
+          : (replies ? replies[j] : reply) === 1
             ? DONE
             : NOT_HELD;
         if (!decided[j] && decideOwnerCall(requestVotes, quorum, false)) {

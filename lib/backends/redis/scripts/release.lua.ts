@@ -4,7 +4,8 @@
  *
  * KEYS[i] = lock key i.
  * ARGV[i] = owner token of lock i.
- * Returns per lock: 1 released | 0 not held by that owner.
+ * Returns per lock: 1 released | 0 not held by that owner; a lone lock's answer is the whole
+ * reply (read it with `batchReply`).
  */
 export const RELEASE_LUA = `
 local out = {}
@@ -18,6 +19,9 @@ for i = 1, #KEYS do
   else
     out[i] = 0
   end
+end
+if #out == 1 then
+  return out[1]
 end
 return out
 `;
