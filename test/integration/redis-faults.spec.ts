@@ -106,6 +106,57 @@ describe('RedisLockBackend when Redis fails', () => {
     expect(after.fencingToken > before.fencingToken).toBe(true);
   });
 
+  it('issues tokens above a fence that is ahead of the server clock (a clock stepped back)', async () => {
+    const prefix = `faults:${uniqueId()}:`;
+    const locks = new LockManager({
+      backend: new RedisLockBackend({ url: server.url }),
+      keyPrefix: prefix,
+    });
+    cleanups.push(() => locks.close());
+    const admin = new Redis(server.url);
+    cleanups.push(() => admin.quit());
+    // A token from a clock a day ahead of the server's.
+    const ahead = BigInt(Date.now() + 86_400_000) * 1000n;
+    await admin.set(`{${prefix}stepped}:fence`, ahead.toString(), 'PX', 60_000);
+
+    const first = await locks.acquire('stepped', { autoRenew: false });
+    expect(first.fencingToken).toBe(ahead + 1n);
+    expect(await admin.get(`{${prefix}stepped}`)).toBe(`${ahead + 1n}:${first.owner}`);
+    expect(await admin.get(`{${prefix}stepped}:fence`)).toBe((ahead + 1n).toString());
+    // The lease runs on the server's clock, not the token's.
+    expect(Math.abs(first.expiresAt.getTime() - (Date.now() + 30_000))).toBeLessThan(5_000);
+    await first.release();
+    expect((await locks.acquire('stepped', { autoRenew: false })).fencingToken).toBe(ahead + 2n);
+  });
+
+  it('answers a batch of acquires taken in one tick: granted, corrected and refused alike', async () => {
+    const backend = new RedisLockBackend({ url: server.url });
+    cleanups.push(() => backend.close());
+    const admin = new Redis(server.url);
+    cleanups.push(() => admin.quit());
+    const id = uniqueId();
+    const ahead = BigInt(Date.now() + 86_400_000) * 1000n;
+    await admin.set(`{batch:${id}:ahead}:fence`, ahead.toString(), 'PX', 60_000);
+    await admin.set(`{batch:${id}:taken}`, `1:someone-else`, 'PX', 20_000);
+
+    const [plain, corrected, refused] = await Promise.all([
+      backend.acquire(`batch:${id}:plain`, 'owner-a', 30_000),
+      backend.acquire(`batch:${id}:ahead`, 'owner-b', 30_000),
+      backend.acquire(`batch:${id}:taken`, 'owner-c', 30_000),
+    ]);
+    if (!plain.acquired || !corrected.acquired || refused.acquired) {
+      throw new Error(
+        `expected granted, granted, refused: ${plain.acquired} ${corrected.acquired} ${refused.acquired}`,
+      );
+    }
+    expect(corrected.fencingToken).toBe(ahead + 1n);
+    expect(plain.fencingToken < ahead).toBe(true);
+    expect(Math.abs(plain.expiresAt - (Date.now() + 30_000))).toBeLessThan(5_000);
+    expect(Math.abs(corrected.expiresAt - plain.expiresAt)).toBeLessThan(1_000);
+    expect(refused.retryAfterMs).toBeGreaterThan(15_000);
+    expect(refused.retryAfterMs).toBeLessThanOrEqual(20_000);
+  });
+
   it('does not close a client it was given, and closes one it opened', async () => {
     const client = new Redis(REDIS_URL);
     cleanups.push(() => client.quit());

@@ -311,21 +311,14 @@ export class RedisLockBackend implements LockBackend {
 
   async #acquireBatch(items: AcquireRequest[]): Promise<(AcquireResult | Error)[]> {
     const keys: string[] = [];
-    const args: (string | number)[] = [this.#fenceRetentionMs];
+    const args: string[] = [];
     for (const item of items) {
       const lockKey = lockKeyOf(item.key);
       keys.push(lockKey, fenceKeyOf(lockKey));
-      args.push(item.owner, item.ttlMs);
+      args.push(item.owner, String(item.ttlMs), String(item.ttlMs + this.#fenceRetentionMs));
     }
-    const reply = (await this.#run(ACQUIRE, keys, args)) as number[];
-    const nowMs = reply[0]!;
-    const results = items.map((item, i): AcquireResult => {
-      const value = reply[2 * i + 2]!;
-      if (reply[2 * i + 1] === 1) {
-        return { acquired: true, fencingToken: BigInt(value), expiresAt: nowMs + item.ttlMs };
-      }
-      return { acquired: false, retryAfterMs: value >= 0 ? value : undefined };
-    });
+    const reply = await this.#run(ACQUIRE, keys, args);
+    const results = parseAcquireReply(reply, items);
     return this.#waitForReplicas && results.some((result) => result.acquired)
       ? this.#replicated(items, results, this.#waitForReplicas)
       : results;
@@ -473,4 +466,25 @@ function openClient(
     () => undefined,
   );
   return client;
+}
+
+/**
+ * The results of an `ACQUIRE_LUA` run: `{ nowMs, then per lock: token | "<pttl>" }`, or, for a
+ * lone lock, the token alone (granted under the server clock's token, so now is its ms part) or
+ * the PTTL text alone (refused).
+ */
+function parseAcquireReply(
+  reply: unknown,
+  items: readonly { readonly ttlMs: number }[],
+): AcquireResult[] {
+  const values: unknown[] = Array.isArray(reply) ? reply.slice(1) : [reply];
+  const nowMs = Array.isArray(reply) ? (reply[0] as number) : Math.floor((reply as number) / 1000);
+  return items.map((item, i): AcquireResult => {
+    const value = values[i];
+    if (typeof value === 'number') {
+      return { acquired: true, fencingToken: BigInt(value), expiresAt: nowMs + item.ttlMs };
+    }
+    const pttl = Number(value);
+    return { acquired: false, retryAfterMs: pttl >= 0 ? pttl : undefined };
+  });
 }
