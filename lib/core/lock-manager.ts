@@ -90,6 +90,8 @@ export class LockManager {
   readonly #host: LockHost;
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** Aborted by close(): ends every acquire still waiting. */
+  readonly #shutdown = new AbortController();
 
   constructor(options: LockManagerOptions) {
     if (!options || typeof options.backend?.acquire !== 'function') {
@@ -267,8 +269,9 @@ export class LockManager {
   }
 
   /**
-   * Stops taking locks, releases every lock still held (their signals abort with reason `closed`),
-   * stops renewal and closes the backend's own connections. Idempotent.
+   * Stops taking locks, ends every acquire still waiting with {@link LockManagerClosedError},
+   * releases every lock still held (their signals abort with reason `closed`), stops renewal and
+   * closes the backend's own connections. Idempotent.
    */
   close(): Promise<void> {
     this.#closing ??= this.#close();
@@ -277,6 +280,7 @@ export class LockManager {
 
   async #close(): Promise<void> {
     this.#closed = true;
+    this.#shutdown.abort();
     const held = this.#scheduler.leases();
     this.#scheduler.stop();
     await Promise.all(
@@ -415,7 +419,9 @@ export class LockManager {
               : undefined,
             onSubscribeError: () => undefined,
             waitMs: resolved.waitMs,
-            signal: resolved.signal,
+            signal: resolved.signal
+              ? AbortSignal.any([resolved.signal, this.#shutdown.signal])
+              : this.#shutdown.signal,
             clock: this.#clock,
             ...(fair ? { owner, maxSleepMs: Math.min(FAIR_TICKET_TTL_MS, ttlMs) / 4 } : {}),
           },
@@ -427,6 +433,9 @@ export class LockManager {
       // token so that it cannot leave the key taken until its ttl runs out (and, when fair, so that
       // our place in the queue is given up).
       this.#backend.release(storeKey, owner, shape).catch(() => false);
+      if (this.#closed && error === this.#shutdown.signal.reason) {
+        throw new LockManagerClosedError(key);
+      }
       if (error instanceof LockError || resolved.signal?.aborted) throw error;
       throw this.#backendError('acquire', key, error);
     }

@@ -5,6 +5,7 @@ import {
   LockBackendError,
   LockLostError,
   LockManager,
+  LockManagerClosedError,
   RedisLockBackend,
 } from '../../lib/index.js';
 import { aborted, uniqueId } from '../support/async.js';
@@ -59,12 +60,29 @@ describe('RedisLockBackend when Redis fails', () => {
     server.pause();
     const error = await locks.acquire('late').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LockBackendError);
+    // The backend's own bound on each call, on the connection it opened.
+    expect(String((error as LockBackendError).cause)).toContain('no answer within 300 ms');
     server.resume();
     // The paused acquire reaches Redis after all; the release sent under the same owner follows it.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await observer.isLocked('late')).toBe(false);
     const lock = await observer.acquire('late');
     expect(lock.isHeld()).toBe(true);
+  });
+
+  it('closes without hanging while the server is paused, on the connections it opened', async () => {
+    const locks = new LockManager({
+      backend: new RedisLockBackend({ url: server.url, commandTimeoutMs: 300 }),
+      keyPrefix: `faults:${uniqueId()}:`,
+    });
+    const lock = await locks.acquire('closing', { autoRenew: false });
+    // A waiter's subscription opens the second connection, which close() must shut too.
+    const waiting = locks.acquire('closing', { wait: 60_000 }).catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    server.pause();
+    await locks.close();
+    expect(lock.isHeld()).toBe(false);
+    expect(await waiting).toBeInstanceOf(LockManagerClosedError);
   });
 
   it('aborts a held lock’s signal at its deadline while renewal hangs on a paused server', async () => {

@@ -166,6 +166,27 @@ describe('LockManager', () => {
     await expect(locks.close()).resolves.toBeUndefined();
   });
 
+  it('on close, ends the acquires still waiting with LockManagerClosedError', async () => {
+    const backend = new MemoryLockBackend();
+    const holder = manager(backend);
+    const locks = new LockManager({ backend });
+    await holder.acquire('k');
+    const plain = locks.acquire('k', { wait: 60_000 }).catch((e: unknown) => e);
+    const user = new AbortController();
+    const withSignal = locks
+      .acquire('k', { wait: 60_000, signal: user.signal })
+      .catch((e: unknown) => e);
+    const fair = locks.acquire('k', { wait: 60_000, fair: true }).catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await locks.close();
+    for (const outcome of await Promise.all([plain, withSignal, fair])) {
+      expect(outcome).toBeInstanceOf(LockManagerClosedError);
+      expect((outcome as LockManagerClosedError).key).toBe('k');
+    }
+    expect(user.signal.aborted).toBe(false);
+    expect(await holder.isLocked('k')).toBe(true);
+  });
+
   it('rejects at once when the signal is already aborted, taking nothing', async () => {
     const locks = manager();
     const controller = new AbortController();

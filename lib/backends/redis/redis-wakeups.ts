@@ -90,14 +90,19 @@ export class RedisWakeups {
     return this.#inboxReady;
   }
 
-  async close(): Promise<void> {
+  /** Drops every subscription and closes the connection, waiting at most `timeoutMs` for it. */
+  async close(timeoutMs?: number): Promise<void> {
     const subscriber = this.#subscriber;
     this.#subscriber = undefined;
     this.#inboxReady = undefined;
     this.#channels.clear();
     if (this.#sweeper) clearInterval(this.#sweeper);
     this.#sweeper = undefined;
-    if (subscriber) await subscriber.quit().catch(() => subscriber.disconnect());
+    if (!subscriber) return;
+    const quit = subscriber.quit();
+    await (timeoutMs === undefined ? quit : withTimeout(quit, timeoutMs)).catch(() =>
+      subscriber.disconnect(),
+    );
   }
 
   /** Unsubscribes, in one sweep a second, the channels idle for a second or more. */

@@ -10,6 +10,7 @@ import type {
   LockBackendFeatures,
   Unsubscribe,
 } from '../lock-backend.js';
+import { Deadlines } from '../shared/deadlines.js';
 import type { AcquireRequest, ReleaseRequest } from '../shared/lease-requests.js';
 import { TickBatcher } from '../shared/tick-batcher.js';
 import { withTimeout } from '../shared/with-timeout.js';
@@ -105,7 +106,9 @@ export class RedisLockBackend implements LockBackend {
   readonly features: LockBackendFeatures;
   readonly #client: RedisClientLike;
   readonly #ownsClient: boolean;
+  /** The bound on each call, unless the client has a command timeout of its own. */
   readonly #timeoutMs: number | undefined;
+  readonly #deadlines = new Deadlines();
   readonly #fenceRetentionMs: number;
   readonly #wakeups: RedisWakeups;
   /** A cluster client: a script may only touch keys of one hash slot, so batches split by slot. */
@@ -171,9 +174,11 @@ export class RedisLockBackend implements LockBackend {
         options.client.options?.redisOptions?.commandTimeout;
       this.#timeoutMs = own ? undefined : timeout;
     } else {
-      this.#client = openClient(options, timeout);
+      this.#client = openClient(options);
       this.#ownsClient = true;
-      this.#timeoutMs = undefined;
+      // Connection options with a commandTimeout of their own keep it, as a client would.
+      const own = (options.connection as { commandTimeout?: unknown } | undefined)?.commandTimeout;
+      this.#timeoutMs = own ? undefined : timeout;
     }
     this.#wakeups = new RedisWakeups(() => this.#client.duplicate());
     this.#shapes = new RedisLeaseShapes(
@@ -271,8 +276,10 @@ export class RedisLockBackend implements LockBackend {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#wakeups.close();
-    if (this.#ownsClient) await this.#client.quit().catch(() => this.#client.disconnect());
+    const timeoutMs = this.#timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    await this.#wakeups.close(timeoutMs);
+    if (!this.#ownsClient) return;
+    await withTimeout(this.#client.quit(), timeoutMs).catch(() => this.#client.disconnect());
   }
 
   /** Runs `run` on all of `items`, or once per hash slot on a cluster. */
@@ -394,7 +401,7 @@ export class RedisLockBackend implements LockBackend {
     args: readonly (string | number)[],
   ): Promise<unknown> {
     const call = script.run(this.#client, keys, args);
-    return this.#timeoutMs === undefined ? call : withTimeout(call, this.#timeoutMs);
+    return this.#timeoutMs === undefined ? call : this.#deadlines.bound(call, this.#timeoutMs);
   }
 
   #error(operation: string, storeKey: string | undefined, error: unknown): LockBackendError {
@@ -450,14 +457,16 @@ function emitWarningOnce(message: string): void {
 }
 
 /** Opens the backend's own ioredis connection; ioredis is loaded only when this is needed. */
-function openClient(
-  options: { url?: string; connection?: RedisConnectionOptions },
-  commandTimeoutMs: number,
-): RedisClientLike {
+function openClient(options: {
+  url?: string;
+  connection?: RedisConnectionOptions;
+}): RedisClientLike {
   const Redis = loadIoredis('url' in options ? 'url' : 'connection', 'RedisLockBackend');
   // No ioredis auto-pipelining: the backend already coalesces same-tick calls into one script run,
   // and a second layer of batching costs ~20 µs of client CPU per lock (measured in bench/).
-  const settings = { commandTimeout: commandTimeoutMs, ...options.connection };
+  // No ioredis commandTimeout either (a timer per command): the backend bounds its calls with one
+  // sweeping interval.
+  const settings = { ...options.connection };
   const client = options.url === undefined ? new Redis(settings) : new Redis(options.url, settings);
   // The connection retries by itself; errors reach callers as LockBackendErrors, so the client's
   // own 'error' events need no listener beyond this one (which stops ioredis printing them).

@@ -1,7 +1,7 @@
+import type { Deadlines } from '../shared/deadlines.js';
 import type { QuorumNode } from './quorum-node.js';
 import type { NodeFailure, OwnerVote } from './quorum-outcome.js';
 import type { RedlockNodeOutcome, RedlockNodeReport } from './redlock-quorum.error.js';
-import type { RoundDeadlines } from './round-deadlines.js';
 
 /** What every quorum operation needs to know of the backend. */
 export interface QuorumContext {
@@ -10,7 +10,7 @@ export interface QuorumContext {
   readonly commandTimeoutMs: number;
   readonly clockDriftFactor: number;
   readonly fenceRetentionMs: number;
-  readonly deadlines: RoundDeadlines;
+  readonly deadlines: Deadlines;
 }
 
 /** Locks per script run: keeps every script short, so it never blocks a node for long. */

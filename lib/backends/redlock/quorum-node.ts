@@ -131,7 +131,7 @@ export class QuorumNode {
 
   /** Closes the subscriber, and the client if the backend opened it. Never rejects. */
   async close(timeoutMs: number): Promise<void> {
-    await this.wakeups.close().catch(() => undefined);
+    await this.wakeups.close(timeoutMs).catch(() => undefined);
     if (!this.#owned) return;
     const client = this.client;
     if (!this.connected) {

@@ -1,7 +1,7 @@
 import type { RedisScript } from '../redis/redis-script.js';
+import type { Deadlines, Timed } from '../shared/deadlines.js';
 import type { QuorumNode } from './quorum-node.js';
 import type { NodeFailure } from './quorum-outcome.js';
-import type { RoundDeadlines, TimedRound } from './round-deadlines.js';
 
 /** One node's answer to a round: its reply, or why there is none. */
 export type NodeAnswer<R> =
@@ -28,7 +28,7 @@ export interface QuorumRound<R> {
   readonly settled: (index: number, answer: NodeAnswer<R>) => boolean;
   /** How long to wait for the answers, in ms; a node silent by then counts as timed out. */
   readonly deadlineMs: number;
-  readonly deadlines: RoundDeadlines;
+  readonly deadlines: Deadlines;
   readonly disconnected: DisconnectedNodes;
   /** Receives an answer that came after the round was decided. */
   readonly late?: (index: number, answer: NodeAnswer<R>) => void;
@@ -45,7 +45,7 @@ export function runQuorumRound<R>(round: QuorumRound<R>): Promise<void> {
 }
 
 /** One round in flight: its own deadline entry, so that a round allocates nothing more. */
-class RoundRun<R> implements TimedRound {
+class RoundRun<R> implements Timed {
   deadlineAt = 0;
   ended = false;
   #open: number;

@@ -9,6 +9,7 @@ import type {
 } from '../lock-backend.js';
 import { lockKeyOf, releaseChannelOf } from '../redis/redis-keys.js';
 import { checkRedisServer } from '../redis/redis-server-check.js';
+import { Deadlines } from '../shared/deadlines.js';
 import { TickBatcher } from '../shared/tick-batcher.js';
 import { withTimeout } from '../shared/with-timeout.js';
 import { type AcquireOutcome, type AcquireRequest, QuorumAcquire } from './quorum-acquire.js';
@@ -21,7 +22,6 @@ import { quorumRelease, type ReleaseRequest } from './quorum-release.js';
 import { quorumSubscribe } from './quorum-wakeups.js';
 import { type RedlockLockBackendOptions, resolveRedlockOptions } from './redlock-options.js';
 import { RedlockQuorumError } from './redlock-quorum.error.js';
-import { RoundDeadlines } from './round-deadlines.js';
 
 /**
  * Locks on a quorum of independent Redis masters: the Redlock algorithm, with the single-node
@@ -73,7 +73,7 @@ export class RedlockLockBackend implements LockBackend {
       commandTimeoutMs: resolved.commandTimeoutMs,
       clockDriftFactor: resolved.clockDriftFactor,
       fenceRetentionMs: resolved.fenceRetentionMs,
-      deadlines: new RoundDeadlines(),
+      deadlines: new Deadlines(),
     };
     this.#acquire = new QuorumAcquire(this.#context);
     this.#onWarning = resolved.onWarning;
