@@ -32,12 +32,12 @@ export const uncontended: Scenario = {
       rawRedisLock([rawClient]),
       nestjsLocker(
         WITH_CLIENT,
-        '`new RedisLockBackend({ client })` with a default ioredis client (no autopipelining, no `commandTimeout`).',
+        '`new RedisLockBackend({ client })` with a default ioredis client (no autopipelining, no `commandTimeout`: the backend bounds each call at 3 s itself).',
         new RedisLockBackend({ client: lockerClient }),
       ),
       nestjsLocker(
         WITH_URL,
-        '`new RedisLockBackend({ url })`: the backend opens its own connection (`commandTimeout` 3 s; no ioredis autopipelining, the backend batches same-tick calls itself).',
+        '`new RedisLockBackend({ url })`: the backend opens its own connection (calls bounded at 3 s by the backend, not by an ioredis timer per command; no ioredis autopipelining, the backend batches same-tick calls itself).',
         new RedisLockBackend({ url: context.redisUrl }),
       ),
       ...peerLocks([peerClient]),
