@@ -76,7 +76,7 @@ BEGIN
     ELSE
       DELETE FROM "public"."nestjs_locker_queue" WHERE key = p_key AND owner = p_owner;
     END IF;
-    out_ms := greatest(0, ceil(extract(epoch FROM cur.expires_at - clock_timestamp()) * 1000))::float8;
+    out_ms := (CASE WHEN cur.expires_at IS NULL THEN NULL ELSE greatest(0, ceil(extract(epoch FROM cur.expires_at - clock_timestamp()) * 1000)) END)::float8;
     RETURN;
   END IF;
   DELETE FROM "public"."nestjs_locker_queue" WHERE key = p_key AND expires_at <= t_now;
@@ -195,7 +195,7 @@ BEGIN
        AND (p.owner IS NULL OR p.expires_at <= clock_timestamp())
      ORDER BY p.slot LIMIT 1 FOR UPDATE SKIP LOCKED;
     IF t_slot IS NULL THEN
-      SELECT greatest(0, ceil(extract(epoch FROM min(p.expires_at) - clock_timestamp()) * 1000))::float8 INTO out_ms FROM "public"."nestjs_locker_permits" p
+      SELECT (CASE WHEN min(p.expires_at) IS NULL THEN NULL ELSE greatest(0, ceil(extract(epoch FROM min(p.expires_at) - clock_timestamp()) * 1000)) END)::float8 INTO out_ms FROM "public"."nestjs_locker_permits" p
        WHERE p.key = p_key AND p.slot < p_permits AND p.owner IS NOT NULL
          AND p.expires_at > clock_timestamp();
       RETURN;
@@ -316,7 +316,7 @@ BEGIN
           t_mine := false;
         END IF;
       ELSE
-        t_busy_ms := greatest(coalesce(t_busy_ms, 0), greatest(0, ceil(extract(epoch FROM cur.expires_at - clock_timestamp()) * 1000))::float8);
+        t_busy_ms := greatest(coalesce(t_busy_ms, 0), (CASE WHEN cur.expires_at IS NULL THEN NULL ELSE greatest(0, ceil(extract(epoch FROM cur.expires_at - clock_timestamp()) * 1000)) END)::float8);
       END IF;
     ELSE
       t_mine := false;
@@ -338,4 +338,4 @@ BEGIN
   out_ms := floor(extract(epoch FROM t_expires) * 1000)::float8;
 END
 $fn$;
-COMMENT ON TABLE "public"."nestjs_locker" IS 'nestjs-locker schema 7b3a4fde5b56bf4f';
+COMMENT ON TABLE "public"."nestjs_locker" IS 'nestjs-locker schema d7ee860d85da2418';

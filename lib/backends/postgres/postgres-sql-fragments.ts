@@ -23,9 +23,13 @@ export const MAX_HANDOFF_OWNER_BYTES = 7_000;
 export const epochMs = (expression: string): string =>
   `floor(extract(epoch FROM ${expression}) * 1000)::float8`;
 
-/** Milliseconds until a timestamptz, never negative. */
+/**
+ * Milliseconds until a timestamptz, never negative; NULL for a NULL timestamptz (such as the
+ * `min()` of no rows: "unknown"). The CASE is needed: `greatest` ignores NULL arguments, so
+ * `greatest(0, NULL)` is 0, which would say "retry at once" instead of "unknown".
+ */
 export const remainingMs = (expression: string): string =>
-  `greatest(0, ceil(extract(epoch FROM ${expression} - clock_timestamp()) * 1000))::float8`;
+  `(CASE WHEN ${expression} IS NULL THEN NULL ELSE greatest(0, ceil(extract(epoch FROM ${expression} - clock_timestamp()) * 1000)) END)::float8`;
 
 /** `ms` (a float8 expression) milliseconds after `from`. */
 export const after = (from: string, ms: string): string =>
