@@ -1,3 +1,5 @@
+import { lockGrantLua } from '../../redis/scripts/lock-grant.lua.js';
+
 /**
  * Acquires a batch of locks on one Redlock node, in one atomic script run. The single-node
  * `ACQUIRE_LUA` with three changes for the quorum: the fencing token floor is proposed by the
@@ -13,10 +15,8 @@
  * Returns one value per lock: the fencing token (an integer) when granted, or the holder as
  * "<its PTTL>:<its owner token>" (a string) when refused; a lone lock's value is the whole reply.
  *
- * The token is the larger of the key's last token here + 1 and the proposal. The lock is set
- * under the proposal first and corrected in the rare case that the fence was ahead of it, so that
- * the usual grant costs two commands (SET NX, SET GET). The same owner asking again while it holds
- * the key gets its lease refreshed and its token back.
+ * The token is the larger of the key's last token here + 1 and the proposal (`lockGrantLua`).
+ * The same owner asking again while it holds the key gets its lease refreshed and its token back.
  *
  * Cost matters here: this runs on every node for every acquire. The client sends the value, the
  * ttl and the fence's lifetime ready-made as text, so that the usual grant concatenates nothing
@@ -28,27 +28,8 @@ local out = {}
 for i = 1, #KEYS / 2 do
   local lockKey, fenceKey, a = KEYS[2 * i - 1], KEYS[2 * i], 3 * i - 1
   local value, ttl, fenceTtl = ARGV[a], ARGV[a + 1], ARGV[a + 2]
-  if redis.call('SET', lockKey, value, 'NX', 'PX', ttl) then
-    local token = tonumber(proposed)
-    local last = tonumber(redis.call('SET', fenceKey, proposed, 'PX', fenceTtl, 'GET'))
-    if last and last >= token then
-      token = last + 1
-      local tokenText = string.format('%.0f', token)
-      redis.call('SET', lockKey, tokenText .. string.sub(value, #proposed + 1), 'PX', ttl)
-      redis.call('SET', fenceKey, tokenText, 'PX', fenceTtl)
-    end
-    out[i] = token
-  else
-    local current = redis.call('GET', lockKey)
-    local sep = string.find(current, ':', 1, true)
-    local holder = sep and string.sub(current, sep + 1) or ''
-    if holder == string.sub(value, #proposed + 2) then
-      redis.call('PEXPIRE', lockKey, ttl)
-      out[i] = tonumber(string.sub(current, 1, sep - 1))
-    else
-      out[i] = redis.call('PTTL', lockKey) .. ':' .. holder
-    end
-  end
+  ${lockGrantLua('proposed')}
+  out[i] = token or redis.call('PTTL', lockKey) .. ':' .. holder
 end
 if #out == 1 then
   return out[1]
