@@ -129,17 +129,16 @@ DECLARE
   t_expires timestamptz;
 BEGIN
   out_released := false;
-  LOOP
-    SELECT l.owner, l.token, l.expires_at INTO cur FROM ${table} l
-     WHERE l.key = p_key FOR UPDATE;
-    EXIT WHEN FOUND;
+  ${lockLeaseRow(
+    names,
+    'p_key',
+    'cur',
+    `
     -- No lease row: nothing to release, and nobody to hand to unless someone queued.
     IF NOT EXISTS (SELECT FROM ${queue} WHERE key = p_key) THEN
       RETURN;
-    END IF;
-    INSERT INTO ${table} (key, owner, token, expires_at)
-    VALUES (p_key, NULL, 0, clock_timestamp()) ON CONFLICT (key) DO NOTHING;
-  END LOOP;
+    END IF;`,
+  )}
   t_now := clock_timestamp();
   out_released := cur.owner IS NOT DISTINCT FROM p_owner AND cur.expires_at > t_now;
   ${leaveQueue}

@@ -40,12 +40,18 @@ export const after = (from: string, ms: string): string =>
  * creating it free (token 0: the next grant draws from the sequence) when the key has no row yet.
  * Every later statement of the function then sees every commit made before the lock was granted,
  * because a VOLATILE function takes a new snapshot per statement: the lease row is the key's lock.
+ * `beforeCreating` (PL/pgSQL) runs when the key has no row, before one is made: it may RETURN.
  */
-export function lockLeaseRow(names: LeaseTableNames, key: string, into: string): string {
+export function lockLeaseRow(
+  names: LeaseTableNames,
+  key: string,
+  into: string,
+  beforeCreating = '',
+): string {
   return `LOOP
     SELECT l.owner, l.token, l.expires_at INTO ${into} FROM ${names.table} l
      WHERE l.key = ${key} FOR UPDATE;
-    EXIT WHEN FOUND;
+    EXIT WHEN FOUND;${beforeCreating}
     INSERT INTO ${names.table} (key, owner, token, expires_at)
     VALUES (${key}, NULL, 0, clock_timestamp()) ON CONFLICT (key) DO NOTHING;
   END LOOP;`;
