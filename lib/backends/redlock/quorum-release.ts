@@ -1,4 +1,5 @@
 import { lockKeyOf } from '../redis/redis-keys.js';
+import { batchReply } from '../redis/redis-script.js';
 import { RELEASE } from '../redis/redis-scripts.js';
 import { ownerReport, type QuorumContext } from './quorum-context.js';
 import { decideOwnerCall, type OwnerVote } from './quorum-outcome.js';
@@ -43,14 +44,12 @@ export async function quorumRelease(
     deadlines: context.deadlines,
     deadlineMs: commandTimeoutMs,
     settled: (i, answer) => {
-      // A batch of one is answered with that one value (see `RELEASE_LUA`).
-      const reply = answer.ok ? answer.value : undefined;
-      const replies = Array.isArray(reply) ? (reply as unknown[]) : undefined;
+      const replies = answer.ok ? batchReply<number>(answer.value) : undefined;
       for (let j = 0; j < votes.length; j++) {
         const requestVotes = votes[j]!;
         requestVotes[i] = !answer.ok
           ? { kind: 'failed', failure: answer.failure }
-          : (replies ? replies[j] : reply) === 1
+          : replies![j] === 1
             ? DONE
             : NOT_HELD;
         if (!decided[j] && decideOwnerCall(requestVotes, quorum, false)) {
