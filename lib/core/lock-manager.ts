@@ -88,9 +88,8 @@ export class LockManager {
   readonly #events = new LockEventEmitter();
   readonly #scheduler: RenewalScheduler<LockHandle>;
   readonly #host: LockHost;
-  #closed = false;
   #closing: Promise<void> | undefined;
-  /** Aborted by close(): ends every acquire still waiting. */
+  /** Aborted by close(): the manager takes no more locks, and acquires still waiting end. */
   readonly #shutdown = new AbortController();
 
   constructor(options: LockManagerOptions) {
@@ -278,8 +277,11 @@ export class LockManager {
     return this.#closing;
   }
 
+  #closed(): boolean {
+    return this.#shutdown.signal.aborted;
+  }
+
   async #close(): Promise<void> {
-    this.#closed = true;
     this.#shutdown.abort();
     const held = this.#scheduler.leases();
     this.#scheduler.stop();
@@ -381,7 +383,7 @@ export class LockManager {
     const resolved = resolveLockOptions(options, this.#defaults);
     const storeKey = storeKeys[0]!;
     const shape = this.#shapeOf(storeKeys, resolved);
-    if (this.#closed) throw new LockManagerClosedError(key);
+    if (this.#closed()) throw new LockManagerClosedError(key);
     resolved.signal?.throwIfAborted();
 
     const owner = newOwnerToken();
@@ -433,7 +435,7 @@ export class LockManager {
       // token so that it cannot leave the key taken until its ttl runs out (and, when fair, so that
       // our place in the queue is given up).
       this.#backend.release(storeKey, owner, shape).catch(() => false);
-      if (this.#closed && error === this.#shutdown.signal.reason) {
+      if (this.#closed() && error === this.#shutdown.signal.reason) {
         throw new LockManagerClosedError(key);
       }
       if (error instanceof LockError || resolved.signal?.aborted) throw error;
@@ -452,7 +454,7 @@ export class LockManager {
         Math.round(this.#clock.now() - startedAt),
       );
     }
-    if (this.#closed) {
+    if (this.#closed()) {
       await this.#backend.release(storeKey, owner, shape).catch(() => false);
       throw new LockManagerClosedError(key);
     }
