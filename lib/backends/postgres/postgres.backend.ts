@@ -11,9 +11,9 @@ import type {
   MultiKeyShape,
   Unsubscribe,
 } from '../lock-backend.js';
+import { Deadlines } from '../shared/deadlines.js';
 import type { AcquireRequest, ReleaseRequest } from '../shared/lease-requests.js';
 import { TickBatcher } from '../shared/tick-batcher.js';
-import { withTimeout } from '../shared/with-timeout.js';
 import type {
   PgConnectionConfig,
   PgListenClientLike,
@@ -148,6 +148,7 @@ export class PostgresLockBackend implements LockBackend {
   readonly #createTable: boolean;
   readonly #prepared: boolean;
   readonly #timeoutMs: number | undefined;
+  readonly #deadlines = new Deadlines();
   readonly #sweepIntervalMs: number;
   readonly #wakeups: PostgresWakeups | undefined;
   readonly #fair: PostgresFairLeases;
@@ -521,7 +522,7 @@ export class PostgresLockBackend implements LockBackend {
   }
 
   #timed<T>(call: Promise<T>): Promise<T> {
-    return this.#timeoutMs === undefined ? call : withTimeout(call, this.#timeoutMs);
+    return this.#timeoutMs === undefined ? call : this.#deadlines.bound(call, this.#timeoutMs);
   }
 
   #error(operation: string, key: string | undefined, error: unknown): LockBackendError {
