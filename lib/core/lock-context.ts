@@ -1,33 +1,48 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Lock } from './lock.js';
-
-/** One lock held by the current call chain, innermost first. */
-interface HeldFrame {
-  readonly scope: object;
-  readonly storeKey: string;
-  readonly lock: Lock;
-  readonly parent: HeldFrame | undefined;
-}
-
-const storage = new AsyncLocalStorage<HeldFrame>();
+import type { LockHolds } from './lock-holds.js';
 
 /**
- * Runs `fn` with `lock` recorded as held by the current call chain of `scope` (a manager), so that
- * {@link currentLock} finds it and a nested `using` of the same key re-enters instead of waiting
- * for itself.
+ * One hold of a lock by one section of code (`using`, a `@Locked` method, a cron run), innermost
+ * first. A re-entered hold is a frame of its own over the same lock and the same {@link LockHolds}.
  */
-export function runHolding<T>(scope: object, storeKey: string, lock: Lock, fn: () => T): T {
-  return storage.run({ scope, storeKey, lock, parent: storage.getStore() }, fn);
+export interface HoldFrame {
+  readonly scope: object;
+  /** The lock's store keys joined with NUL: which lock this frame holds. */
+  readonly scopeKey: string;
+  readonly lock: Lock;
+  readonly holds: LockHolds;
+  readonly parent: HoldFrame | undefined;
 }
 
-/** The lock on `storeKey` that `scope` holds in the current call chain, if it is still held. */
-export function findHeld(scope: object, storeKey: string): Lock | undefined {
+const storage = new AsyncLocalStorage<HoldFrame>();
+
+/** The innermost hold of the current call chain, whatever its lock. */
+export function currentFrame(): HoldFrame | undefined {
+  return storage.getStore();
+}
+
+/** Runs `fn(frame.lock)` inside `frame`: {@link currentLock} finds it, nested calls see the frame. */
+export function runInFrame<T>(frame: HoldFrame, fn: (lock: Lock) => T): T {
+  return storage.run(frame, fn, frame.lock);
+}
+
+/**
+ * The innermost frame of the current call chain that holds the lock of `scope` on `scopeKey`, if
+ * that lock is still held: a nested `using` of the same keys re-enters it instead of waiting for
+ * itself.
+ */
+export function findHeldFrame(scope: object, scopeKey: string): HoldFrame | undefined {
   for (let frame = storage.getStore(); frame; frame = frame.parent) {
-    if (frame.scope === scope && frame.storeKey === storeKey && frame.lock.isHeld()) {
-      return frame.lock;
-    }
+    if (frame.scope === scope && frame.scopeKey === scopeKey && frame.lock.isHeld()) return frame;
   }
   return undefined;
+}
+
+/** Whether `frame` is `chain` or one of its enclosing frames. */
+export function encloses(frame: HoldFrame, chain: HoldFrame | undefined): boolean {
+  for (let at = chain; at; at = at.parent) if (at === frame) return true;
+  return false;
 }
 
 /**

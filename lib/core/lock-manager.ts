@@ -17,8 +17,9 @@ import {
   LockNotAcquiredError,
 } from './errors.js';
 import { type Lock, LockHandle, type LockHost } from './lock.js';
-import { findHeld, runHolding } from './lock-context.js';
+import { currentFrame, findHeldFrame, type HoldFrame, runInFrame } from './lock-context.js';
 import { LockEventEmitter, type LockEventListener, type LockEvents } from './lock-events.js';
+import { LockHolds } from './lock-holds.js';
 import type {
   LockManagerOptions,
   LockOptions,
@@ -110,6 +111,10 @@ export class LockManager {
       extendLock: (lock, ttl) => this.#extend(lock, ttl),
       releaseLock: (lock) => this.#release(lock),
       releaseLockAfter: (lock, ms) => this.#releaseAfter(lock, ms),
+      deadlinePassed: (lock) => {
+        this.#scheduler.delete(lock);
+        this.#lost(lock, 'expired');
+      },
     };
     this.#scheduler = new RenewalScheduler<LockHandle>(
       {
@@ -187,6 +192,13 @@ export class LockManager {
    * `currentLock()` returns the lock, and a nested `using` of the same key (or the same keys) by
    * this manager re-enters it instead of waiting for itself.
    *
+   * Re-entry keeps a hold count: the lease is released when the last hold ends, so a re-entered
+   * section that outlives the one it re-entered (started from a timer and not awaited) keeps the
+   * lock until it ends. Sections of one call chain that run side by side (two branches of a
+   * `Promise.all`) are not nested in each other: they take turns, waiting up to `options.wait`
+   * like any other caller, and one that cannot get its turn in time gets
+   * {@link LockNotAcquiredError}.
+   *
    * @example
    * ```ts
    * await locks.using(`stock:${sku}`, async (lock) => {
@@ -203,13 +215,55 @@ export class LockManager {
     const storeKeys = this.#storeKeys(keys);
     // Identifies the set of keys in the call-chain registry: NUL cannot occur in a key.
     const scopeKey = storeKeys.join('\0');
-    const reentered = findHeld(this, scopeKey);
-    if (reentered) return fn(reentered);
+    const chain = currentFrame();
+    const held = findHeldFrame(this, scopeKey);
+    if (held) {
+      const frame: HoldFrame = {
+        scope: this,
+        scopeKey,
+        lock: held.lock,
+        holds: held.holds,
+        parent: chain,
+      };
+      if (held.holds.mayEnter(chain)) {
+        held.holds.enter(frame);
+        return this.#runHold(frame, fn);
+      }
+      const startedAt = this.#clock.now();
+      const resolved = resolveLockOptions(options, this.#defaults);
+      const turn = await held.holds.waitTurn(frame, resolved.waitMs, this.#clock, resolved.signal);
+      if (turn === 'entered') return this.#runHold(frame, fn);
+      if (turn === 'timeout') {
+        throw new LockNotAcquiredError(
+          keys.join(','),
+          undefined,
+          Math.round(this.#clock.now() - startedAt),
+        );
+      }
+      // The lock went away while this section waited: take it anew, for what is left of the wait.
+      const waitedMs = this.#clock.now() - startedAt;
+      options = { ...options, wait: Math.max(0, Math.floor(resolved.waitMs - waitedMs)) };
+    }
     const lock = (await this.#acquire(keys, storeKeys, options, true)) as LockHandle;
+    const frame: HoldFrame = {
+      scope: this,
+      scopeKey,
+      lock,
+      holds: new LockHolds(lock),
+      parent: chain,
+    };
+    frame.holds.enter(frame);
+    return this.#runHold(frame, fn);
+  }
+
+  /** Runs `fn` as the hold of `frame`; the last hold of its lock to end releases the lease. */
+  async #runHold<T>(frame: HoldFrame, fn: (lock: Lock) => T | Promise<T>): Promise<T> {
     try {
-      return await runHolding(this, scopeKey, lock, () => fn(lock));
+      return await runInFrame(frame, fn);
     } finally {
-      await this.#release(lock).catch(() => undefined);
+      if (frame.holds.exit(frame)) {
+        await this.#release(frame.lock as LockHandle).catch(() => undefined);
+      }
     }
   }
 

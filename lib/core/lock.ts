@@ -32,7 +32,11 @@ export interface Lock extends AsyncDisposable {
   readonly fencingToken: bigint;
   /** When the store will expire the lease unless it is renewed (the store's clock). */
   readonly expiresAt: Date;
-  /** Aborts, with a {@link LockLostError} as its reason, when the lease is lost. */
+  /**
+   * Aborts, with a {@link LockLostError} as its reason, as soon as this holder may no longer act
+   * under the lock: the lease was lost (reason `not-held`, `expired` or `closed`) or released
+   * (reason `released`). A lock that is not held never has a live signal.
+   */
   readonly signal: AbortSignal;
   /** `true` while this holder's lease is certainly valid: not released, not lost, not expired. */
   isHeld(): boolean;
@@ -83,6 +87,8 @@ export interface LockHost {
   extendLock(lock: LockHandle, ttl: Duration | undefined): Promise<void>;
   releaseLock(lock: LockHandle): Promise<boolean>;
   releaseLockAfter(lock: LockHandle, ms: Duration): Promise<boolean>;
+  /** The lease's deadline passed before the renewal loop noticed: report it lost now. */
+  deadlinePassed(lock: LockHandle): void;
   now(): number;
 }
 
@@ -155,6 +161,7 @@ export class LockHandle implements Lock, RenewableLease {
     return new Date(this.#expiresAt);
   }
   get signal(): AbortSignal {
+    this.#checkDeadline();
     return this.#controller.signal;
   }
   get state(): LockState {
@@ -162,7 +169,17 @@ export class LockHandle implements Lock, RenewableLease {
   }
 
   isHeld(): boolean {
-    return this.#state === 'held' && this.host.now() < this.#deadline;
+    return this.#state === 'held' && !this.#checkDeadline();
+  }
+
+  /**
+   * Whether the lease's deadline has passed. The renewal loop reports that on its next tick; a
+   * caller who looks first reports it at once, so the signal is never live past the deadline.
+   */
+  #checkDeadline(): boolean {
+    if (this.#state !== 'held' || this.host.now() < this.#deadline) return false;
+    this.host.deadlinePassed(this);
+    return true;
   }
 
   extend(ttl?: Duration): Promise<void> {
@@ -204,10 +221,11 @@ export class LockHandle implements Lock, RenewableLease {
     }
   }
 
-  /** Marks the lock released; `false` if it was not held any more. */
+  /** Marks the lock released and aborts the signal; `false` if it was not held any more. */
   markReleased(): boolean {
     if (this.#state !== 'held') return false;
     this.#state = 'released';
+    this.#controller.abort(new LockLostError(this.key, this.fencingToken, 'released'));
     return true;
   }
 

@@ -4,6 +4,7 @@ import { exclusionCases } from './conformance-exclusion.cases.js';
 import { fairCases } from './conformance-fair.cases.js';
 import { leaseCases } from './conformance-leases.cases.js';
 import { multiKeyCases } from './conformance-multikey.cases.js';
+import { reentryCases } from './conformance-reentry.cases.js';
 import { semaphoreCases } from './conformance-semaphore.cases.js';
 import type { ConformanceCaseDefinition, ConformanceContext } from './conformance-support.js';
 
@@ -53,13 +54,18 @@ export function backendConformance(
   options: BackendConformanceOptions = {},
 ): ConformanceCase[] {
   const prefix = options.keyPrefix ?? 'conformance:';
-  return [...exclusionCases, ...leaseCases, ...fairCases, ...semaphoreCases, ...multiKeyCases].map(
-    (definition) => ({
-      name: definition.name,
-      timeoutMs: definition.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      run: () => runCase(definition, createBackend, `${prefix}${uniqueId()}:`),
-    }),
-  );
+  return [
+    ...exclusionCases,
+    ...leaseCases,
+    ...reentryCases,
+    ...fairCases,
+    ...semaphoreCases,
+    ...multiKeyCases,
+  ].map((definition) => ({
+    name: definition.name,
+    timeoutMs: definition.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    run: () => runCase(definition, createBackend, `${prefix}${uniqueId()}:`),
+  }));
 }
 
 async function runCase(
