@@ -10,7 +10,10 @@ export interface RenewalHooks<L extends RenewableLease> {
   extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]>;
   /** A lease is gone; it has already been removed from the scheduler. */
   lost(lease: L, reason: LockLostReason, cause?: unknown): void;
-  /** A batch could not be extended; each lease will be retried before its deadline. */
+  /**
+   * Leases could not be extended (the whole batch, or those the backend answered with an error);
+   * each will be retried before its deadline. Called once per distinct error.
+   */
   failed(leases: readonly L[], error: unknown): void;
 }
 
@@ -26,6 +29,10 @@ const DEFAULT_BATCH_SIZE = 256;
  * A lease whose extend is in flight is not sent again, but its deadline is still watched, so a
  * store that stops answering makes the lease's signal fire on time rather than when the request
  * finally times out.
+ *
+ * Failures are per lease: a backend may answer some leases of a batch with an error (their part
+ * of the store failed, such as one Redis Cluster master) and the others with their new expiry.
+ * Only the failed leases are retried; a rejected batch is a failure of each of its leases.
  */
 export class RenewalScheduler<L extends RenewableLease> {
   readonly #leases = new Set<L>();
@@ -133,16 +140,15 @@ export class RenewalScheduler<L extends RenewableLease> {
         })),
       );
     } catch (error) {
-      const now = this.clock.now();
       for (const lease of batch) lease.renewing = false;
-      const kept = batch.filter((lease) => this.#leases.has(lease));
-      for (const lease of kept) {
-        lease.retryRenewalAt(Math.min(renewalRetryAt(now, lease.deadline), lease.deadline));
-        this.#armFor(lease);
-      }
-      if (kept.length > 0) this.hooks.failed(kept, error);
+      this.#retry(
+        batch.filter((lease) => this.#leases.has(lease)),
+        error,
+      );
       return;
     }
+    // Allocated only when some lease failed: the common batch costs nothing more.
+    let failures: Map<unknown, L[]> | undefined;
     for (let i = 0; i < batch.length; i++) {
       const lease = batch[i]!;
       lease.renewing = false;
@@ -151,10 +157,27 @@ export class RenewalScheduler<L extends RenewableLease> {
       if (expiresAt === undefined) {
         this.#leases.delete(lease);
         this.hooks.lost(lease, 'not-held');
-      } else {
+      } else if (typeof expiresAt === 'number') {
         lease.renewed(expiresAt, sentAt);
         this.#armFor(lease);
+      } else {
+        failures ??= new Map();
+        const failed = failures.get(expiresAt);
+        if (failed) failed.push(lease);
+        else failures.set(expiresAt, [lease]);
       }
     }
+    if (failures) for (const [error, leases] of failures) this.#retry(leases, error);
+  }
+
+  /** Schedules another extend of each lease before its deadline, and reports the failure. */
+  #retry(leases: readonly L[], error: unknown): void {
+    if (leases.length === 0) return;
+    const now = this.clock.now();
+    for (const lease of leases) {
+      lease.retryRenewalAt(Math.min(renewalRetryAt(now, lease.deadline), lease.deadline));
+      this.#armFor(lease);
+    }
+    this.hooks.failed(leases, error);
   }
 }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { ExtendResult, LeaseToExtend } from '../../lib/backends/lock-backend.js';
-import type { LockLostReason } from '../../lib/core/errors.js';
+import { LockBackendError, type LockLostReason } from '../../lib/core/errors.js';
 import { leaseDeadline, renewalDueAt, renewalEarliestAt } from '../../lib/core/lease-timing.js';
 import type { RenewableLease } from '../../lib/core/lock.js';
 import { RenewalScheduler } from '../../lib/core/renewal-scheduler.js';
@@ -46,6 +46,7 @@ describe('RenewalScheduler', () => {
   let answer: (leases: readonly LeaseToExtend[]) => Promise<ExtendResult[]>;
   let lost: [string, LockLostReason][];
   let failed: number;
+  let failedKeys: string[][];
   let scheduler: RenewalScheduler<FakeLease>;
 
   beforeEach(() => {
@@ -53,6 +54,7 @@ describe('RenewalScheduler', () => {
     extendCalls = [];
     lost = [];
     failed = 0;
+    failedKeys = [];
     answer = async (leases) => leases.map((lease) => clock.now() + lease.ttlMs);
     scheduler = new RenewalScheduler<FakeLease>(
       {
@@ -61,8 +63,9 @@ describe('RenewalScheduler', () => {
           return answer(leases);
         },
         lost: (lease, reason) => lost.push([lease.storeKey, reason]),
-        failed: () => {
+        failed: (leases) => {
           failed++;
+          failedKeys.push(leases.map((lease) => lease.storeKey));
         },
       },
       clock,
@@ -166,6 +169,48 @@ describe('RenewalScheduler', () => {
     expect(failed).toBeGreaterThanOrEqual(2);
     await jest.advanceTimersByTimeAsync(1);
     expect(lost).toEqual([['down', 'expired']]);
+  });
+
+  it('retries only the leases the backend answered with an error, and renews the others', async () => {
+    const sick = new FakeLease('sick', 3_000, clock.now());
+    const healthy = new FakeLease('healthy', 3_000, clock.now());
+    scheduler.add(sick);
+    scheduler.add(healthy);
+    const masterDown = new LockBackendError('redis', 'extend', 'sick', 'no answer within 800 ms');
+    answer = async (leases) =>
+      leases.map((lease) => (lease.key === 'sick' ? masterDown : clock.now() + 3_000));
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(failedKeys).toEqual([['sick']]);
+    expect(healthy.renewals).toBe(1);
+    expect(sick.renewals).toBe(0);
+    // The sick lease is retried alone, before its deadline, and lost at it; the other one is kept
+    // on its usual schedule for several ttls.
+    const sickDeadline = sick.deadline;
+    await jest.advanceTimersByTimeAsync(sickDeadline - clock.now() - 1);
+    expect(lost).toEqual([]);
+    const retries = extendCalls.filter((call) => call.some((lease) => lease.key === 'sick'));
+    expect(retries.length).toBeGreaterThanOrEqual(2);
+    expect(failedKeys.every((keys) => keys.length === 1 && keys[0] === 'sick')).toBe(true);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(lost).toEqual([['sick', 'expired']]);
+    await jest.advanceTimersByTimeAsync(9_000);
+    expect(lost).toEqual([['sick', 'expired']]);
+    expect(healthy.renewals).toBeGreaterThanOrEqual(4);
+    expect(scheduler.leases()).toEqual([healthy]);
+  });
+
+  it('reports each distinct per-lease error once, with the leases it cost', async () => {
+    for (const key of ['a1', 'a2', 'b1', 'ok'])
+      scheduler.add(new FakeLease(key, 3_000, clock.now()));
+    const onA = new LockBackendError('redis', 'extend', undefined, 'master A timed out');
+    const onB = new LockBackendError('redis', 'extend', 'b1', 'master B timed out');
+    answer = async (leases) =>
+      leases.map((lease) =>
+        lease.key.startsWith('a') ? onA : lease.key === 'b1' ? onB : clock.now() + 3_000,
+      );
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(failedKeys.map((keys) => [...keys].sort())).toEqual([['a1', 'a2'], ['b1']]);
+    expect(lost).toEqual([]);
   });
 
   it('never extends a lease without autoRenew and reports it expired at its deadline', async () => {
