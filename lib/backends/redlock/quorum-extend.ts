@@ -12,8 +12,9 @@ const EXTEND = new RedisScript(QUORUM_EXTEND_LUA);
 /**
  * Extends a batch of leases on every node (the fence key's expiry moves along): a lease is extended
  * when a majority extended it in time to leave it some validity, and not held once too many nodes
- * say its owner has nothing there. Rejects with a {@link RedlockQuorumError} when a lease is
- * neither, because too few nodes answered: the manager retries that until the lease's deadline.
+ * say its owner has nothing there. A lease that is neither, because too few nodes answered in
+ * time, gets its own {@link RedlockQuorumError} as its result while the others keep theirs: the
+ * manager retries just that lease until its deadline. Never rejects (a round never does).
  */
 export async function quorumExtend(
   context: QuorumContext,
@@ -66,7 +67,7 @@ export async function quorumExtend(
       );
       return majorityExpiry(expiries, quorum);
     }
-    throw new RedlockQuorumError(
+    return new RedlockQuorumError(
       'extend',
       lease.key,
       leaseVotes.map((vote, i) => ownerReport(nodes[i]!, vote, commandTimeoutMs)),
