@@ -180,6 +180,16 @@ export interface LockBackend {
    */
   subscribe?(key: string, onRelease: (handoff?: Handoff) => void): Promise<Unsubscribe>;
 
+  /**
+   * Optional: which part of the store holds `key` (a Redis Cluster master, say), for a store whose
+   * parts can fail apart. Calls about keys of different parts are then made apart, one extend per
+   * part in the renewal scheduler, so that a part that stopped answering never holds back the
+   * answers of the others: leases on healthy parts are renewed on time while the failed part's
+   * calls wait for their timeout. Keys of one part must map to equal values (compared with `===`);
+   * a store that fails as one whole leaves this undefined.
+   */
+  partitionOf?(key: string): string | number;
+
   /** Closes the connections this backend opened itself. Connections passed in stay open. */
   close(): Promise<void>;
 }

@@ -121,6 +121,9 @@ export class LockManager {
             keys: locks.map((lock) => lock.key),
             error: this.#backendError('extend', undefined, error),
           }),
+        ...(this.#backend.partitionOf
+          ? { partitionOf: (lock: LockHandle) => this.#backend.partitionOf!(lock.storeKey) }
+          : {}),
       },
       this.#clock,
     );

@@ -15,6 +15,12 @@ export interface RenewalHooks<L extends RenewableLease> {
    * each will be retried before its deadline. Called once per distinct error.
    */
   failed(leases: readonly L[], error: unknown): void;
+  /**
+   * Optional: the part of the store a lease lives in (the backend's `partitionOf`). Leases of
+   * different parts are extended in different calls, so that a part that stopped answering holds
+   * back only the renewals of its own leases.
+   */
+  partitionOf?(lease: L): unknown;
 }
 
 /** How many leases go into one extend request. */
@@ -121,10 +127,30 @@ export class RenewalScheduler<L extends RenewableLease> {
       }
       next = Math.min(next, this.#nextEventAt(lease));
     }
+    const partitionOf = this.hooks.partitionOf;
+    if (partitionOf && due.length > 1) {
+      const parts = new Map<unknown, L[]>();
+      for (const lease of due) {
+        const part = partitionOf(lease);
+        const same = parts.get(part);
+        if (same) same.push(lease);
+        else parts.set(part, [lease]);
+      }
+      for (const part of parts.values()) this.#renewInBatches(part);
+    } else {
+      this.#renewInBatches(due);
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
+  }
+
+  #renewInBatches(due: L[]): void {
+    if (due.length <= this.batchSize) {
+      if (due.length > 0) void this.#renew(due);
+      return;
+    }
     for (let i = 0; i < due.length; i += this.batchSize) {
       void this.#renew(due.slice(i, i + this.batchSize));
     }
-    if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
   }
 
   async #renew(batch: L[]): Promise<void> {

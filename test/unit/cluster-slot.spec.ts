@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { bySlot, hashSlot } from '../../lib/backends/redis/cluster-slot.js';
+import { bySlot, hashSlot, slotMaster } from '../../lib/backends/redis/cluster-slot.js';
 
 /** Keys on distinct slots: the hash tag picks the slot. */
 const keys = ['{a}x', '{b}x', '{a}y', '{c}x', '{b}y'];
@@ -58,5 +58,13 @@ describe('bySlot (the Redis Cluster batch splitter)', () => {
         () => 'failed',
       ),
     ).rejects.toBe(down);
+  });
+
+  it('names the master of a slot from the client’s slot map, or the slot itself while unknown', () => {
+    const slots: string[][] = [];
+    slots[12] = ['127.0.0.1:6461', '127.0.0.1:6471'];
+    expect(slotMaster(slots, 12)).toBe('127.0.0.1:6461');
+    expect(slotMaster(slots, 13)).toBe(13);
+    expect(slotMaster(undefined, 13)).toBe(13);
   });
 });

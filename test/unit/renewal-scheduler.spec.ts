@@ -213,6 +213,48 @@ describe('RenewalScheduler', () => {
     expect(lost).toEqual([]);
   });
 
+  it('extends the leases of each part of the store in calls of their own, so a silent part delays none of the others', async () => {
+    const partitioned = new RenewalScheduler<FakeLease>(
+      {
+        extend: (leases) => {
+          extendCalls.push([...leases]);
+          return answer(leases);
+        },
+        lost: (lease, reason) => lost.push([lease.storeKey, reason]),
+        failed: () => {
+          failed++;
+        },
+        partitionOf: (lease) => lease.storeKey.split(':')[0],
+      },
+      clock,
+    );
+    const leases = ['a:1', 'b:1', 'a:2', 'c:1'].map(
+      (key) => new FakeLease(key, 3_000, clock.now()),
+    );
+    for (const lease of leases) partitioned.add(lease);
+    // The master of "b:" never answers; the others answer at once.
+    answer = (batch) =>
+      batch[0]!.key.startsWith('b:')
+        ? new Promise<ExtendResult[]>(() => {})
+        : Promise.resolve(batch.map(() => clock.now() + 3_000));
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(extendCalls.map((call) => call.map((lease) => lease.key))).toEqual([
+      ['a:1', 'a:2'],
+      ['b:1'],
+      ['c:1'],
+    ]);
+    expect(leases.map((lease) => lease.renewals)).toEqual([1, 0, 1, 1]);
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(lost).toEqual([['b:1', 'expired']]);
+    expect(
+      partitioned
+        .leases()
+        .map((lease) => lease.storeKey)
+        .sort(),
+    ).toEqual(['a:1', 'a:2', 'c:1']);
+    partitioned.stop();
+  });
+
   it('never extends a lease without autoRenew and reports it expired at its deadline', async () => {
     const lease = new FakeLease('once', 3_000, clock.now(), false);
     scheduler.add(lease);

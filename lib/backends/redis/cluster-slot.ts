@@ -33,6 +33,18 @@ export function hashSlot(key: string): number {
 }
 
 /**
+ * The master serving `slot` (`"host:port"`), from a cluster client's map of slots as it last read
+ * it; the slot itself while the map is not known yet. Only groups calls: a stale answer costs a
+ * less even grouping, never a wrong one (the server redirects).
+ */
+export function slotMaster(
+  slots: readonly (readonly string[] | undefined)[] | undefined,
+  slot: number,
+): string | number {
+  return slots?.[slot]?.[0] ?? slot;
+}
+
+/**
  * Runs `run` once per group of items whose keys share a hash slot, in parallel, and returns the
  * results in the order of `items`: a Lua script may only touch keys of one slot in a cluster.
  *

@@ -14,7 +14,7 @@ import { Deadlines } from '../shared/deadlines.js';
 import type { AcquireRequest, ReleaseRequest } from '../shared/lease-requests.js';
 import { TickBatcher } from '../shared/tick-batcher.js';
 import { withTimeout } from '../shared/with-timeout.js';
-import { bySlot } from './cluster-slot.js';
+import { bySlot, hashSlot, slotMaster } from './cluster-slot.js';
 import { loadIoredis } from './load-ioredis.js';
 import type { RedisClientLike } from './redis-client.js';
 import { fenceKeyOf, lockKeyOf, permitsKeyOf, releaseChannelOf } from './redis-keys.js';
@@ -114,14 +114,13 @@ export class RedisLockBackend implements LockBackend {
   /** A cluster client: a script may only touch keys of one hash slot, so batches split by slot. */
   readonly #cluster: boolean;
   readonly #waitForReplicas: { replicas: number; timeoutMs: number } | undefined;
-  readonly #acquires = new TickBatcher<AcquireRequest, AcquireResult>(
-    (items) => this.#perSlot(items, (group) => this.#acquireBatch(group), 'acquire'),
-    MAX_BATCH,
-  );
-  readonly #releases = new TickBatcher<ReleaseRequest, boolean>(
-    (items) => this.#perSlot(items, (group) => this.#releaseBatch(group), 'release'),
-    MAX_BATCH,
-  );
+  readonly #acquires: TickBatcher<AcquireRequest, AcquireResult>;
+  readonly #releases: TickBatcher<ReleaseRequest, boolean>;
+  /**
+   * On a cluster: the master of the key's slot. Same-tick calls and renewals are then made per
+   * master, so a stopped master holds back only the calls about its own keys.
+   */
+  readonly partitionOf?: (key: string) => string | number;
   readonly #shapes: RedisLeaseShapes;
   readonly #onWarning: ((message: string) => void) | false;
   #checked = false;
@@ -158,6 +157,21 @@ export class RedisLockBackend implements LockBackend {
     }
     // Every option is checked before a connection is opened, so a bad one leaks nothing.
     this.#cluster = 'client' in options && options.client.isCluster === true;
+    if (this.#cluster) {
+      const client = (options as { client: RedisClientLike }).client;
+      this.partitionOf = (key) => slotMaster(client.slots, hashSlot(lockKeyOf(key)));
+    }
+    const partitionOf = this.partitionOf;
+    this.#acquires = new TickBatcher<AcquireRequest, AcquireResult>(
+      (items) => this.#perSlot(items, (group) => this.#acquireBatch(group), 'acquire'),
+      MAX_BATCH,
+      partitionOf && ((item) => partitionOf(item.key)),
+    );
+    this.#releases = new TickBatcher<ReleaseRequest, boolean>(
+      (items) => this.#perSlot(items, (group) => this.#releaseBatch(group), 'release'),
+      MAX_BATCH,
+      partitionOf && ((item) => partitionOf(item.key)),
+    );
     this.#waitForReplicas = replicaWait(options.waitForReplicas, this.#cluster);
     if ('client' in options) {
       if (this.#waitForReplicas && typeof options.client.call !== 'function') {

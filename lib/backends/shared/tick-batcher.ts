@@ -1,3 +1,10 @@
+/** One call waiting for its batch. */
+interface Pending<I, R> {
+  readonly item: I;
+  readonly resolve: (result: R) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /**
  * Coalesces calls made in the same tick of the event loop into one batched call, the way ioredis
  * auto-pipelining coalesces commands, but one level up: N acquires become one script run instead of
@@ -16,13 +23,18 @@
  * ```
  */
 export class TickBatcher<I, R> {
-  #pending: { item: I; resolve: (result: R) => void; reject: (error: unknown) => void }[] = [];
+  #pending: Pending<I, R>[] = [];
   #scheduled = false;
 
   constructor(
     /** Runs one batch: a result or an `Error` per item, in the order of `items`. */
     private readonly runBatch: (items: I[]) => Promise<readonly (R | Error)[]>,
     private readonly maxBatch: number,
+    /**
+     * Optional: the part of the store an item goes to (a cluster master). Items of different
+     * parts go in different batches, so a part that does not answer holds back only its own.
+     */
+    private readonly partitionOf?: (item: I) => unknown,
   ) {}
 
   add(item: I): Promise<R> {
@@ -39,6 +51,22 @@ export class TickBatcher<I, R> {
     const pending = this.#pending;
     this.#pending = [];
     this.#scheduled = false;
+    if (this.partitionOf && pending.length > 1) {
+      const parts = new Map<unknown, Pending<I, R>[]>();
+      for (const entry of pending) {
+        const part = this.partitionOf(entry.item);
+        const same = parts.get(part);
+        if (same) same.push(entry);
+        else parts.set(part, [entry]);
+      }
+      for (const part of parts.values()) this.#run(part);
+      return;
+    }
+    this.#run(pending);
+  }
+
+  /** Runs `pending` in chunks of at most `maxBatch`, each settling its own calls. */
+  #run(pending: Pending<I, R>[]): void {
     for (let i = 0; i < pending.length; i += this.maxBatch) {
       const chunk = pending.length <= this.maxBatch ? pending : pending.slice(i, i + this.maxBatch);
       const items: I[] = [];
