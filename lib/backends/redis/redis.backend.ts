@@ -303,12 +303,26 @@ export class RedisLockBackend implements LockBackend {
     operation: string,
   ): Promise<(R | LockBackendError)[]> {
     if (!this.#cluster) return run(items);
+    // An extend's failed slots share one error per master, so that renewal reports a stopped
+    // master once with all its keys, not once per slot. An acquire or release keeps its key in
+    // its own error, since that is what its caller sees.
+    let perMaster: Map<string | number, LockBackendError> | undefined;
     return bySlot<I, R | LockBackendError>(
       items,
       (item) => lockKeyOf(item.key),
       run,
-      (error, group) =>
-        this.#error(operation, group.length === 1 ? group[0]!.key : undefined, error),
+      (error, group) => {
+        const key = group.length === 1 ? group[0]!.key : undefined;
+        if (operation !== 'extend') return this.#error(operation, key, error);
+        const master = this.partitionOf!(group[0]!.key);
+        let failure = perMaster?.get(master);
+        if (!failure) {
+          failure = this.#error(operation, items.length === 1 ? key : undefined, error);
+          perMaster ??= new Map();
+          perMaster.set(master, failure);
+        }
+        return failure;
+      },
     );
   }
 
