@@ -234,7 +234,9 @@ export class RedisLockBackend implements LockBackend {
     try {
       // On a cluster each slot's leases settle on their own (a stopped master fails only its
       // own); one server fails or answers for all of them.
-      return await this.#perSlot([...leases], (group) => this.#extendChunks(group), 'extend');
+      return this.#cluster
+        ? await this.#perSlot([...leases], (group) => this.#extendChunks(group), 'extend')
+        : await this.#extendChunks(leases);
     } catch (error) {
       throw this.#error('extend', leases.length === 1 ? leases[0]!.key : undefined, error);
     }
