@@ -14,7 +14,7 @@ import { TickBatcher } from '../shared/tick-batcher.js';
 import { withTimeout } from '../shared/with-timeout.js';
 import { type AcquireRequest, QuorumAcquire } from './quorum-acquire.js';
 import { MAX_BATCH, type QuorumContext } from './quorum-context.js';
-import { quorumExtend } from './quorum-extend.js';
+import { quorumExtendAll } from './quorum-extend.js';
 import { quorumInspect } from './quorum-inspect.js';
 import { QuorumNode } from './quorum-node.js';
 import { quorumOf } from './quorum-outcome.js';
@@ -94,12 +94,7 @@ export class RedlockLockBackend implements LockBackend {
 
   async extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
     this.#checkServersOnce();
-    if (leases.length <= MAX_BATCH) return quorumExtend(this.#context, leases);
-    const results: ExtendResult[] = [];
-    for (let i = 0; i < leases.length; i += MAX_BATCH) {
-      results.push(...(await quorumExtend(this.#context, leases.slice(i, i + MAX_BATCH))));
-    }
-    return results;
+    return quorumExtendAll(this.#context, leases);
   }
 
   async release(key: string, owner: string): Promise<boolean> {
