@@ -8,6 +8,8 @@
  * The shared conformance suite (`test/conformance`) is the executable definition of this contract.
  */
 
+import type { LockBackendError } from '../core/errors.js';
+
 /** A lease granted by {@link LockBackend.acquire}. */
 export interface AcquiredLease {
   readonly acquired: true;
@@ -41,10 +43,17 @@ export interface LeaseToExtend {
 }
 
 /**
- * The outcome of extending one lease: the new store-clock expiry, or `undefined` when the lease was
- * no longer held by that owner (expired, released, or taken by someone else).
+ * The outcome of extending one lease: the new store-clock expiry, `undefined` when the lease was
+ * no longer held by that owner (expired, released, or taken by someone else), or the
+ * `LockBackendError` of this lease alone when the store could not extend it (the part of the store
+ * that holds it timed out or failed) while other leases of the same call were extended: one
+ * failing Redis Cluster master must not cost the leases on the others. The renewal scheduler
+ * retries just those leases until their deadline.
+ *
+ * A backend need never return an error here: rejecting the whole call still means that no lease
+ * of it could be extended, and a backend written before per-lease errors existed keeps working.
  */
-export type ExtendResult = number | undefined;
+export type ExtendResult = number | undefined | LockBackendError;
 
 /** What a store knows of a key, as returned by {@link LockBackend.inspect}. */
 export interface LeaseInfo {
@@ -146,7 +155,8 @@ export interface LockBackend {
 
   /**
    * Extends many leases at once, each only if still held by its owner and not expired. Results are
-   * in the order of `leases`.
+   * in the order of `leases`. When only some of the leases could not be reached, their results are
+   * their errors (see {@link ExtendResult}) and the call resolves; it rejects when none could be.
    */
   extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]>;
 
@@ -169,6 +179,16 @@ export interface LockBackend {
    * without a channel leaves this undefined and waiters fall back to polling.
    */
   subscribe?(key: string, onRelease: (handoff?: Handoff) => void): Promise<Unsubscribe>;
+
+  /**
+   * Optional: which part of the store holds `key` (a Redis Cluster master, say), for a store whose
+   * parts can fail apart. Calls about keys of different parts are then made apart, one extend per
+   * part in the renewal scheduler, so that a part that stopped answering never holds back the
+   * answers of the others: leases on healthy parts are renewed on time while the failed part's
+   * calls wait for their timeout. Keys of one part must map to equal values (compared with `===`);
+   * a store that fails as one whole leaves this undefined.
+   */
+  partitionOf?(key: string): string | number;
 
   /** Closes the connections this backend opened itself. Connections passed in stay open. */
   close(): Promise<void>;

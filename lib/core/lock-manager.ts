@@ -1,5 +1,6 @@
 import type {
   AcquireResult,
+  ExtendResult,
   Handoff,
   LeaseShape,
   LockBackend,
@@ -125,6 +126,9 @@ export class LockManager {
             keys: locks.map((lock) => lock.key),
             error: this.#backendError('extend', undefined, error),
           }),
+        ...(this.#backend.partitionOf
+          ? { partitionOf: (lock: LockHandle) => this.#backend.partitionOf!(lock.storeKey) }
+          : {}),
       },
       this.#clock,
     );
@@ -533,7 +537,7 @@ export class LockManager {
     const ttlMs = ttl === undefined ? lock.ttlMs : validateTtl(ttl);
     if (lock.state !== 'held') throw lock.signal.reason ?? this.#notHeld(lock);
     const sentAt = this.#clock.now();
-    let expiresAt: number | undefined;
+    let expiresAt: ExtendResult;
     try {
       [expiresAt] = await this.#backend.extend([
         { key: lock.storeKey, owner: lock.owner, ttlMs, shape: lock.shape },
@@ -541,6 +545,8 @@ export class LockManager {
     } catch (error) {
       throw this.#backendError('extend', lock.key, error);
     }
+    // A backend may answer a lease it could not reach with its error instead of rejecting.
+    if (typeof expiresAt === 'object') throw this.#backendError('extend', lock.key, expiresAt);
     if (expiresAt === undefined) {
       this.#scheduler.delete(lock);
       throw this.#lost(lock, 'not-held') ?? this.#notHeld(lock);

@@ -10,8 +10,17 @@ export interface RenewalHooks<L extends RenewableLease> {
   extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]>;
   /** A lease is gone; it has already been removed from the scheduler. */
   lost(lease: L, reason: LockLostReason, cause?: unknown): void;
-  /** A batch could not be extended; each lease will be retried before its deadline. */
+  /**
+   * Leases could not be extended (the whole batch, or those the backend answered with an error);
+   * each will be retried before its deadline. Called once per distinct error.
+   */
   failed(leases: readonly L[], error: unknown): void;
+  /**
+   * Optional: the part of the store a lease lives in (the backend's `partitionOf`). Leases of
+   * different parts are extended in different calls, so that a part that stopped answering holds
+   * back only the renewals of its own leases.
+   */
+  partitionOf?(lease: L): unknown;
 }
 
 /** How many leases go into one extend request. */
@@ -26,6 +35,10 @@ const DEFAULT_BATCH_SIZE = 256;
  * A lease whose extend is in flight is not sent again, but its deadline is still watched, so a
  * store that stops answering makes the lease's signal fire on time rather than when the request
  * finally times out.
+ *
+ * Failures are per lease: a backend may answer some leases of a batch with an error (their part
+ * of the store failed, such as one Redis Cluster master) and the others with their new expiry.
+ * Only the failed leases are retried; a rejected batch is a failure of each of its leases.
  */
 export class RenewalScheduler<L extends RenewableLease> {
   readonly #leases = new Set<L>();
@@ -114,10 +127,30 @@ export class RenewalScheduler<L extends RenewableLease> {
       }
       next = Math.min(next, this.#nextEventAt(lease));
     }
+    const partitionOf = this.hooks.partitionOf;
+    if (partitionOf && due.length > 1) {
+      const parts = new Map<unknown, L[]>();
+      for (const lease of due) {
+        const part = partitionOf(lease);
+        const same = parts.get(part);
+        if (same) same.push(lease);
+        else parts.set(part, [lease]);
+      }
+      for (const part of parts.values()) this.#renewInBatches(part);
+    } else {
+      this.#renewInBatches(due);
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
+  }
+
+  #renewInBatches(due: L[]): void {
+    if (due.length <= this.batchSize) {
+      if (due.length > 0) void this.#renew(due);
+      return;
+    }
     for (let i = 0; i < due.length; i += this.batchSize) {
       void this.#renew(due.slice(i, i + this.batchSize));
     }
-    if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
   }
 
   async #renew(batch: L[]): Promise<void> {
@@ -133,16 +166,15 @@ export class RenewalScheduler<L extends RenewableLease> {
         })),
       );
     } catch (error) {
-      const now = this.clock.now();
       for (const lease of batch) lease.renewing = false;
-      const kept = batch.filter((lease) => this.#leases.has(lease));
-      for (const lease of kept) {
-        lease.retryRenewalAt(Math.min(renewalRetryAt(now, lease.deadline), lease.deadline));
-        this.#armFor(lease);
-      }
-      if (kept.length > 0) this.hooks.failed(kept, error);
+      this.#retry(
+        batch.filter((lease) => this.#leases.has(lease)),
+        error,
+      );
       return;
     }
+    // Allocated only when some lease failed: the common batch costs nothing more.
+    let failures: Map<unknown, L[]> | undefined;
     for (let i = 0; i < batch.length; i++) {
       const lease = batch[i]!;
       lease.renewing = false;
@@ -151,10 +183,27 @@ export class RenewalScheduler<L extends RenewableLease> {
       if (expiresAt === undefined) {
         this.#leases.delete(lease);
         this.hooks.lost(lease, 'not-held');
-      } else {
+      } else if (typeof expiresAt === 'number') {
         lease.renewed(expiresAt, sentAt);
         this.#armFor(lease);
+      } else {
+        failures ??= new Map();
+        const failed = failures.get(expiresAt);
+        if (failed) failed.push(lease);
+        else failures.set(expiresAt, [lease]);
       }
     }
+    if (failures) for (const [error, leases] of failures) this.#retry(leases, error);
+  }
+
+  /** Schedules another extend of each lease before its deadline, and reports the failure. */
+  #retry(leases: readonly L[], error: unknown): void {
+    if (leases.length === 0) return;
+    const now = this.clock.now();
+    for (const lease of leases) {
+      lease.retryRenewalAt(Math.min(renewalRetryAt(now, lease.deadline), lease.deadline));
+      this.#armFor(lease);
+    }
+    this.hooks.failed(leases, error);
   }
 }

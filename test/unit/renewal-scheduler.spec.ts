@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { ExtendResult, LeaseToExtend } from '../../lib/backends/lock-backend.js';
-import type { LockLostReason } from '../../lib/core/errors.js';
+import { LockBackendError, type LockLostReason } from '../../lib/core/errors.js';
 import { leaseDeadline, renewalDueAt, renewalEarliestAt } from '../../lib/core/lease-timing.js';
 import type { RenewableLease } from '../../lib/core/lock.js';
 import { RenewalScheduler } from '../../lib/core/renewal-scheduler.js';
@@ -46,6 +46,7 @@ describe('RenewalScheduler', () => {
   let answer: (leases: readonly LeaseToExtend[]) => Promise<ExtendResult[]>;
   let lost: [string, LockLostReason][];
   let failed: number;
+  let failedKeys: string[][];
   let scheduler: RenewalScheduler<FakeLease>;
 
   beforeEach(() => {
@@ -53,6 +54,7 @@ describe('RenewalScheduler', () => {
     extendCalls = [];
     lost = [];
     failed = 0;
+    failedKeys = [];
     answer = async (leases) => leases.map((lease) => clock.now() + lease.ttlMs);
     scheduler = new RenewalScheduler<FakeLease>(
       {
@@ -61,8 +63,9 @@ describe('RenewalScheduler', () => {
           return answer(leases);
         },
         lost: (lease, reason) => lost.push([lease.storeKey, reason]),
-        failed: () => {
+        failed: (leases) => {
           failed++;
+          failedKeys.push(leases.map((lease) => lease.storeKey));
         },
       },
       clock,
@@ -166,6 +169,90 @@ describe('RenewalScheduler', () => {
     expect(failed).toBeGreaterThanOrEqual(2);
     await jest.advanceTimersByTimeAsync(1);
     expect(lost).toEqual([['down', 'expired']]);
+  });
+
+  it('retries only the leases the backend answered with an error, and renews the others', async () => {
+    const sick = new FakeLease('sick', 3_000, clock.now());
+    const healthy = new FakeLease('healthy', 3_000, clock.now());
+    scheduler.add(sick);
+    scheduler.add(healthy);
+    const masterDown = new LockBackendError('redis', 'extend', 'sick', 'no answer within 800 ms');
+    answer = async (leases) =>
+      leases.map((lease) => (lease.key === 'sick' ? masterDown : clock.now() + 3_000));
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(failedKeys).toEqual([['sick']]);
+    expect(healthy.renewals).toBe(1);
+    expect(sick.renewals).toBe(0);
+    // The sick lease is retried alone, before its deadline, and lost at it; the other one is kept
+    // on its usual schedule for several ttls.
+    const sickDeadline = sick.deadline;
+    await jest.advanceTimersByTimeAsync(sickDeadline - clock.now() - 1);
+    expect(lost).toEqual([]);
+    const retries = extendCalls.filter((call) => call.some((lease) => lease.key === 'sick'));
+    expect(retries.length).toBeGreaterThanOrEqual(2);
+    expect(failedKeys.every((keys) => keys.length === 1 && keys[0] === 'sick')).toBe(true);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(lost).toEqual([['sick', 'expired']]);
+    await jest.advanceTimersByTimeAsync(9_000);
+    expect(lost).toEqual([['sick', 'expired']]);
+    expect(healthy.renewals).toBeGreaterThanOrEqual(4);
+    expect(scheduler.leases()).toEqual([healthy]);
+  });
+
+  it('reports each distinct per-lease error once, with the leases it cost', async () => {
+    for (const key of ['a1', 'a2', 'b1', 'ok'])
+      scheduler.add(new FakeLease(key, 3_000, clock.now()));
+    const onA = new LockBackendError('redis', 'extend', undefined, 'master A timed out');
+    const onB = new LockBackendError('redis', 'extend', 'b1', 'master B timed out');
+    answer = async (leases) =>
+      leases.map((lease) =>
+        lease.key.startsWith('a') ? onA : lease.key === 'b1' ? onB : clock.now() + 3_000,
+      );
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(failedKeys.map((keys) => [...keys].sort())).toEqual([['a1', 'a2'], ['b1']]);
+    expect(lost).toEqual([]);
+  });
+
+  it('extends the leases of each part of the store in calls of their own, so a silent part delays none of the others', async () => {
+    const partitioned = new RenewalScheduler<FakeLease>(
+      {
+        extend: (leases) => {
+          extendCalls.push([...leases]);
+          return answer(leases);
+        },
+        lost: (lease, reason) => lost.push([lease.storeKey, reason]),
+        failed: () => {
+          failed++;
+        },
+        partitionOf: (lease) => lease.storeKey.split(':')[0],
+      },
+      clock,
+    );
+    const leases = ['a:1', 'b:1', 'a:2', 'c:1'].map(
+      (key) => new FakeLease(key, 3_000, clock.now()),
+    );
+    for (const lease of leases) partitioned.add(lease);
+    // The master of "b:" never answers; the others answer at once.
+    answer = (batch) =>
+      batch[0]!.key.startsWith('b:')
+        ? new Promise<ExtendResult[]>(() => {})
+        : Promise.resolve(batch.map(() => clock.now() + 3_000));
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(extendCalls.map((call) => call.map((lease) => lease.key))).toEqual([
+      ['a:1', 'a:2'],
+      ['b:1'],
+      ['c:1'],
+    ]);
+    expect(leases.map((lease) => lease.renewals)).toEqual([1, 0, 1, 1]);
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(lost).toEqual([['b:1', 'expired']]);
+    expect(
+      partitioned
+        .leases()
+        .map((lease) => lease.storeKey)
+        .sort(),
+    ).toEqual(['a:1', 'a:2', 'c:1']);
+    partitioned.stop();
   });
 
   it('never extends a lease without autoRenew and reports it expired at its deadline', async () => {

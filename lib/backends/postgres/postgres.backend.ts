@@ -22,6 +22,7 @@ import type {
 } from './pg-client.js';
 import { type LeaseSql, leaseSql } from './postgres.sql.js';
 import { PostgresFairLeases } from './postgres-fair.js';
+import { mayBeOneItem } from './postgres-item-error.js';
 import { leaseResult } from './postgres-lease-result.js';
 import { PostgresMultiLeases } from './postgres-multi.js';
 import { type LeaseTableNames, leaseTableNames } from './postgres-names.js';
@@ -302,6 +303,8 @@ export class PostgresLockBackend implements LockBackend {
       // A fair lease's row is a mutex's.
       else plain.push(index);
     });
+    // Each kind settles on its own (a shape's table may be missing while the mutex's works), and
+    // so does each multi-key lease.
     await Promise.all([
       this.#extendGroup(leases, plain, results, (chunk) => this.#extendPlain(chunk)),
       this.#extendGroup(leases, permits, results, (chunk) => this.#semaphores.extend(chunk)),
@@ -309,11 +312,18 @@ export class PostgresLockBackend implements LockBackend {
         Promise.all(
           chunk.map((lease) =>
             // Safe: only multi-key leases are in this group.
-            this.#multi.extend(lease.owner, lease.ttlMs, lease.shape as MultiKeyShape),
+            this.#multi
+              .extend(lease.owner, lease.ttlMs, lease.shape as MultiKeyShape)
+              .catch((error: unknown) => this.#error('extend', lease.key, error)),
           ),
         ),
       ),
     ]);
+    // No lease extended: the call failed as a whole.
+    const first = results[0];
+    if (typeof first === 'object' && results.every((result) => typeof result === 'object')) {
+      throw first;
+    }
     return results;
   }
 
@@ -407,7 +417,12 @@ export class PostgresLockBackend implements LockBackend {
     }
   }
 
-  /** Runs `extendChunk` on the leases at `indexes`, MAX_BATCH at a time, into `results`. */
+  /**
+   * Runs `extendChunk` on the leases at `indexes`, MAX_BATCH at a time, into `results`. Never
+   * rejects: a chunk that one lease's values failed is re-run lease by lease; after any other
+   * failure, that chunk's and the later chunks' leases get the error (the next statement would
+   * meet the same store).
+   */
   async #extendGroup(
     leases: readonly LeaseToExtend[],
     indexes: readonly number[],
@@ -422,7 +437,24 @@ export class PostgresLockBackend implements LockBackend {
         if (!this.#isReady) await this.#whenReady();
         extended = await extendChunk(chunk);
       } catch (error) {
-        throw this.#error('extend', chunk.length === 1 ? chunk[0]!.key : undefined, error);
+        if (chunk.length > 1 && mayBeOneItem(error)) {
+          extended = await Promise.all(
+            chunk.map((lease) =>
+              extendChunk([lease]).then(
+                ([result]) => result,
+                (alone: unknown) => this.#error('extend', lease.key, alone),
+              ),
+            ),
+          );
+        } else {
+          const failure = this.#error(
+            'extend',
+            chunk.length === 1 ? chunk[0]!.key : undefined,
+            error,
+          );
+          for (const index of indexes.slice(i)) results[index] = failure;
+          return;
+        }
       }
       chunkIndexes.forEach((index, j) => {
         results[index] = extended[j];
@@ -443,15 +475,17 @@ export class PostgresLockBackend implements LockBackend {
 
   async #acquireBatch(
     items: AcquireRequest[],
-  ): Promise<(AcquireResult | typeof HELD_AS_SEMAPHORE)[]> {
-    const results: (AcquireResult | typeof HELD_AS_SEMAPHORE)[] = new Array(items.length);
-    for (const round of distinctKeyRounds(items)) {
+  ): Promise<(AcquireResult | typeof HELD_AS_SEMAPHORE | LockBackendError)[]> {
+    const results: (AcquireResult | typeof HELD_AS_SEMAPHORE | LockBackendError)[] = new Array(
+      items.length,
+    );
+    await this.#inRounds(items, results, 'acquire', async (round) => {
       if (round.length === 1) {
         const index = round[0]!;
         const { key, owner, ttlMs } = items[index]!;
         const rows = await this.#query<AcquireRow>('acquireOne', [key, owner, ttlMs]);
         results[index] = acquireResult(rows[0]);
-        continue;
+        return;
       }
       // Rows are locked in key order, so two batches never wait for each other in a cycle.
       round.sort((a, b) => (items[a]!.key < items[b]!.key ? -1 : 1));
@@ -461,14 +495,14 @@ export class PostgresLockBackend implements LockBackend {
         round.map((index) => items[index]!.ttlMs),
       ]);
       for (const row of rows) results[round[row.i - 1]!] = acquireResult(row);
-    }
+    });
     return results;
   }
 
-  async #releaseBatch(items: ReleaseRequest[]): Promise<boolean[]> {
-    const results: boolean[] = new Array(items.length).fill(false);
+  async #releaseBatch(items: ReleaseRequest[]): Promise<(boolean | LockBackendError)[]> {
+    const results: (boolean | LockBackendError)[] = new Array(items.length).fill(false);
     const channel = this.#names.channel;
-    for (const round of distinctKeyRounds(items)) {
+    await this.#inRounds(items, results, 'release', async (round) => {
       if (round.length === 1) {
         const index = round[0]!;
         const rows = await this.#query('releaseOne', [
@@ -477,7 +511,7 @@ export class PostgresLockBackend implements LockBackend {
           channel,
         ]);
         results[index] = rows.length > 0;
-        continue;
+        return;
       }
       const rows = await this.#query<{ key: string }>('releaseMany', [
         round.map((index) => items[index]!.key),
@@ -486,8 +520,46 @@ export class PostgresLockBackend implements LockBackend {
       ]);
       const released = new Set(rows.map((row) => row.key));
       for (const index of round) results[index] = released.has(items[index]!.key);
-    }
+    });
     return results;
+  }
+
+  /**
+   * Runs a same-tick batch round by round (each round has distinct keys), each round's answers
+   * written into `results` by `runRound`. Each item settles on its own: a round that one item's
+   * values failed (see {@link mayBeOneItem}) is re-run item by item, so only that item gets its
+   * error; after any other failure, that round's and the later rounds' items get the error (the
+   * next statement would meet the same store) and the batch stops there.
+   */
+  async #inRounds<R>(
+    items: readonly { readonly key: string }[],
+    results: (R | LockBackendError)[],
+    operation: 'acquire' | 'release',
+    runRound: (round: number[]) => Promise<void>,
+  ): Promise<void> {
+    const rounds = distinctKeyRounds(items);
+    for (let r = 0; r < rounds.length; r++) {
+      const round = rounds[r]!;
+      try {
+        await runRound(round);
+      } catch (error) {
+        if (round.length > 1 && mayBeOneItem(error)) {
+          await Promise.all(
+            round.map((index) =>
+              runRound([index]).catch((alone: unknown) => {
+                results[index] = this.#error(operation, items[index]!.key, alone);
+              }),
+            ),
+          );
+          continue;
+        }
+        for (const later of rounds.slice(r)) {
+          for (const index of later)
+            results[index] = this.#error(operation, items[index]!.key, error);
+        }
+        return;
+      }
+    }
   }
 
   #startSweeping(): void {

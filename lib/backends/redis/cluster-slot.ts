@@ -33,13 +33,37 @@ export function hashSlot(key: string): number {
 }
 
 /**
+ * The master serving `slot` (`"host:port"`), from a cluster client's map of slots as it last read
+ * it; the slot itself while the map is not known yet. Only groups calls: a stale answer costs a
+ * less even grouping, never a wrong one (the server redirects).
+ */
+export function slotMaster(
+  slots: readonly (readonly string[] | undefined)[] | undefined,
+  slot: number,
+): string | number {
+  return slots?.[slot]?.[0] ?? slot;
+}
+
+/**
  * Runs `run` once per group of items whose keys share a hash slot, in parallel, and returns the
  * results in the order of `items`: a Lua script may only touch keys of one slot in a cluster.
+ *
+ * Each group settles on its own: the items of a group whose run rejects get `failed(error, group)`
+ * as their result (called once per failed group), and the other groups keep their answers, so one
+ * unreachable master costs only the items on its slots. When all items share one slot there is a
+ * single run, and its rejection is the rejection of the whole call.
+ *
+ * @example
+ * ```ts
+ * const results = await bySlot(leases, (lease) => lockKeyOf(lease.key), extendBatch,
+ *   (error) => new LockBackendError('redis', 'extend', undefined, error));
+ * ```
  */
 export async function bySlot<I, R>(
   items: readonly I[],
   keyOf: (item: I) => string,
   run: (group: I[]) => Promise<R[]>,
+  failed: (error: unknown, group: readonly I[]) => R,
 ): Promise<R[]> {
   const groups = new Map<number, number[]>();
   items.forEach((item, index) => {
@@ -52,7 +76,15 @@ export async function bySlot<I, R>(
   const results: R[] = new Array(items.length);
   await Promise.all(
     [...groups.values()].map(async (indexes) => {
-      const groupResults = await run(indexes.map((index) => items[index]!));
+      const group = indexes.map((index) => items[index]!);
+      let groupResults: R[];
+      try {
+        groupResults = await run(group);
+      } catch (error) {
+        const result = failed(error, group);
+        for (const index of indexes) results[index] = result;
+        return;
+      }
       indexes.forEach((index, j) => {
         results[index] = groupResults[j]!;
       });

@@ -15,6 +15,11 @@ export interface RedisClientLike {
   call?(command: string, ...args: (string | number)[]): Promise<unknown>;
   /** `true` on an ioredis `Cluster`. */
   readonly isCluster?: boolean;
+  /**
+   * A `Cluster`'s map of hash slots to the nodes serving them (`"host:port"`, master first), as
+   * ioredis last read it.
+   */
+  readonly slots?: readonly (readonly string[] | undefined)[];
   readonly options?: {
     readonly commandTimeout?: number | undefined;
     readonly host?: string | undefined;

@@ -1,3 +1,4 @@
+import type { LockBackendError } from '../../core/errors.js';
 import type { AcquireResult, ExtendResult, LeaseShape, LeaseToExtend } from '../lock-backend.js';
 import { fenceKeyOf, lockKeyOf, permitsKeyOf, queueKeyOf, ticketsKeyOf } from './redis-keys.js';
 import { batchReply, RedisScript } from './redis-script.js';
@@ -24,12 +25,31 @@ export type RunScript = (
 ) => Promise<unknown>;
 
 /**
+ * Runs `run` on all of `items`, or once per hash slot on a cluster, where the items of a slot that
+ * failed get its error: the backend's own splitter.
+ */
+export type RunPerSlot = <I extends { readonly key: string }, R>(
+  items: I[],
+  run: (group: I[]) => Promise<R[]>,
+  operation: string,
+) => Promise<(R | LockBackendError)[]>;
+
+/** Wraps a failure of one operation on one key (or several, `undefined`) as the backend's error. */
+export type BackendFailure = (
+  operation: string,
+  key: string | undefined,
+  error: unknown,
+) => LockBackendError;
+
+/**
  * Fair locks, semaphores and multi-key locks on Redis: one script run per call (they are rarer than
  * plain locks, so they are not coalesced per tick), all keys of one lease under its hash tag.
  */
 export class RedisLeaseShapes {
   constructor(
     private readonly run: RunScript,
+    private readonly perSlot: RunPerSlot,
+    private readonly failure: BackendFailure,
     private readonly fenceRetentionMs: number,
     /** The channel fair hand-offs to this process go to ('' for the key's own channel). */
     private readonly inbox: () => Promise<string>,
@@ -79,33 +99,68 @@ export class RedisLeaseShapes {
     return { acquired: false, retryAfterMs: retryAfterMs >= 0 ? retryAfterMs : undefined };
   }
 
-  /** Extends leases of one shape kind ("semaphore" or "multi"), in order. */
+  /**
+   * Extends leases of the shapes with scripts of their own (semaphore permits, multi-key leases),
+   * in order. Each settles on its own: a lease its server (or, on a cluster, its slot's master)
+   * could not extend gets its error, the others their answers. Rejects only when all failed.
+   */
   async extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
     const permits = leases.filter((lease) => lease.shape?.kind === 'semaphore');
     const results = new Map<LeaseToExtend, ExtendResult>();
-    if (permits.length > 0) {
-      const keys = permits.flatMap((lease) => {
-        const lockKey = lockKeyOf(lease.key);
-        return [lockKey, permitsKeyOf(lockKey)];
-      });
-      const args = permits.flatMap((lease) => [lease.owner, lease.ttlMs]);
-      const reply = (await this.run(SEMAPHORE_EXTEND, keys, args)) as number[];
-      for (const [i, lease] of permits.entries()) {
-        results.set(lease, reply[i + 1] === 1 ? reply[0]! + lease.ttlMs : undefined);
+    let failures = 0;
+    let lastError: LockBackendError | undefined;
+    const record = (lease: LeaseToExtend, result: ExtendResult): void => {
+      results.set(lease, result);
+      if (typeof result === 'object') {
+        failures++;
+        lastError = result;
       }
-    }
-    await Promise.all(
-      leases
+    };
+    const permitsDone =
+      permits.length === 0
+        ? undefined
+        : this.perSlot(permits, (group) => this.#extendPermits(group), 'extend').then(
+            (extended) => {
+              for (const [i, lease] of permits.entries()) record(lease, extended[i]);
+            },
+            (error: unknown) => {
+              const failure = this.failure('extend', undefined, error);
+              for (const lease of permits) record(lease, failure);
+            },
+          );
+    await Promise.all([
+      permitsDone,
+      ...leases
         .filter((lease) => lease.shape?.kind === 'multi')
-        .map(async (lease) => {
-          const keys = (lease.shape as { keys: readonly string[] }).keys.map(lockKeyOf);
-          const args = keys.flatMap(() => [lease.owner, lease.ttlMs]);
-          const reply = (await this.run(EXTEND, keys, args)) as number[];
-          const all = reply.slice(1).every((extended) => extended === 1);
-          results.set(lease, all ? reply[0]! + lease.ttlMs : undefined);
-        }),
-    );
+        .map((lease) =>
+          this.#extendMulti(lease).then(
+            (result) => record(lease, result),
+            (error: unknown) => record(lease, this.failure('extend', lease.key, error)),
+          ),
+        ),
+    ]);
+    if (failures === leases.length && lastError) throw lastError;
     return leases.map((lease) => results.get(lease));
+  }
+
+  /** Extends semaphore permits of one server (or slot) with one script run. */
+  async #extendPermits(permits: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
+    const keys = permits.flatMap((lease) => {
+      const lockKey = lockKeyOf(lease.key);
+      return [lockKey, permitsKeyOf(lockKey)];
+    });
+    const args = permits.flatMap((lease) => [lease.owner, lease.ttlMs]);
+    const reply = (await this.run(SEMAPHORE_EXTEND, keys, args)) as number[];
+    return permits.map((lease, i) => (reply[i + 1] === 1 ? reply[0]! + lease.ttlMs : undefined));
+  }
+
+  /** Extends a multi-key lease: all its keys, or `undefined` when the owner lost any of them. */
+  async #extendMulti(lease: LeaseToExtend): Promise<ExtendResult> {
+    const keys = (lease.shape as { keys: readonly string[] }).keys.map(lockKeyOf);
+    const args = keys.flatMap(() => [lease.owner, lease.ttlMs]);
+    const reply = (await this.run(EXTEND, keys, args)) as number[];
+    const all = reply.slice(1).every((extended) => extended === 1);
+    return all ? reply[0]! + lease.ttlMs : undefined;
   }
 
   async release(key: string, owner: string, shape: LeaseShape): Promise<boolean> {

@@ -14,7 +14,7 @@ import { Deadlines } from '../shared/deadlines.js';
 import type { AcquireRequest, ReleaseRequest } from '../shared/lease-requests.js';
 import { TickBatcher } from '../shared/tick-batcher.js';
 import { withTimeout } from '../shared/with-timeout.js';
-import { bySlot } from './cluster-slot.js';
+import { bySlot, hashSlot, slotMaster } from './cluster-slot.js';
 import { loadIoredis } from './load-ioredis.js';
 import type { RedisClientLike } from './redis-client.js';
 import { fenceKeyOf, lockKeyOf, permitsKeyOf, releaseChannelOf } from './redis-keys.js';
@@ -114,14 +114,13 @@ export class RedisLockBackend implements LockBackend {
   /** A cluster client: a script may only touch keys of one hash slot, so batches split by slot. */
   readonly #cluster: boolean;
   readonly #waitForReplicas: { replicas: number; timeoutMs: number } | undefined;
-  readonly #acquires = new TickBatcher<AcquireRequest, AcquireResult | Error>(
-    (items) => this.#perSlot(items, (group) => this.#acquireBatch(group)),
-    MAX_BATCH,
-  );
-  readonly #releases = new TickBatcher<ReleaseRequest, boolean>(
-    (items) => this.#perSlot(items, (group) => this.#releaseBatch(group)),
-    MAX_BATCH,
-  );
+  readonly #acquires: TickBatcher<AcquireRequest, AcquireResult>;
+  readonly #releases: TickBatcher<ReleaseRequest, boolean>;
+  /**
+   * On a cluster: the master of the key's slot. Same-tick calls and renewals are then made per
+   * master, so a stopped master holds back only the calls about its own keys.
+   */
+  readonly partitionOf?: (key: string) => string | number;
   readonly #shapes: RedisLeaseShapes;
   readonly #onWarning: ((message: string) => void) | false;
   #checked = false;
@@ -158,6 +157,21 @@ export class RedisLockBackend implements LockBackend {
     }
     // Every option is checked before a connection is opened, so a bad one leaks nothing.
     this.#cluster = 'client' in options && options.client.isCluster === true;
+    if (this.#cluster) {
+      const client = (options as { client: RedisClientLike }).client;
+      this.partitionOf = (key) => slotMaster(client.slots, hashSlot(lockKeyOf(key)));
+    }
+    const partitionOf = this.partitionOf;
+    this.#acquires = new TickBatcher<AcquireRequest, AcquireResult>(
+      (items) => this.#perSlot(items, (group) => this.#acquireBatch(group), 'acquire'),
+      MAX_BATCH,
+      partitionOf && ((item) => partitionOf(item.key)),
+    );
+    this.#releases = new TickBatcher<ReleaseRequest, boolean>(
+      (items) => this.#perSlot(items, (group) => this.#releaseBatch(group), 'release'),
+      MAX_BATCH,
+      partitionOf && ((item) => partitionOf(item.key)),
+    );
     this.#waitForReplicas = replicaWait(options.waitForReplicas, this.#cluster);
     if ('client' in options) {
       if (this.#waitForReplicas && typeof options.client.call !== 'function') {
@@ -183,6 +197,8 @@ export class RedisLockBackend implements LockBackend {
     this.#wakeups = new RedisWakeups(() => this.#client.duplicate());
     this.#shapes = new RedisLeaseShapes(
       (script, keys, args) => this.#run(script, keys, args),
+      (items, run, operation) => this.#perSlot(items, run, operation),
+      (operation, key, error) => this.#error(operation, key, error),
       this.#fenceRetentionMs,
       () => this.#wakeups.inbox(this.#timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS),
     );
@@ -206,27 +222,24 @@ export class RedisLockBackend implements LockBackend {
         throw this.#error('acquire', key, error);
       }
     }
-    const result = await this.#acquires.add({ key, owner, ttlMs }).catch((error: unknown) => {
+    return this.#acquires.add({ key, owner, ttlMs }).catch((error: unknown) => {
       throw this.#error('acquire', key, error);
     });
-    if (result instanceof Error) throw this.#error('acquire', key, result);
-    return result;
   }
 
   async extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
     this.#checkServerOnce();
     const shaped = leases.filter(extendsShaped);
     if (shaped.length > 0) return this.#extendMixed(leases, shaped);
-    const results: ExtendResult[] = [];
-    for (let i = 0; i < leases.length; i += MAX_BATCH) {
-      const chunk = leases.slice(i, i + MAX_BATCH);
-      try {
-        results.push(...(await this.#perSlot(chunk, (group) => this.#extendBatch(group))));
-      } catch (error) {
-        throw this.#error('extend', chunk.length === 1 ? chunk[0]!.key : undefined, error);
-      }
+    try {
+      // On a cluster each slot's leases settle on their own (a stopped master fails only its
+      // own); one server fails or answers for all of them.
+      return this.#cluster
+        ? await this.#perSlot([...leases], (group) => this.#extendChunks(group), 'extend')
+        : await this.#extendChunks(leases);
+    } catch (error) {
+      throw this.#error('extend', leases.length === 1 ? leases[0]!.key : undefined, error);
     }
-    return results;
   }
 
   async release(key: string, owner: string, shape?: LeaseShape): Promise<boolean> {
@@ -282,29 +295,84 @@ export class RedisLockBackend implements LockBackend {
     await withTimeout(this.#client.quit(), timeoutMs).catch(() => this.#client.disconnect());
   }
 
-  /** Runs `run` on all of `items`, or once per hash slot on a cluster. */
+  /**
+   * Runs `run` on all of `items`, or once per hash slot on a cluster, where the items of a slot
+   * that failed get that slot's `LockBackendError` and the others their answers.
+   */
   #perSlot<I extends { readonly key: string }, R>(
     items: I[],
     run: (group: I[]) => Promise<R[]>,
-  ): Promise<R[]> {
-    return this.#cluster ? bySlot(items, (item) => lockKeyOf(item.key), run) : run(items);
+    operation: string,
+  ): Promise<(R | LockBackendError)[]> {
+    if (!this.#cluster) return run(items);
+    // An extend's failed slots share one error per master, so that renewal reports a stopped
+    // master once with all its keys, not once per slot. An acquire or release keeps its key in
+    // its own error, since that is what its caller sees.
+    let perMaster: Map<string | number, LockBackendError> | undefined;
+    return bySlot<I, R | LockBackendError>(
+      items,
+      (item) => lockKeyOf(item.key),
+      run,
+      (error, group) => {
+        const key = group.length === 1 ? group[0]!.key : undefined;
+        if (operation !== 'extend') return this.#error(operation, key, error);
+        const master = this.partitionOf!(group[0]!.key);
+        let failure = perMaster?.get(master);
+        if (!failure) {
+          failure = this.#error(operation, items.length === 1 ? key : undefined, error);
+          perMaster ??= new Map();
+          perMaster.set(master, failure);
+        }
+        return failure;
+      },
+    );
   }
 
-  /** Extends plain (and fair) leases in their batches, and shaped ones with their own scripts. */
+  /** Extends leases of one server (or slot) in runs of at most {@link MAX_BATCH}. */
+  async #extendChunks(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
+    if (leases.length <= MAX_BATCH) return this.#extendBatch(leases);
+    const results: ExtendResult[] = [];
+    for (let i = 0; i < leases.length; i += MAX_BATCH) {
+      results.push(...(await this.#extendBatch(leases.slice(i, i + MAX_BATCH))));
+    }
+    return results;
+  }
+
+  /**
+   * Extends plain (and fair) leases in their batches, and shaped ones with their own scripts. The
+   * two settle apart: when one side fails, its leases get its error and the other side's keep
+   * their answers; when both fail, the call rejects.
+   */
   async #extendMixed(
     leases: readonly LeaseToExtend[],
     shaped: readonly LeaseToExtend[],
   ): Promise<ExtendResult[]> {
     const plain = leases.filter((lease) => !extendsShaped(lease));
-    const [plainResults, shapedResults] = await Promise.all([
+    const [plainOutcome, shapedOutcome] = await Promise.allSettled([
       plain.length > 0 ? this.extend(plain) : [],
       this.#shapes.extend(shaped).catch((error: unknown) => {
         throw this.#error('extend', shaped.length === 1 ? shaped[0]!.key : undefined, error);
       }),
     ]);
+    if (plainOutcome.status === 'rejected' && shapedOutcome.status === 'rejected') {
+      throw plainOutcome.reason;
+    }
     const byLease = new Map<LeaseToExtend, ExtendResult>();
-    for (const [i, lease] of plain.entries()) byLease.set(lease, plainResults[i]);
-    for (const [i, lease] of shaped.entries()) byLease.set(lease, shapedResults[i]);
+    const settle = (
+      group: readonly LeaseToExtend[],
+      outcome: PromiseSettledResult<ExtendResult[]>,
+    ): void => {
+      for (const [i, lease] of group.entries()) {
+        byLease.set(
+          lease,
+          outcome.status === 'fulfilled'
+            ? outcome.value[i]
+            : this.#error('extend', undefined, outcome.reason),
+        );
+      }
+    };
+    settle(plain, plainOutcome);
+    settle(shaped, shapedOutcome);
     return leases.map((lease) => byLease.get(lease));
   }
 

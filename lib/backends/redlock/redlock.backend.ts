@@ -12,9 +12,9 @@ import { checkRedisServer } from '../redis/redis-server-check.js';
 import { Deadlines } from '../shared/deadlines.js';
 import { TickBatcher } from '../shared/tick-batcher.js';
 import { withTimeout } from '../shared/with-timeout.js';
-import { type AcquireOutcome, type AcquireRequest, QuorumAcquire } from './quorum-acquire.js';
+import { type AcquireRequest, QuorumAcquire } from './quorum-acquire.js';
 import { MAX_BATCH, type QuorumContext } from './quorum-context.js';
-import { quorumExtend } from './quorum-extend.js';
+import { quorumExtendAll } from './quorum-extend.js';
 import { quorumInspect } from './quorum-inspect.js';
 import { QuorumNode } from './quorum-node.js';
 import { quorumOf } from './quorum-outcome.js';
@@ -52,11 +52,11 @@ export class RedlockLockBackend implements LockBackend {
   readonly name = 'redlock';
   readonly #context: QuorumContext;
   readonly #acquire: QuorumAcquire;
-  readonly #acquires = new TickBatcher<AcquireRequest, AcquireOutcome>(
+  readonly #acquires = new TickBatcher<AcquireRequest, AcquireResult>(
     (items) => this.#acquire.acquire(items),
     MAX_BATCH,
   );
-  readonly #releases = new TickBatcher<ReleaseRequest, boolean | RedlockQuorumError>(
+  readonly #releases = new TickBatcher<ReleaseRequest, boolean>(
     (items) => quorumRelease(this.#context, items),
     MAX_BATCH,
   );
@@ -86,39 +86,21 @@ export class RedlockLockBackend implements LockBackend {
 
   async acquire(key: string, owner: string, ttlMs: number): Promise<AcquireResult> {
     this.#checkServersOnce();
-    let outcome: AcquireOutcome;
-    try {
-      outcome = await this.#acquires.add({ key, owner, ttlMs });
-    } catch (error) {
+    // A key the round could not decide rejects alone (its RedlockQuorumError), not its batch.
+    return this.#acquires.add({ key, owner, ttlMs }).catch((error: unknown) => {
       throw this.#error('acquire', key, error);
-    }
-    if (outcome instanceof RedlockQuorumError) throw outcome;
-    return outcome;
+    });
   }
 
   async extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
     this.#checkServersOnce();
-    const results: ExtendResult[] = [];
-    for (let i = 0; i < leases.length; i += MAX_BATCH) {
-      const chunk = leases.slice(i, i + MAX_BATCH);
-      try {
-        results.push(...(await quorumExtend(this.#context, chunk)));
-      } catch (error) {
-        throw this.#error('extend', chunk.length === 1 ? chunk[0]!.key : undefined, error);
-      }
-    }
-    return results;
+    return quorumExtendAll(this.#context, leases);
   }
 
   async release(key: string, owner: string): Promise<boolean> {
-    let outcome: boolean | RedlockQuorumError;
-    try {
-      outcome = await this.#releases.add({ key, owner });
-    } catch (error) {
+    return this.#releases.add({ key, owner }).catch((error: unknown) => {
       throw this.#error('release', key, error);
-    }
-    if (outcome instanceof RedlockQuorumError) throw outcome;
-    return outcome;
+    });
   }
 
   async inspect(key: string): Promise<LeaseInfo | null> {

@@ -1,0 +1,91 @@
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { LockBackendError, PostgresLockBackend } from '../../lib/index.js';
+import { uniqueId } from '../support/async.js';
+import { PG_URL } from '../support/servers.js';
+
+/** Postgres text cannot hold NUL: a value the database refuses (SQLSTATE 22021), for one item. */
+const REFUSED_OWNER = 'owner-with-\u0000-inside';
+const TTL_MS = 30_000;
+
+describe('PostgresLockBackend same-tick batches, item by item', () => {
+  const admin = new pg.Pool({ connectionString: PG_URL, max: 2 });
+  const schemas: string[] = [];
+  const backends: PostgresLockBackend[] = [];
+  const open = (): PostgresLockBackend => {
+    const schema = `batches_${uniqueId().replace(/-/g, '_')}`;
+    schemas.push(schema);
+    const backend = new PostgresLockBackend({ connectionString: PG_URL, schema });
+    backends.push(backend);
+    return backend;
+  };
+
+  afterEach(async () => {
+    await Promise.all(backends.splice(0).map((backend) => backend.close()));
+  });
+  afterAll(async () => {
+    for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.end();
+  });
+
+  it('fails only the acquire and the release whose values the database refuses, not the rest of their batch', async () => {
+    const backend = open();
+    await backend.inspect('warm-up');
+    const acquired = await Promise.allSettled([
+      backend.acquire('a', 'owner-a', TTL_MS),
+      backend.acquire('refused', REFUSED_OWNER, TTL_MS),
+      backend.acquire('b', 'owner-b', TTL_MS),
+    ]);
+    expect(acquired[0]).toMatchObject({ status: 'fulfilled', value: { acquired: true } });
+    expect(acquired[1]).toMatchObject({ status: 'rejected' });
+    expect((acquired[1] as PromiseRejectedResult).reason).toBeInstanceOf(LockBackendError);
+    expect((acquired[1] as PromiseRejectedResult).reason.key).toBe('refused');
+    expect(acquired[2]).toMatchObject({ status: 'fulfilled', value: { acquired: true } });
+    expect((await backend.inspect('a'))?.owner).toBe('owner-a');
+    expect(await backend.inspect('refused')).toBeNull();
+
+    const released = await Promise.allSettled([
+      backend.release('a', 'owner-a'),
+      backend.release('refused', REFUSED_OWNER),
+      backend.release('b', 'owner-b'),
+    ]);
+    expect(released[0]).toEqual({ status: 'fulfilled', value: true });
+    expect((released[1] as PromiseRejectedResult).reason).toBeInstanceOf(LockBackendError);
+    expect(released[2]).toEqual({ status: 'fulfilled', value: true });
+  });
+
+  it('extends the other leases of a batch when the database refuses one lease’s values', async () => {
+    const backend = open();
+    for (const key of ['a', 'b']) await backend.acquire(key, `owner-${key}`, TTL_MS);
+    const before = Date.now();
+    const results = await backend.extend([
+      { key: 'a', owner: 'owner-a', ttlMs: 60_000 },
+      { key: 'refused', owner: REFUSED_OWNER, ttlMs: 60_000 },
+      { key: 'b', owner: 'owner-b', ttlMs: 60_000 },
+    ]);
+    expect(results[0]).toBeGreaterThan(before + 45_000);
+    expect(results[1]).toBeInstanceOf(LockBackendError);
+    expect(results[2]).toBeGreaterThan(before + 45_000);
+  });
+
+  it('extends plain leases when the statement of another lease shape fails', async () => {
+    const backend = open();
+    const schema = schemas.at(-1)!;
+    const shape = { kind: 'semaphore', permits: 2 } as const;
+    await backend.acquire('plain', 'owner-p', TTL_MS);
+    await backend.acquire('permits', 'owner-s', TTL_MS, shape);
+    // The semaphores' table is gone (a DDL of an older version, or an operator's mistake).
+    await admin.query(`DROP TABLE "${schema}"."nestjs_locker_permits" CASCADE`);
+    const before = Date.now();
+    const results = await backend.extend([
+      { key: 'permits', owner: 'owner-s', ttlMs: 60_000, shape },
+      { key: 'plain', owner: 'owner-p', ttlMs: 60_000 },
+    ]);
+    expect(results[0]).toBeInstanceOf(LockBackendError);
+    expect(results[1]).toBeGreaterThan(before + 45_000);
+    // When every lease of the call fails, the call rejects, as before per-lease errors existed.
+    await expect(
+      backend.extend([{ key: 'permits', owner: 'owner-s', ttlMs: 60_000, shape }]),
+    ).rejects.toBeInstanceOf(LockBackendError);
+  });
+});
