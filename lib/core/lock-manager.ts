@@ -183,6 +183,33 @@ export class LockManager {
   }
 
   /**
+   * Takes `key` for `ttl` (ms or a duration string) in one attempt and lets the lease run out in
+   * the store: a mark that something was done ("the 12:00:05 tick is claimed"), not a lock to hold.
+   * There is no handle, no renewal and no `acquired` or `lost` event, since the lease running out
+   * is its purpose. Resolves `false` when someone else holds `key`.
+   *
+   * @throws {@link LockBackendError} when the store fails.
+   *
+   * @example
+   * ```ts
+   * if (await locks.claim(`invoice-mail:${invoiceId}`, '1h')) await sendInvoiceMail(invoiceId);
+   * ```
+   */
+  async claim(key: string, ttl: Duration): Promise<boolean> {
+    const storeKey = this.#storeKey(key);
+    const ttlMs = validateTtl(ttl);
+    if (this.#closed()) throw new LockManagerClosedError(key);
+    const owner = newOwnerToken();
+    try {
+      return (await this.#backend.acquire(storeKey, owner, ttlMs)).acquired;
+    } catch (error) {
+      // The attempt may still land: free it rather than leave the key claimed by nobody.
+      this.#backend.release(storeKey, owner).catch(() => false);
+      throw this.#backendError('acquire', key, error);
+    }
+  }
+
+  /**
    * Acquires `key`, runs `fn` while renewing the lease, and releases in `finally`. Inside `fn`,
    * `currentLock()` returns the lock, and a nested `using` of the same key (or the same keys) by
    * this manager re-enters it instead of waiting for itself.

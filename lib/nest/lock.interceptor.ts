@@ -87,11 +87,12 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
     }
     const at = new Date(tick).toISOString();
     try {
-      const claim = await this.locks.tryAcquire(`cron:${job.name}:${tick}`, {
-        ttl: job.schedule.claimTtlAfter(tick),
-        autoRenew: false,
-      });
-      if (!claim) {
+      // A claim, not a held lock: it runs out in the store, which is not a lost lease.
+      const claimed = await this.locks.manager.claim(
+        `cron:${job.name}:${tick}`,
+        job.schedule.claimTtlAfter(tick),
+      );
+      if (!claimed) {
         this.#logger.debug(`${job.name}: tick ${at} already claimed by another instance; skipped`);
         return;
       }

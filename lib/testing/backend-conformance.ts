@@ -1,5 +1,6 @@
 import type { LockBackend } from '../backends/lock-backend.js';
 import { LockManager } from '../core/lock-manager.js';
+import { eventCases } from './conformance-events.cases.js';
 import { exclusionCases } from './conformance-exclusion.cases.js';
 import { fairCases } from './conformance-fair.cases.js';
 import { leaseCases } from './conformance-leases.cases.js';
@@ -53,13 +54,18 @@ export function backendConformance(
   options: BackendConformanceOptions = {},
 ): ConformanceCase[] {
   const prefix = options.keyPrefix ?? 'conformance:';
-  return [...exclusionCases, ...leaseCases, ...fairCases, ...semaphoreCases, ...multiKeyCases].map(
-    (definition) => ({
-      name: definition.name,
-      timeoutMs: definition.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      run: () => runCase(definition, createBackend, `${prefix}${uniqueId()}:`),
-    }),
-  );
+  return [
+    ...exclusionCases,
+    ...leaseCases,
+    ...eventCases,
+    ...fairCases,
+    ...semaphoreCases,
+    ...multiKeyCases,
+  ].map((definition) => ({
+    name: definition.name,
+    timeoutMs: definition.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    run: () => runCase(definition, createBackend, `${prefix}${uniqueId()}:`),
+  }));
 }
 
 async function runCase(
