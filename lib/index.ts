@@ -86,7 +86,16 @@ export {
   type OnLeadershipLost,
 } from './nest/leader-election.decorator.js';
 export { LockInterceptor } from './nest/lock.interceptor.js';
-export { LOCK_MODULE_OPTIONS } from './nest/lock.module-definition.js';
+export {
+  LOCK_MODULE_OPTIONS,
+  type LockModuleExtras,
+} from './nest/lock.module-definition.js';
+export { LockExceptionFilter } from './nest/lock-exception.filter.js';
+export {
+  type LockErrorBody,
+  type LockHttpAnswer,
+  lockErrorResponse,
+} from './nest/lock-http-answer.js';
 export type { LockKeySource } from './nest/lock-key.js';
 export type { LockModuleOptions } from './nest/lock-module.options.js';
 export { Locked, type LockedOptions } from './nest/locked.decorator.js';

@@ -1,12 +1,11 @@
 import {
   type CallHandler,
-  ConflictException,
   type ExecutionContext,
   Injectable,
   Logger,
   type NestInterceptor,
 } from '@nestjs/common';
-import { catchError, type Observable, throwError } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { wallNow } from '../core/clock.js';
 import { LockNotAcquiredError } from '../core/errors.js';
 import type { Lock } from '../core/lock.js';
@@ -19,10 +18,16 @@ import type { Invoke } from './method-wrapper.js';
 
 /**
  * The one around-advice of the module: every `@Locked()` call and every `@SingletonCron()` tick
- * goes through it (acquire → renew → run → release, by way of `LockService.using`). As a Nest
- * interceptor on controllers (`@Locked()` applies it), it answers a busy lock with HTTP 409
- * Conflict and a `Retry-After` header. It never takes a lock itself in `intercept`, so a handler is
- * never locked twice, however it is applied.
+ * goes through it (acquire → renew → run → release, by way of `LockService.using`). `@Locked()`
+ * applies it to controllers as a Nest interceptor, which passes everything through: the HTTP
+ * answer to a busy lock is `LockExceptionFilter`'s, wherever the lock was taken. It never takes a
+ * lock itself in `intercept`, so a handler is never locked twice, however it is applied.
+ *
+ * @example
+ * ```ts
+ * // Registered by LockModule; applying it by hand is harmless and no longer needed for HTTP 409.
+ * app.useGlobalInterceptors(app.get(LockInterceptor));
+ * ```
  */
 @Injectable()
 export class LockInterceptor implements NestInterceptor, LockRunner {
@@ -30,21 +35,12 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
 
   constructor(private readonly locks: LockService) {}
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() !== 'http') return next.handle();
-    return next.handle().pipe(
-      catchError((error: unknown) => {
-        if (!(error instanceof LockNotAcquiredError)) return throwError(() => error);
-        setHeader(
-          context.switchToHttp().getResponse(),
-          'Retry-After',
-          String(error.retryAfterSeconds ?? 1),
-        );
-        return throwError(
-          () => new ConflictException(error.message, { cause: error, errorCode: error.code }),
-        );
-      }),
-    );
+  /**
+   * Lets the handler's errors through unchanged: a busy lock is answered by
+   * `LockExceptionFilter`, the same way wherever in the request the lock was taken.
+   */
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle();
   }
 
   runLocked(method: LockedMethod, args: readonly unknown[], invoke: Invoke): Promise<unknown> {
@@ -156,14 +152,4 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
       throw error;
     }
   }
-}
-
-/** Sets a response header on Express (`setHeader`) or Fastify (`header`). */
-function setHeader(response: unknown, name: string, value: string): void {
-  const target = response as {
-    setHeader?: (n: string, v: string) => void;
-    header?: (n: string, v: string) => void;
-  };
-  if (typeof target.setHeader === 'function') target.setHeader(name, value);
-  else if (typeof target.header === 'function') target.header(name, value);
 }
