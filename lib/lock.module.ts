@@ -1,7 +1,15 @@
-import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Inject,
+  Logger,
+  Module,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { MemoryLockBackend } from './backends/memory/memory.backend.js';
 import { InvalidLockOptionsError } from './core/errors.js';
+import { libraryWarnings } from './core/library-warnings.js';
 import { LockManager } from './core/lock-manager.js';
 import { validateDelay } from './core/validate-options.js';
 import { LockService } from './lock.service.js';
@@ -58,8 +66,10 @@ function refuseMemoryInProduction(options: LockModuleOptions): void {
 }
 
 /**
- * Distributed locks for a Nest app: registers one lock backend, `LockService`, `LockManager` and
- * `LockInterceptor`, runs `@Locked()` and `@SingletonCron()` methods and `@LeaderElection()`
+ * Distributed locks for a Nest app: registers one lock backend, `LockService`, `LockManager`,
+ * `LockInterceptor` and (unless `exceptionFilter: false`) `LockExceptionFilter`, sends the
+ * library's warnings to Nest's `Logger` (context `LockModule`), runs `@Locked()` and
+ * `@SingletonCron()` methods and `@LeaderElection()`
  * campaigns, and on shutdown steps down from leadership, waits
  * (bounded) for locked calls in progress, releases every lock still held and closes the backend.
  * Global unless `isGlobal: false`.
@@ -88,7 +98,12 @@ function refuseMemoryInProduction(options: LockModuleOptions): void {
   ],
   exports: [LockService, LockManager, LockInterceptor],
 })
-export class LockModule extends ConfigurableLockModule implements OnApplicationShutdown {
+export class LockModule
+  extends ConfigurableLockModule
+  implements OnModuleInit, OnApplicationShutdown
+{
+  #unrouteWarnings: (() => void) | undefined;
+
   constructor(
     private readonly service: LockService,
     private readonly manager: LockManager,
@@ -104,9 +119,17 @@ export class LockModule extends ConfigurableLockModule implements OnApplicationS
     return super.forRoot(options);
   }
 
+  onModuleInit(): void {
+    // The library's warnings (a Redis configuration that can lose locks, a throwing listener) go
+    // to the app's log while the module runs, not to stderr beside it.
+    const logger = new Logger('LockModule');
+    this.#unrouteWarnings = libraryWarnings.route((message) => logger.warn(message));
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.service.drain(shutdownTimeoutOf(this.options));
     lockRuntime.stop(this.interceptor);
     await this.manager.close();
+    this.#unrouteWarnings?.();
   }
 }

@@ -1,4 +1,5 @@
 import type { LockBackendError, LockLostError } from './errors.js';
+import { libraryWarnings } from './library-warnings.js';
 
 /** A lock was acquired or released. */
 export interface LockEvent {
@@ -36,7 +37,7 @@ export type LockEventListener<E extends keyof LockEvents> = (event: LockEvents[E
 
 /**
  * A minimal typed event emitter. A throwing listener cannot break the emitter's caller (often
- * the renewal timer): its error is reported as a process warning instead.
+ * the renewal timer): its error is reported as a warning instead (see `libraryWarnings`).
  */
 export class LockEventEmitter {
   readonly #listeners: { [E in keyof LockEvents]?: Set<LockEventListener<E>> } = {};
@@ -66,9 +67,9 @@ export class LockEventEmitter {
       try {
         listener(payload);
       } catch (error) {
-        process.emitWarning(
+        libraryWarnings.emit(
           `nestjs-locker: a "${event}" listener threw: ${error instanceof Error ? error.message : String(error)}`,
-          { code: 'NESTJS_LOCKER_LISTENER_ERROR' },
+          'NESTJS_LOCKER_LISTENER_ERROR',
         );
       }
     }

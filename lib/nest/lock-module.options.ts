@@ -28,4 +28,10 @@ export interface LockModuleOptions {
    * anyway, in ms or as a duration string (`'15s'`). Default 10 000.
    */
   shutdownTimeout?: Duration;
+  /**
+   * Log each `@SingletonCron()` tick an instance skips (claimed by another instance, or the
+   * previous run still going) at debug level, through Nest's `Logger` (context `LockModule`).
+   * Default `false`: every instance but one skips every tick, so these lines are noise.
+   */
+  logSkippedTicks?: boolean;
 }

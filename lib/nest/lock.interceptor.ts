@@ -1,9 +1,11 @@
 import {
   type CallHandler,
   type ExecutionContext,
+  Inject,
   Injectable,
   Logger,
   type NestInterceptor,
+  Optional,
 } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import { wallNow } from '../core/clock.js';
@@ -12,6 +14,8 @@ import type { Lock } from '../core/lock.js';
 import type { LockKeys } from '../core/lock-manager.js';
 import type { LockOptions } from '../core/lock-options.js';
 import { LockService } from '../lock.service.js';
+import { LOCK_MODULE_OPTIONS } from './lock.module-definition.js';
+import type { LockModuleOptions } from './lock-module.options.js';
 import type { LockRunner } from './lock-runtime.js';
 import type { LockedMethod, OnBusy, SingletonCronJob } from './locked-method.js';
 import type { Invoke } from './method-wrapper.js';
@@ -33,7 +37,14 @@ import type { Invoke } from './method-wrapper.js';
 export class LockInterceptor implements NestInterceptor, LockRunner {
   readonly #logger = new Logger('LockModule');
 
-  constructor(private readonly locks: LockService) {}
+  readonly #logSkippedTicks: boolean;
+
+  constructor(
+    private readonly locks: LockService,
+    @Optional() @Inject(LOCK_MODULE_OPTIONS) options?: LockModuleOptions,
+  ) {
+    this.#logSkippedTicks = options?.logSkippedTicks === true;
+  }
 
   /**
    * Lets the handler's errors through unchanged: a busy lock is answered by
@@ -88,14 +99,13 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
         `cron:${job.name}:${tick}`,
         job.schedule.claimTtlAfter(tick),
       );
+      // Skipping is the normal outcome on every instance but one, every tick: silent by default.
       if (!claimed) {
-        this.#logger.debug(`${job.name}: tick ${at} already claimed by another instance; skipped`);
+        this.#skipped(`${job.name}: tick ${at} already claimed by another instance; skipped`);
         return;
       }
       if (!(await this.#runAlone(job, invoke))) {
-        this.#logger.debug(
-          `${job.name}: the previous run is still in progress; tick ${at} skipped`,
-        );
+        this.#skipped(`${job.name}: the previous run is still in progress; tick ${at} skipped`);
       }
     } catch (error) {
       // Nothing is thrown into the scheduler: a failed tick is logged, and the next tick runs anew.
@@ -104,6 +114,10 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
         error instanceof Error ? error.stack : undefined,
       );
     }
+  }
+
+  #skipped(message: string): void {
+    if (this.#logSkippedTicks) this.#logger.debug(message);
   }
 
   /** Runs the job under its run lock; `false` when another run holds it. */
