@@ -92,6 +92,12 @@ export {
 } from './nest/lock.module-definition.js';
 export { LockExceptionFilter } from './nest/lock-exception.filter.js';
 export {
+  type LockHealthDetails,
+  LockHealthIndicator,
+  type LockHealthOptions,
+  type LockHealthResult,
+} from './nest/lock-health.indicator.js';
+export {
   type LockErrorBody,
   type LockHttpAnswer,
   lockErrorResponse,

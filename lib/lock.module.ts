@@ -21,6 +21,7 @@ import {
   LOCK_MODULE_OPTIONS,
   type LOCK_MODULE_OPTIONS_TYPE,
 } from './nest/lock.module-definition.js';
+import { LockHealthIndicator } from './nest/lock-health.indicator.js';
 import type { LockModuleOptions } from './nest/lock-module.options.js';
 import { lockRuntime } from './nest/lock-runtime.js';
 
@@ -95,8 +96,9 @@ function refuseMemoryInProduction(options: LockModuleOptions): void {
     LockInterceptor,
     LockExplorer,
     LeaderElector,
+    LockHealthIndicator,
   ],
-  exports: [LockService, LockManager, LockInterceptor],
+  exports: [LockService, LockManager, LockInterceptor, LockHealthIndicator],
 })
 export class LockModule
   extends ConfigurableLockModule
