@@ -101,7 +101,9 @@ describe('LockModule logging', () => {
     // Each tick one instance runs the job and the other skips it: wait until each has done both,
     // so that the quiet one has certainly skipped a tick.
     const ranOn = [0, 0];
-    apps.forEach((app, i) => app.get(LockService).on('acquired', () => ranOn[i]!++));
+    for (const [i, app] of apps.entries()) {
+      app.get(LockService).on('acquired', () => ranOn[i]!++);
+    }
     const skippedBy = (logger: KeepingLogger) =>
       logger.lines.filter((line) => line.message.includes('skipped'));
     const deadline = Date.now() + 20_000;
