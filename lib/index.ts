@@ -63,10 +63,13 @@ export type { LeadershipLostReason } from './core/leader-campaign.js';
 export type { Lock } from './core/lock.js';
 export { currentLock } from './core/lock-context.js';
 export type {
+  LockAcquiredEvent,
+  LockBusyEvent,
   LockEvent,
   LockEventListener,
   LockEvents,
   LockLostEvent,
+  LockReleasedEvent,
   ReleaseFailedEvent,
   RenewalFailedEvent,
 } from './core/lock-events.js';

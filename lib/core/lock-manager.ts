@@ -88,6 +88,8 @@ export class LockManager {
   readonly #events = new LockEventEmitter();
   readonly #scheduler: RenewalScheduler<LockHandle>;
   readonly #host: LockHost;
+  /** When each held lock was acquired (monotonic ms), for the hold time its events report. */
+  readonly #acquiredAt = new WeakMap<LockHandle, number>();
   #closing: Promise<void> | undefined;
   /** Aborted by close(): the manager takes no more locks, and acquires still waiting end. */
   readonly #shutdown = new AbortController();
@@ -282,7 +284,8 @@ export class LockManager {
   }
 
   /**
-   * Subscribes to a lock event: `acquired`, `released`, `lost`, `renewalFailed`, `releaseFailed`.
+   * Subscribes to a lock event: `acquired`, `released`, `busy`, `lost`, `renewalFailed`,
+   * `releaseFailed`.
    * Returns a function that unsubscribes.
    */
   on<E extends keyof LockEvents>(event: E, listener: LockEventListener<E>): () => void {
@@ -474,12 +477,10 @@ export class LockManager {
       if (fair && resolved.waitMs > 0) {
         await this.#backend.release(storeKey, owner, shape).catch(() => false);
       }
+      const waitedMs = Math.round(this.#clock.now() - startedAt);
+      this.#events.emit('busy', { key, waitedMs, retryAfterMs: result.retryAfterMs });
       if (!throwWhenBusy) return null;
-      throw new LockNotAcquiredError(
-        key,
-        result.retryAfterMs,
-        Math.round(this.#clock.now() - startedAt),
-      );
+      throw new LockNotAcquiredError(key, result.retryAfterMs, waitedMs);
     }
     if (this.#closed()) {
       await this.#backend.release(storeKey, owner, shape).catch(() => false);
@@ -498,7 +499,13 @@ export class LockManager {
       sentAt,
     });
     this.#scheduler.add(lock);
-    this.#events.emit('acquired', { key, fencingToken: lock.fencingToken });
+    const acquiredAt = this.#clock.now();
+    this.#acquiredAt.set(lock, acquiredAt);
+    this.#events.emit('acquired', {
+      key,
+      fencingToken: lock.fencingToken,
+      waitedMs: Math.round(acquiredAt - startedAt),
+    });
     return lock;
   }
 
@@ -543,7 +550,11 @@ export class LockManager {
       });
       throw failure;
     }
-    this.#events.emit('released', { key: lock.key, fencingToken: lock.fencingToken });
+    this.#events.emit('released', {
+      key: lock.key,
+      fencingToken: lock.fencingToken,
+      heldMs: this.#heldMs(lock),
+    });
     return released;
   }
 
@@ -552,7 +563,11 @@ export class LockManager {
     if (lock.state !== 'held') return false;
     await this.#extend(lock, keepMs);
     if (!this.#stopHolding(lock)) return false;
-    this.#events.emit('released', { key: lock.key, fencingToken: lock.fencingToken });
+    this.#events.emit('released', {
+      key: lock.key,
+      fencingToken: lock.fencingToken,
+      heldMs: this.#heldMs(lock),
+    });
     return true;
   }
 
@@ -562,8 +577,19 @@ export class LockManager {
       // Losing one key loses the lock: free the keys it still holds rather than wait for their ttl.
       this.#backend.release(lock.storeKey, lock.owner, lock.shape).catch(() => false);
     }
-    if (error) this.#events.emit('lost', { key: lock.key, fencingToken: lock.fencingToken, error });
+    if (error) {
+      this.#events.emit('lost', {
+        key: lock.key,
+        fencingToken: lock.fencingToken,
+        error,
+        heldMs: this.#heldMs(lock),
+      });
+    }
     return error;
+  }
+
+  #heldMs(lock: LockHandle): number {
+    return Math.round(this.#clock.now() - (this.#acquiredAt.get(lock) ?? this.#clock.now()));
   }
 
   #notHeld(lock: LockHandle): LockLostError {

@@ -13,6 +13,7 @@ export const eventCases: readonly ConformanceCaseDefinition[] = [
       const counted: Record<keyof LockEvents, number> = {
         acquired: 0,
         released: 0,
+        busy: 0,
         lost: 0,
         renewalFailed: 0,
         releaseFailed: 0,
@@ -41,6 +42,7 @@ export const eventCases: readonly ConformanceCaseDefinition[] = [
       assert.deepEqual(counted, {
         acquired: ticks,
         released: ticks,
+        busy: 0,
         lost: 0,
         renewalFailed: 0,
         releaseFailed: 0,
