@@ -110,3 +110,6 @@ export type { LockModuleOptions } from './nest/lock-module.options.js';
 export { Locked, type LockedOptions } from './nest/locked.decorator.js';
 export type { OnBusy } from './nest/locked-method.js';
 export { SingletonCron, type SingletonCronOptions } from './nest/singleton-cron.decorator.js';
+export { instrumentLockManager } from './telemetry/instrument-lock-manager.js';
+export { lockKeyPattern } from './telemetry/lock-key-pattern.js';
+export type { LockTelemetry, LockTelemetryOptions } from './telemetry/lock-telemetry.options.js';

@@ -24,6 +24,8 @@ import {
 import { LockHealthIndicator } from './nest/lock-health.indicator.js';
 import type { LockModuleOptions } from './nest/lock-module.options.js';
 import { lockRuntime } from './nest/lock-runtime.js';
+import { instrumentLockManager } from './telemetry/instrument-lock-manager.js';
+import type { LockTelemetry } from './telemetry/lock-telemetry.options.js';
 
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -105,6 +107,7 @@ export class LockModule
   implements OnModuleInit, OnApplicationShutdown
 {
   #unrouteWarnings: (() => void) | undefined;
+  #telemetry: LockTelemetry | undefined;
 
   constructor(
     private readonly service: LockService,
@@ -121,17 +124,25 @@ export class LockModule
     return super.forRoot(options);
   }
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     // The library's warnings (a Redis configuration that can lose locks, a throwing listener) go
     // to the app's log while the module runs, not to stderr beside it.
     const logger = new Logger('LockModule');
     this.#unrouteWarnings = libraryWarnings.route((message) => logger.warn(message));
+    const telemetry = this.options.telemetry ?? true;
+    if (telemetry !== false) {
+      this.#telemetry = await instrumentLockManager(
+        this.manager,
+        telemetry === true ? {} : telemetry,
+      );
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.service.drain(shutdownTimeoutOf(this.options));
     lockRuntime.stop(this.interceptor);
     await this.manager.close();
+    this.#telemetry?.stop();
     this.#unrouteWarnings?.();
   }
 }

@@ -14,6 +14,7 @@ import type { Lock } from '../core/lock.js';
 import type { LockKeys } from '../core/lock-manager.js';
 import type { LockOptions } from '../core/lock-options.js';
 import { LockService } from '../lock.service.js';
+import { runInSpanOf } from '../telemetry/lock-telemetry.registry.js';
 import { LOCK_MODULE_OPTIONS } from './lock.module-definition.js';
 import type { LockModuleOptions } from './lock-module.options.js';
 import type { LockRunner } from './lock-runtime.js';
@@ -64,10 +65,15 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
       fair: method.fair,
       permits: method.permits,
     };
-    return this.#using(key, invoke, options, method.onBusy, () => {
-      this.#logger.debug(`${method.where}: lock "${String(key)}" is busy; call skipped`);
-      return undefined;
-    });
+    const run = () =>
+      this.#using(key, invoke, options, method.onBusy, () => {
+        this.#logger.debug(`${method.where}: lock "${String(key)}" is busy; call skipped`);
+        return undefined;
+      });
+    // With OpenTelemetry, the run (acquire included, as its child span) is one span, named for
+    // the method rather than the key, which varies per call.
+    const inSpan = runInSpanOf(this.locks.manager);
+    return inSpan ? inSpan('lock.run', { 'locker.method': method.where }, run) : run();
   }
 
   /**
