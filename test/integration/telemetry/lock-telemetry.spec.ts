@@ -105,7 +105,7 @@ describe('instrumentLockManager with the OpenTelemetry SDK (in-memory readers)',
     const { resourceMetrics } = await reader.collect();
     const values = resourceMetrics.scopeMetrics
       .flatMap((scope) => scope.metrics)
-      .flatMap((metric) => metric.dataPoints)
+      .flatMap((metric) => metric.dataPoints as DataPoint<unknown>[])
       .flatMap((point) => Object.values(point.attributes));
     expect(values).toContain('order:*');
     expect(values).not.toContain('order:1');
