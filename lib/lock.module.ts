@@ -11,7 +11,7 @@ import { MemoryLockBackend } from './backends/memory/memory.backend.js';
 import { InvalidLockOptionsError } from './core/errors.js';
 import { libraryWarnings } from './core/library-warnings.js';
 import { LockManager } from './core/lock-manager.js';
-import { validateDelay } from './core/validate-options.js';
+import { validateBoolean, validateDelay } from './core/validate-options.js';
 import { LockService } from './lock.service.js';
 import { LeaderElector } from './nest/leader.elector.js';
 import { LockExplorer } from './nest/lock.explorer.js';
@@ -25,7 +25,10 @@ import { LockHealthIndicator } from './nest/lock-health.indicator.js';
 import type { LockModuleOptions } from './nest/lock-module.options.js';
 import { lockRuntime } from './nest/lock-runtime.js';
 import { instrumentLockManager } from './telemetry/instrument-lock-manager.js';
-import type { LockTelemetry } from './telemetry/lock-telemetry.options.js';
+import {
+  type LockTelemetry,
+  validateTelemetryOptions,
+} from './telemetry/lock-telemetry.options.js';
 
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -35,6 +38,12 @@ function createManager(options: LockModuleOptions): LockManager {
   }
   shutdownTimeoutOf(options);
   refuseMemoryInProduction(options);
+  if (options.logSkippedTicks !== undefined) {
+    validateBoolean(options.logSkippedTicks, 'logSkippedTicks');
+  }
+  if (options.telemetry !== undefined && typeof options.telemetry !== 'boolean') {
+    validateTelemetryOptions(options.telemetry, 'telemetry.');
+  }
   return new LockManager({
     backend: options.backend ?? new MemoryLockBackend(),
     keyPrefix: options.keyPrefix,

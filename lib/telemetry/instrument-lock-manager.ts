@@ -2,7 +2,11 @@ import type { LockManager } from '../core/lock-manager.js';
 import { loadOtelApi } from './load-otel-api.js';
 import { instrumentManager } from './lock-instruments.js';
 import { lockKeyPattern } from './lock-key-pattern.js';
-import type { LockTelemetry, LockTelemetryOptions } from './lock-telemetry.options.js';
+import {
+  type LockTelemetry,
+  type LockTelemetryOptions,
+  validateTelemetryOptions,
+} from './lock-telemetry.options.js';
 import { instrumented } from './lock-telemetry.registry.js';
 
 const INACTIVE: LockTelemetry = { active: false, stop: () => undefined };
@@ -16,6 +20,8 @@ const INACTIVE: LockTelemetry = { active: false, stop: () => undefined };
  * `lock.acquire` spans. `LockModule` does this for its manager unless `telemetry: false`.
  * Calling it again for the same manager returns the first setup's result.
  *
+ * @throws {@link InvalidLockOptionsError} for options of the wrong type.
+ *
  * @example
  * ```ts
  * const locks = new LockManager({ backend: new RedisLockBackend({ url: process.env.REDIS_URL! }) });
@@ -26,6 +32,7 @@ export async function instrumentLockManager(
   manager: LockManager,
   options: LockTelemetryOptions = {},
 ): Promise<LockTelemetry> {
+  validateTelemetryOptions(options);
   const metrics = options.metrics ?? true;
   const traces = options.traces ?? true;
   if (instrumented.has(manager)) return activeTelemetry(manager);

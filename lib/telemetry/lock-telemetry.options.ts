@@ -1,3 +1,6 @@
+import { InvalidLockOptionsError } from '../core/errors.js';
+import { validateBoolean } from '../core/validate-options.js';
+
 /** Options of `instrumentLockManager()` and of `LockModule`'s `telemetry` option. */
 export interface LockTelemetryOptions {
   /** Record the histograms and counters. Default `true`. */
@@ -18,4 +21,20 @@ export interface LockTelemetry {
   readonly active: boolean;
   /** Stops recording. */
   stop(): void;
+}
+
+/** Checks telemetry options where they are given; `prefix` names them in errors (`telemetry.`). */
+export function validateTelemetryOptions(options: unknown, prefix = ''): void {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidLockOptionsError(
+      prefix ? prefix.slice(0, -1) : 'options',
+      `must be a boolean or { metrics?, traces?, keyPattern? }, got ${String(options)}`,
+    );
+  }
+  const { metrics, traces, keyPattern } = options as LockTelemetryOptions;
+  if (metrics !== undefined) validateBoolean(metrics, `${prefix}metrics`);
+  if (traces !== undefined) validateBoolean(traces, `${prefix}traces`);
+  if (keyPattern !== undefined && typeof keyPattern !== 'function') {
+    throw new InvalidLockOptionsError(`${prefix}keyPattern`, 'must be a function of the key');
+  }
 }
