@@ -6,7 +6,6 @@ import {
   Logger,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { throwError } from 'rxjs';
 import {
   LockBackendError,
   LockLostError,
@@ -20,7 +19,9 @@ import { lockErrorResponse } from './lock-http-answer.js';
  * request: a busy lock is 409 with `Retry-After` and a body with `errorCode` (see
  * {@link lockErrorResponse} for every case). `LockModule` registers it as a global filter unless
  * `exceptionFilter: false`; it only catches these four classes, so every other error goes on to
- * the app's filters and Nest's default handling.
+ * the app's filters and Nest's default handling. In a WebSocket gateway the client gets an
+ * `exception` event with the same body; in other contexts (microservices, GraphQL) the error is
+ * left to Nest unchanged.
  *
  * @example
  * ```ts
@@ -39,9 +40,21 @@ export class LockExceptionFilter implements ExceptionFilter {
 
   catch(error: Error, host: ArgumentsHost): unknown {
     const answer = lockErrorResponse(error);
-    // Outside HTTP (microservices, websockets) the error goes on as the handler's own error.
-    if (!answer || host.getType() !== 'http') return throwError(() => error);
+    const type = host.getType();
+    if (!answer || (type !== 'http' && type !== 'ws')) {
+      // Microservices, GraphQL and other contexts: `undefined` tells Nest (11 and 12) that this
+      // filter left the error alone, and its own handling goes on as if the filter were not there.
+      return undefined;
+    }
     if (answer.status >= 500) this.#logger.error(error.message, error.stack);
+    if (type === 'ws') {
+      // What a gateway's client gets for a WsException: an `exception` event.
+      const client = host
+        .switchToWs()
+        .getClient<{ emit?: (event: string, data: unknown) => void }>();
+      client.emit?.('exception', { status: 'error', ...answer.body });
+      return undefined;
+    }
     const adapter = this.adapterHost.httpAdapter;
     const response = host.switchToHttp().getResponse<unknown>();
     if (adapter.isHeadersSent(response)) return adapter.end(response);
