@@ -22,6 +22,7 @@ import {
   LockManager,
   LockModule,
   LockNotAcquiredError,
+  lockKeyPattern,
   MemoryLockBackend,
 } from '../../../lib/index.js';
 import { aborted } from '../../support/async.js';
@@ -66,6 +67,23 @@ async function points<T = number>(name: string, match: Attributes): Promise<Data
 async function total(name: string, match: Attributes): Promise<number> {
   return (await points(name, match)).reduce((sum, point) => sum + point.value, 0);
 }
+
+describe('lockKeyPattern', () => {
+  it('keeps the first segment of a key and stars the rest', () => {
+    expect(['order:42', 'tenant/7/report', 'a,b', 'nightly'].map(lockKeyPattern)).toEqual([
+      'order:*',
+      'tenant:*',
+      'a:*',
+      '*',
+    ]);
+  });
+
+  it('keeps the keys the module names from code whole: cron run locks and leader keys', () => {
+    expect(
+      ['cron:nightly-report', 'leader:scheduler', 'cron:job:1796'].map(lockKeyPattern),
+    ).toEqual(['cron:nightly-report', 'leader:scheduler', 'cron:*']);
+  });
+});
 
 describe('instrumentLockManager with the OpenTelemetry SDK (in-memory readers)', () => {
   const backend = new MemoryLockBackend();
