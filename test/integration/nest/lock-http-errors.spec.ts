@@ -8,6 +8,7 @@ import {
   HttpException,
   type INestApplication,
   Injectable,
+  type LoggerService,
   Module,
   Param,
   Post,
@@ -94,8 +95,9 @@ async function startApp(
   platform: Platform,
   backend: LockBackend,
   keyPrefix: string,
-  options: { exceptionFilter?: boolean; appFilter?: ExceptionFilter } = {},
+  options: { exceptionFilter?: boolean; appFilter?: ExceptionFilter; logger?: LoggerService } = {},
 ): Promise<INestApplication> {
+  const logger = options.logger ?? false;
   @Module({
     imports: [LockModule.forRoot({ backend, keyPrefix, exceptionFilter: options.exceptionFilter })],
     controllers: [OrdersController],
@@ -104,11 +106,8 @@ async function startApp(
   class AppModule {}
   const app =
     platform === 'fastify'
-      ? await NestFactory.create(AppModule, new FastifyAdapter(), {
-          logger: false,
-          abortOnError: false,
-        })
-      : await NestFactory.create(AppModule, { logger: false, abortOnError: false });
+      ? await NestFactory.create(AppModule, new FastifyAdapter(), { logger, abortOnError: false })
+      : await NestFactory.create(AppModule, { logger, abortOnError: false });
   if (options.appFilter) app.useGlobalFilters(options.appFilter);
   await app.listen(0, '127.0.0.1');
   return app;
@@ -224,6 +223,20 @@ describe('Lock errors over HTTP, composed with the app', () => {
   afterAll(async () => {
     gate.open();
     await Promise.all(apps.map((app) => app.close()));
+  });
+
+  it('logs nothing for a busy lock (no error stack per refused request)', async () => {
+    const errors: unknown[] = [];
+    const logger: LoggerService = {
+      log: () => undefined,
+      warn: () => undefined,
+      error: (message: unknown) => errors.push(message),
+    };
+    const app = await startApp('express', new MemoryLockBackend(), 'quiet:', { logger });
+    apps.push(app);
+    const answers = await concurrent([await app.getUrl()], '/orders/11/pay', 4);
+    expectOneThroughAndTheRestBusy(answers, 'order:11');
+    expect(errors).toEqual([]);
   });
 
   it('answers a store failure with 503 and a message that does not name the store', async () => {
