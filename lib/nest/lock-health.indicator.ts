@@ -35,7 +35,14 @@ export type LockHealthDetails = {
   lostLeases: number;
 };
 
-/** `{ [key]: details }`, as terminus merges indicator results into its `info` / `error`. */
+/**
+ * `{ [key]: details }`, as terminus merges indicator results into its `info` / `error`.
+ *
+ * @example
+ * ```ts
+ * const { lock } = await indicator.isHealthy(); // lock.status: 'up' | 'down'
+ * ```
+ */
 export type LockHealthResult<Key extends string = 'lock'> = { [K in Key]: LockHealthDetails };
 
 /**

@@ -15,7 +15,14 @@ export interface LockErrorBody {
   readonly errorCode: string;
 }
 
-/** What to answer an HTTP request that failed with a lock error. */
+/**
+ * What to answer an HTTP request that failed with a lock error.
+ *
+ * @example
+ * ```ts
+ * const answer = lockErrorResponse(error); // { status: 409, headers: { 'Retry-After': '3' }, body }
+ * ```
+ */
 export interface LockHttpAnswer {
   readonly status: number;
   /** `Retry-After` (whole seconds) where retrying later can succeed. */

@@ -3,7 +3,14 @@ import { APP_FILTER } from '@nestjs/core';
 import { LockExceptionFilter } from './lock-exception.filter.js';
 import type { LockModuleOptions } from './lock-module.options.js';
 
-/** Options of `forRoot` / `forRootAsync` that shape the module itself, so known before DI runs. */
+/**
+ * Options of `forRoot` / `forRootAsync` that shape the module itself, so known before DI runs.
+ *
+ * @example
+ * ```ts
+ * LockModule.forRootAsync({ isGlobal: true, exceptionFilter: false, useFactory: () => ({}) });
+ * ```
+ */
 export interface LockModuleExtras {
   /** Register the module globally. Default `true`. */
   isGlobal?: boolean;

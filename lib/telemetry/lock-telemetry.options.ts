@@ -1,7 +1,14 @@
 import { InvalidLockOptionsError } from '../core/errors.js';
 import { validateBoolean } from '../core/validate-options.js';
 
-/** Options of `instrumentLockManager()` and of `LockModule`'s `telemetry` option. */
+/**
+ * Options of `instrumentLockManager()` and of `LockModule`'s `telemetry` option.
+ *
+ * @example
+ * ```ts
+ * LockModule.forRoot({ backend, telemetry: { traces: false, keyPattern: (key) => key.split(':')[0]! } });
+ * ```
+ */
 export interface LockTelemetryOptions {
   /** Record the histograms and counters. Default `true`. */
   metrics?: boolean;
