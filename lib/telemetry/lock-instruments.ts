@@ -1,4 +1,12 @@
-import type { Attributes, Span, Tracer } from '@opentelemetry/api';
+import type {
+  Attributes,
+  Counter,
+  Histogram,
+  Meter,
+  MeterProvider,
+  Span,
+  Tracer,
+} from '@opentelemetry/api';
 import type { LockManager } from '../core/lock-manager.js';
 import type { OtelApiModule } from './load-otel-api.js';
 import type { LockTelemetryOptions } from './lock-telemetry.options.js';
@@ -27,48 +35,44 @@ export function instrumentManager(
   const unsubscribe: (() => void)[] = [];
 
   if (options.metrics) {
-    const meter = api.metrics.getMeter(INSTRUMENTATION_NAME);
-    const advice = { explicitBucketBoundaries: BUCKETS_S };
-    const wait = meter.createHistogram('locker.lock.acquire.wait', {
-      unit: 's',
-      description: 'How long acquires took, waiting included; outcome acquired or busy',
-      advice,
-    });
-    const hold = meter.createHistogram('locker.lock.hold', {
-      unit: 's',
-      description: 'How long locks were held until released or lost',
-      advice,
-    });
-    const acquired = meter.createCounter('locker.lock.acquired', {
-      description: 'Locks acquired',
-    });
-    const busy = meter.createCounter('locker.lock.busy', {
-      description: 'Acquires that gave up because another owner held the key',
-    });
-    const lost = meter.createCounter('locker.lock.lost', {
-      description: 'Leases this process held and lost (expired unrenewed, or taken over)',
-    });
-    const renewalFailures = meter.createCounter('locker.lock.renewal.failures', {
-      description: 'Leases whose renewal round failed (retried until their deadline)',
-    });
+    // Taken from the provider registered now, and again whenever another one is registered: an
+    // SDK started after the module (by another module's init, say) still gets the locks' metrics,
+    // where a meter taken once, before it, would stay a no-op.
+    let provider: MeterProvider | undefined;
+    let instruments: MetricInstruments | undefined;
+    const current = (): MetricInstruments => {
+      const registered = api.metrics.getMeterProvider();
+      if (registered !== provider || !instruments) {
+        provider = registered;
+        instruments = metricInstruments(registered.getMeter(INSTRUMENTATION_NAME));
+      }
+      return instruments;
+    };
+    current();
     unsubscribe.push(
       manager.on('acquired', ({ key, waitedMs }) => {
+        const { acquired, wait } = current();
         const attributes = labels(key);
         acquired.add(1, attributes);
         wait.record(waitedMs / 1_000, { ...attributes, 'locker.outcome': 'acquired' });
       }),
       manager.on('busy', ({ key, waitedMs }) => {
+        const { busy, wait } = current();
         const attributes = labels(key);
         busy.add(1, attributes);
         wait.record(waitedMs / 1_000, { ...attributes, 'locker.outcome': 'busy' });
       }),
-      manager.on('released', ({ key, heldMs }) => hold.record(heldMs / 1_000, labels(key))),
+      manager.on('released', ({ key, heldMs }) =>
+        current().hold.record(heldMs / 1_000, labels(key)),
+      ),
       manager.on('lost', ({ key, heldMs, error }) => {
+        const { hold, lost } = current();
         const attributes = labels(key);
         hold.record(heldMs / 1_000, attributes);
         lost.add(1, { ...attributes, 'locker.lost_reason': error.reason });
       }),
       manager.on('renewalFailed', ({ keys }) => {
+        const { renewalFailures } = current();
         for (const key of keys) renewalFailures.add(1, labels(key));
       }),
     );
@@ -131,4 +135,39 @@ function runSpan<T>(
       span.end();
     }
   });
+}
+
+interface MetricInstruments {
+  readonly wait: Histogram;
+  readonly hold: Histogram;
+  readonly acquired: Counter;
+  readonly busy: Counter;
+  readonly lost: Counter;
+  readonly renewalFailures: Counter;
+}
+
+function metricInstruments(meter: Meter): MetricInstruments {
+  const advice = { explicitBucketBoundaries: BUCKETS_S };
+  return {
+    wait: meter.createHistogram('locker.lock.acquire.wait', {
+      unit: 's',
+      description: 'How long acquires took, waiting included; outcome acquired or busy',
+      advice,
+    }),
+    hold: meter.createHistogram('locker.lock.hold', {
+      unit: 's',
+      description: 'How long locks were held until released or lost',
+      advice,
+    }),
+    acquired: meter.createCounter('locker.lock.acquired', { description: 'Locks acquired' }),
+    busy: meter.createCounter('locker.lock.busy', {
+      description: 'Acquires that gave up because another owner held the key',
+    }),
+    lost: meter.createCounter('locker.lock.lost', {
+      description: 'Leases this process held and lost (expired unrenewed, or taken over)',
+    }),
+    renewalFailures: meter.createCounter('locker.lock.renewal.failures', {
+      description: 'Leases whose renewal round failed (retried until their deadline)',
+    }),
+  };
 }

@@ -228,3 +228,27 @@ describe('LockModule telemetry', () => {
     expect(spans.getFinishedSpans()).toEqual([]);
   });
 });
+
+// Last in this file: it replaces the global meter provider the suites above read from.
+describe('instrumentLockManager before the OpenTelemetry SDK is started', () => {
+  it('records into the meter provider registered afterwards', async () => {
+    metrics.disable();
+    const locks = new LockManager({ backend: new MemoryLockBackend() });
+    try {
+      expect((await instrumentLockManager(locks)).active).toBe(true);
+      const late = new TestReader();
+      metrics.setGlobalMeterProvider(new MeterProvider({ readers: [late] }));
+      await (await locks.acquire('late:1')).release();
+      const { resourceMetrics } = await late.collect();
+      const acquired = resourceMetrics.scopeMetrics
+        .flatMap((scope) => scope.metrics)
+        .filter((metric) => metric.descriptor.name === 'locker.lock.acquired')
+        .flatMap((metric) => metric.dataPoints as DataPoint<number>[]);
+      expect(
+        acquired.map((point) => [point.attributes['locker.key_pattern'], point.value]),
+      ).toEqual([['late:*', 1]]);
+    } finally {
+      await locks.close();
+    }
+  });
+});
