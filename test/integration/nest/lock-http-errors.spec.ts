@@ -62,6 +62,12 @@ class Orders {
     return this.stock.reserve(`for-${id}`);
   }
 
+  /** The same nested lock, reached with a different outer key per order. */
+  @Locked('order:{0}', { ttl: 5_000 })
+  async payFrom(id: string, sku: string) {
+    return this.stock.reserve(sku);
+  }
+
   refund(id: string) {
     return this.locks.using(`refund:${id}`, () => gate.opened.then(() => ({ refunded: id })), {
       ttl: 5_000,
@@ -81,6 +87,11 @@ class OrdersController {
   @Post(':id/refund')
   refund(@Param('id') id: string) {
     return this.orders.refund(id);
+  }
+
+  @Post(':id/pay-from/:sku')
+  payFrom(@Param('id') id: string, @Param('sku') sku: string) {
+    return this.orders.payFrom(id, sku);
   }
 
   @Post('crash')
@@ -189,6 +200,20 @@ for (const platform of ['express', 'fastify'] as const) {
 
       it('answers 1 × 201 and 9 × 409 to 10 requests when @Locked sits on a service method', async () => {
         expectOneThroughAndTheRestBusy(await concurrent(urls, '/orders/42/pay', 10), 'order:42');
+      });
+
+      it('answers 409 the same way when the busy lock is a nested call two services down', async () => {
+        gate = new Gate();
+        const answers: Answer[] = [];
+        await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            post(`${urls[i % 2]}/orders/${100 + i}/pay-from/shared`).then((answer) => {
+              answers.push(answer);
+              if (answers.length === 9) gate.open();
+            }),
+          ),
+        );
+        expectOneThroughAndTheRestBusy(answers, 'sku:shared');
       });
 
       it('answers 409 the same way for LockService.using() in a service', async () => {
