@@ -448,11 +448,15 @@ export class PostgresLockBackend implements LockBackend {
    * A miss that said nothing of the holder (or 0 ms): its statement's snapshot was taken before
    * a contender's lease, committed while the statement waited on the row, so it saw the row free
    * or expired. A second statement sees that lease: its remaining ttl, or still nothing when the
-   * key is free by now.
+   * key is free by now. Only a hint: if it fails, the miss stands as it was.
    */
   async #missWithRemaining(key: string, miss: AcquireResult): Promise<AcquireResult> {
-    const [row] = await this.#query<{ ms: number | null }>('remaining', [key]);
-    return row?.ms ? { acquired: false, retryAfterMs: row.ms } : miss;
+    try {
+      const [row] = await this.#query<{ ms: number | null }>('remaining', [key]);
+      return row?.ms ? { acquired: false, retryAfterMs: row.ms } : miss;
+    } catch {
+      return miss;
+    }
   }
 
   async #acquireBatch(
