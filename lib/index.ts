@@ -63,10 +63,13 @@ export type { LeadershipLostReason } from './core/leader-campaign.js';
 export type { Lock } from './core/lock.js';
 export { currentLock } from './core/lock-context.js';
 export type {
+  LockAcquiredEvent,
+  LockBusyEvent,
   LockEvent,
   LockEventListener,
   LockEvents,
   LockLostEvent,
+  LockReleasedEvent,
   ReleaseFailedEvent,
   RenewalFailedEvent,
 } from './core/lock-events.js';
@@ -86,9 +89,27 @@ export {
   type OnLeadershipLost,
 } from './nest/leader-election.decorator.js';
 export { LockInterceptor } from './nest/lock.interceptor.js';
-export { LOCK_MODULE_OPTIONS } from './nest/lock.module-definition.js';
+export {
+  LOCK_MODULE_OPTIONS,
+  type LockModuleExtras,
+} from './nest/lock.module-definition.js';
+export { LockExceptionFilter } from './nest/lock-exception.filter.js';
+export {
+  type LockHealthDetails,
+  LockHealthIndicator,
+  type LockHealthOptions,
+  type LockHealthResult,
+} from './nest/lock-health.indicator.js';
+export {
+  type LockErrorBody,
+  type LockHttpAnswer,
+  lockErrorResponse,
+} from './nest/lock-http-answer.js';
 export type { LockKeySource } from './nest/lock-key.js';
 export type { LockModuleOptions } from './nest/lock-module.options.js';
 export { Locked, type LockedOptions } from './nest/locked.decorator.js';
 export type { OnBusy } from './nest/locked-method.js';
 export { SingletonCron, type SingletonCronOptions } from './nest/singleton-cron.decorator.js';
+export { instrumentLockManager } from './telemetry/instrument-lock-manager.js';
+export { lockKeyPattern } from './telemetry/lock-key-pattern.js';
+export type { LockTelemetry, LockTelemetryOptions } from './telemetry/lock-telemetry.options.js';

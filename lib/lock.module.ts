@@ -1,9 +1,17 @@
-import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Inject,
+  Logger,
+  Module,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { MemoryLockBackend } from './backends/memory/memory.backend.js';
 import { InvalidLockOptionsError } from './core/errors.js';
+import { libraryWarnings } from './core/library-warnings.js';
 import { LockManager } from './core/lock-manager.js';
-import { validateDelay } from './core/validate-options.js';
+import { validateBoolean, validateDelay } from './core/validate-options.js';
 import { LockService } from './lock.service.js';
 import { LeaderElector } from './nest/leader.elector.js';
 import { LockExplorer } from './nest/lock.explorer.js';
@@ -13,8 +21,14 @@ import {
   LOCK_MODULE_OPTIONS,
   type LOCK_MODULE_OPTIONS_TYPE,
 } from './nest/lock.module-definition.js';
+import { LockHealthIndicator } from './nest/lock-health.indicator.js';
 import type { LockModuleOptions } from './nest/lock-module.options.js';
 import { lockRuntime } from './nest/lock-runtime.js';
+import { instrumentLockManager } from './telemetry/instrument-lock-manager.js';
+import {
+  type LockTelemetry,
+  validateTelemetryOptions,
+} from './telemetry/lock-telemetry.options.js';
 
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -24,6 +38,12 @@ function createManager(options: LockModuleOptions): LockManager {
   }
   shutdownTimeoutOf(options);
   refuseMemoryInProduction(options);
+  if (options.logSkippedTicks !== undefined) {
+    validateBoolean(options.logSkippedTicks, 'logSkippedTicks');
+  }
+  if (options.telemetry !== undefined && typeof options.telemetry !== 'boolean') {
+    validateTelemetryOptions(options.telemetry, 'telemetry.');
+  }
   return new LockManager({
     backend: options.backend ?? new MemoryLockBackend(),
     keyPrefix: options.keyPrefix,
@@ -58,8 +78,10 @@ function refuseMemoryInProduction(options: LockModuleOptions): void {
 }
 
 /**
- * Distributed locks for a Nest app: registers one lock backend, `LockService`, `LockManager` and
- * `LockInterceptor`, runs `@Locked()` and `@SingletonCron()` methods and `@LeaderElection()`
+ * Distributed locks for a Nest app: registers one lock backend, `LockService`, `LockManager`,
+ * `LockInterceptor` and (unless `exceptionFilter: false`) `LockExceptionFilter`, sends the
+ * library's warnings to Nest's `Logger` (context `LockModule`), runs `@Locked()` and
+ * `@SingletonCron()` methods and `@LeaderElection()`
  * campaigns, and on shutdown steps down from leadership, waits
  * (bounded) for locked calls in progress, releases every lock still held and closes the backend.
  * Global unless `isGlobal: false`.
@@ -85,10 +107,17 @@ function refuseMemoryInProduction(options: LockModuleOptions): void {
     LockInterceptor,
     LockExplorer,
     LeaderElector,
+    LockHealthIndicator,
   ],
-  exports: [LockService, LockManager, LockInterceptor],
+  exports: [LockService, LockManager, LockInterceptor, LockHealthIndicator],
 })
-export class LockModule extends ConfigurableLockModule implements OnApplicationShutdown {
+export class LockModule
+  extends ConfigurableLockModule
+  implements OnModuleInit, OnApplicationShutdown
+{
+  #unrouteWarnings: (() => void) | undefined;
+  #telemetry: LockTelemetry | undefined;
+
   constructor(
     private readonly service: LockService,
     private readonly manager: LockManager,
@@ -104,9 +133,25 @@ export class LockModule extends ConfigurableLockModule implements OnApplicationS
     return super.forRoot(options);
   }
 
+  async onModuleInit(): Promise<void> {
+    // The library's warnings (a Redis configuration that can lose locks, a throwing listener) go
+    // to the app's log while the module runs, not to stderr beside it.
+    const logger = new Logger('LockModule');
+    this.#unrouteWarnings = libraryWarnings.route((message) => logger.warn(message));
+    const telemetry = this.options.telemetry ?? true;
+    if (telemetry !== false) {
+      this.#telemetry = await instrumentLockManager(
+        this.manager,
+        telemetry === true ? {} : telemetry,
+      );
+    }
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.service.drain(shutdownTimeoutOf(this.options));
     lockRuntime.stop(this.interceptor);
     await this.manager.close();
+    this.#telemetry?.stop();
+    this.#unrouteWarnings?.();
   }
 }

@@ -1,14 +1,38 @@
 import type { LockBackendError, LockLostError } from './errors.js';
+import { libraryWarnings } from './library-warnings.js';
 
-/** A lock was acquired or released. */
+/** What every event about one held lock says. */
 export interface LockEvent {
   readonly key: string;
   readonly fencingToken: bigint;
 }
 
+/** A lock was acquired. */
+export interface LockAcquiredEvent extends LockEvent {
+  /** How long the acquire took, waiting included, in ms. */
+  readonly waitedMs: number;
+}
+
+/** A lock was released (or, with `releaseAfter`, left to run out). */
+export interface LockReleasedEvent extends LockEvent {
+  /** How long it was held, in ms. */
+  readonly heldMs: number;
+}
+
+/** An acquire gave up: someone else held the key (a `LockNotAcquiredError`, or `null` from `tryAcquire`). */
+export interface LockBusyEvent {
+  readonly key: string;
+  /** How long the acquire waited before giving up, in ms. */
+  readonly waitedMs: number;
+  /** How long until the holder's lease runs out, in ms, when the store said so. */
+  readonly retryAfterMs: number | undefined;
+}
+
 /** A held lease was lost; its signal has been aborted with `error`. */
 export interface LockLostEvent extends LockEvent {
   readonly error: LockLostError;
+  /** How long it was held before it was lost, in ms. */
+  readonly heldMs: number;
 }
 
 /** Renewal of some leases failed; they are retried until their deadline. */
@@ -24,8 +48,9 @@ export interface ReleaseFailedEvent extends LockEvent {
 
 /** The events of a `LockManager`, by name. */
 export interface LockEvents {
-  acquired: LockEvent;
-  released: LockEvent;
+  acquired: LockAcquiredEvent;
+  released: LockReleasedEvent;
+  busy: LockBusyEvent;
   lost: LockLostEvent;
   renewalFailed: RenewalFailedEvent;
   releaseFailed: ReleaseFailedEvent;
@@ -36,7 +61,7 @@ export type LockEventListener<E extends keyof LockEvents> = (event: LockEvents[E
 
 /**
  * A minimal typed event emitter. A throwing listener cannot break the emitter's caller (often
- * the renewal timer): its error is reported as a process warning instead.
+ * the renewal timer): its error is reported as a warning instead (see `libraryWarnings`).
  */
 export class LockEventEmitter {
   readonly #listeners: { [E in keyof LockEvents]?: Set<LockEventListener<E>> } = {};
@@ -66,9 +91,9 @@ export class LockEventEmitter {
       try {
         listener(payload);
       } catch (error) {
-        process.emitWarning(
+        libraryWarnings.emit(
           `nestjs-locker: a "${event}" listener threw: ${error instanceof Error ? error.message : String(error)}`,
-          { code: 'NESTJS_LOCKER_LISTENER_ERROR' },
+          'NESTJS_LOCKER_LISTENER_ERROR',
         );
       }
     }

@@ -90,6 +90,8 @@ export class LockManager {
   readonly #events = new LockEventEmitter();
   readonly #scheduler: RenewalScheduler<LockHandle>;
   readonly #host: LockHost;
+  /** When each held lock was acquired (monotonic ms), for the hold time its events report. */
+  readonly #acquiredAt = new WeakMap<LockHandle, number>();
   #closing: Promise<void> | undefined;
   /** Aborted by close(): the manager takes no more locks, and acquires still waiting end. */
   readonly #shutdown = new AbortController();
@@ -189,6 +191,33 @@ export class LockManager {
   async tryAcquire(key: LockKeys, options?: Omit<LockOptions, 'wait'>): Promise<Lock | null> {
     const keys = validateKeys(key);
     return this.#acquire(keys, this.#storeKeys(keys), { ...options, wait: 0 }, false);
+  }
+
+  /**
+   * Takes `key` for `ttl` (ms or a duration string) in one attempt and lets the lease run out in
+   * the store: a mark that something was done ("the 12:00:05 tick is claimed"), not a lock to hold.
+   * There is no handle, no renewal and no `acquired` or `lost` event, since the lease running out
+   * is its purpose. Resolves `false` when someone else holds `key`.
+   *
+   * @throws {@link LockBackendError} when the store fails.
+   *
+   * @example
+   * ```ts
+   * if (await locks.claim(`invoice-mail:${invoiceId}`, '1h')) await sendInvoiceMail(invoiceId);
+   * ```
+   */
+  async claim(key: string, ttl: Duration): Promise<boolean> {
+    const storeKey = this.#storeKey(key);
+    const ttlMs = validateTtl(ttl);
+    if (this.#closed()) throw new LockManagerClosedError(key);
+    const owner = newOwnerToken();
+    try {
+      return (await this.#backend.acquire(storeKey, owner, ttlMs)).acquired;
+    } catch (error) {
+      // The attempt may still land: free it rather than leave the key claimed by nobody.
+      this.#backend.release(storeKey, owner).catch(() => false);
+      throw this.#backendError('acquire', key, error);
+    }
   }
 
   /**
@@ -313,7 +342,8 @@ export class LockManager {
   }
 
   /**
-   * Subscribes to a lock event: `acquired`, `released`, `lost`, `renewalFailed`, `releaseFailed`.
+   * Subscribes to a lock event: `acquired`, `released`, `busy`, `lost`, `renewalFailed`,
+   * `releaseFailed`.
    * Returns a function that unsubscribes.
    */
   on<E extends keyof LockEvents>(event: E, listener: LockEventListener<E>): () => void {
@@ -505,12 +535,10 @@ export class LockManager {
       if (fair && resolved.waitMs > 0) {
         await this.#backend.release(storeKey, owner, shape).catch(() => false);
       }
+      const waitedMs = Math.round(this.#clock.now() - startedAt);
+      this.#events.emit('busy', { key, waitedMs, retryAfterMs: result.retryAfterMs });
       if (!throwWhenBusy) return null;
-      throw new LockNotAcquiredError(
-        key,
-        result.retryAfterMs,
-        Math.round(this.#clock.now() - startedAt),
-      );
+      throw new LockNotAcquiredError(key, result.retryAfterMs, waitedMs);
     }
     if (this.#closed()) {
       await this.#backend.release(storeKey, owner, shape).catch(() => false);
@@ -529,7 +557,13 @@ export class LockManager {
       sentAt,
     });
     this.#scheduler.add(lock);
-    this.#events.emit('acquired', { key, fencingToken: lock.fencingToken });
+    const acquiredAt = this.#clock.now();
+    this.#acquiredAt.set(lock, acquiredAt);
+    this.#events.emit('acquired', {
+      key,
+      fencingToken: lock.fencingToken,
+      waitedMs: Math.round(acquiredAt - startedAt),
+    });
     return lock;
   }
 
@@ -576,7 +610,11 @@ export class LockManager {
       });
       throw failure;
     }
-    this.#events.emit('released', { key: lock.key, fencingToken: lock.fencingToken });
+    this.#events.emit('released', {
+      key: lock.key,
+      fencingToken: lock.fencingToken,
+      heldMs: this.#heldMs(lock),
+    });
     return released;
   }
 
@@ -585,7 +623,11 @@ export class LockManager {
     if (lock.state !== 'held') return false;
     await this.#extend(lock, keepMs);
     if (!this.#stopHolding(lock)) return false;
-    this.#events.emit('released', { key: lock.key, fencingToken: lock.fencingToken });
+    this.#events.emit('released', {
+      key: lock.key,
+      fencingToken: lock.fencingToken,
+      heldMs: this.#heldMs(lock),
+    });
     return true;
   }
 
@@ -595,8 +637,19 @@ export class LockManager {
       // Losing one key loses the lock: free the keys it still holds rather than wait for their ttl.
       this.#backend.release(lock.storeKey, lock.owner, lock.shape).catch(() => false);
     }
-    if (error) this.#events.emit('lost', { key: lock.key, fencingToken: lock.fencingToken, error });
+    if (error) {
+      this.#events.emit('lost', {
+        key: lock.key,
+        fencingToken: lock.fencingToken,
+        error,
+        heldMs: this.#heldMs(lock),
+      });
+    }
     return error;
+  }
+
+  #heldMs(lock: LockHandle): number {
+    return Math.round(this.#clock.now() - (this.#acquiredAt.get(lock) ?? this.#clock.now()));
   }
 
   #notHeld(lock: LockHandle): LockLostError {

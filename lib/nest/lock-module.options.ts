@@ -1,6 +1,7 @@
 import type { LockBackend } from '../backends/lock-backend.js';
 import type { Duration } from '../core/duration.js';
 import type { LockDefaults } from '../core/lock-options.js';
+import type { LockTelemetryOptions } from '../telemetry/lock-telemetry.options.js';
 
 /** Options of `LockModule.forRoot()` / `forRootAsync()`. */
 export interface LockModuleOptions {
@@ -28,4 +29,16 @@ export interface LockModuleOptions {
    * anyway, in ms or as a duration string (`'15s'`). Default 10 000.
    */
   shutdownTimeout?: Duration;
+  /**
+   * Log each `@SingletonCron()` tick an instance skips (claimed by another instance, or the
+   * previous run still going) at debug level, through Nest's `Logger` (context `LockModule`).
+   * Default `false`: every instance but one skips every tick, so these lines are noise.
+   */
+  logSkippedTicks?: boolean;
+  /**
+   * OpenTelemetry metrics and spans of this module's locks (see `instrumentLockManager()`), when
+   * `@opentelemetry/api` is installed; nothing happens without it. `false` switches them off; an
+   * object sets `metrics`, `traces` and the `keyPattern` label. Default `true`.
+   */
+  telemetry?: boolean | LockTelemetryOptions;
 }

@@ -1,50 +1,58 @@
 import {
   type CallHandler,
-  ConflictException,
   type ExecutionContext,
+  Inject,
   Injectable,
   Logger,
   type NestInterceptor,
+  Optional,
 } from '@nestjs/common';
-import { catchError, type Observable, throwError } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { wallNow } from '../core/clock.js';
 import { LockNotAcquiredError } from '../core/errors.js';
 import type { Lock } from '../core/lock.js';
 import type { LockKeys } from '../core/lock-manager.js';
 import type { LockOptions } from '../core/lock-options.js';
 import { LockService } from '../lock.service.js';
+import { runInSpanOf } from '../telemetry/lock-telemetry.registry.js';
+import { LOCK_MODULE_OPTIONS } from './lock.module-definition.js';
+import type { LockModuleOptions } from './lock-module.options.js';
 import type { LockRunner } from './lock-runtime.js';
 import type { LockedMethod, OnBusy, SingletonCronJob } from './locked-method.js';
 import type { Invoke } from './method-wrapper.js';
 
 /**
  * The one around-advice of the module: every `@Locked()` call and every `@SingletonCron()` tick
- * goes through it (acquire → renew → run → release, by way of `LockService.using`). As a Nest
- * interceptor on controllers (`@Locked()` applies it), it answers a busy lock with HTTP 409
- * Conflict and a `Retry-After` header. It never takes a lock itself in `intercept`, so a handler is
- * never locked twice, however it is applied.
+ * goes through it (acquire → renew → run → release, by way of `LockService.using`). `@Locked()`
+ * applies it to controllers as a Nest interceptor, which passes everything through: the HTTP
+ * answer to a busy lock is `LockExceptionFilter`'s, wherever the lock was taken. It never takes a
+ * lock itself in `intercept`, so a handler is never locked twice, however it is applied.
+ *
+ * @example
+ * ```ts
+ * // Registered by LockModule; applying it by hand is harmless and no longer needed for HTTP 409.
+ * app.useGlobalInterceptors(app.get(LockInterceptor));
+ * ```
  */
 @Injectable()
 export class LockInterceptor implements NestInterceptor, LockRunner {
   readonly #logger = new Logger('LockModule');
 
-  constructor(private readonly locks: LockService) {}
+  readonly #logSkippedTicks: boolean;
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() !== 'http') return next.handle();
-    return next.handle().pipe(
-      catchError((error: unknown) => {
-        if (!(error instanceof LockNotAcquiredError)) return throwError(() => error);
-        setHeader(
-          context.switchToHttp().getResponse(),
-          'Retry-After',
-          String(error.retryAfterSeconds ?? 1),
-        );
-        return throwError(
-          () => new ConflictException(error.message, { cause: error, errorCode: error.code }),
-        );
-      }),
-    );
+  constructor(
+    private readonly locks: LockService,
+    @Optional() @Inject(LOCK_MODULE_OPTIONS) options?: LockModuleOptions,
+  ) {
+    this.#logSkippedTicks = options?.logSkippedTicks === true;
+  }
+
+  /**
+   * Lets the handler's errors through unchanged: a busy lock is answered by
+   * `LockExceptionFilter`, the same way wherever in the request the lock was taken.
+   */
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle();
   }
 
   runLocked(method: LockedMethod, args: readonly unknown[], invoke: Invoke): Promise<unknown> {
@@ -57,10 +65,15 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
       fair: method.fair,
       permits: method.permits,
     };
-    return this.#using(key, invoke, options, method.onBusy, () => {
-      this.#logger.debug(`${method.where}: lock "${String(key)}" is busy; call skipped`);
-      return undefined;
-    });
+    const run = () =>
+      this.#using(key, invoke, options, method.onBusy, () => {
+        this.#logger.debug(`${method.where}: lock "${String(key)}" is busy; call skipped`);
+        return undefined;
+      });
+    // With OpenTelemetry, the run (acquire included, as its child span) is one span, named for
+    // the method rather than the key, which varies per call.
+    const inSpan = runInSpanOf(this.locks.manager);
+    return inSpan ? inSpan('lock.run', { 'locker.method': method.where }, run) : run();
   }
 
   /**
@@ -87,18 +100,18 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
     }
     const at = new Date(tick).toISOString();
     try {
-      const claim = await this.locks.tryAcquire(`cron:${job.name}:${tick}`, {
-        ttl: job.schedule.claimTtlAfter(tick),
-        autoRenew: false,
-      });
-      if (!claim) {
-        this.#logger.debug(`${job.name}: tick ${at} already claimed by another instance; skipped`);
+      // A claim, not a held lock: it runs out in the store, which is not a lost lease.
+      const claimed = await this.locks.manager.claim(
+        `cron:${job.name}:${tick}`,
+        job.schedule.claimTtlAfter(tick),
+      );
+      // Skipping is the normal outcome on every instance but one, every tick: silent by default.
+      if (!claimed) {
+        this.#skipped(`${job.name}: tick ${at} already claimed by another instance; skipped`);
         return;
       }
       if (!(await this.#runAlone(job, invoke))) {
-        this.#logger.debug(
-          `${job.name}: the previous run is still in progress; tick ${at} skipped`,
-        );
+        this.#skipped(`${job.name}: the previous run is still in progress; tick ${at} skipped`);
       }
     } catch (error) {
       // Nothing is thrown into the scheduler: a failed tick is logged, and the next tick runs anew.
@@ -107,6 +120,10 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
         error instanceof Error ? error.stack : undefined,
       );
     }
+  }
+
+  #skipped(message: string): void {
+    if (this.#logSkippedTicks) this.#logger.debug(message);
   }
 
   /** Runs the job under its run lock; `false` when another run holds it. */
@@ -155,14 +172,4 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
       throw error;
     }
   }
-}
-
-/** Sets a response header on Express (`setHeader`) or Fastify (`header`). */
-function setHeader(response: unknown, name: string, value: string): void {
-  const target = response as {
-    setHeader?: (n: string, v: string) => void;
-    header?: (n: string, v: string) => void;
-  };
-  if (typeof target.setHeader === 'function') target.setHeader(name, value);
-  else if (typeof target.header === 'function') target.header(name, value);
 }

@@ -1,5 +1,6 @@
 import type { LockBackend } from '../backends/lock-backend.js';
 import { LockManager } from '../core/lock-manager.js';
+import { eventCases } from './conformance-events.cases.js';
 import { exclusionCases } from './conformance-exclusion.cases.js';
 import { fairCases } from './conformance-fair.cases.js';
 import { leaseCases } from './conformance-leases.cases.js';
@@ -58,6 +59,7 @@ export function backendConformance(
     ...exclusionCases,
     ...leaseCases,
     ...reentryCases,
+    ...eventCases,
     ...fairCases,
     ...semaphoreCases,
     ...multiKeyCases,

@@ -408,6 +408,23 @@ describe('PostgresLockBackend lease shapes', () => {
       expect(rows.map((row) => row.owner)).toEqual(['b', 'c']);
     });
 
+    it('reports the last taker by fencing token when the tokens cross from 99 to 100', async () => {
+      // A schema of its own, so that its fencing sequence can be set to just below 100.
+      const schema = `locker_${uniqueId().replace(/[^a-z0-9]/g, '_')}`;
+      schemas.push(schema);
+      const store = backend({ schema, listen: false });
+      const lockKey = key('sem-digits');
+      granted(await store.acquire(`${lockKey}:warm-up`, 'w', 5_000));
+      await admin.query(`SELECT setval('"${schema}"."nestjs_locker_fence"', 98)`);
+      const first = granted(await store.acquire(lockKey, 'first', 5_000, semaphore(2)));
+      const last = granted(await store.acquire(lockKey, 'last', 5_000, semaphore(2)));
+      expect([first.fencingToken, last.fencingToken]).toEqual([99n, 100n]);
+      const info = await store.inspect(lockKey);
+      expect(info?.fencingToken).toBe(100n);
+      expect(info?.owner).toBe('last');
+      expect(info?.holders).toBe(2);
+    });
+
     it('refreshes an owner that already holds a permit, with the same token', async () => {
       const store = backend({ listen: false });
       const lockKey = key('sem-refresh');

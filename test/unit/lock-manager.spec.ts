@@ -8,6 +8,7 @@ import {
   LockManagerClosedError,
   MemoryLockBackend,
 } from '../../lib/index.js';
+import { ManualClock } from '../../lib/testing/index.js';
 import { aborted } from '../support/async.js';
 
 /** A memory store whose clock the test moves by hand. */
@@ -135,6 +136,41 @@ describe('LockManager', () => {
     await backend.release('locker:s', stolen.owner);
     await aborted(stolen.signal, 5_000);
     expect(seen).toEqual(['acquired:k', 'released:k', 'acquired:s', 'lost:s']);
+  });
+
+  it('reports the wait time of acquires and busy attempts, and the hold time of releases and losses', async () => {
+    const clock = new ManualClock();
+    const backend = new MemoryLockBackend({ clock });
+    const locks = new LockManager({ backend, clock });
+    managers.push(locks);
+    const seen: unknown[] = [];
+    locks.on('acquired', ({ key, waitedMs }) => seen.push({ acquired: key, waitedMs }));
+    locks.on('busy', ({ key, waitedMs, retryAfterMs }) =>
+      seen.push({ busy: key, waitedMs, retryAfterMs }),
+    );
+    locks.on('released', ({ key, heldMs }) => seen.push({ released: key, heldMs }));
+    locks.on('lost', ({ key, heldMs }) => seen.push({ lost: key, heldMs }));
+
+    const lock = await locks.acquire('k', { ttl: 10_000 });
+    await clock.advance(1_500);
+    expect(await locks.tryAcquire('k')).toBeNull();
+    const waiting = locks.acquire('k', { wait: 2_000 });
+    await clock.advance(250);
+    await lock.release();
+    const next = await waiting;
+    await clock.advance(700);
+    await backend.release('locker:k', next.owner);
+    await clock.advance(10_000);
+    expect(seen).toEqual([
+      { acquired: 'k', waitedMs: 0 },
+      { busy: 'k', waitedMs: 0, retryAfterMs: 8_500 },
+      { released: 'k', heldMs: 1_750 },
+      { acquired: 'k', waitedMs: 250 },
+      { lost: 'k', heldMs: expect.any(Number) },
+    ]);
+    // Lost at its next renewal, a third of the ttl after it was taken.
+    expect((seen[4] as { heldMs: number }).heldMs).toBeGreaterThanOrEqual(700);
+    expect((seen[4] as { heldMs: number }).heldMs).toBeLessThanOrEqual(10_000);
   });
 
   it('survives a throwing event listener, reporting it as a process warning', async () => {

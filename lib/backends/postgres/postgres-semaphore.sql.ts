@@ -162,10 +162,12 @@ $fn$;
 SELECT pg_notify($3::text, md5(key)), set_config('synchronous_commit', 'off', true),
        true AS released
   FROM released`,
-    inspect: `SELECT owner, token::text AS token, ${epochMs('expires_at')} AS ms,
+    // Ordered by the column p.token (a bigint): a bare `token` would name the text alias, and
+    // '99' sorts above '100'.
+    inspect: `SELECT p.owner, p.token::text AS token, ${epochMs('p.expires_at')} AS ms,
        (count(*) OVER ())::int AS holders
-  FROM ${permits}
- WHERE key = $1::text AND owner IS NOT NULL AND expires_at > clock_timestamp()
- ORDER BY token DESC LIMIT 1`,
+  FROM ${permits} p
+ WHERE p.key = $1::text AND p.owner IS NOT NULL AND p.expires_at > clock_timestamp()
+ ORDER BY p.token DESC LIMIT 1`,
   };
 }

@@ -267,6 +267,9 @@ export class PostgresLockBackend implements LockBackend {
       switch (shape?.kind) {
         case undefined:
           result = await this.#acquires.add({ key, owner, ttlMs });
+          if (result !== HELD_AS_SEMAPHORE && !result.acquired && !result.retryAfterMs) {
+            result = await this.#missWithRemaining(key, result);
+          }
           break;
         case 'fair':
           result = await this.#fair.acquire(key, owner, ttlMs, shape, channel);
@@ -471,6 +474,21 @@ export class PostgresLockBackend implements LockBackend {
     // Keys cannot hold NUL, so key + NUL + owner names one lease.
     const extended = new Map(rows.map((row) => [`${row.key}\0${row.owner}`, row.ms]));
     return chunk.map((lease) => extended.get(`${lease.key}\0${lease.owner}`));
+  }
+
+  /**
+   * A miss that said nothing of the holder (or 0 ms): its statement's snapshot was taken before
+   * a contender's lease, committed while the statement waited on the row, so it saw the row free
+   * or expired. A second statement sees that lease: its remaining ttl, or still nothing when the
+   * key is free by now. Only a hint: if it fails, the miss stands as it was.
+   */
+  async #missWithRemaining(key: string, miss: AcquireResult): Promise<AcquireResult> {
+    try {
+      const [row] = await this.#query<{ ms: number | null }>('remaining', [key]);
+      return row?.ms ? { acquired: false, retryAfterMs: row.ms } : miss;
+    } catch {
+      return miss;
+    }
   }
 
   async #acquireBatch(

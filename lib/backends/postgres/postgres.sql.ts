@@ -62,6 +62,12 @@ export interface LeaseSql {
   readonly releaseMany: string;
   /** $1 key. One row `(owner, token, ms)` while a lease is live, none otherwise. */
   readonly inspect: string;
+  /**
+   * $1 key. One row `(ms)`, the live lease's remaining ttl, none when the key is free. A statement
+   * of its own, for a miss that could not see the holder: an acquire's snapshot predates a
+   * contender's lease committed while it waited on the row.
+   */
+  readonly remaining: string;
   /** $1 ms. Deletes up to 1 000 rows that have been free for at least that long. Row count. */
   readonly sweep: string;
   /**
@@ -171,6 +177,8 @@ SELECT pg_notify($3::text, md5(key)), ${asyncCommit} FROM released`,
 )
 SELECT key, pg_notify($3::text, md5(key)), ${asyncCommit} FROM released`,
     inspect: `SELECT owner, token::text AS token, ${epochMs('expires_at')} AS ms FROM ${table}
+ WHERE key = $1::text AND owner IS NOT NULL AND expires_at > clock_timestamp()`,
+    remaining: `SELECT ${remainingMs('expires_at')} AS ms FROM ${table}
  WHERE key = $1::text AND owner IS NOT NULL AND expires_at > clock_timestamp()`,
     sweep: `DELETE FROM ${table} WHERE key IN (
   SELECT key FROM ${table}

@@ -1,4 +1,5 @@
 import { InvalidLockOptionsError, LockBackendError } from '../../core/errors.js';
+import { libraryWarnings } from '../../core/library-warnings.js';
 import type {
   AcquireResult,
   ExtendResult,
@@ -515,13 +516,12 @@ function tooFewReplicas(
   );
 }
 
-const warned = new Set<string>();
-
-/** The default `onWarning`: a process warning, once per process for the same message. */
+/**
+ * The default `onWarning`: once per process for the same message, a process warning, or a log
+ * line through Nest's `Logger` while a `LockModule` runs.
+ */
 function emitWarningOnce(message: string): void {
-  if (warned.has(message)) return;
-  warned.add(message);
-  process.emitWarning(message, { code: 'NESTJS_LOCKER_REDIS_CONFIG' });
+  libraryWarnings.emit(message, 'NESTJS_LOCKER_REDIS_CONFIG', { once: true });
 }
 
 /** Opens the backend's own ioredis connection; ioredis is loaded only when this is needed. */

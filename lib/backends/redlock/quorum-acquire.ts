@@ -115,7 +115,7 @@ export class QuorumAcquire {
     }
     let undecided = tallies.length;
     const startedAt = performance.now();
-    await runQuorumRound<unknown>({
+    const silence = await runQuorumRound<unknown>({
       nodes,
       script: ACQUIRE,
       keys,
@@ -137,13 +137,14 @@ export class QuorumAcquire {
       },
       late: (i, answer) => this.#late(tallies, i, answer),
     });
-    if (undecided === 0) return { tallies, startedAt };
+    // A node without an answer is told apart (timed out, decided without it, never asked), for
+    // the error report and so that nothing is undone where nothing was sent.
     for (const tally of tallies) {
-      if (tally.decision) continue;
       for (let i = 0; i < nodes.length; i++) {
-        tally.votes[i] ??= { kind: 'failed', failure: nodes[i]!.silent(commandTimeoutMs) };
+        const failure = silence[i];
+        if (failure) tally.votes[i] ??= { kind: 'failed', failure };
       }
-      tally.decision = decideAcquire(tally.votes, quorum, true);
+      tally.decision ??= decideAcquire(tally.votes, quorum, true);
     }
     return { tallies, startedAt };
   }

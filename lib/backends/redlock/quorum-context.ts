@@ -25,13 +25,17 @@ export function nodeReport(
   return { node: node.label, outcome: outcome.reason, cause: outcome.cause };
 }
 
-/** One node's part in a failed extend or release; a node without a vote was silent. */
+/**
+ * One node's part in a failed extend or release; a node without a vote has its `silence` from
+ * the round (or was silent until the timeout).
+ */
 export function ownerReport(
   node: QuorumNode,
   vote: OwnerVote | undefined,
   timeoutMs: number,
+  silence?: NodeFailure,
 ): RedlockNodeReport {
-  if (vote === undefined) return nodeReport(node, node.silent(timeoutMs));
+  if (vote === undefined) return nodeReport(node, silence ?? node.silent(timeoutMs));
   if (vote.kind === 'failed') return nodeReport(node, vote.failure);
   return nodeReport(node, vote.kind === 'done' ? 'granted' : 'not-held');
 }

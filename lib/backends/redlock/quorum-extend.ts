@@ -31,7 +31,7 @@ export async function quorumExtend(
   const decided = new Array<boolean>(leases.length).fill(false);
   const validityMs = Math.min(...leases.map((l) => l.ttlMs - driftMs(l.ttlMs, clockDriftFactor)));
   const startedAt = performance.now();
-  await runQuorumRound<unknown>({
+  const silence = await runQuorumRound<unknown>({
     nodes,
     script: EXTEND,
     keys,
@@ -70,7 +70,7 @@ export async function quorumExtend(
     return new RedlockQuorumError(
       'extend',
       lease.key,
-      leaseVotes.map((vote, i) => ownerReport(nodes[i]!, vote, commandTimeoutMs)),
+      leaseVotes.map((vote, i) => ownerReport(nodes[i]!, vote, commandTimeoutMs, silence[i])),
       quorum,
       late ? `a majority extended it only after ${Math.round(elapsedMs)} ms` : undefined,
     );

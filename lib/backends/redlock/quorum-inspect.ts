@@ -18,7 +18,7 @@ export async function quorumInspect(
 ): Promise<LeaseInfo | null> {
   const { nodes, quorum, commandTimeoutMs } = context;
   const votes = new Array<InspectVote | undefined>(nodes.length).fill(undefined);
-  await runQuorumRound<unknown>({
+  const silence = await runQuorumRound<unknown>({
     nodes,
     script: INSPECT,
     keys: [lockKeyOf(key)],
@@ -33,7 +33,7 @@ export async function quorumInspect(
   });
   const final = votes.map(
     (vote, i): InspectVote =>
-      vote ?? { kind: 'failed', failure: nodes[i]!.silent(commandTimeoutMs) },
+      vote ?? { kind: 'failed', failure: silence[i] ?? nodes[i]!.silent(commandTimeoutMs) },
   );
   const decision = decideInspect(final, quorum, true)!;
   if (decision.kind === 'free') return null;

@@ -21,6 +21,14 @@ class NodeUnreachableError extends Error {
   }
 }
 
+/** Why a node's vote was not counted, though the node itself did nothing wrong. */
+class NodeNotCountedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NodeNotCountedError';
+  }
+}
+
 /**
  * One Redis master of the quorum: its connection (owned or lent), its wake-up subscriber, and the
  * way its failures are told apart (unreachable, timed out, or an error answer).
@@ -121,6 +129,23 @@ export class QuorumNode {
         cause ??= explain();
         return cause;
       },
+    };
+  }
+
+  /** A node the call was sent to, decided by the other nodes before this one answered. */
+  unanswered(): NodeFailure {
+    return {
+      reason: 'unanswered',
+      cause: new NodeNotCountedError('no answer yet when the other nodes decided the call'),
+    };
+  }
+
+  /** A node the call was never sent to: the nodes out of reach had decided it already. */
+  notSent(): NodeFailure {
+    return {
+      reason: 'not-sent',
+      cause: new NodeNotCountedError('not asked: the nodes out of reach had decided the call'),
+      unsent: true,
     };
   }
 

@@ -10,7 +10,11 @@ export type NodeFailureReason =
   /** Connected, but no answer within the per-node command timeout: the call may still land. */
   | 'timeout'
   /** The node answered with an error (`OOM`, `READONLY`, `BUSY` ...). */
-  | 'error';
+  | 'error'
+  /** The call was sent, and decided by the other nodes before this one answered. */
+  | 'unanswered'
+  /** The call was never sent: the nodes out of reach had decided it already. */
+  | 'not-sent';
 
 /** One node's failure, with the node's label (`host:port`) and the underlying error. */
 export interface NodeFailure {

@@ -35,7 +35,7 @@ export async function quorumRelease(
   }
   const decided = new Array<boolean>(requests.length).fill(false);
   let undecided = requests.length;
-  await runQuorumRound<unknown>({
+  const silence = await runQuorumRound<unknown>({
     nodes,
     script: RELEASE,
     keys,
@@ -67,7 +67,7 @@ export async function quorumRelease(
     return new RedlockQuorumError(
       'release',
       request.key,
-      requestVotes.map((vote, i) => ownerReport(nodes[i]!, vote, commandTimeoutMs)),
+      requestVotes.map((vote, i) => ownerReport(nodes[i]!, vote, commandTimeoutMs, silence[i])),
       quorum,
     );
   });

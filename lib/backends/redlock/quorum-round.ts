@@ -35,12 +35,19 @@ export interface QuorumRound<R> {
 }
 
 /**
+ * Why each node has no answer when a round ended (`undefined` for the nodes that answered):
+ * timed out (or unreachable) when the deadline passed, `unanswered` when the other nodes decided
+ * the round first, `not-sent` when the nodes out of reach decided it before anything was sent.
+ */
+export type RoundSilence = readonly (NodeFailure | undefined)[];
+
+/**
  * Sends one script run to every node at once and collects the answers until they decide the
  * round, every node answered, or the deadline passed (checked by the backend's one sweeping
- * interval). Every answer that counts goes to `settled`; a node that has none by the end was
- * silent. Never rejects.
+ * interval). Every answer that counts goes to `settled`; resolves with why the other nodes have
+ * none. Never rejects.
  */
-export function runQuorumRound<R>(round: QuorumRound<R>): Promise<void> {
+export function runQuorumRound<R>(round: QuorumRound<R>): Promise<RoundSilence> {
   return new Promise((resolve) => new RoundRun(round, resolve).start());
 }
 
@@ -51,13 +58,16 @@ class RoundRun<R> implements Timed {
   #open: number;
   /** Which nodes answered (or were skipped). */
   readonly #answered: boolean[];
+  /** Which nodes the call was sent to. */
+  readonly #sent: boolean[];
 
   constructor(
     private readonly round: QuorumRound<R>,
-    private readonly resolve: () => void,
+    private readonly resolve: (silence: RoundSilence) => void,
   ) {
     this.#open = round.nodes.length;
     this.#answered = new Array<boolean>(round.nodes.length).fill(false);
+    this.#sent = new Array<boolean>(round.nodes.length).fill(false);
   }
 
   start(): void {
@@ -75,13 +85,26 @@ class RoundRun<R> implements Timed {
     for (let i = 0; i < nodes.length; i++) if (!this.#answered[i]) this.#send(i, nodes[i]!, true);
   }
 
+  /** The deadline passed. */
   expire(): void {
+    this.#end(true);
+  }
+
+  #end(byDeadline: boolean): void {
     if (this.ended) return;
     this.ended = true;
-    this.resolve();
+    const { nodes, deadlineMs } = this.round;
+    this.resolve(
+      nodes.map((node, i) => {
+        if (this.#answered[i]) return undefined;
+        if (!this.#sent[i]) return node.notSent();
+        return byDeadline ? node.silent(deadlineMs) : node.unanswered();
+      }),
+    );
   }
 
   #send(i: number, node: QuorumNode, counted: boolean): void {
+    this.#sent[i] = true;
     const { script, keys, args } = this.round;
     node.send(
       script,
@@ -104,6 +127,6 @@ class RoundRun<R> implements Timed {
     if (this.#answered[i]) return;
     this.#answered[i] = true;
     this.#open--;
-    if (this.round.settled(i, answer) || this.#open === 0) this.expire();
+    if (this.round.settled(i, answer) || this.#open === 0) this.#end(false);
   }
 }

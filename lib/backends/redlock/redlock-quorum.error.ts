@@ -3,8 +3,10 @@ import { LockBackendError } from '../../core/errors.js';
 /**
  * What one Redlock node did in the failed call: `granted` (it did what was asked), `contended`
  * (another owner holds the key there), `not-held` (the owner has nothing there), or why it gave no
- * usable answer: `unreachable` (not connected), `timeout` (no answer in time: the call may still
- * land) or `error` (it answered with an error).
+ * usable answer: `unreachable` (not connected: refused, reset, reconnecting), `timeout` (no answer
+ * within the deadline: the call may still land), `error` (it answered with an error),
+ * `unanswered` (the other nodes decided the call before this one answered) or `not-sent` (the
+ * nodes out of reach decided the call before it was sent here).
  */
 export type RedlockNodeOutcome =
   | 'granted'
@@ -12,14 +14,16 @@ export type RedlockNodeOutcome =
   | 'not-held'
   | 'unreachable'
   | 'timeout'
-  | 'error';
+  | 'error'
+  | 'unanswered'
+  | 'not-sent';
 
 /** One node's part in a failed quorum call. */
 export interface RedlockNodeReport {
   /** The node, as `host:port`. */
   readonly node: string;
   readonly outcome: RedlockNodeOutcome;
-  /** The error behind `unreachable`, `timeout` and `error`. */
+  /** The error behind `unreachable`, `timeout` and `error`, or what kept the node out of it. */
   readonly cause?: Error;
 }
 
@@ -61,7 +65,7 @@ function summary(
   quorum: number,
   problem: string | undefined,
 ): string {
-  const answered = nodes.filter((report) => !isFailure(report.outcome)).length;
+  const answered = nodes.filter((report) => ANSWERED.has(report.outcome)).length;
   const head =
     problem ?? `${answered} of ${nodes.length} nodes answered, a decision needs ${quorum}`;
   const each = nodes.map(
@@ -70,6 +74,5 @@ function summary(
   return `${head}: ${each.join('; ')}`;
 }
 
-function isFailure(outcome: RedlockNodeOutcome): boolean {
-  return outcome === 'unreachable' || outcome === 'timeout' || outcome === 'error';
-}
+/** The outcomes of a node that gave a usable answer. */
+const ANSWERED: ReadonlySet<RedlockNodeOutcome> = new Set(['granted', 'contended', 'not-held']);

@@ -147,6 +147,26 @@ describe('LockModule bootstrap validation', () => {
       }),
     );
     expect(asyncError.field).toBe('keyPrefix');
+    expect(
+      (
+        await bootError(
+          boot({ imports: [LockModule.forRoot({ logSkippedTicks: 'yes' as unknown as boolean })] }),
+        )
+      ).field,
+    ).toBe('logSkippedTicks');
+    expect(
+      (
+        await bootError(
+          boot({
+            imports: [
+              LockModule.forRoot({
+                telemetry: { keyPattern: 'order:*' as unknown as (key: string) => string },
+              }),
+            ],
+          }),
+        )
+      ).field,
+    ).toBe('telemetry.keyPattern');
   });
 
   it('explains what to do when a locked method runs before any LockModule started', async () => {

@@ -1,0 +1,87 @@
+import { describe, expect, it } from '@jest/globals';
+import type { RedisClientLike } from '../../lib/backends/redis/redis-client.js';
+import { RedisScript } from '../../lib/backends/redis/redis-script.js';
+import { QuorumNode } from '../../lib/backends/redlock/quorum-node.js';
+import { runQuorumRound } from '../../lib/backends/redlock/quorum-round.js';
+import { Deadlines } from '../../lib/backends/shared/deadlines.js';
+
+/** A node whose replies the test gives by hand; `status` as ioredis reports it. */
+function fakeNode(label: string, status: string) {
+  const pending: ((reply: unknown) => void)[] = [];
+  const client = {
+    status,
+    evalsha: () => new Promise((resolve) => pending.push(resolve)),
+    eval: () => new Promise((resolve) => pending.push(resolve)),
+    duplicate: () => client,
+  } as unknown as RedisClientLike;
+  const node = new QuorumNode({ kind: 'client', label, client }, 0);
+  return { node, reply: (value: unknown) => pending.shift()?.(value), sent: () => pending.length };
+}
+
+const SCRIPT = new RedisScript('return 1');
+
+function round(
+  nodes: QuorumNode[],
+  settled: (i: number, ok: boolean) => boolean,
+  deadlineMs = 60_000,
+) {
+  return runQuorumRound<unknown>({
+    nodes,
+    script: SCRIPT,
+    keys: ['k'],
+    args: [],
+    disconnected: 'skip',
+    deadlines: new Deadlines(),
+    deadlineMs,
+    settled: (i, answer) => settled(i, answer.ok),
+  });
+}
+
+describe('runQuorumRound', () => {
+  it('says a live node was not sent the call when the nodes out of reach decided it', async () => {
+    const nodes = ['a', 'b', 'c', 'd', 'e'].map((label, i) =>
+      fakeNode(label, i % 2 === 0 ? 'reconnecting' : 'ready'),
+    );
+    let failed = 0;
+    const silence = await round(
+      nodes.map((n) => n.node),
+      (_i, ok) => !ok && ++failed >= 3,
+    );
+    expect(silence.map((failure) => failure?.reason)).toEqual([
+      undefined,
+      'not-sent',
+      undefined,
+      'not-sent',
+      undefined,
+    ]);
+    expect(silence[1]?.unsent).toBe(true);
+    expect(nodes[1]!.sent()).toBe(0);
+  });
+
+  it('says a node had not answered yet when the others decided the call', async () => {
+    const nodes = ['a', 'b', 'c'].map((label) => fakeNode(label, 'ready'));
+    let granted = 0;
+    const ended = round(
+      nodes.map((n) => n.node),
+      (_i, ok) => ok && ++granted >= 2,
+    );
+    nodes[0]!.reply(1);
+    nodes[2]!.reply(1);
+    const silence = await ended;
+    expect(silence.map((failure) => failure?.reason)).toEqual([undefined, 'unanswered', undefined]);
+    expect(silence[1]?.unsent).toBeUndefined();
+  });
+
+  it('says a node timed out only when the deadline passed', async () => {
+    const nodes = ['a', 'b'].map((label) => fakeNode(label, 'ready'));
+    const ended = round(
+      nodes.map((n) => n.node),
+      () => false,
+      20,
+    );
+    nodes[0]!.reply(1);
+    const silence = await ended;
+    expect(silence.map((failure) => failure?.reason)).toEqual([undefined, 'timeout']);
+    expect(silence[1]?.cause.message).toContain('20 ms');
+  });
+});
