@@ -16,11 +16,16 @@ const swc = [
   },
 ];
 
+// The one CommonJS source (lib/backends/shared/require-peer.cts), imported as `./require-peer.cjs`
+// as in the build output.
+const swcCommonJs = [swc[0], { ...swc[1], module: { type: 'commonjs' } }];
+
 const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  transform: { '^.+\\.ts$': swc },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleFileExtensions: ['ts', 'cts', 'js', 'mjs', 'cjs', 'json'],
+  transform: { '^.+\\.ts$': swc, '^.+\\.cts$': swcCommonJs },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', '^(\\.{1,2}/.*)\\.cjs$': '$1.cts' },
   setupFilesAfterEnv: ['<rootDir>/test/setup/fail-on-unhandled.ts'],
 };
 

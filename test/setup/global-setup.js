@@ -1,5 +1,6 @@
-// Starts the real servers the suites need (unless they already run) and builds dist/ for the
-// tests that spawn separate Node processes. Records what it started so teardown stops only that.
+// Starts the real servers the suites need (unless they already run) and builds dist/ (ESM and
+// CommonJS, scripts/build.sh) for the tests that spawn separate Node processes or pack the package.
+// Records what it started so teardown stops only that.
 import { execFileSync } from 'node:child_process';
 
 export default function globalSetup() {
@@ -17,7 +18,5 @@ export default function globalSetup() {
     .filter((line) => line.startsWith('started '))
     .map((line) => line.slice('started '.length));
   globalThis.__LOCKER_STARTED_SERVERS__ = started;
-  execFileSync('node', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
-    stdio: 'inherit',
-  });
+  execFileSync('bash', ['scripts/build.sh'], { stdio: 'inherit' });
 }

@@ -91,31 +91,49 @@ describe('the packed package (npm pack), installed as a user would', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('holds dist (JavaScript and types), the SQL for Postgres, README, LICENSE and CHANGELOG only', () => {
+  it('holds dist (ESM and CommonJS builds, each with types), the SQL for Postgres, README, LICENSE and CHANGELOG only', () => {
     const outside = files.filter(
       (path) =>
-        !/^dist\/.+\.(js|d\.ts)$/.test(path) &&
-        !['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'sql/nestjs-locker.sql'].includes(
-          path,
-        ),
+        !/^dist\/.+\.(js|d\.ts|cjs|d\.cts)$/.test(path) &&
+        ![
+          'package.json',
+          'dist/cjs/package.json',
+          'README.md',
+          'LICENSE',
+          'CHANGELOG.md',
+          'sql/nestjs-locker.sql',
+        ].includes(path),
     );
     expect(outside).toEqual([]);
+    const entries = ['index', 'core/index', 'testing/index'];
     expect(files).toEqual(
       expect.arrayContaining([
-        'dist/index.js',
-        'dist/index.d.ts',
-        'dist/testing/index.js',
-        'dist/testing/index.d.ts',
+        ...entries.flatMap((entry) => [`dist/${entry}.js`, `dist/${entry}.d.ts`]),
+        ...entries.flatMap((entry) => [`dist/cjs/${entry}.js`, `dist/cjs/${entry}.d.ts`]),
+        'dist/cjs/package.json',
         'sql/nestjs-locker.sql',
         'README.md',
         'LICENSE',
         'CHANGELOG.md',
       ]),
     );
-    // Every .js with its .d.ts.
-    const js = files.filter((path) => path.endsWith('.js'));
-    const types = new Set(files.filter((path) => path.endsWith('.d.ts')));
-    expect(js.filter((path) => !types.has(path.replace(/\.js$/, '.d.ts')))).toEqual([]);
+    // Every .js with its .d.ts (every .cjs with its .d.cts), in both builds.
+    const types = new Set(files.filter((path) => /\.d\.c?ts$/.test(path)));
+    const untyped = files
+      .filter((path) => /\.c?js$/.test(path))
+      .filter((path) => !types.has(path.replace(/\.js$/, '.d.ts').replace(/\.cjs$/, '.d.cts')));
+    expect(untyped).toEqual([]);
+    // The CommonJS build mirrors the ESM one file for file.
+    const esm = files.filter((path) => /^dist\/(?!cjs\/)/.test(path));
+    const cjs = new Set(files.filter((path) => path.startsWith('dist/cjs/')));
+    expect(esm.filter((path) => !cjs.has(path.replace(/^dist\//, 'dist/cjs/')))).toEqual([]);
+  });
+
+  it('has no import.meta in the CommonJS build, which a CommonJS runtime (jest) cannot parse', () => {
+    const withImportMeta = files
+      .filter((path) => path.startsWith('dist/cjs/') && /\.c?js$/.test(path))
+      .filter((path) => readFileSync(join(ROOT, path), 'utf8').includes('import.meta'));
+    expect(withImportMeta).toEqual([]);
   });
 
   it('boots in a Nest 12 ESM app: forRootAsync with ConfigService, Redis, @Locked over HTTP, @SingletonCron, nestjs-locker/testing', async () => {
