@@ -14,6 +14,26 @@ const apps: readonly { fixture: string; what: string; scripts: readonly string[]
     what: 'a Nest 11 CommonJS app (TypeScript 5.9, nodenext and classic node10 tsconfig), its jest unit and e2e tests with ts-jest',
     scripts: ['typecheck', 'test', 'test:e2e'],
   },
+  {
+    fixture: 'nest12-esm-vitest',
+    what: 'a Nest 12 ES-module app (TypeScript 6, nodenext and bundler tsconfig), its vitest unit and e2e tests',
+    scripts: ['typecheck', 'test', 'test:e2e'],
+  },
+  {
+    fixture: 'node-esm',
+    what: 'a plain Node ES-module program, no Nest installed: nestjs-locker/core under node --test',
+    scripts: ['test'],
+  },
+  {
+    fixture: 'node-cjs',
+    what: 'a plain Node CommonJS program, no Nest installed: nestjs-locker/core under node --test',
+    scripts: ['test'],
+  },
+  {
+    fixture: 'ts-min',
+    what: 'TypeScript 5.0, the stated minimum: every entry point under node10, node16, nodenext and bundler, skipLibCheck off',
+    scripts: ['test'],
+  },
 ];
 
 describe('consumer apps, installing the packed package', () => {
