@@ -29,6 +29,21 @@ const common = {
   setupFilesAfterEnv: ['<rootDir>/test/setup/fail-on-unhandled.ts'],
 };
 
+/**
+ * The suites that start several processes, kill or pause servers, or measure time on a loaded
+ * machine: `npm run test:faults` runs them (and .ci/run), so `npm test` stays quick and
+ * deterministic. Add a spec here when it needs processes, faults or wall-clock bounds.
+ */
+const FAULTS = [
+  '<rootDir>/test/integration/**/*.processes.spec.ts',
+  '<rootDir>/test/integration/multi-process.spec.ts',
+  '<rootDir>/test/integration/*-faults.spec.ts',
+  '<rootDir>/test/integration/redis-cluster.spec.ts',
+  '<rootDir>/test/integration/redis-replicas.spec.ts',
+  '<rootDir>/test/integration/production-guards.spec.ts',
+  '<rootDir>/test/integration/sample-app/**/*.spec.ts',
+];
+
 export default {
   globalSetup: '<rootDir>/test/setup/global-setup.js',
   globalTeardown: '<rootDir>/test/setup/global-teardown.js',
@@ -44,7 +59,19 @@ export default {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.spec.ts'],
+      // jest has no negated testMatch across projects: the faults' files by name, as regexps.
+      testPathIgnorePatterns: [
+        '/node_modules/',
+        '/test/integration/.*\\.processes\\.spec\\.ts$',
+        '/test/integration/multi-process\\.spec\\.ts$',
+        '/test/integration/[^/]*-faults\\.spec\\.ts$',
+        '/test/integration/redis-cluster\\.spec\\.ts$',
+        '/test/integration/redis-replicas\\.spec\\.ts$',
+        '/test/integration/production-guards\\.spec\\.ts$',
+        '/test/integration/sample-app/',
+      ],
     },
+    { ...common, displayName: 'faults', testMatch: FAULTS },
     { ...common, displayName: 'chaos', testMatch: ['<rootDir>/test/chaos/**/*.spec.ts'] },
   ],
 };

@@ -4,8 +4,10 @@
 import { execFileSync } from 'node:child_process';
 
 export default function globalSetup() {
-  // redis:6400-6404 are the Redlock quorum's five nodes (test/support/servers.ts, REDLOCK_PORTS).
-  const redlock = [6400, 6401, 6402, 6403, 6404].map((port) => `redis:${port}`);
+  // redis:6400-6404 are the Redlock quorum's five nodes (test/support/servers.ts, REDLOCK_PORTS),
+  // moved like every test port by LOCKER_PORT_OFFSET (scripts/servers.sh applies it to its defaults).
+  const offset = Number(process.env.LOCKER_PORT_OFFSET ?? 0);
+  const redlock = [6400, 6401, 6402, 6403, 6404].map((port) => `redis:${port + offset}`);
   const started = execFileSync(
     'bash',
     ['scripts/servers.sh', 'start', 'redis', 'redis-cluster', 'postgres', ...redlock],
