@@ -10,13 +10,14 @@ import {
   rmSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
 export const ROOT = new URL('../../../', import.meta.url).pathname;
-const FIXTURES = join(ROOT, 'test/fixtures/consumer-apps');
+/** The consumer apps made like the Nest CLI's templates. */
+export const CONSUMER_APPS = join(ROOT, 'test/fixtures/consumer-apps');
 
 /**
  * Installed consumer apps live here between runs, one folder per fixture and install key, so only
@@ -52,31 +53,36 @@ export async function packTarball(dir: string): Promise<{ tarball: string; files
  * (its dependencies and peers). The package's own code is not part of it: every run unpacks the
  * fresh tarball over the cached copy.
  */
-function installKey(fixture: string): string {
+function installKey(fixtures: string, fixture: string): string {
   const ours = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<
     string,
     unknown
   >;
   return createHash('sha256')
-    .update(readFileSync(join(FIXTURES, fixture, 'package.json')))
+    .update(readFileSync(join(fixtures, fixture, 'package.json')))
     .update(JSON.stringify([ours.dependencies, ours.peerDependencies, ours.peerDependenciesMeta]))
     .digest('hex')
     .slice(0, 16);
 }
 
 /**
- * A consumer app made like the Nest CLI makes one, ready to run its own commands: its
- * dependencies installed with npm (once per install key), nestjs-locker from `tarball`, and the
- * fixture's sources copied fresh. Returns the app's folder.
+ * A consumer app (a folder of `fixtures` with its own package.json), ready to run its own
+ * commands: its dependencies installed with npm (once per install key), nestjs-locker from
+ * `tarball`, and the fixture's sources copied fresh. Returns the app's folder.
  */
-export async function consumerApp(fixture: string, tarball: string): Promise<string> {
-  const dir = join(CACHE_DIR, `${fixture}-${installKey(fixture)}`);
+export async function consumerApp(
+  fixture: string,
+  tarball: string,
+  fixtures: string = CONSUMER_APPS,
+): Promise<string> {
+  const key = installKey(fixtures, fixture);
+  const dir = join(CACHE_DIR, `${relative(ROOT, fixtures).replace(/\W+/g, '-')}-${fixture}-${key}`);
   if (!existsSync(join(dir, 'node_modules'))) {
     // Installed beside, then renamed: a run stopped half-way leaves no half-installed app.
     const partial = `${dir}.partial-${process.pid}`;
     rmSync(partial, { recursive: true, force: true });
     mkdirSync(partial, { recursive: true });
-    cpSync(join(FIXTURES, fixture, 'package.json'), join(partial, 'package.json'));
+    cpSync(join(fixtures, fixture, 'package.json'), join(partial, 'package.json'));
     await run(
       'npm',
       ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball],
@@ -90,9 +96,9 @@ export async function consumerApp(fixture: string, tarball: string): Promise<str
   for (const entry of readdirSync(dir)) {
     if (!kept.has(entry)) rmSync(join(dir, entry), { recursive: true, force: true });
   }
-  for (const entry of readdirSync(join(FIXTURES, fixture))) {
+  for (const entry of readdirSync(join(fixtures, fixture))) {
     if (entry !== 'package.json') {
-      cpSync(join(FIXTURES, fixture, entry), join(dir, entry), { recursive: true });
+      cpSync(join(fixtures, fixture, entry), join(dir, entry), { recursive: true });
     }
   }
   // This build of nestjs-locker, unpacked as npm unpacks it.
