@@ -16,13 +16,33 @@ const swc = [
   },
 ];
 
+// The one CommonJS source (lib/backends/shared/require-peer.cts), imported as `./require-peer.cjs`
+// as in the build output.
+const swcCommonJs = [swc[0], { ...swc[1], module: { type: 'commonjs' } }];
+
 const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  transform: { '^.+\\.ts$': swc },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleFileExtensions: ['ts', 'cts', 'js', 'mjs', 'cjs', 'json'],
+  transform: { '^.+\\.ts$': swc, '^.+\\.cts$': swcCommonJs },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', '^(\\.{1,2}/.*)\\.cjs$': '$1.cts' },
   setupFilesAfterEnv: ['<rootDir>/test/setup/fail-on-unhandled.ts'],
 };
+
+/**
+ * The suites that start several processes, kill or pause servers, or measure time on a loaded
+ * machine: `npm run test:faults` runs them (and .ci/run), so `npm test` stays quick and
+ * deterministic. Add a spec here when it needs processes, faults or wall-clock bounds.
+ */
+const FAULTS = [
+  '<rootDir>/test/integration/**/*.processes.spec.ts',
+  '<rootDir>/test/integration/multi-process.spec.ts',
+  '<rootDir>/test/integration/*-faults.spec.ts',
+  '<rootDir>/test/integration/redis-cluster.spec.ts',
+  '<rootDir>/test/integration/redis-replicas.spec.ts',
+  '<rootDir>/test/integration/production-guards.spec.ts',
+  '<rootDir>/test/integration/sample-app/**/*.spec.ts',
+];
 
 export default {
   globalSetup: '<rootDir>/test/setup/global-setup.js',
@@ -39,7 +59,19 @@ export default {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.spec.ts'],
+      // jest has no negated testMatch across projects: the faults' files by name, as regexps.
+      testPathIgnorePatterns: [
+        '/node_modules/',
+        '/test/integration/.*\\.processes\\.spec\\.ts$',
+        '/test/integration/multi-process\\.spec\\.ts$',
+        '/test/integration/[^/]*-faults\\.spec\\.ts$',
+        '/test/integration/redis-cluster\\.spec\\.ts$',
+        '/test/integration/redis-replicas\\.spec\\.ts$',
+        '/test/integration/production-guards\\.spec\\.ts$',
+        '/test/integration/sample-app/',
+      ],
     },
+    { ...common, displayName: 'faults', testMatch: FAULTS },
     { ...common, displayName: 'chaos', testMatch: ['<rootDir>/test/chaos/**/*.spec.ts'] },
   ],
 };

@@ -4,7 +4,9 @@
 #   scripts/ensure-tools.sh TOOL ...   (known tools: faketime)
 #
 # A tool already on PATH is left alone, so running this again is a no-op. A missing one is installed
-# with apt-get when we are root; otherwise this exits non-zero, saying what to install.
+# with apt-get (scripts/apt-install.sh, which waits for the package manager's lock) when we are root;
+# otherwise this exits non-zero, saying what to install. `npm run test:faults` and .ci/run run it
+# once, up front, for every tool the fault suites use.
 set -euo pipefail
 
 log() { echo "ensure-tools: $*" >&2; }
@@ -29,11 +31,7 @@ for tool in "$@"; do
 done
 [ ${#missing[@]} -gt 0 ] || exit 0
 
-[ "$(id -u)" = 0 ] ||
-  die "missing: ${missing[*]}; install it (apt-get install ${missing[*]}) or run as root"
-log "installing ${missing[*]} with apt-get"
-apt-get update -qq >/dev/null
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+bash "$(dirname "$0")/apt-install.sh" "${missing[@]}"
 for tool in "$@"; do
   command -v "$tool" >/dev/null || die "$tool is still missing after apt-get install"
 done

@@ -15,23 +15,18 @@
 set -euo pipefail
 
 STATE_DIR=${LOCKER_SERVERS_DIR:-/tmp/nestjs-locker-servers}
-REDIS_PORT=${LOCKER_REDIS_PORT:-6390}
-PG_PORT=${LOCKER_PG_PORT:-5440}
-CLUSTER_PORT=${LOCKER_CLUSTER_PORT:-6430}
+# LOCKER_PORT_OFFSET moves every default port (here and in the tests) by the same amount.
+OFFSET=${LOCKER_PORT_OFFSET:-0}
+REDIS_PORT=${LOCKER_REDIS_PORT:-$((6390 + OFFSET))}
+PG_PORT=${LOCKER_PG_PORT:-$((5440 + OFFSET))}
+CLUSTER_PORT=${LOCKER_CLUSTER_PORT:-$((6430 + OFFSET))}
 
 log() { echo "servers: $*" >&2; }
 die() { log "$*"; exit 1; }
 
 is_root() { [ "$(id -u)" = 0 ]; }
 
-apt_install() {
-  is_root || die "$* is missing; install it (apt-get install $*) or run as root"
-  log "installing $* with apt-get"
-  if [ ! -f "$STATE_DIR/.apt-updated" ]; then
-    apt-get update -qq >/dev/null && touch "$STATE_DIR/.apt-updated"
-  fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
+apt_install() { bash "$(dirname "$0")/apt-install.sh" "$@"; }
 
 pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 

@@ -1,7 +1,8 @@
 // `npm run demo`: starts Redis and Postgres on ports of the demo's own, runs three instances of the
 // sample app against them, checks the outcomes, prints a summary, stops what it started. Exits 1
 // when a check fails, 130 on Ctrl-C.
-//   DEMO_REDIS_PORT (6398), DEMO_PG_PORT (5448), DEMO_HTTP_PORT (3101: instances on 3101..3103)
+//   DEMO_REDIS_PORT (6398), DEMO_PG_PORT (5448), DEMO_HTTP_PORT (3101: instances on 3101..3103);
+//   LOCKER_PORT_OFFSET (0) moves all three defaults, as it moves the tests' ports.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +11,10 @@ import { startServers, stopServers } from './demo-servers.js';
 import { formatSummary } from './demo-summary.js';
 import { runDemo } from './run-demo.js';
 
-const redisPort = Number(process.env.DEMO_REDIS_PORT ?? 6398);
-const pgPort = Number(process.env.DEMO_PG_PORT ?? 5448);
-const httpPort = Number(process.env.DEMO_HTTP_PORT ?? 3101);
+const offset = Number(process.env.LOCKER_PORT_OFFSET ?? 0);
+const redisPort = Number(process.env.DEMO_REDIS_PORT ?? 6398 + offset);
+const pgPort = Number(process.env.DEMO_PG_PORT ?? 5448 + offset);
+const httpPort = Number(process.env.DEMO_HTTP_PORT ?? 3101 + offset);
 const serversScript = fileURLToPath(new URL('../../../scripts/servers.sh', import.meta.url));
 const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
 

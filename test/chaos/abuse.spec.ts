@@ -9,7 +9,7 @@ import {
   RedisLockBackend,
 } from '../../lib/index.js';
 import { uniqueId } from '../support/async.js';
-import { PG_URL, REDIS_URL } from '../support/servers.js';
+import { PG_URL, REDIS_URL, testPort } from '../support/servers.js';
 
 /** Keys an attacker or a careless caller might send: each is stored verbatim or refused, typed. */
 const HOSTILE_KEYS = [
@@ -76,13 +76,16 @@ describe('secrets in errors', () => {
     [
       'redis',
       () =>
-        new RedisLockBackend({ url: `redis://:${SECRET}@127.0.0.1:6397`, commandTimeoutMs: 500 }),
+        new RedisLockBackend({
+          url: `redis://:${SECRET}@127.0.0.1:${testPort(6397)}`,
+          commandTimeoutMs: 500,
+        }),
     ],
     [
       'postgres',
       () =>
         new PostgresLockBackend({
-          connectionString: `postgres://postgres:${SECRET}@127.0.0.1:5449/postgres`,
+          connectionString: `postgres://postgres:${SECRET}@127.0.0.1:${testPort(5449)}/postgres`,
           commandTimeoutMs: 500,
         }),
     ],

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TestPostgresServer } from '../support/postgres-server.js';
 import { TestRedisServer } from '../support/redis-server.js';
+import { testPort } from '../support/servers.js';
 import { type ChaosScenario, runTrial, type TrialResult } from './chaos-runner.js';
 import { reliabilityTable, writeReliabilityReport } from './reliability-report.js';
 import { type ChaosServers, chaosScenarios, PROFILES } from './scenarios.js';
@@ -10,9 +11,9 @@ import { TcpProxy } from './tcp-proxy.js';
 // `npm test` runs the short profile of every scenario; `npm run chaos` the full one, which also
 // writes RELIABILITY.md.
 const profile = PROFILES[process.env.CHAOS_PROFILE === 'full' ? 'full' : 'short'];
-const REDIS_PORT = 6393;
-const POSTGRES_PORT = 5443;
-const QUORUM_PORTS = [6450, 6451, 6452, 6453, 6454];
+const REDIS_PORT = testPort(6393);
+const POSTGRES_PORT = testPort(5443);
+const QUORUM_PORTS = [6450, 6451, 6452, 6453, 6454].map(testPort);
 
 /** What each scenario must show besides "no violation", so a fault that did nothing fails. */
 const EXPECT: Record<string, (trial: TrialResult) => void> = {

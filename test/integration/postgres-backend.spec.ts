@@ -10,10 +10,10 @@ import {
   type PostgresLockBackendOptions,
 } from '../../lib/index.js';
 import { sleep, uniqueId } from '../support/async.js';
-import { PG_URL } from '../support/servers.js';
+import { PG_URL, testPort } from '../support/servers.js';
 
 /** Nothing listens here: connections are refused at once. */
-const DEAD_URL = 'postgres://postgres:s3cret-pw@127.0.0.1:5449/postgres';
+const DEAD_URL = `postgres://postgres:s3cret-pw@127.0.0.1:${testPort(5449)}/postgres`;
 
 /** Polls `condition` until it holds; a generous bound, not a measurement. */
 async function eventually(condition: () => Promise<boolean>, limitMs = 10_000): Promise<void> {

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { type Lock, LockManager, PostgresLockBackend } from '../../lib/index.js';
 import { sleep, uniqueId } from '../support/async.js';
 import { TestPostgresServer } from '../support/postgres-server.js';
+import { testPort } from '../support/servers.js';
 
 /**
  * The lease ttl. The crash is timed right after a renewal, so the lease has ~6 s left; the outage
@@ -29,7 +30,7 @@ function renewed(lock: Lock, limitMs = 3 * TTL_MS): Promise<void> {
 }
 
 describe('PostgresLockBackend when Postgres crashes and restarts', () => {
-  const server = new TestPostgresServer(5441);
+  const server = new TestPostgresServer(testPort(5441));
   const cleanups: (() => Promise<unknown>)[] = [];
   /** A manager on a backend of its own; managers of one test share `keyPrefix`. */
   const managerOn = (keyPrefix: string, applicationName = 'pg-faults'): LockManager => {

@@ -16,10 +16,10 @@ import {
   type PostgresLockBackendOptions,
 } from '../../lib/index.js';
 import { sleep, uniqueId } from '../support/async.js';
-import { PG_URL } from '../support/servers.js';
+import { PG_URL, testPort } from '../support/servers.js';
 
 /** Nothing listens here: connections are refused at once. */
-const DEAD_URL = 'postgres://postgres@127.0.0.1:5449/postgres';
+const DEAD_URL = `postgres://postgres@127.0.0.1:${testPort(5449)}/postgres`;
 const QUEUE = '"public"."nestjs_locker_queue"';
 const PERMITS = '"public"."nestjs_locker_permits"';
 const LEASES = '"public"."nestjs_locker"';

@@ -13,6 +13,7 @@ import {
 } from '../../lib/index.js';
 import { sleep } from '../support/async.js';
 import { TestRedisServer } from '../support/redis-server.js';
+import { testPort } from '../support/servers.js';
 
 async function boot(options: LockModuleOptions): Promise<unknown> {
   @Module({ imports: [LockModule.forRoot(options)] })
@@ -67,7 +68,7 @@ describe('the memory backend under NODE_ENV=production', () => {
 });
 
 describe('RedisLockBackend server check (redis-server with maxmemory-policy allkeys-lru)', () => {
-  const server = new TestRedisServer(6396, ['--maxmemory-policy', 'allkeys-lru']);
+  const server = new TestRedisServer(testPort(6396), ['--maxmemory-policy', 'allkeys-lru']);
   const managers: LockManager[] = [];
   const clients: Redis[] = [];
 

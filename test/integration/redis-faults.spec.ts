@@ -10,13 +10,13 @@ import {
 } from '../../lib/index.js';
 import { aborted, uniqueId } from '../support/async.js';
 import { TestRedisServer } from '../support/redis-server.js';
-import { REDIS_URL } from '../support/servers.js';
+import { REDIS_URL, testPort } from '../support/servers.js';
 
 /** Nothing listens here: connections are refused at once. */
-const DEAD_URL = 'redis://127.0.0.1:6397';
+const DEAD_URL = `redis://127.0.0.1:${testPort(6397)}`;
 
 describe('RedisLockBackend when Redis fails', () => {
-  const server = new TestRedisServer(6391);
+  const server = new TestRedisServer(testPort(6391));
   const cleanups: (() => Promise<unknown>)[] = [];
   const managerOn = (backend: RedisLockBackend): LockManager => {
     const manager = new LockManager({ backend, keyPrefix: `faults:${uniqueId()}:` });

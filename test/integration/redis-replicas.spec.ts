@@ -7,10 +7,11 @@ import { Redis } from 'ioredis';
 import { InvalidLockOptionsError, LockBackendError, RedisLockBackend } from '../../lib/index.js';
 import { sleep, uniqueId } from '../support/async.js';
 import { TestRedisServer } from '../support/redis-server.js';
+import { testPort } from '../support/servers.js';
 
-const PRIMARY_PORT = 6440;
-const REPLICA_PORT = 6441;
-const SENTINEL_PORT = 26440;
+const PRIMARY_PORT = testPort(6440);
+const REPLICA_PORT = testPort(6441);
+const SENTINEL_PORT = testPort(26440);
 
 /** Polls `read` until it returns something truthy; a generous bound, not a measurement. */
 async function until<T>(read: () => Promise<T>, limitMs = 15_000): Promise<T> {

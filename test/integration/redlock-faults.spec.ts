@@ -10,11 +10,14 @@ import {
 } from '../../lib/index.js';
 import { aborted, sleep, uniqueId } from '../support/async.js';
 import { TestRedisServer } from '../support/redis-server.js';
+import { testPort } from '../support/servers.js';
 
 /** Five Redis masters of this spec's own (the conformance quorum uses 6400-6404). */
-const PORTS = [6405, 6406, 6407, 6408, 6409];
+const PORTS = [6405, 6406, 6407, 6408, 6409].map(testPort);
 /** Nothing listens on these: connections are refused at once. */
-const DEAD_URLS = [6491, 6492, 6493, 6494, 6495].map((port) => `redis://127.0.0.1:${port}`);
+const DEAD_URLS = [6491, 6492, 6493, 6494, 6495]
+  .map(testPort)
+  .map((port) => `redis://127.0.0.1:${port}`);
 
 describe('RedlockLockBackend when nodes fail', () => {
   const servers = PORTS.map((port) => new TestRedisServer(port));

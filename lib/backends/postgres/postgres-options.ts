@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { InvalidLockOptionsError } from '../../core/errors.js';
+import requirePeer from '../shared/require-peer.cjs';
 import type { PgConnectionConfig, PgModuleLike } from './pg-client.js';
 
 /** Checks of the options of `PostgresLockBackend`, and the `pg` settings derived from them. */
@@ -72,7 +72,7 @@ let pgModule: PgModuleLike | undefined;
 export function loadPg(): PgModuleLike {
   if (!pgModule) {
     try {
-      pgModule = createRequire(import.meta.url)('pg') as PgModuleLike;
+      pgModule = requirePeer('pg') as PgModuleLike;
     } catch (error) {
       throw new InvalidLockOptionsError(
         'connectionString',

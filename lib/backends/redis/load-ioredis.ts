@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { InvalidLockOptionsError } from '../../core/errors.js';
+import requirePeer from '../shared/require-peer.cjs';
 import type { RedisClientLike } from './redis-client.js';
 
 /** The ioredis `Redis` constructor, as the backends use it. */
@@ -12,7 +12,7 @@ export type RedisConstructor = new (...args: unknown[]) => RedisClientLike;
  */
 export function loadIoredis(field: string, backend: string): RedisConstructor {
   try {
-    return (createRequire(import.meta.url)('ioredis') as { Redis: RedisConstructor }).Redis;
+    return (requirePeer('ioredis') as { Redis: RedisConstructor }).Redis;
   } catch (error) {
     throw new InvalidLockOptionsError(
       field,

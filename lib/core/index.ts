@@ -1,0 +1,100 @@
+/**
+ * `nestjs-locker/core`: the locks without Nest. `LockManager`, the backends, the errors and the
+ * types, for a plain Node program, a worker or a script; nothing here imports an `@nestjs/*`
+ * package, so none needs to be installed.
+ *
+ * Every name here is exported by the root entry `nestjs-locker` too, as the same class (a test checks
+ * it); this file re-exports, so the sources stay where they are.
+ *
+ * @example
+ * ```ts
+ * import { LockManager, MemoryLockBackend } from 'nestjs-locker/core';
+ *
+ * const locks = new LockManager({ backend: new MemoryLockBackend() });
+ * await locks.using('report', async () => {
+ *   // one process at a time
+ * });
+ * await locks.close();
+ * ```
+ *
+ * @packageDocumentation
+ */
+export type {
+  AcquiredLease,
+  AcquireResult,
+  ExtendResult,
+  FairShape,
+  Handoff,
+  LeaseInfo,
+  LeaseShape,
+  LeaseToExtend,
+  LockBackend,
+  LockBackendFeatures,
+  MissedLease,
+  MultiKeyShape,
+  SemaphoreShape,
+  Unsubscribe,
+} from '../backends/lock-backend.js';
+export {
+  MemoryLockBackend,
+  type MemoryLockBackendOptions,
+  type WallClock,
+} from '../backends/memory/memory.backend.js';
+export type {
+  PgConnectionConfig,
+  PgListenClientLike,
+  PgPoolLike,
+  PgQueryConfig,
+  PgResultLike,
+} from '../backends/postgres/pg-client.js';
+export {
+  PostgresLockBackend,
+  type PostgresLockBackendOptions,
+} from '../backends/postgres/postgres.backend.js';
+export {
+  type RedisConnectionOptions,
+  RedisLockBackend,
+  type RedisLockBackendOptions,
+} from '../backends/redis/redis.backend.js';
+export type { RedisClientLike, RedisSubscriberLike } from '../backends/redis/redis-client.js';
+export { RedlockLockBackend } from '../backends/redlock/redlock.backend.js';
+export type {
+  RedlockLockBackendOptions,
+  RedlockNode,
+} from '../backends/redlock/redlock-options.js';
+export {
+  type RedlockNodeOutcome,
+  type RedlockNodeReport,
+  RedlockQuorumError,
+} from '../backends/redlock/redlock-quorum.error.js';
+export type { ClockTimer, MonotonicClock } from './clock.js';
+export type { Duration, DurationUnit } from './duration.js';
+export {
+  InvalidLockOptionsError,
+  LockBackendError,
+  LockError,
+  type LockErrorCode,
+  LockLostError,
+  type LockLostReason,
+  LockManagerClosedError,
+  LockModuleNotReadyError,
+  LockNotAcquiredError,
+} from './errors.js';
+export type { LeadershipLostReason } from './leader-campaign.js';
+export type { Lock } from './lock.js';
+export { currentLock } from './lock-context.js';
+export type {
+  LockEvent,
+  LockEventListener,
+  LockEvents,
+  LockLostEvent,
+  ReleaseFailedEvent,
+  RenewalFailedEvent,
+} from './lock-events.js';
+export { type LockInfo, type LockKeys, LockManager } from './lock-manager.js';
+export type {
+  LockDefaults,
+  LockManagerOptions,
+  LockOptions,
+  ResolvedLockDefaults,
+} from './lock-options.js';
