@@ -41,6 +41,9 @@ const FAULTS = [
   '<rootDir>/test/integration/redis-cluster.spec.ts',
   '<rootDir>/test/integration/redis-replicas.spec.ts',
   '<rootDir>/test/integration/production-guards.spec.ts',
+  '<rootDir>/test/integration/redlock-batches.spec.ts',
+  '<rootDir>/test/integration/redlock-quorum-report.spec.ts',
+  '<rootDir>/test/integration/nest/lock-health.spec.ts',
   '<rootDir>/test/integration/sample-app/**/*.spec.ts',
 ];
 
@@ -67,6 +70,9 @@ export default {
         '/test/integration/[^/]*-faults\\.spec\\.ts$',
         '/test/integration/redis-cluster\\.spec\\.ts$',
         '/test/integration/redis-replicas\\.spec\\.ts$',
+        '/test/integration/redlock-batches\\.spec\\.ts$',
+        '/test/integration/redlock-quorum-report\\.spec\\.ts$',
+        '/test/integration/nest/lock-health\\.spec\\.ts$',
         '/test/integration/production-guards\\.spec\\.ts$',
         '/test/integration/sample-app/',
       ],

@@ -67,6 +67,9 @@ export {
   type RedlockNodeReport,
   RedlockQuorumError,
 } from '../backends/redlock/redlock-quorum.error.js';
+export { instrumentLockManager } from '../telemetry/instrument-lock-manager.js';
+export { lockKeyPattern } from '../telemetry/lock-key-pattern.js';
+export type { LockTelemetry, LockTelemetryOptions } from '../telemetry/lock-telemetry.options.js';
 export type { ClockTimer, MonotonicClock } from './clock.js';
 export type { Duration, DurationUnit } from './duration.js';
 export {

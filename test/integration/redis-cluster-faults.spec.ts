@@ -11,12 +11,13 @@ import {
 } from '../../lib/index.js';
 import { aborted, sleep, uniqueId } from '../support/async.js';
 import { TestRedisServer } from '../support/redis-server.js';
+import { testPort } from '../support/servers.js';
 
 /**
  * A three-master cluster of this suite's own (the shared one on 6430 must never be stopped), so
  * that one master can be SIGSTOPped while this process holds a lock on each master.
  */
-const PORT = 6460;
+const PORT = testPort(6460);
 const PORTS = [PORT, PORT + 1, PORT + 2];
 /** The master this suite stops. */
 const VICTIM = PORT + 2;

@@ -3,10 +3,12 @@ import { Redis } from 'ioredis';
 import { LockBackendError, RedlockLockBackend } from '../../lib/index.js';
 import { uniqueId } from '../support/async.js';
 import { TestRedisServer } from '../support/redis-server.js';
-import { REDLOCK_URLS } from '../support/servers.js';
+import { REDLOCK_URLS, testPort } from '../support/servers.js';
 
 /** Five nodes of this suite's own: it pauses writes on some, which the shared ones must not see. */
-const OWN_NODES = [6465, 6466, 6467, 6468, 6469].map((port) => new TestRedisServer(port));
+const OWN_NODES = [6465, 6466, 6467, 6468, 6469]
+  .map(testPort)
+  .map((port) => new TestRedisServer(port));
 
 describe('RedlockLockBackend extend batches, lease by lease', () => {
   const backends: RedlockLockBackend[] = [];

@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RedlockLockBackend, RedlockQuorumError } from '../../lib/index.js';
 import { sleep, uniqueId } from '../support/async.js';
 import { TestRedisServer } from '../support/redis-server.js';
+import { testPort } from '../support/servers.js';
 
-const PORTS = [6472, 6473, 6474, 6475, 6476];
+const PORTS = [6472, 6473, 6474, 6475, 6476].map(testPort);
 
 describe('RedlockQuorumError with three of five nodes known to be down', () => {
   const servers = PORTS.map((port) => new TestRedisServer(port));

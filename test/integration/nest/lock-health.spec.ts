@@ -21,6 +21,7 @@ import {
 } from '../../../lib/index.js';
 import { aborted } from '../../support/async.js';
 import { TestRedisServer } from '../../support/redis-server.js';
+import { testPort } from '../../support/servers.js';
 
 @Controller('health')
 class HealthController {
@@ -42,7 +43,7 @@ async function get(url: string): Promise<{ status: number; body: HealthCheckResu
 }
 
 describe('LockHealthIndicator with @nestjs/terminus (a Redis server of its own)', () => {
-  const server = new TestRedisServer(6471);
+  const server = new TestRedisServer(testPort(6471));
   let app: INestApplication;
   let url: string;
   let held: Lock;
