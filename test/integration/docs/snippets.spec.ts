@@ -65,6 +65,8 @@ declare function buildReport(options: { signal: AbortSignal }): Promise<void>;
 declare function sendReminders(options: { fence: bigint; signal: AbortSignal }): Promise<void>;
 declare function rebuildCatalog(options: { fence: bigint; signal: AbortSignal }): Promise<void>;
 declare function sentReports(): unknown[];
+declare function flushLateRows(): Promise<void>;
+declare function buildPart(name: string): Promise<void>;
 declare class InventoryService {}
 declare const MyLockBackend: new (options: { url?: string }) => import('nestjs-locker').LockBackend;
 `;
