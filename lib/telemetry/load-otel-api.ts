@@ -5,8 +5,9 @@ export type OtelApiModule = Pick<typeof OtelApi, 'metrics' | 'trace'>;
 
 /**
  * Loads `@opentelemetry/api`, an optional peer dependency: `undefined` when it is not installed.
- * A dynamic `import()`, which works the same from an ES module build and a CommonJS one (no
- * `import.meta`, no `require`); an API published as CommonJS only comes back under `default`.
+ * A dynamic `import()`, which works the same from an ES module build and a CommonJS one (where the
+ * compiler turns it into a `require`); an API published as CommonJS only comes back under
+ * `default`.
  */
 export async function loadOtelApi(): Promise<OtelApiModule | undefined> {
   try {
