@@ -94,7 +94,8 @@ export class LockHolds {
         },
       };
       this.#waiters.push(entry);
-      timer = startTimer(clock, () => entry.settle('timeout'), waitMs);
+      // `wait: Infinity` waits for its turn however long it takes (a timer would fire at once).
+      if (Number.isFinite(waitMs)) timer = startTimer(clock, () => entry.settle('timeout'), waitMs);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }

@@ -267,11 +267,9 @@ export class LockManager {
       const turn = await held.holds.waitTurn(frame, resolved.waitMs, this.#clock, resolved.signal);
       if (turn === 'entered') return this.#runHold(frame, fn);
       if (turn === 'timeout') {
-        throw new LockNotAcquiredError(
-          keys.join(','),
-          undefined,
-          Math.round(this.#clock.now() - startedAt),
-        );
+        const waitedMs = Math.round(this.#clock.now() - startedAt);
+        this.#events.emit('busy', { key: keys.join(','), waitedMs, retryAfterMs: undefined });
+        throw new LockNotAcquiredError(keys.join(','), undefined, waitedMs);
       }
       // The lock went away while this section waited: take it anew, for what is left of the wait.
       const waitedMs = this.#clock.now() - startedAt;
@@ -621,7 +619,15 @@ export class LockManager {
   async #releaseAfter(lock: LockHandle, ms: Duration): Promise<boolean> {
     const keepMs = validateTtl(ms, 'ms');
     if (lock.state !== 'held') return false;
-    await this.#extend(lock, keepMs);
+    try {
+      await this.#extend(lock, keepMs);
+    } catch (error) {
+      // The holder is done with the lock either way: a lease left to the renewal loop would be
+      // renewed forever by a holder that no longer uses it (a leader that stepped down). Release it
+      // now instead; if the store is down, it frees when its ttl runs out.
+      await this.#release(lock).catch(() => undefined);
+      throw error;
+    }
     if (!this.#stopHolding(lock)) return false;
     this.#events.emit('released', {
       key: lock.key,

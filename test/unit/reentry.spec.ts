@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import {
   currentLock,
   type Lock,
+  LockBackendError,
   LockLostError,
   LockManager,
   LockNotAcquiredError,
@@ -51,6 +52,46 @@ describe('LockManager re-entrancy (hold count)', () => {
     expect(error).toBeInstanceOf(LockNotAcquiredError);
     expect((error as LockNotAcquiredError).key).toBe('k');
     expect(await locks.isLocked('k')).toBe(false);
+  });
+
+  it('lets a sibling with wait: Infinity wait for its turn, however long', async () => {
+    const locks = manager();
+    const busy: string[] = [];
+    locks.on('busy', (event) => busy.push(event.key));
+    const order: string[] = [];
+    await locks.using('k', async () => {
+      let release!: () => void;
+      const first = locks.using('k', async () => {
+        order.push('first');
+        await new Promise<void>((resolve) => (release = resolve));
+      });
+      await until(() => release !== undefined);
+      const second = locks.using('k', () => order.push('second'), {
+        wait: Number.POSITIVE_INFINITY,
+      });
+      // Well past the 1 ms an Infinity timer would really wait.
+      await sleep(20);
+      expect(order).toEqual(['first']);
+      release();
+      await Promise.all([first, second]);
+    });
+    expect(order).toEqual(['first', 'second']);
+    expect(busy).toEqual([]);
+  });
+
+  it('emits a busy event for a sibling refused its turn', async () => {
+    const locks = manager();
+    const busy: string[] = [];
+    locks.on('busy', (event) => busy.push(event.key));
+    await locks.using('k', async () => {
+      let release!: () => void;
+      const first = locks.using('k', () => new Promise<void>((resolve) => (release = resolve)));
+      await until(() => release !== undefined);
+      await expect(locks.using('k', () => 'ran')).rejects.toBeInstanceOf(LockNotAcquiredError);
+      release();
+      await first;
+    });
+    expect(busy).toEqual(['k']);
   });
 
   it('ends a waiting sibling with its signal reason when the caller aborts, and lets the next one in', async () => {
@@ -160,6 +201,24 @@ describe('Lock signal', () => {
       locks.using('k', () => locks.using('k', () => sleep(1), { wait: 0 })),
     );
     expect(acquires).toBe(1);
+    await locks.close();
+  });
+
+  it('releases a lock whose releaseAfter could not reach the store, instead of renewing it forever', async () => {
+    const backend = new MemoryLockBackend();
+    const locks = new LockManager({ backend });
+    const lock = await locks.acquire('leader', { ttl: 30_000 });
+    const released: string[] = [];
+    const release = backend.release.bind(backend);
+    backend.release = (key, owner, shape) => {
+      released.push(key);
+      return release(key, owner, shape);
+    };
+    backend.extend = () => Promise.reject(new Error('store down'));
+    await expect(lock.releaseAfter(10_000)).rejects.toBeInstanceOf(LockBackendError);
+    expect(lock.isHeld()).toBe(false);
+    expect(locks.heldCount).toBe(0);
+    expect(released).toEqual(['locker:leader']);
     await locks.close();
   });
 });
