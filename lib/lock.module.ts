@@ -22,6 +22,7 @@ import {
   type LOCK_MODULE_OPTIONS_TYPE,
 } from './nest/lock.module-definition.js';
 import { LockHealthIndicator } from './nest/lock-health.indicator.js';
+import { LOCK_INTERCEPTOR } from './nest/lock-interceptor.token.js';
 import type { LockModuleOptions } from './nest/lock-module.options.js';
 import { lockRuntime } from './nest/lock-runtime.js';
 import { instrumentLockManager } from './telemetry/instrument-lock-manager.js';
@@ -105,6 +106,7 @@ function refuseMemoryInProduction(options: LockModuleOptions): void {
     { provide: LockManager, useFactory: createManager, inject: [LOCK_MODULE_OPTIONS] },
     LockService,
     LockInterceptor,
+    { provide: LOCK_INTERCEPTOR, useExisting: LockInterceptor },
     LockExplorer,
     LeaderElector,
     LockHealthIndicator,

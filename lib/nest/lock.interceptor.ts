@@ -7,7 +7,8 @@ import {
   type NestInterceptor,
   Optional,
 } from '@nestjs/common';
-import type { Observable } from 'rxjs';
+import { HttpAdapterHost } from '@nestjs/core';
+import { catchError, type Observable, throwError } from 'rxjs';
 import { wallNow } from '../core/clock.js';
 import { LockNotAcquiredError } from '../core/errors.js';
 import type { Lock } from '../core/lock.js';
@@ -16,6 +17,7 @@ import type { LockOptions } from '../core/lock-options.js';
 import { LockService } from '../lock.service.js';
 import { runInSpanOf } from '../telemetry/lock-telemetry.registry.js';
 import { LOCK_MODULE_OPTIONS } from './lock.module-definition.js';
+import { lockHttpException } from './lock-http-exception.js';
 import type { LockModuleOptions } from './lock-module.options.js';
 import type { LockRunner } from './lock-runtime.js';
 import type { LockedMethod, OnBusy, SingletonCronJob } from './locked-method.js';
@@ -30,7 +32,7 @@ import type { Invoke } from './method-wrapper.js';
  *
  * @example
  * ```ts
- * // Registered by LockModule; applying it by hand is harmless and no longer needed for HTTP 409.
+ * // Registered globally by LockModule (unless exceptionFilter: false); applying it by hand is harmless.
  * app.useGlobalInterceptors(app.get(LockInterceptor));
  * ```
  */
@@ -43,16 +45,37 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
   constructor(
     private readonly locks: LockService,
     @Optional() @Inject(LOCK_MODULE_OPTIONS) options?: LockModuleOptions,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {
     this.#logSkippedTicks = options?.logSkippedTicks === true;
   }
 
   /**
-   * Lets the handler's errors through unchanged: a busy lock is answered by
-   * `LockExceptionFilter`, the same way wherever in the request the lock was taken.
+   * In an HTTP request, turns a lock error thrown anywhere in the handler (its own `@Locked()`, a
+   * service's, `LockService.using()`) into an `HttpException` (409 or 503, with `errorCode`) and
+   * sets `Retry-After`, so that every filter, the app's catch-all included, answers it as Nest
+   * answers its own exceptions. `LockModule` registers it globally; other errors pass unchanged.
    */
-  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    return next.handle();
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    return next
+      .handle()
+      .pipe(catchError((error: unknown) => throwError(() => this.#forHttp(error, context))));
+  }
+
+  #forHttp(error: unknown, context: ExecutionContext): unknown {
+    const converted = lockHttpException(error);
+    if (!converted) return error;
+    const { exception, answer } = converted;
+    // The message of a 5xx names the store's address: for the log, not the client.
+    if (answer.status >= 500 && error instanceof Error)
+      this.#logger.error(error.message, error.stack);
+    const adapter = this.adapterHost?.httpAdapter;
+    const response = context.switchToHttp().getResponse<unknown>();
+    for (const [name, value] of Object.entries(answer.headers)) {
+      adapter?.setHeader(response, name, value);
+    }
+    return exception;
   }
 
   runLocked(method: LockedMethod, args: readonly unknown[], invoke: Invoke): Promise<unknown> {

@@ -1,6 +1,7 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { LockExceptionFilter } from './lock-exception.filter.js';
+import { LOCK_INTERCEPTOR } from './lock-interceptor.token.js';
 import type { LockModuleOptions } from './lock-module.options.js';
 
 /**
@@ -15,9 +16,11 @@ export interface LockModuleExtras {
   /** Register the module globally. Default `true`. */
   isGlobal?: boolean;
   /**
-   * Register {@link LockExceptionFilter} as a global filter, so that a busy lock is HTTP 409 with
-   * `Retry-After` wherever in the request it was taken. Default `true`; with `false`, lock errors
-   * reach the app's filters unchanged.
+   * Answer lock errors in HTTP requests: `LockInterceptor` registered globally turns those thrown
+   * in a handler into `HttpException`s (a busy lock is 409 with `Retry-After` and `errorCode`,
+   * wherever in the request it was taken), and {@link LockExceptionFilter} as a global filter
+   * answers those thrown before the handler. Default `true`; with `false`, lock errors reach the
+   * app's filters unchanged.
    */
   exceptionFilter?: boolean;
 }
@@ -40,6 +43,12 @@ export const {
     providers:
       extras.exceptionFilter === false
         ? definition.providers
-        : [...(definition.providers ?? []), { provide: APP_FILTER, useClass: LockExceptionFilter }],
+        : [
+            ...(definition.providers ?? []),
+            // The interceptor answers lock errors thrown inside a handler as HttpExceptions, which
+            // any filter understands; the filter answers those thrown before it (guards, pipes).
+            { provide: APP_INTERCEPTOR, useExisting: LOCK_INTERCEPTOR },
+            { provide: APP_FILTER, useClass: LockExceptionFilter },
+          ],
   }))
   .build();

@@ -13,7 +13,7 @@ import {
   Param,
   Post,
 } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import {
   type LockBackend,
@@ -106,7 +106,12 @@ async function startApp(
   platform: Platform,
   backend: LockBackend,
   keyPrefix: string,
-  options: { exceptionFilter?: boolean; appFilter?: ExceptionFilter; logger?: LoggerService } = {},
+  options: {
+    exceptionFilter?: boolean;
+    appFilter?: ExceptionFilter;
+    appFilterOf?: (adapterHost: HttpAdapterHost) => ExceptionFilter;
+    logger?: LoggerService;
+  } = {},
 ): Promise<INestApplication> {
   const logger = options.logger ?? false;
   @Module({
@@ -120,6 +125,7 @@ async function startApp(
       ? await NestFactory.create(AppModule, new FastifyAdapter(), { logger, abortOnError: false })
       : await NestFactory.create(AppModule, { logger, abortOnError: false });
   if (options.appFilter) app.useGlobalFilters(options.appFilter);
+  if (options.appFilterOf) app.useGlobalFilters(options.appFilterOf(app.get(HttpAdapterHost)));
   await app.listen(0, '127.0.0.1');
   return app;
 }
@@ -277,37 +283,64 @@ describe('Lock errors over HTTP, composed with the app', () => {
     });
   });
 
-  it("keeps the app's own filter for HttpException, and answers lock errors beside it", async () => {
+  it("lets the app's own HttpException filter shape lock errors too, keeping 409 and Retry-After", async () => {
     @Catch(HttpException)
-    class TeapotFilter implements ExceptionFilter {
-      catch(_error: HttpException, host: ArgumentsHost) {
-        host.switchToHttp().getResponse().status(418).json({ mine: true });
+    class ShapingFilter implements ExceptionFilter {
+      catch(error: HttpException, host: ArgumentsHost) {
+        const body = error.getResponse() as object;
+        host
+          .switchToHttp()
+          .getResponse()
+          .status(error.getStatus())
+          .json({ ...body, shapedByTheApp: true });
       }
     }
     const backend = new MemoryLockBackend();
-    const app = await startApp('express', backend, 'composed:', { appFilter: new TeapotFilter() });
+    const app = await startApp('express', backend, 'composed:', { appFilter: new ShapingFilter() });
     apps.push(app);
     const answers = await concurrent([await app.getUrl()], '/orders/9/pay', 3);
-    expectOneThroughAndTheRestBusy(answers, 'order:9');
+    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409, 409]);
+    for (const answer of answers.filter(({ status }) => status === 409)) {
+      expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(2);
+      expect(answer.body).toEqual({
+        statusCode: 409,
+        error: 'Conflict',
+        errorCode: 'LOCK_NOT_ACQUIRED',
+        message: expect.stringContaining('order:9'),
+        shapedByTheApp: true,
+      });
+    }
   });
 
-  it('lets a catch-all app filter see the LockNotAcquiredError itself (registered later, asked first)', async () => {
-    const seen: unknown[] = [];
-    @Catch()
-    class CatchAll implements ExceptionFilter {
-      catch(error: unknown, host: ArgumentsHost) {
-        seen.push(error);
-        host.switchToHttp().getResponse().status(400).json({ caught: true });
+  for (const platform of ['express', 'fastify'] as const) {
+    it(`answers 409 through an app's catch-all filter that maps HttpException to its status (${platform})`, async () => {
+      const seen: unknown[] = [];
+      // The catch-all of Nest's docs: HttpException's status, 500 for anything else.
+      @Catch()
+      class CatchAll implements ExceptionFilter {
+        constructor(private readonly adapterHost: HttpAdapterHost) {}
+        catch(error: unknown, host: ArgumentsHost) {
+          seen.push(error);
+          const status = error instanceof HttpException ? error.getStatus() : 500;
+          const body = error instanceof HttpException ? error.getResponse() : { statusCode: 500 };
+          const { httpAdapter } = this.adapterHost;
+          httpAdapter.reply(host.switchToHttp().getResponse(), body, status);
+        }
       }
-    }
-    const app = await startApp('express', new MemoryLockBackend(), 'catch-all:', {
-      appFilter: new CatchAll(),
+      const app = await startApp(platform, new MemoryLockBackend(), `catch-all-${platform}:`, {
+        appFilterOf: (adapterHost) => new CatchAll(adapterHost),
+      });
+      apps.push(app);
+      const url = await app.getUrl();
+      expectOneThroughAndTheRestBusy(await concurrent([url], '/orders/3/pay', 3), 'order:3');
+      expectOneThroughAndTheRestBusy(await concurrent([url], '/orders/4/refund', 3), 'refund:4');
+      expect(seen).toHaveLength(4);
+      for (const error of seen) {
+        expect(error).toBeInstanceOf(HttpException);
+        expect((error as HttpException).cause).toBeInstanceOf(LockNotAcquiredError);
+      }
     });
-    apps.push(app);
-    const answers = await concurrent([await app.getUrl()], '/orders/3/pay', 2);
-    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 400]);
-    expect(seen).toEqual([expect.any(LockNotAcquiredError)]);
-  });
+  }
 
   it('with exceptionFilter: false, leaves lock errors to the app (Nest answers 500)', async () => {
     const app = await startApp('express', new MemoryLockBackend(), 'no-filter:', {
