@@ -1,4 +1,5 @@
 import { Injectable, Optional } from '@nestjs/common';
+import type { Duration } from './core/duration.js';
 import { LockManagerClosedError, LockModuleNotReadyError } from './core/errors.js';
 import type { Lock } from './core/lock.js';
 import type { LockEventListener, LockEvents } from './core/lock-events.js';
@@ -66,6 +67,15 @@ export class LockService {
   tryAcquire(key: LockKeys, options?: Omit<LockOptions, 'wait'>): Promise<Lock | null> {
     this.#refuseWhileDraining(key);
     return this.manager.tryAcquire(key, options);
+  }
+
+  /**
+   * See {@link LockManager.claim}. Refused while the module shuts down, so that an instance that
+   * is stopping never claims a `@SingletonCron` tick it would then not run.
+   */
+  claim(key: string, ttl: Duration): Promise<boolean> {
+    this.#refuseWhileDraining(key);
+    return this.manager.claim(key, ttl);
   }
 
   /** See {@link LockManager.using}. Shutdown waits (bounded) for calls in progress. */

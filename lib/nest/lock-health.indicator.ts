@@ -76,8 +76,8 @@ export class LockHealthIndicator implements OnModuleDestroy {
 
   constructor(private readonly manager: LockManager) {
     this.#unsubscribe = [
-      manager.on('renewalFailed', () => this.#renewalFailures.push(Date.now())),
-      manager.on('lost', () => this.#lost.push(Date.now())),
+      manager.on('renewalFailed', () => note(this.#renewalFailures)),
+      manager.on('lost', () => note(this.#lost)),
     ];
   }
 
@@ -129,6 +129,15 @@ async function probe(manager: LockManager, timeoutMs: number): Promise<string | 
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Records an event now, dropping those older than a minute first, so the list stays bounded by a
+ * minute of events even in an app that never asks for its health.
+ */
+function note(times: number[]): void {
+  recent(times);
+  times.push(Date.now());
 }
 
 /** Drops entries older than a minute; the count of those left. */

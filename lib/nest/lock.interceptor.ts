@@ -124,7 +124,7 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
     const at = new Date(tick).toISOString();
     try {
       // A claim, not a held lock: it runs out in the store, which is not a lost lease.
-      const claimed = await this.locks.manager.claim(
+      const claimed = await this.locks.claim(
         `cron:${job.name}:${tick}`,
         job.schedule.claimTtlAfter(tick),
       );
