@@ -63,8 +63,9 @@ class Orders {
   }
 
   /** The same nested lock, reached with a different outer key per order. */
+  // The outer key comes from the first argument through the template; the body needs only the sku.
   @Locked('order:{0}', { ttl: 5_000 })
-  async payFrom(id: string, sku: string) {
+  async payFrom(_id: string, sku: string) {
     return this.stock.reserve(sku);
   }
 
