@@ -2,7 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { PG_URL, REDIS_URL } from '../../support/servers.js';
 import { consumerApp, npmRun, packTarball } from './consumer-app.js';
+
+/** The suites' own servers, for the apps' tests that run on real stores. */
+const STORES = { LOCKER_TEST_REDIS_URL: REDIS_URL, LOCKER_TEST_PG_URL: PG_URL };
 
 /**
  * Apps made as the Nest CLI's `new` templates make them (and two plain Node programs), with the
@@ -11,7 +15,7 @@ import { consumerApp, npmRun, packTarball } from './consumer-app.js';
 const apps: readonly { fixture: string; what: string; scripts: readonly string[] }[] = [
   {
     fixture: 'nest11-cjs-jest',
-    what: 'a Nest 11 CommonJS app (TypeScript 5.9, nodenext and classic node10 tsconfig), its jest unit and e2e tests with ts-jest',
+    what: 'a Nest 11 CommonJS app (TypeScript 5.9, nodenext and classic node10 tsconfig), its jest unit and e2e tests with ts-jest (two instances on the test Redis and Postgres among them)',
     scripts: ['typecheck', 'test', 'test:e2e'],
   },
   {
@@ -54,7 +58,7 @@ describe('consumer apps, installing the packed package', () => {
     async ({ fixture, scripts }) => {
       const app = await consumerApp(fixture, tarball);
       for (const script of scripts) {
-        await expect(npmRun(app, script)).resolves.toBeDefined();
+        await expect(npmRun(app, script, STORES)).resolves.toBeDefined();
       }
     },
     900_000,
