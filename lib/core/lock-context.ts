@@ -1,19 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Lock } from './lock.js';
-import type { LockHolds } from './lock-holds.js';
-
-/**
- * One hold of a lock by one section of code (`using`, a `@Locked` method, a cron run), innermost
- * first. A re-entered hold is a frame of its own over the same lock and the same {@link LockHolds}.
- */
-export interface HoldFrame {
-  readonly scope: object;
-  /** The lock's store keys joined with NUL: which lock this frame holds. */
-  readonly scopeKey: string;
-  readonly lock: Lock;
-  readonly holds: LockHolds;
-  readonly parent: HoldFrame | undefined;
-}
+import type { HoldFrame } from './lock-holds.js';
 
 const storage = new AsyncLocalStorage<HoldFrame>();
 
@@ -37,12 +24,6 @@ export function findHeldFrame(scope: object, scopeKey: string): HoldFrame | unde
     if (frame.scope === scope && frame.scopeKey === scopeKey && frame.lock.isHeld()) return frame;
   }
   return undefined;
-}
-
-/** Whether `frame` is `chain` or one of its enclosing frames. */
-export function encloses(frame: HoldFrame, chain: HoldFrame | undefined): boolean {
-  for (let at = chain; at; at = at.parent) if (at === frame) return true;
-  return false;
 }
 
 /**

@@ -1,6 +1,24 @@
 import { type ClockTimer, type MonotonicClock, startTimer } from './clock.js';
 import type { Lock } from './lock.js';
-import { encloses, type HoldFrame } from './lock-context.js';
+
+/**
+ * One hold of a lock by one section of code (`using`, a `@Locked` method, a cron run), innermost
+ * first. A re-entered hold is a frame of its own over the same lock and the same {@link LockHolds}.
+ */
+export interface HoldFrame {
+  readonly scope: object;
+  /** The lock's store keys joined with NUL: which lock this frame holds. */
+  readonly scopeKey: string;
+  readonly lock: Lock;
+  readonly holds: LockHolds;
+  readonly parent: HoldFrame | undefined;
+}
+
+/** Whether `frame` is `chain` or one of its enclosing frames. */
+function encloses(frame: HoldFrame, chain: HoldFrame | undefined): boolean {
+  for (let at = chain; at; at = at.parent) if (at === frame) return true;
+  return false;
+}
 
 /** How a wait for a turn at a re-entered lock ended. */
 export type TurnOutcome =

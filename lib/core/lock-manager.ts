@@ -18,9 +18,9 @@ import {
   LockNotAcquiredError,
 } from './errors.js';
 import { type Lock, LockHandle, type LockHost } from './lock.js';
-import { currentFrame, findHeldFrame, type HoldFrame, runInFrame } from './lock-context.js';
+import { currentFrame, findHeldFrame, runInFrame } from './lock-context.js';
 import { LockEventEmitter, type LockEventListener, type LockEvents } from './lock-events.js';
-import { LockHolds } from './lock-holds.js';
+import { type HoldFrame, LockHolds } from './lock-holds.js';
 import type {
   LockManagerOptions,
   LockOptions,
