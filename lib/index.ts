@@ -1,19 +1,3 @@
-export type {
-  AcquiredLease,
-  AcquireResult,
-  ExtendResult,
-  FairShape,
-  Handoff,
-  LeaseInfo,
-  LeaseShape,
-  LeaseToExtend,
-  LockBackend,
-  LockBackendFeatures,
-  MissedLease,
-  MultiKeyShape,
-  SemaphoreShape,
-  Unsubscribe,
-} from './backends/lock-backend.js';
 export {
   MemoryLockBackend,
   type MemoryLockBackendOptions,
@@ -46,8 +30,6 @@ export {
   type RedlockNodeReport,
   RedlockQuorumError,
 } from './backends/redlock/redlock-quorum.error.js';
-export type { ClockTimer, MonotonicClock } from './core/clock.js';
-export type { Duration, DurationUnit } from './core/duration.js';
 export {
   InvalidLockOptionsError,
   LockBackendError,
@@ -58,10 +40,28 @@ export {
   LockManagerClosedError,
   LockModuleNotReadyError,
   LockNotAcquiredError,
-} from './core/errors.js';
-export type { LeadershipLostReason } from './core/leader-campaign.js';
-export type { Lock } from './core/lock.js';
-export { currentLock } from './core/lock-context.js';
+} from './contract/errors.js';
+export type {
+  AcquiredLease,
+  AcquireResult,
+  ExtendResult,
+  FairShape,
+  Handoff,
+  LeaseInfo,
+  LeaseShape,
+  LeaseToExtend,
+  LockBackend,
+  LockBackendFeatures,
+  MissedLease,
+  MultiKeyShape,
+  SemaphoreShape,
+  Unsubscribe,
+} from './contract/lock-backend.js';
+export type { ClockTimer, MonotonicClock } from './manager/clock.js';
+export type { Duration, DurationUnit } from './manager/duration.js';
+export type { LeadershipLostReason } from './manager/leader-campaign.js';
+export type { Lock } from './manager/lock.js';
+export { currentLock } from './manager/lock-context.js';
 export type {
   LockAcquiredEvent,
   LockBusyEvent,
@@ -72,16 +72,14 @@ export type {
   LockReleasedEvent,
   ReleaseFailedEvent,
   RenewalFailedEvent,
-} from './core/lock-events.js';
-export { type LockInfo, type LockKeys, LockManager } from './core/lock-manager.js';
+} from './manager/lock-events.js';
+export { type LockInfo, type LockKeys, LockManager } from './manager/lock-manager.js';
 export type {
   LockDefaults,
   LockManagerOptions,
   LockOptions,
   ResolvedLockDefaults,
-} from './core/lock-options.js';
-export { LockModule } from './lock.module.js';
-export { LockService } from './lock.service.js';
+} from './manager/lock-options.js';
 export {
   LeaderElection,
   type LeaderElectionOptions,
@@ -89,10 +87,12 @@ export {
   type OnLeadershipLost,
 } from './nest/leader-election.decorator.js';
 export { LockInterceptor } from './nest/lock.interceptor.js';
+export { LockModule } from './nest/lock.module.js';
 export {
   LOCK_MODULE_OPTIONS,
   type LockModuleExtras,
 } from './nest/lock.module-definition.js';
+export { LockService } from './nest/lock.service.js';
 export { LockExceptionFilter } from './nest/lock-exception.filter.js';
 export {
   type LockHealthDetails,

@@ -19,22 +19,7 @@
  *
  * @packageDocumentation
  */
-export type {
-  AcquiredLease,
-  AcquireResult,
-  ExtendResult,
-  FairShape,
-  Handoff,
-  LeaseInfo,
-  LeaseShape,
-  LeaseToExtend,
-  LockBackend,
-  LockBackendFeatures,
-  MissedLease,
-  MultiKeyShape,
-  SemaphoreShape,
-  Unsubscribe,
-} from '../backends/lock-backend.js';
+
 export {
   MemoryLockBackend,
   type MemoryLockBackendOptions,
@@ -67,11 +52,6 @@ export {
   type RedlockNodeReport,
   RedlockQuorumError,
 } from '../backends/redlock/redlock-quorum.error.js';
-export { instrumentLockManager } from '../telemetry/instrument-lock-manager.js';
-export { lockKeyPattern } from '../telemetry/lock-key-pattern.js';
-export type { LockTelemetry, LockTelemetryOptions } from '../telemetry/lock-telemetry.options.js';
-export type { ClockTimer, MonotonicClock } from './clock.js';
-export type { Duration, DurationUnit } from './duration.js';
 export {
   InvalidLockOptionsError,
   LockBackendError,
@@ -82,10 +62,28 @@ export {
   LockManagerClosedError,
   LockModuleNotReadyError,
   LockNotAcquiredError,
-} from './errors.js';
-export type { LeadershipLostReason } from './leader-campaign.js';
-export type { Lock } from './lock.js';
-export { currentLock } from './lock-context.js';
+} from '../contract/errors.js';
+export type {
+  AcquiredLease,
+  AcquireResult,
+  ExtendResult,
+  FairShape,
+  Handoff,
+  LeaseInfo,
+  LeaseShape,
+  LeaseToExtend,
+  LockBackend,
+  LockBackendFeatures,
+  MissedLease,
+  MultiKeyShape,
+  SemaphoreShape,
+  Unsubscribe,
+} from '../contract/lock-backend.js';
+export type { ClockTimer, MonotonicClock } from '../manager/clock.js';
+export type { Duration, DurationUnit } from '../manager/duration.js';
+export type { LeadershipLostReason } from '../manager/leader-campaign.js';
+export type { Lock } from '../manager/lock.js';
+export { currentLock } from '../manager/lock-context.js';
 export type {
   LockEvent,
   LockEventListener,
@@ -93,11 +91,14 @@ export type {
   LockLostEvent,
   ReleaseFailedEvent,
   RenewalFailedEvent,
-} from './lock-events.js';
-export { type LockInfo, type LockKeys, LockManager } from './lock-manager.js';
+} from '../manager/lock-events.js';
+export { type LockInfo, type LockKeys, LockManager } from '../manager/lock-manager.js';
 export type {
   LockDefaults,
   LockManagerOptions,
   LockOptions,
   ResolvedLockDefaults,
-} from './lock-options.js';
+} from '../manager/lock-options.js';
+export { instrumentLockManager } from '../telemetry/instrument-lock-manager.js';
+export { lockKeyPattern } from '../telemetry/lock-key-pattern.js';
+export type { LockTelemetry, LockTelemetryOptions } from '../telemetry/lock-telemetry.options.js';

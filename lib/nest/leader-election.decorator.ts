@@ -1,9 +1,9 @@
 import 'reflect-metadata';
-import type { Duration } from '../core/duration.js';
-import { InvalidLockOptionsError } from '../core/errors.js';
-import type { LeadershipLostReason } from '../core/leader-campaign.js';
-import type { Lock } from '../core/lock.js';
-import { validateKey, validateTtl } from '../core/validate-options.js';
+import { InvalidLockOptionsError } from '../contract/errors.js';
+import type { Duration } from '../manager/duration.js';
+import type { LeadershipLostReason } from '../manager/leader-campaign.js';
+import type { Lock } from '../manager/lock.js';
+import { validateKey, validateTtl } from '../manager/validate-options.js';
 
 /** Options of `@LeaderElection()`. */
 export interface LeaderElectionOptions {

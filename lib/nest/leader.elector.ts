@@ -6,11 +6,11 @@ import {
   Scope,
 } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { InvalidLockOptionsError } from '../core/errors.js';
-import { LeaderCampaign, type LeadershipLostReason } from '../core/leader-campaign.js';
-import type { Lock } from '../core/lock.js';
+import { InvalidLockOptionsError } from '../contract/errors.js';
+import { LeaderCampaign, type LeadershipLostReason } from '../manager/leader-campaign.js';
+import type { Lock } from '../manager/lock.js';
 // A value import: Nest reads the constructor's parameter types from decorator metadata.
-import { LockManager } from '../core/lock-manager.js';
+import { LockManager } from '../manager/lock-manager.js';
 import {
   LEADER_ELECTION_METADATA,
   type LeaderElectionMetadata,

@@ -11,7 +11,7 @@ import {
   LockLostError,
   LockManagerClosedError,
   LockNotAcquiredError,
-} from '../core/errors.js';
+} from '../contract/errors.js';
 import { lockErrorResponse } from './lock-http-answer.js';
 
 /**

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { Duration } from '../core/duration.js';
-import { LockManager } from '../core/lock-manager.js';
-import { validateTtl } from '../core/validate-options.js';
+import type { Duration } from '../manager/duration.js';
+import { LockManager } from '../manager/lock-manager.js';
+import { validateTtl } from '../manager/validate-options.js';
 
 /** How far back renewal failures and lost leases are counted. */
 const RECENT_MS = 60_000;

@@ -3,7 +3,7 @@ import {
   LockLostError,
   LockManagerClosedError,
   LockNotAcquiredError,
-} from '../core/errors.js';
+} from '../contract/errors.js';
 
 /** The JSON body of an HTTP answer to a lock error: Nest's usual shape plus the error's `code`. */
 export interface LockErrorBody {

@@ -1,4 +1,4 @@
-import { InvalidLockOptionsError } from '../core/errors.js';
+import { InvalidLockOptionsError } from '../contract/errors.js';
 
 /**
  * A lock key given to `@Locked()`: a template with positional placeholders — `'order:{0}'`,

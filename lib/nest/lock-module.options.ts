@@ -1,6 +1,6 @@
-import type { LockBackend } from '../backends/lock-backend.js';
-import type { Duration } from '../core/duration.js';
-import type { LockDefaults } from '../core/lock-options.js';
+import type { LockBackend } from '../contract/lock-backend.js';
+import type { Duration } from '../manager/duration.js';
+import type { LockDefaults } from '../manager/lock-options.js';
 import type { LockTelemetryOptions } from '../telemetry/lock-telemetry.options.js';
 
 /** Options of `LockModule.forRoot()` / `forRootAsync()`. */

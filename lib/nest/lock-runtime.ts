@@ -1,4 +1,4 @@
-import { LockModuleNotReadyError } from '../core/errors.js';
+import { LockModuleNotReadyError } from '../contract/errors.js';
 import type { LockedMethod, SingletonCronJob } from './locked-method.js';
 import type { Invoke } from './method-wrapper.js';
 

@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { InvalidLockOptionsError } from '../core/errors.js';
+import { InvalidLockOptionsError } from '../contract/errors.js';
 import { LockInterceptor } from './lock.interceptor.js';
 import { lockRuntime } from './lock-runtime.js';
 import {

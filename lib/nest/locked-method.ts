@@ -1,4 +1,4 @@
-import type { InvalidLockOptionsError } from '../core/errors.js';
+import type { InvalidLockOptionsError } from '../contract/errors.js';
 import type { CronSchedule } from './cron-schedule.js';
 import type { KeyResolver } from './lock-key.js';
 

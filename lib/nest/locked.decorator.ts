@@ -1,13 +1,13 @@
 import 'reflect-metadata';
 import { UseInterceptors } from '@nestjs/common';
-import type { Duration } from '../core/duration.js';
-import { InvalidLockOptionsError } from '../core/errors.js';
+import { InvalidLockOptionsError } from '../contract/errors.js';
+import type { Duration } from '../manager/duration.js';
 import {
   validateBoolean,
   validatePermits,
   validateTtl,
   validateWait,
-} from '../core/validate-options.js';
+} from '../manager/validate-options.js';
 import { LockInterceptor } from './lock.interceptor.js';
 import { compileKey, highestArgumentIndex, type LockKeySource } from './lock-key.js';
 import { lockRuntime } from './lock-runtime.js';

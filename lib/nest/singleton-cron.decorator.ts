@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import type { Duration } from '../core/duration.js';
-import { InvalidLockOptionsError } from '../core/errors.js';
-import { validateDelay, validateTtl } from '../core/validate-options.js';
+import { InvalidLockOptionsError } from '../contract/errors.js';
+import type { Duration } from '../manager/duration.js';
+import { validateDelay, validateTtl } from '../manager/validate-options.js';
 import { CronSchedule } from './cron-schedule.js';
 import { lockRuntime } from './lock-runtime.js';
 import { LOCKED_METHOD_METADATA, type SingletonCronJob } from './locked-method.js';

@@ -1,4 +1,4 @@
-import type { LockManager } from '../core/lock-manager.js';
+import type { LockManager } from '../manager/lock-manager.js';
 import { loadOtelApi } from './load-otel-api.js';
 import { instrumentManager } from './lock-instruments.js';
 import { lockKeyPattern } from './lock-key-pattern.js';

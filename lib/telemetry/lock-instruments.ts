@@ -7,7 +7,7 @@ import type {
   Span,
   Tracer,
 } from '@opentelemetry/api';
-import type { LockManager } from '../core/lock-manager.js';
+import type { LockManager } from '../manager/lock-manager.js';
 import type { OtelApiModule } from './load-otel-api.js';
 import type { LockTelemetryOptions } from './lock-telemetry.options.js';
 import type { Instruments, RunInSpan } from './lock-telemetry.registry.js';

@@ -1,5 +1,5 @@
-import { InvalidLockOptionsError } from '../core/errors.js';
-import { validateBoolean } from '../core/validate-options.js';
+import { InvalidLockOptionsError } from '../contract/errors.js';
+import { validateBoolean } from '../manager/validate-options.js';
 
 /**
  * Options of `instrumentLockManager()` and of `LockModule`'s `telemetry` option.

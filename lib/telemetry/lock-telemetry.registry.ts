@@ -1,4 +1,4 @@
-import type { LockManager } from '../core/lock-manager.js';
+import type { LockManager } from '../manager/lock-manager.js';
 
 /** Span attributes, in this package's own terms (no type from the optional peer leaks out). */
 export type SpanAttributes = Record<string, string | number | boolean>;

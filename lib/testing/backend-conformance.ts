@@ -1,5 +1,5 @@
-import type { LockBackend } from '../backends/lock-backend.js';
-import { LockManager } from '../core/lock-manager.js';
+import type { LockBackend } from '../contract/lock-backend.js';
+import { LockManager } from '../manager/lock-manager.js';
 import { eventCases } from './conformance-events.cases.js';
 import { exclusionCases } from './conformance-exclusion.cases.js';
 import { fairCases } from './conformance-fair.cases.js';

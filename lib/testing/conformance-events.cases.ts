@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { LockEvents } from '../core/lock-events.js';
+import type { LockEvents } from '../manager/lock-events.js';
 import { type ConformanceCaseDefinition, sleep } from './conformance-support.js';
 
 /** The events a manager emits: each one a real change of what this process holds. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { LockLostError } from '../core/errors.js';
-import type { Lock } from '../core/lock.js';
+import { LockLostError } from '../contract/errors.js';
+import type { Lock } from '../manager/lock.js';
 import { type ConformanceCaseDefinition, sleep } from './conformance-support.js';
 
 /** Mutual exclusion, ownership, fencing tokens and keys: what holds whatever the timing. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { LockNotAcquiredError } from '../core/errors.js';
-import type { Lock } from '../core/lock.js';
-import type { LockManager } from '../core/lock-manager.js';
+import { LockNotAcquiredError } from '../contract/errors.js';
+import type { Lock } from '../manager/lock.js';
+import type { LockManager } from '../manager/lock-manager.js';
 import { type ConformanceCaseDefinition, sleep, withFeature } from './conformance-support.js';
 
 /** Gives a waiter time to make its first attempt and so take its place in the queue. */

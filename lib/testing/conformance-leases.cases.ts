@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { LockLostError, LockNotAcquiredError } from '../core/errors.js';
+import { LockLostError, LockNotAcquiredError } from '../contract/errors.js';
 import {
   aborted,
   type ConformanceCaseDefinition,

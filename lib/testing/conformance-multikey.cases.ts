@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { LockManager } from '../core/lock-manager.js';
+import type { LockManager } from '../manager/lock-manager.js';
 import { type ConformanceCaseDefinition, sleep, withFeature } from './conformance-support.js';
 
 const refuseMultiKey = (locks: LockManager): Promise<unknown> => locks.acquire(['a', 'b']);

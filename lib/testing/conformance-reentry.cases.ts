@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { LockLostError, LockNotAcquiredError } from '../core/errors.js';
-import type { Lock } from '../core/lock.js';
+import { LockLostError, LockNotAcquiredError } from '../contract/errors.js';
+import type { Lock } from '../manager/lock.js';
 import { type ConformanceCaseDefinition, sleep } from './conformance-support.js';
 
 /** A promise and the function that resolves it. */

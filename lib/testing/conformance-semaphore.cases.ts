@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import type { Lock } from '../core/lock.js';
-import type { LockManager } from '../core/lock-manager.js';
+import type { Lock } from '../manager/lock.js';
+import type { LockManager } from '../manager/lock-manager.js';
 import { type ConformanceCaseDefinition, sleep, withFeature } from './conformance-support.js';
 
 const refuseSemaphore = (locks: LockManager): Promise<unknown> =>

@@ -1,8 +1,8 @@
 import assert, { AssertionError } from 'node:assert/strict';
-import type { Handoff, LockBackend, LockBackendFeatures } from '../backends/lock-backend.js';
-import { InvalidLockOptionsError } from '../core/errors.js';
-import type { LockManager } from '../core/lock-manager.js';
-import type { LockManagerOptions } from '../core/lock-options.js';
+import { InvalidLockOptionsError } from '../contract/errors.js';
+import type { Handoff, LockBackend, LockBackendFeatures } from '../contract/lock-backend.js';
+import type { LockManager } from '../manager/lock-manager.js';
+import type { LockManagerOptions } from '../manager/lock-options.js';
 
 /** What a case gets: fresh backends on the store under test, and managers over them. */
 export interface ConformanceContext {

@@ -1,8 +1,8 @@
-import type { LockBackend } from '../backends/lock-backend.js';
 import { MemoryLockBackend } from '../backends/memory/memory.backend.js';
-import { InvalidLockOptionsError, LockBackendError } from '../core/errors.js';
-import { LockManager } from '../core/lock-manager.js';
-import type { LockManagerOptions } from '../core/lock-options.js';
+import { InvalidLockOptionsError, LockBackendError } from '../contract/errors.js';
+import type { LockBackend } from '../contract/lock-backend.js';
+import { LockManager } from '../manager/lock-manager.js';
+import type { LockManagerOptions } from '../manager/lock-options.js';
 import { LOCK_MODULE_OPTIONS } from '../nest/lock.module-definition.js';
 import type { LockModuleOptions } from '../nest/lock-module.options.js';
 import type { ManualClock } from './manual-clock.js';

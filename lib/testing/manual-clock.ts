@@ -1,7 +1,7 @@
 import type { WallClock } from '../backends/memory/memory.backend.js';
-import type { ClockTimer, MonotonicClock } from '../core/clock.js';
-import { type Duration, parseDuration } from '../core/duration.js';
-import { InvalidLockOptionsError } from '../core/errors.js';
+import { InvalidLockOptionsError } from '../contract/errors.js';
+import type { ClockTimer, MonotonicClock } from '../manager/clock.js';
+import { type Duration, parseDuration } from '../manager/duration.js';
 
 interface PendingTimer {
   readonly at: number;

@@ -8,7 +8,7 @@ import type {
   MissedLease,
   MultiKeyShape,
   SemaphoreShape,
-} from '../../lib/backends/lock-backend.js';
+} from '../../lib/contract/lock-backend.js';
 import {
   InvalidLockOptionsError,
   LockBackendError,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { parseDuration } from '../../lib/core/duration.js';
 import { InvalidLockOptionsError, LockManager, MemoryLockBackend } from '../../lib/index.js';
+import { parseDuration } from '../../lib/manager/duration.js';
 
 describe('durations', () => {
   it.each([

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import type { ExtendResult, LeaseToExtend } from '../../lib/backends/lock-backend.js';
-import { LockBackendError, type LockLostReason } from '../../lib/core/errors.js';
-import { leaseDeadline, renewalDueAt, renewalEarliestAt } from '../../lib/core/lease-timing.js';
-import type { RenewableLease } from '../../lib/core/lock.js';
-import { RenewalScheduler } from '../../lib/core/renewal-scheduler.js';
+import { LockBackendError, type LockLostReason } from '../../lib/contract/errors.js';
+import type { ExtendResult, LeaseToExtend } from '../../lib/contract/lock-backend.js';
+import { leaseDeadline, renewalDueAt, renewalEarliestAt } from '../../lib/manager/lease-timing.js';
+import type { RenewableLease } from '../../lib/manager/lock.js';
+import { RenewalScheduler } from '../../lib/manager/renewal-scheduler.js';
 
 /** A lease record as the scheduler sees it, with the same timing rules as the real handle. */
 class FakeLease implements RenewableLease {

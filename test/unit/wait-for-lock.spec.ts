@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import type { AcquireResult } from '../../lib/backends/lock-backend.js';
-import { type WaitContext, waitForLock } from '../../lib/core/wait-for-lock.js';
+import type { AcquireResult } from '../../lib/contract/lock-backend.js';
+import { type WaitContext, waitForLock } from '../../lib/manager/wait-for-lock.js';
 
 const miss = (retryAfterMs?: number): AcquireResult => ({ acquired: false, retryAfterMs });
 const hit: AcquireResult = { acquired: true, fencingToken: 7n, expiresAt: 0 };

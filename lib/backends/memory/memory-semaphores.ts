@@ -1,4 +1,4 @@
-import type { AcquireResult, LeaseInfo } from '../lock-backend.js';
+import type { AcquireResult, LeaseInfo } from '../../contract/lock-backend.js';
 
 interface Permit {
   readonly token: bigint;

@@ -9,7 +9,7 @@ import type {
   LockBackend,
   LockBackendFeatures,
   Unsubscribe,
-} from '../lock-backend.js';
+} from '../../contract/lock-backend.js';
 import { MemoryQueues } from './memory-queue.js';
 import { MemorySemaphores } from './memory-semaphores.js';
 

@@ -1,4 +1,4 @@
-import type { AcquireResult, FairShape } from '../lock-backend.js';
+import type { AcquireResult, FairShape } from '../../contract/lock-backend.js';
 import { type FairSql, fairSql } from './postgres-fair.sql.js';
 import { leaseResult } from './postgres-lease-result.js';
 import type { LeaseTableNames } from './postgres-names.js';

@@ -1,4 +1,4 @@
-import type { AcquireResult } from '../lock-backend.js';
+import type { AcquireResult } from '../../contract/lock-backend.js';
 import type { LeaseRow } from './postgres-statement.js';
 
 /** An acquire's row as its result: a token means granted (ms the expiry), none a miss (ms to wait). */

@@ -1,4 +1,4 @@
-import type { AcquireResult, ExtendResult, MultiKeyShape } from '../lock-backend.js';
+import type { AcquireResult, ExtendResult, MultiKeyShape } from '../../contract/lock-backend.js';
 import { leaseResult } from './postgres-lease-result.js';
 import { type MultiSql, multiSql } from './postgres-multi.sql.js';
 import type { LeaseTableNames } from './postgres-names.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { InvalidLockOptionsError } from '../../core/errors.js';
+import { InvalidLockOptionsError } from '../../contract/errors.js';
 
 /** Lower-case SQL identifiers only: nothing that would need escaping, nothing that folds case. */
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;

@@ -1,4 +1,9 @@
-import type { AcquireResult, ExtendResult, LeaseInfo, LeaseToExtend } from '../lock-backend.js';
+import type {
+  AcquireResult,
+  ExtendResult,
+  LeaseInfo,
+  LeaseToExtend,
+} from '../../contract/lock-backend.js';
 import { leaseResult } from './postgres-lease-result.js';
 import type { LeaseTableNames } from './postgres-names.js';
 import { type SemaphoreSql, semaphoreSql } from './postgres-semaphore.sql.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Handoff, Unsubscribe } from '../lock-backend.js';
+import type { Handoff, Unsubscribe } from '../../contract/lock-backend.js';
 import { withTimeout } from '../shared/with-timeout.js';
 import type { PgListenClientLike } from './pg-client.js';
 

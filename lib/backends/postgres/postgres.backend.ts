@@ -1,4 +1,4 @@
-import { InvalidLockOptionsError, LockBackendError } from '../../core/errors.js';
+import { InvalidLockOptionsError, LockBackendError } from '../../contract/errors.js';
 import type {
   AcquireResult,
   ExtendResult,
@@ -10,7 +10,7 @@ import type {
   LockBackendFeatures,
   MultiKeyShape,
   Unsubscribe,
-} from '../lock-backend.js';
+} from '../../contract/lock-backend.js';
 import { Deadlines } from '../shared/deadlines.js';
 import type { AcquireRequest, ReleaseRequest } from '../shared/lease-requests.js';
 import { TickBatcher } from '../shared/tick-batcher.js';

@@ -1,4 +1,4 @@
-import { InvalidLockOptionsError } from '../../core/errors.js';
+import { InvalidLockOptionsError } from '../../contract/errors.js';
 import requirePeer from '../shared/require-peer.cjs';
 import type { RedisClientLike } from './redis-client.js';
 

@@ -1,4 +1,4 @@
-import type { Handoff } from '../lock-backend.js';
+import type { Handoff } from '../../contract/lock-backend.js';
 
 /**
  * Reads a release notification: `""` for a plain release, `"<fencing token>:<expiry ms>:<owner>"`

@@ -1,5 +1,10 @@
-import type { LockBackendError } from '../../core/errors.js';
-import type { AcquireResult, ExtendResult, LeaseShape, LeaseToExtend } from '../lock-backend.js';
+import type { LockBackendError } from '../../contract/errors.js';
+import type {
+  AcquireResult,
+  ExtendResult,
+  LeaseShape,
+  LeaseToExtend,
+} from '../../contract/lock-backend.js';
 import { fenceKeyOf, lockKeyOf, permitsKeyOf, queueKeyOf, ticketsKeyOf } from './redis-keys.js';
 import { batchReply, RedisScript } from './redis-script.js';
 import { EXTEND, RELEASE } from './redis-scripts.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Handoff, Unsubscribe } from '../lock-backend.js';
+import type { Handoff, Unsubscribe } from '../../contract/lock-backend.js';
 import { withTimeout } from '../shared/with-timeout.js';
 import type { RedisSubscriberLike } from './redis-client.js';
 import { parseHandoff, parseInboxMessage } from './redis-handoff.js';

@@ -1,5 +1,5 @@
-import { InvalidLockOptionsError, LockBackendError } from '../../core/errors.js';
-import { libraryWarnings } from '../../core/library-warnings.js';
+import { InvalidLockOptionsError, LockBackendError } from '../../contract/errors.js';
+import { libraryWarnings } from '../../contract/library-warnings.js';
 import type {
   AcquireResult,
   ExtendResult,
@@ -10,7 +10,7 @@ import type {
   LockBackend,
   LockBackendFeatures,
   Unsubscribe,
-} from '../lock-backend.js';
+} from '../../contract/lock-backend.js';
 import { Deadlines } from '../shared/deadlines.js';
 import type { AcquireRequest, ReleaseRequest } from '../shared/lease-requests.js';
 import { TickBatcher } from '../shared/tick-batcher.js';

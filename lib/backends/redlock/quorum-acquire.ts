@@ -1,4 +1,4 @@
-import type { AcquireResult } from '../lock-backend.js';
+import type { AcquireResult } from '../../contract/lock-backend.js';
 import { fenceKeyOf, lockKeyOf } from '../redis/redis-keys.js';
 import { RedisScript } from '../redis/redis-script.js';
 import { nodeReport, type QuorumContext } from './quorum-context.js';

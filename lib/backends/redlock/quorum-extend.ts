@@ -1,4 +1,4 @@
-import type { ExtendResult, LeaseToExtend } from '../lock-backend.js';
+import type { ExtendResult, LeaseToExtend } from '../../contract/lock-backend.js';
 import { fenceKeyOf, lockKeyOf } from '../redis/redis-keys.js';
 import { RedisScript } from '../redis/redis-script.js';
 import { MAX_BATCH, ownerReport, type QuorumContext } from './quorum-context.js';

@@ -1,4 +1,4 @@
-import type { LeaseInfo } from '../lock-backend.js';
+import type { LeaseInfo } from '../../contract/lock-backend.js';
 import { lockKeyOf } from '../redis/redis-keys.js';
 import { INSPECT } from '../redis/redis-scripts.js';
 import { nodeReport, type QuorumContext } from './quorum-context.js';

@@ -1,4 +1,4 @@
-import type { Unsubscribe } from '../lock-backend.js';
+import type { Unsubscribe } from '../../contract/lock-backend.js';
 import { nodeReport, type QuorumContext } from './quorum-context.js';
 import type { NodeFailure } from './quorum-outcome.js';
 import { RedlockQuorumError } from './redlock-quorum.error.js';

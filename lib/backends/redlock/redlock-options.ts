@@ -1,4 +1,4 @@
-import { InvalidLockOptionsError } from '../../core/errors.js';
+import { InvalidLockOptionsError } from '../../contract/errors.js';
 import type { RedisConnectionOptions } from '../redis/redis.backend.js';
 import type { RedisClientLike } from '../redis/redis-client.js';
 

@@ -1,4 +1,4 @@
-import { LockBackendError } from '../../core/errors.js';
+import { LockBackendError } from '../../contract/errors.js';
 
 /**
  * What one Redlock node did in the failed call: `granted` (it did what was asked), `contended`

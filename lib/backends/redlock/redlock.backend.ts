@@ -1,5 +1,5 @@
-import { LockBackendError } from '../../core/errors.js';
-import { libraryWarnings } from '../../core/library-warnings.js';
+import { LockBackendError } from '../../contract/errors.js';
+import { libraryWarnings } from '../../contract/library-warnings.js';
 import type {
   AcquireResult,
   ExtendResult,
@@ -7,7 +7,7 @@ import type {
   LeaseToExtend,
   LockBackend,
   Unsubscribe,
-} from '../lock-backend.js';
+} from '../../contract/lock-backend.js';
 import { lockKeyOf, releaseChannelOf } from '../redis/redis-keys.js';
 import { checkRedisServer } from '../redis/redis-server-check.js';
 import { Deadlines } from '../shared/deadlines.js';

@@ -7,29 +7,29 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { MemoryLockBackend } from './backends/memory/memory.backend.js';
-import { InvalidLockOptionsError } from './core/errors.js';
-import { libraryWarnings } from './core/library-warnings.js';
-import { LockManager } from './core/lock-manager.js';
-import { validateBoolean, validateDelay } from './core/validate-options.js';
-import { LockService } from './lock.service.js';
-import { LeaderElector } from './nest/leader.elector.js';
-import { LockExplorer } from './nest/lock.explorer.js';
-import { LockInterceptor } from './nest/lock.interceptor.js';
+import { MemoryLockBackend } from '../backends/memory/memory.backend.js';
+import { InvalidLockOptionsError } from '../contract/errors.js';
+import { libraryWarnings } from '../contract/library-warnings.js';
+import { LockManager } from '../manager/lock-manager.js';
+import { validateBoolean, validateDelay } from '../manager/validate-options.js';
+import { instrumentLockManager } from '../telemetry/instrument-lock-manager.js';
+import {
+  type LockTelemetry,
+  validateTelemetryOptions,
+} from '../telemetry/lock-telemetry.options.js';
+import { LeaderElector } from './leader.elector.js';
+import { LockExplorer } from './lock.explorer.js';
+import { LockInterceptor } from './lock.interceptor.js';
 import {
   ConfigurableLockModule,
   LOCK_MODULE_OPTIONS,
   type LOCK_MODULE_OPTIONS_TYPE,
-} from './nest/lock.module-definition.js';
-import { LockHealthIndicator } from './nest/lock-health.indicator.js';
-import { LOCK_INTERCEPTOR } from './nest/lock-interceptor.token.js';
-import type { LockModuleOptions } from './nest/lock-module.options.js';
-import { lockRuntime } from './nest/lock-runtime.js';
-import { instrumentLockManager } from './telemetry/instrument-lock-manager.js';
-import {
-  type LockTelemetry,
-  validateTelemetryOptions,
-} from './telemetry/lock-telemetry.options.js';
+} from './lock.module-definition.js';
+import { LockService } from './lock.service.js';
+import { LockHealthIndicator } from './lock-health.indicator.js';
+import { LOCK_INTERCEPTOR } from './lock-interceptor.token.js';
+import type { LockModuleOptions } from './lock-module.options.js';
+import { lockRuntime } from './lock-runtime.js';
 
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 

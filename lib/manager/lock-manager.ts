@@ -1,13 +1,3 @@
-import type {
-  AcquireResult,
-  ExtendResult,
-  Handoff,
-  LeaseShape,
-  LockBackend,
-  Unsubscribe,
-} from '../backends/lock-backend.js';
-import { type MonotonicClock, systemClock } from './clock.js';
-import type { Duration } from './duration.js';
 import {
   InvalidLockOptionsError,
   LockBackendError,
@@ -16,7 +6,17 @@ import {
   type LockLostReason,
   LockManagerClosedError,
   LockNotAcquiredError,
-} from './errors.js';
+} from '../contract/errors.js';
+import type {
+  AcquireResult,
+  ExtendResult,
+  Handoff,
+  LeaseShape,
+  LockBackend,
+  Unsubscribe,
+} from '../contract/lock-backend.js';
+import { type MonotonicClock, systemClock } from './clock.js';
+import type { Duration } from './duration.js';
 import { type Lock, LockHandle, type LockHost } from './lock.js';
 import { currentFrame, findHeldFrame, runInFrame } from './lock-context.js';
 import { LockEventEmitter, type LockEventListener, type LockEvents } from './lock-events.js';

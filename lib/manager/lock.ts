@@ -1,6 +1,6 @@
-import type { LeaseShape } from '../backends/lock-backend.js';
+import { LockLostError, type LockLostReason } from '../contract/errors.js';
+import type { LeaseShape } from '../contract/lock-backend.js';
 import type { Duration } from './duration.js';
-import { LockLostError, type LockLostReason } from './errors.js';
 import { leaseDeadline, renewalDueAt, renewalEarliestAt } from './lease-timing.js';
 
 /**

@@ -1,14 +1,14 @@
 import { Injectable, Optional } from '@nestjs/common';
-import type { Duration } from './core/duration.js';
-import { LockManagerClosedError, LockModuleNotReadyError } from './core/errors.js';
-import type { Lock } from './core/lock.js';
-import type { LockEventListener, LockEvents } from './core/lock-events.js';
-import type { LockInfo, LockKeys } from './core/lock-manager.js';
+import { LockManagerClosedError, LockModuleNotReadyError } from '../contract/errors.js';
+import type { Duration } from '../manager/duration.js';
+import type { Lock } from '../manager/lock.js';
+import type { LockEventListener, LockEvents } from '../manager/lock-events.js';
+import type { LockInfo, LockKeys } from '../manager/lock-manager.js';
 // A value import: Nest reads the constructor's parameter types from decorator metadata.
-import { LockManager } from './core/lock-manager.js';
-import type { LockOptions } from './core/lock-options.js';
+import { LockManager } from '../manager/lock-manager.js';
+import type { LockOptions } from '../manager/lock-options.js';
 // A value import, as above.
-import { LeaderElector } from './nest/leader.elector.js';
+import { LeaderElector } from './leader.elector.js';
 
 /**
  * Distributed locks, injected. The same operations as `LockManager` (which it delegates to), plus

@@ -8,7 +8,7 @@
  * The shared conformance suite (`test/conformance`) is the executable definition of this contract.
  */
 
-import type { LockBackendError } from '../core/errors.js';
+import type { LockBackendError } from './errors.js';
 
 /** A lease granted by {@link LockBackend.acquire}. */
 export interface AcquiredLease {

@@ -1,4 +1,4 @@
-import { InvalidLockOptionsError } from './errors.js';
+import { InvalidLockOptionsError } from '../contract/errors.js';
 
 /** The units a {@link Duration} string may end with. */
 export type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd';

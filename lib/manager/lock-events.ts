@@ -1,5 +1,5 @@
-import type { LockBackendError, LockLostError } from './errors.js';
-import { libraryWarnings } from './library-warnings.js';
+import type { LockBackendError, LockLostError } from '../contract/errors.js';
+import { libraryWarnings } from '../contract/library-warnings.js';
 
 /** What every event about one held lock says. */
 export interface LockEvent {

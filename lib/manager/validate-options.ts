@@ -1,5 +1,5 @@
+import { InvalidLockOptionsError } from '../contract/errors.js';
 import { parseDuration } from './duration.js';
-import { InvalidLockOptionsError } from './errors.js';
 import type {
   LockDefaults,
   LockOptions,

@@ -1,6 +1,6 @@
-import type { ExtendResult, LeaseToExtend } from '../backends/lock-backend.js';
+import type { LockLostReason } from '../contract/errors.js';
+import type { ExtendResult, LeaseToExtend } from '../contract/lock-backend.js';
 import { type ClockTimer, type MonotonicClock, startTimer } from './clock.js';
-import type { LockLostReason } from './errors.js';
 import { renewalRetryAt } from './lease-timing.js';
 import type { RenewableLease } from './lock.js';
 

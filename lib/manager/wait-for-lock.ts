@@ -1,4 +1,4 @@
-import type { AcquireResult, Handoff, Unsubscribe } from '../backends/lock-backend.js';
+import type { AcquireResult, Handoff, Unsubscribe } from '../contract/lock-backend.js';
 import { type MonotonicClock, startTimer } from './clock.js';
 
 /** How a waiter reaches the store. */

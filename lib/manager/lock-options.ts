@@ -1,4 +1,4 @@
-import type { LockBackend } from '../backends/lock-backend.js';
+import type { LockBackend } from '../contract/lock-backend.js';
 import type { MonotonicClock } from './clock.js';
 import type { Duration } from './duration.js';
 

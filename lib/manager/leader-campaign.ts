@@ -1,5 +1,5 @@
+import { LockLostError, LockManagerClosedError } from '../contract/errors.js';
 import { sleepOn } from './clock.js';
-import { LockLostError, LockManagerClosedError } from './errors.js';
 import type { Lock } from './lock.js';
 import type { LockManager } from './lock-manager.js';
 
