@@ -30,6 +30,7 @@ export {
   type RedlockNodeReport,
   RedlockQuorumError,
 } from './backends/redlock/redlock-quorum.error.js';
+export { CAPABILITIES, type Capability } from './contract/capabilities.js';
 export {
   InvalidLockOptionsError,
   LockBackendError,
@@ -45,16 +46,16 @@ export type {
   AcquiredLease,
   AcquireResult,
   ExtendResult,
-  FairShape,
+  FairAcquireOptions,
+  FairLocks,
   Handoff,
   LeaseInfo,
-  LeaseShape,
   LeaseToExtend,
   LockBackend,
-  LockBackendFeatures,
   MissedLease,
-  MultiKeyShape,
-  SemaphoreShape,
+  MultiKeyLeaseToExtend,
+  MultiKeyLocks,
+  Semaphores,
   Unsubscribe,
 } from './contract/lock-backend.js';
 export type { ClockTimer, MonotonicClock } from './manager/clock.js';

@@ -7,16 +7,11 @@ import {
   LockManagerClosedError,
   LockNotAcquiredError,
 } from '../contract/errors.js';
-import type {
-  AcquireResult,
-  ExtendResult,
-  Handoff,
-  LeaseShape,
-  LockBackend,
-  Unsubscribe,
-} from '../contract/lock-backend.js';
+import type { AcquireResult, ExtendResult, Handoff, Unsubscribe } from '../contract/lease.js';
+import type { LockBackend } from '../contract/lock-backend.js';
 import { type MonotonicClock, systemClock } from './clock.js';
 import type { Duration } from './duration.js';
+import { FAIR_TICKET_TTL_MS, LeaseKinds } from './lease-kinds.js';
 import { type Lock, LockHandle, type LockHost } from './lock.js';
 import { currentFrame, findHeldFrame, runInFrame } from './lock-context.js';
 import { LockEventEmitter, type LockEventListener, type LockEvents } from './lock-events.js';
@@ -60,12 +55,6 @@ export interface LockInfo {
 export type LockKeys = string | readonly string[];
 
 /**
- * How long a fair waiter's place in the queue lasts without a new attempt. Waiters re-attempt at
- * least three times per ticket lease, so only a waiter that died (or stalled this long) loses it.
- */
-const FAIR_TICKET_TTL_MS = 3_000;
-
-/**
  * Distributed locks without Nest: acquire, wait, renew, detect loss, release. `LockService` in a
  * Nest app is a thin layer over one of these.
  *
@@ -84,6 +73,7 @@ const FAIR_TICKET_TTL_MS = 3_000;
  */
 export class LockManager {
   readonly #backend: LockBackend;
+  readonly #kinds: LeaseKinds;
   readonly #prefix: string;
   readonly #defaults: ResolvedLockDefaults;
   readonly #clock: MonotonicClock;
@@ -108,7 +98,8 @@ export class LockManager {
       options.keyPrefix === undefined ? DEFAULT_KEY_PREFIX : validateKeyPrefix(options.keyPrefix);
     this.#defaults = resolveDefaults(options.defaults);
     this.#clock = options.clock ?? systemClock;
-    if (this.#defaults.fair) this.#requireFeature('fair', 'defaults.fair');
+    this.#kinds = new LeaseKinds(this.#backend);
+    if (this.#defaults.fair) this.#kinds.require('fair', 'defaults.fair');
     this.#host = {
       now: () => this.#clock.now(),
       extendLock: (lock, ttl) => this.#extend(lock, ttl),
@@ -121,7 +112,9 @@ export class LockManager {
     };
     this.#scheduler = new RenewalScheduler<LockHandle>(
       {
-        extend: (leases) => this.#backend.extend(leases),
+        // Leases of one kind share a call: every lease in a batch has the same renewer.
+        extend: (locks) => locks[0]!.kind.renewer.extend(locks),
+        groupOf: (lock) => lock.kind.renewer,
         lost: (lock, reason, cause) => this.#lost(lock, reason, cause),
         failed: (locks, error) =>
           this.#events.emit('renewalFailed', {
@@ -306,7 +299,8 @@ export class LockManager {
    * @throws {@link InvalidLockOptionsError}
    */
   validateOptions(options: LockOptions | undefined, where?: string): void {
-    this.#shapeOf(['key'], resolveLockOptions(options, this.#defaults, where), where);
+    const resolved = resolveLockOptions(options, this.#defaults, where);
+    this.#kinds.choose(['key'], resolved, this.#defaults.fair, where);
   }
 
   /** Whether anyone holds `key` right now. */
@@ -325,10 +319,7 @@ export class LockManager {
     }
     if (!info) return null;
     const mine = this.#scheduler.some(
-      (lock) =>
-        lock.owner === info.owner &&
-        (lock.storeKey === storeKey ||
-          (lock.shape?.kind === 'multi' && lock.shape.keys.includes(storeKey))),
+      (lock) => lock.owner === info.owner && lock.storeKeys.includes(storeKey),
     );
     return {
       key,
@@ -374,7 +365,7 @@ export class LockManager {
     await Promise.all(
       held.map(async (lock) => {
         lock.markLost('closed');
-        await this.#backend.release(lock.storeKey, lock.owner, lock.shape).catch(() => false);
+        await lock.kind.release(lock.owner).catch(() => false);
       }),
     );
     await this.#backend.close();
@@ -388,54 +379,6 @@ export class LockManager {
   /** Validated keys as stored, with the prefix. */
   #storeKeys(keys: readonly string[]): string[] {
     return keys.map((key) => this.#prefix + key);
-  }
-
-  /**
-   * The lease shape `options` ask for on `storeKeys`, checked against what the backend offers.
-   * The module default `fair` applies to plain one-key locks only.
-   */
-  #shapeOf(
-    storeKeys: readonly string[],
-    options: ResolvedLockOptions,
-    where?: string,
-  ): LeaseShape | undefined {
-    const several = storeKeys.length > 1;
-    if (options.permits > 1) {
-      if (several) {
-        throw new InvalidLockOptionsError('permits', 'cannot be combined with several keys', where);
-      }
-      if (options.fair === true) {
-        throw new InvalidLockOptionsError(
-          'fair',
-          'cannot be combined with permits above 1 (a fair semaphore is not offered)',
-          where,
-        );
-      }
-      this.#requireFeature('semaphore', 'permits', where);
-      return { kind: 'semaphore', permits: options.permits };
-    }
-    if (several) {
-      if (options.fair === true) {
-        throw new InvalidLockOptionsError('fair', 'cannot be combined with several keys', where);
-      }
-      this.#requireFeature('multiKey', 'key', where);
-      return { kind: 'multi', keys: storeKeys };
-    }
-    if (options.fair ?? this.#defaults.fair) {
-      this.#requireFeature('fair', 'fair', where);
-      return { kind: 'fair', ticketTtlMs: FAIR_TICKET_TTL_MS };
-    }
-    return undefined;
-  }
-
-  #requireFeature(feature: 'fair' | 'semaphore' | 'multiKey', field: string, where?: string): void {
-    if (this.#backend.features?.[feature]) return;
-    const what = { fair: 'fair locks', semaphore: 'semaphores', multiKey: 'locks on several keys' };
-    throw new InvalidLockOptionsError(
-      field,
-      `asks for ${what[feature]}, which the ${this.#backend.name} backend does not offer`,
-      where,
-    );
   }
 
   /** Subscribes to the release wake-ups of every key; all or none. */
@@ -467,25 +410,22 @@ export class LockManager {
   ): Promise<Lock | null> {
     const key = keys.join(',');
     const resolved = resolveLockOptions(options, this.#defaults);
-    const storeKey = storeKeys[0]!;
-    const shape = this.#shapeOf(storeKeys, resolved);
+    const kind = this.#kinds.choose(storeKeys, resolved, this.#defaults.fair);
     if (this.#closed()) throw new LockManagerClosedError(key);
     resolved.signal?.throwIfAborted();
 
     const owner = newOwnerToken();
     const { ttlMs } = resolved;
-    const fair = shape?.kind === 'fair';
+    const fair = kind.queued;
     // A single attempt of a fair lock must not leave a ticket in the queue behind.
-    const attemptShape: LeaseShape | undefined = fair
-      ? { ...shape, join: resolved.waitMs > 0 }
-      : shape;
+    const join = resolved.waitMs > 0;
     const startedAt = this.#clock.now();
     // When the last answered attempt was sent: a lease granted by it, or handed over after it,
     // began no earlier than that.
     let sentAt = startedAt;
     const attempt = async (): Promise<AcquireResult> => {
       const sent = this.#clock.now();
-      const result = await this.#backend.acquire(storeKey, owner, ttlMs, attemptShape);
+      const result = await kind.acquire(owner, ttlMs, join);
       sentAt = sent;
       return result;
     };
@@ -520,7 +460,7 @@ export class LockManager {
       // The outcome of the last attempt is unknown: it may still land. Release under our owner
       // token so that it cannot leave the key taken until its ttl runs out (and, when fair, so that
       // our place in the queue is given up).
-      this.#backend.release(storeKey, owner, shape).catch(() => false);
+      kind.release(owner).catch(() => false);
       if (this.#closed() && error === this.#shutdown.signal.reason) {
         throw new LockManagerClosedError(key);
       }
@@ -531,7 +471,7 @@ export class LockManager {
     if (!result.acquired) {
       // A fair waiter that gives up leaves the queue, so the waiters behind it are not held up.
       if (fair && resolved.waitMs > 0) {
-        await this.#backend.release(storeKey, owner, shape).catch(() => false);
+        await kind.release(owner).catch(() => false);
       }
       const waitedMs = Math.round(this.#clock.now() - startedAt);
       this.#events.emit('busy', { key, waitedMs, retryAfterMs: result.retryAfterMs });
@@ -539,14 +479,14 @@ export class LockManager {
       throw new LockNotAcquiredError(key, result.retryAfterMs, waitedMs);
     }
     if (this.#closed()) {
-      await this.#backend.release(storeKey, owner, shape).catch(() => false);
+      await kind.release(owner).catch(() => false);
       throw new LockManagerClosedError(key);
     }
     const lock = new LockHandle(this.#host, {
       key,
       keys,
-      storeKey,
-      shape,
+      storeKeys,
+      kind,
       owner,
       fencingToken: result.fencingToken,
       autoRenew: resolved.autoRenew,
@@ -571,8 +511,8 @@ export class LockManager {
     const sentAt = this.#clock.now();
     let expiresAt: ExtendResult;
     try {
-      [expiresAt] = await this.#backend.extend([
-        { key: lock.storeKey, owner: lock.owner, ttlMs, shape: lock.shape },
+      [expiresAt] = await lock.kind.renewer.extend([
+        { storeKey: lock.storeKey, storeKeys: lock.storeKeys, owner: lock.owner, ttlMs },
       ]);
     } catch (error) {
       throw this.#backendError('extend', lock.key, error);
@@ -598,7 +538,7 @@ export class LockManager {
     if (!this.#stopHolding(lock)) return false;
     let released: boolean;
     try {
-      released = await this.#backend.release(lock.storeKey, lock.owner, lock.shape);
+      released = await lock.kind.release(lock.owner);
     } catch (error) {
       const failure = this.#backendError('release', lock.key, error);
       this.#events.emit('releaseFailed', {
@@ -639,9 +579,9 @@ export class LockManager {
 
   #lost(lock: LockHandle, reason: LockLostReason, cause?: unknown): LockLostError | undefined {
     const error = lock.markLost(reason, cause);
-    if (error && lock.shape?.kind === 'multi') {
+    if (error && lock.kind.releaseWhenLost) {
       // Losing one key loses the lock: free the keys it still holds rather than wait for their ttl.
-      this.#backend.release(lock.storeKey, lock.owner, lock.shape).catch(() => false);
+      lock.kind.release(lock.owner).catch(() => false);
     }
     if (error) {
       this.#events.emit('lost', {

@@ -1,6 +1,6 @@
 import { LockLostError, type LockLostReason } from '../contract/errors.js';
-import type { LeaseShape } from '../contract/lock-backend.js';
 import type { Duration } from './duration.js';
+import type { LeaseKind, StoreLease } from './lease-kinds.js';
 import { leaseDeadline, renewalDueAt, renewalEarliestAt } from './lease-timing.js';
 
 /**
@@ -61,12 +61,7 @@ export interface Lock extends AsyncDisposable {
 }
 
 /** What the scheduler needs of a held lease. */
-export interface RenewableLease {
-  readonly storeKey: string;
-  /** The lease's shape, passed back to the store with every extend. */
-  readonly shape: LeaseShape | undefined;
-  readonly owner: string;
-  readonly ttlMs: number;
+export interface RenewableLease extends StoreLease {
   readonly autoRenew: boolean;
   /** Monotonic ms before which the lease is certainly valid. */
   readonly deadline: number;
@@ -109,7 +104,9 @@ export class LockHandle implements Lock, RenewableLease {
   readonly keys: readonly string[];
   /** The first store key: the one the backend files the lease under. */
   readonly storeKey: string;
-  readonly shape: LeaseShape | undefined;
+  readonly storeKeys: readonly string[];
+  /** How the lease talks to the store: its kind's capability, bound to its keys. */
+  readonly kind: LeaseKind;
   readonly owner: string;
   readonly fencingToken: bigint;
   readonly autoRenew: boolean;
@@ -120,8 +117,8 @@ export class LockHandle implements Lock, RenewableLease {
       /** `keys` joined with ",". */
       key: string;
       keys: readonly string[];
-      storeKey: string;
-      shape: LeaseShape | undefined;
+      storeKeys: readonly string[];
+      kind: LeaseKind;
       owner: string;
       fencingToken: bigint;
       autoRenew: boolean;
@@ -134,8 +131,9 @@ export class LockHandle implements Lock, RenewableLease {
   ) {
     this.keys = init.keys;
     this.key = init.key;
-    this.storeKey = init.storeKey;
-    this.shape = init.shape;
+    this.storeKeys = init.storeKeys;
+    this.storeKey = init.storeKeys[0]!;
+    this.kind = init.kind;
     this.owner = init.owner;
     this.fencingToken = init.fencingToken;
     this.autoRenew = init.autoRenew;

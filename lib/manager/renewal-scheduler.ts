@@ -1,13 +1,13 @@
 import type { LockLostReason } from '../contract/errors.js';
-import type { ExtendResult, LeaseToExtend } from '../contract/lock-backend.js';
+import type { ExtendResult } from '../contract/lease.js';
 import { type ClockTimer, type MonotonicClock, startTimer } from './clock.js';
 import { renewalRetryAt } from './lease-timing.js';
 import type { RenewableLease } from './lock.js';
 
 /** What the scheduler reports to its owner. None of these may throw. */
 export interface RenewalHooks<L extends RenewableLease> {
-  /** Extends a batch of leases in the store. */
-  extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]>;
+  /** Extends a batch of leases of one group (see {@link groupOf}) in the store. */
+  extend(leases: readonly L[]): Promise<ExtendResult[]>;
   /** A lease is gone; it has already been removed from the scheduler. */
   lost(lease: L, reason: LockLostReason, cause?: unknown): void;
   /**
@@ -15,6 +15,11 @@ export interface RenewalHooks<L extends RenewableLease> {
    * each will be retried before its deadline. Called once per distinct error.
    */
   failed(leases: readonly L[], error: unknown): void;
+  /**
+   * Optional: which leases may share an extend call (those of one kind of lease, say). Leases of
+   * different groups are extended in different calls; compared with `===`. Default: one group.
+   */
+  groupOf?(lease: L): unknown;
   /**
    * Optional: the part of the store a lease lives in (the backend's `partitionOf`). Leases of
    * different parts are extended in different calls, so that a part that stopped answering holds
@@ -127,20 +132,25 @@ export class RenewalScheduler<L extends RenewableLease> {
       }
       next = Math.min(next, this.#nextEventAt(lease));
     }
-    const partitionOf = this.hooks.partitionOf;
-    if (partitionOf && due.length > 1) {
-      const parts = new Map<unknown, L[]>();
-      for (const lease of due) {
-        const part = partitionOf(lease);
-        const same = parts.get(part);
-        if (same) same.push(lease);
-        else parts.set(part, [lease]);
-      }
-      for (const part of parts.values()) this.#renewInBatches(part);
-    } else {
-      this.#renewInBatches(due);
-    }
+    for (const group of this.#groups(due)) this.#renewInBatches(group);
     if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
+  }
+
+  /** Splits due leases into the groups that may share a call: by group, then by part. */
+  #groups(due: L[]): L[][] {
+    const { groupOf, partitionOf } = this.hooks;
+    if (due.length < 2 || (!groupOf && !partitionOf)) return [due];
+    const groups = new Map<unknown, Map<unknown, L[]>>();
+    for (const lease of due) {
+      const group = groupOf?.(lease);
+      const part = partitionOf?.(lease);
+      let parts = groups.get(group);
+      if (!parts) groups.set(group, (parts = new Map()));
+      const same = parts.get(part);
+      if (same) same.push(lease);
+      else parts.set(part, [lease]);
+    }
+    return [...groups.values()].flatMap((parts) => [...parts.values()]);
   }
 
   #renewInBatches(due: L[]): void {
@@ -157,14 +167,7 @@ export class RenewalScheduler<L extends RenewableLease> {
     const sentAt = this.clock.now();
     let results: ExtendResult[];
     try {
-      results = await this.hooks.extend(
-        batch.map((lease) => ({
-          key: lease.storeKey,
-          owner: lease.owner,
-          ttlMs: lease.ttlMs,
-          shape: lease.shape,
-        })),
-      );
+      results = await this.hooks.extend(batch);
     } catch (error) {
       for (const lease of batch) lease.renewing = false;
       this.#retry(

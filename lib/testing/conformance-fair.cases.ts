@@ -120,9 +120,9 @@ export const fairCases: readonly ConformanceCaseDefinition[] = [
       const store = await backend();
       const first = await holder.acquire('ghost', { fair: true, ttl: 10_000 });
       // A waiter that joined with a short ticket and then died: it never refreshes its ticket.
-      const ghost = await store.acquire(`${keyPrefix}ghost`, 'ghost-owner', 20_000, {
-        kind: 'fair',
+      const ghost = await store.fair!.acquire(`${keyPrefix}ghost`, 'ghost-owner', 20_000, {
         ticketTtlMs: 300,
+        join: true,
       });
       assert.equal(ghost.acquired, false);
       const waiting = patient.acquire('ghost', { fair: true, wait: 8_000 });

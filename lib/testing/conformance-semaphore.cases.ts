@@ -117,12 +117,12 @@ export const semaphoreCases: readonly ConformanceCaseDefinition[] = [
       const holder = await manager();
       const store = await backend();
       const lock = await holder.acquire('owned', { permits: 2, ttl: 10_000 });
-      const shape = { kind: 'semaphore', permits: 2 } as const;
+      const permits = store.semaphore!;
       const key = `${keyPrefix}owned`;
-      assert.equal(await store.release(key, 'intruder', shape), false);
-      const [extended] = await store.extend([{ key, owner: 'intruder', ttlMs: 60_000, shape }]);
+      assert.equal(await permits.release(key, 'intruder'), false);
+      const [extended] = await permits.extend([{ key, owner: 'intruder', ttlMs: 60_000 }]);
       assert.equal(extended, undefined);
-      const again = await store.acquire(key, lock.owner, 10_000, shape);
+      const again = await permits.acquire(key, lock.owner, 10_000, 2);
       assert.ok(
         again.acquired && again.fencingToken === lock.fencingToken,
         'a retry got a new permit',

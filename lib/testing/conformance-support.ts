@@ -1,8 +1,10 @@
 import assert, { AssertionError } from 'node:assert/strict';
+import type { Capability } from '../contract/capabilities.js';
 import { InvalidLockOptionsError } from '../contract/errors.js';
-import type { Handoff, LockBackend, LockBackendFeatures } from '../contract/lock-backend.js';
+import type { LockBackend } from '../contract/lock-backend.js';
 import type { LockManager } from '../manager/lock-manager.js';
 import type { LockManagerOptions } from '../manager/lock-options.js';
+import { interceptBackend } from './intercept-backend.js';
 
 /** What a case gets: fresh backends on the store under test, and managers over them. */
 export interface ConformanceContext {
@@ -23,41 +25,28 @@ export interface ConformanceCaseDefinition {
 
 /** A backend that counts the acquire attempts it forwards; closing it leaves `backend` open. */
 export function countingAcquires(backend: LockBackend): LockBackend & { attempts: number } {
-  const counted: LockBackend & { attempts: number } = {
-    attempts: 0,
-    name: backend.name,
-    ...(backend.features ? { features: backend.features } : {}),
-    acquire: (key, owner, ttlMs, shape) => {
-      counted.attempts++;
-      return backend.acquire(key, owner, ttlMs, shape);
-    },
-    extend: (leases) => backend.extend(leases),
-    release: (key, owner, shape) => backend.release(key, owner, shape),
-    inspect: (key) => backend.inspect(key),
-    ...(backend.subscribe
-      ? {
-          subscribe: (key: string, onRelease: (handoff?: Handoff) => void) =>
-            backend.subscribe!(key, onRelease),
-        }
-      : {}),
-    close: async () => {},
-  };
+  const counted = interceptBackend(backend, (call, proceed) => {
+    if (call.method === 'close') return Promise.resolve();
+    if (call.method === 'acquire') counted.attempts++;
+    return proceed();
+  }) as LockBackend & { attempts: number };
+  counted.attempts = 0;
   return counted;
 }
 
 /**
- * A case about a lease shape the backend may not offer: run where it is offered; elsewhere the
+ * A case about a capability the backend may not offer: run where it is offered; elsewhere the
  * case checks instead that the manager refuses the shape with `InvalidLockOptionsError`, before
  * it reaches the store.
  */
 export function withFeature(
-  feature: keyof LockBackendFeatures,
+  feature: Capability,
   refused: (locks: LockManager) => Promise<unknown>,
   run: (context: ConformanceContext) => Promise<void>,
 ): (context: ConformanceContext) => Promise<void> {
   return async (context) => {
     const backend = await context.backend();
-    if (backend.features?.[feature]) return run(context);
+    if (backend[feature]) return run(context);
     const locks = await context.manager();
     await assert.rejects(refused(locks), InvalidLockOptionsError);
   };

@@ -5,6 +5,11 @@ export {
 } from './backend-conformance.js';
 export type { ConformanceContext } from './conformance-support.js';
 export {
+  type AroundBackendCall,
+  type BackendCall,
+  interceptBackend,
+} from './intercept-backend.js';
+export {
   LockTestbed,
   type LockTestbedOptions,
   type OverridableTestingModule,

@@ -5,6 +5,7 @@ import { LockManager } from '../manager/lock-manager.js';
 import type { LockManagerOptions } from '../manager/lock-options.js';
 import { LOCK_MODULE_OPTIONS } from '../nest/lock.module-definition.js';
 import type { LockModuleOptions } from '../nest/lock-module.options.js';
+import { interceptBackend } from './intercept-backend.js';
 import type { ManualClock } from './manual-clock.js';
 
 /** Options of {@link LockTestbed}. */
@@ -67,32 +68,14 @@ export class LockTestbed {
     const store = this.store;
     const link = { isolated: false };
     // While isolated, every call fails as a call to an unreachable store would.
-    const reach = <T>(
-      operation: string,
-      key: string | undefined,
-      call: () => Promise<T>,
-    ): Promise<T> =>
-      link.isolated
-        ? Promise.reject(
-            new LockBackendError(
-              store.name,
-              operation,
-              key,
-              new Error('isolated by the LockTestbed'),
-            ),
-          )
-        : call();
-    const view: LockBackend = {
-      name: store.name,
-      ...(store.features ? { features: store.features } : {}),
-      acquire: (key, owner, ttlMs, shape) =>
-        reach('acquire', key, () => store.acquire(key, owner, ttlMs, shape)),
-      extend: (leases) => reach('extend', undefined, () => store.extend(leases)),
-      release: (key, owner, shape) => reach('release', key, () => store.release(key, owner, shape)),
-      inspect: (key) => reach('inspect', key, () => store.inspect(key)),
-      subscribe: (key, onRelease) => reach('subscribe', key, () => store.subscribe(key, onRelease)),
-      close: async () => {},
-    };
+    // Every call of the view, to the mutex or a capability, fails while the link is cut.
+    const view = interceptBackend(store, (call, proceed) => {
+      if (call.method === 'close') return Promise.resolve();
+      if (!link.isolated) return proceed();
+      return Promise.reject(
+        new LockBackendError(store.name, call.method, call.key, 'isolated by the LockTestbed'),
+      );
+    });
     this.#links.set(view, link);
     return view;
   }

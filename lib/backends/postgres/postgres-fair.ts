@@ -1,4 +1,5 @@
-import type { AcquireResult, FairShape } from '../../contract/lock-backend.js';
+import type { FairAcquireOptions } from '../../contract/fair-locks.js';
+import type { AcquireResult } from '../../contract/lease.js';
 import { type FairSql, fairSql } from './postgres-fair.sql.js';
 import { leaseResult } from './postgres-lease-result.js';
 import type { LeaseTableNames } from './postgres-names.js';
@@ -26,15 +27,15 @@ export class PostgresFairLeases {
     key: string,
     owner: string,
     ttlMs: number,
-    shape: FairShape,
+    options: FairAcquireOptions,
     channel: string,
   ): Promise<AcquireResult> {
     const rows = await this.run<LeaseRow>('fairAcquire', this.#sql.acquire, [
       key,
       owner,
       ttlMs,
-      shape.ticketTtlMs,
-      shape.join !== false,
+      options.ticketTtlMs,
+      options.join,
       channel,
     ]);
     return leaseResult(rows[0]);

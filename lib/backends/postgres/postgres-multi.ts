@@ -1,4 +1,4 @@
-import type { AcquireResult, ExtendResult, MultiKeyShape } from '../../contract/lock-backend.js';
+import type { AcquireResult, ExtendResult } from '../../contract/lease.js';
 import { leaseResult } from './postgres-lease-result.js';
 import { type MultiSql, multiSql } from './postgres-multi.sql.js';
 import type { LeaseTableNames } from './postgres-names.js';
@@ -21,30 +21,26 @@ export class PostgresMultiLeases {
     this.#sql = multiSql(names);
   }
 
-  async acquire(owner: string, ttlMs: number, shape: MultiKeyShape): Promise<AcquireResult> {
-    const rows = await this.run<LeaseRow>('multiAcquire', this.#sql.acquire, [
-      shape.keys,
-      owner,
-      ttlMs,
-    ]);
+  async acquire(owner: string, ttlMs: number, keys: readonly string[]): Promise<AcquireResult> {
+    const rows = await this.run<LeaseRow>('multiAcquire', this.#sql.acquire, [keys, owner, ttlMs]);
     return leaseResult(rows[0]);
   }
 
   /** The new expiry when `owner` still held every key (now extended), `undefined` otherwise. */
-  async extend(owner: string, ttlMs: number, shape: MultiKeyShape): Promise<ExtendResult> {
+  async extend(owner: string, ttlMs: number, keys: readonly string[]): Promise<ExtendResult> {
     const rows = await this.run<{ ms: number }>('multiExtend', this.#sql.extend, [
-      shape.keys,
+      keys,
       owner,
       ttlMs,
     ]);
-    return rows.length === shape.keys.length ? rows[0]!.ms : undefined;
+    return rows.length === keys.length ? rows[0]!.ms : undefined;
   }
 
   /** Frees every key `owner` holds; `true` when there was any. */
-  async release(owner: string, shape: MultiKeyShape, channel: string): Promise<boolean> {
+  async release(owner: string, keys: readonly string[], channel: string): Promise<boolean> {
     const rows = await this.run<{ key: string }>('releaseMany', this.releaseManySql, [
-      shape.keys,
-      shape.keys.map(() => owner),
+      keys,
+      keys.map(() => owner),
       channel,
     ]);
     return rows.length > 0;

@@ -1,16 +1,16 @@
 import { InvalidLockOptionsError, LockBackendError } from '../../contract/errors.js';
+import type { FairLocks } from '../../contract/fair-locks.js';
 import type {
   AcquireResult,
   ExtendResult,
   Handoff,
   LeaseInfo,
-  LeaseShape,
   LeaseToExtend,
-  LockBackend,
-  LockBackendFeatures,
-  MultiKeyShape,
   Unsubscribe,
-} from '../../contract/lock-backend.js';
+} from '../../contract/lease.js';
+import type { LockBackend } from '../../contract/lock-backend.js';
+import type { MultiKeyLocks } from '../../contract/multi-key-locks.js';
+import type { Semaphores } from '../../contract/semaphores.js';
 import { Deadlines } from '../shared/deadlines.js';
 import type { AcquireRequest, ReleaseRequest } from '../shared/lease-requests.js';
 import { TickBatcher } from '../shared/tick-batcher.js';
@@ -133,7 +133,9 @@ const UNDEFINED_OBJECT_CODES = new Set(['42883', '42P01']);
  */
 export class PostgresLockBackend implements LockBackend {
   readonly name = 'postgres';
-  readonly features: LockBackendFeatures = { fair: true, semaphore: true, multiKey: true };
+  readonly fair: FairLocks;
+  readonly semaphore: Semaphores;
+  readonly multiKey: MultiKeyLocks;
   /**
    * Calls `onRelease` on every release of `key`, in any process, with the {@link Handoff} when a
    * fair release handed the lease to a waiter; present unless `listen: false`.
@@ -183,6 +185,42 @@ export class PostgresLockBackend implements LockBackend {
     this.#fair = new PostgresFairLeases(this.#names, run);
     this.#semaphores = new PostgresSemaphores(this.#names, run);
     this.#multi = new PostgresMultiLeases(this.#names, run, this.#sql.releaseMany);
+    const channel = this.#names.channel;
+    this.fair = {
+      acquire: (key, owner, ttlMs, fair) =>
+        this.#call('acquire', key, owner, () =>
+          this.#fair.acquire(key, owner, ttlMs, fair, channel),
+        ),
+      release: (key, owner) =>
+        this.#call('release', key, owner, () => this.#fair.release(key, owner, channel)),
+    };
+    this.semaphore = {
+      acquire: (key, owner, ttlMs, permits) =>
+        this.#call('acquire', key, owner, () =>
+          this.#semaphores.acquire(key, owner, ttlMs, permits),
+        ),
+      extend: (leases) => this.#extendKind(leases, (chunk) => this.#semaphores.extend(chunk)),
+      release: (key, owner) =>
+        this.#call('release', key, owner, () => this.#semaphores.release(key, owner, channel)),
+    };
+    this.multiKey = {
+      acquire: (keys, owner, ttlMs) =>
+        this.#call('acquire', keys[0]!, owner, () => this.#multi.acquire(owner, ttlMs, keys)),
+      extend: (leases) =>
+        this.#extendKind(
+          leases.map(({ keys, owner, ttlMs }) => ({ key: keys[0]!, keys, owner, ttlMs })),
+          (chunk) =>
+            Promise.all(
+              chunk.map((lease) =>
+                this.#multi
+                  .extend(lease.owner, lease.ttlMs, lease.keys)
+                  .catch((error: unknown) => this.#error('extend', lease.key, error)),
+              ),
+            ),
+        ),
+      release: (keys, owner) =>
+        this.#call('release', keys[0]!, owner, () => this.#multi.release(owner, keys, channel)),
+    };
     this.#createTable = flag('createTable', options.createTable, true);
     this.#prepared = flag('preparedStatements', options.preparedStatements, true);
     const timeoutMs = wholeMs(
@@ -253,33 +291,14 @@ export class PostgresLockBackend implements LockBackend {
     return leaseSql(leaseTableNames(options.schema, options.table)).createTable;
   }
 
-  async acquire(
-    key: string,
-    owner: string,
-    ttlMs: number,
-    shape?: LeaseShape,
-  ): Promise<AcquireResult> {
+  async acquire(key: string, owner: string, ttlMs: number): Promise<AcquireResult> {
     refuseReservedOwner(owner);
     let result: AcquireResult | typeof HELD_AS_SEMAPHORE;
     try {
       if (!this.#isReady) await this.#whenReady();
-      const channel = this.#names.channel;
-      switch (shape?.kind) {
-        case undefined:
-          result = await this.#acquires.add({ key, owner, ttlMs });
-          if (result !== HELD_AS_SEMAPHORE && !result.acquired && !result.retryAfterMs) {
-            result = await this.#missWithRemaining(key, result);
-          }
-          break;
-        case 'fair':
-          result = await this.#fair.acquire(key, owner, ttlMs, shape, channel);
-          break;
-        case 'semaphore':
-          result = await this.#semaphores.acquire(key, owner, ttlMs, shape.permits);
-          break;
-        case 'multi':
-          result = await this.#multi.acquire(owner, ttlMs, shape);
-          break;
+      result = await this.#acquires.add({ key, owner, ttlMs });
+      if (result !== HELD_AS_SEMAPHORE && !result.acquired && !result.retryAfterMs) {
+        result = await this.#missWithRemaining(key, result);
       }
     } catch (error) {
       throw this.#error('acquire', key, error);
@@ -295,59 +314,42 @@ export class PostgresLockBackend implements LockBackend {
   }
 
   async extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
+    return this.#extendKind(leases, (chunk) => this.#extendPlain(chunk));
+  }
+
+  async release(key: string, owner: string): Promise<boolean> {
+    return this.#call('release', key, owner, () => this.#releases.add({ key, owner }));
+  }
+
+  /** Runs one call of a capability once the table is ready, its failure as this backend's error. */
+  async #call<T>(
+    operation: 'acquire' | 'release',
+    key: string,
+    owner: string,
+    call: () => Promise<T>,
+  ): Promise<T> {
+    refuseReservedOwner(owner);
+    try {
+      if (!this.#isReady) await this.#whenReady();
+      return await call();
+    } catch (error) {
+      throw this.#error(operation, key, error);
+    }
+  }
+
+  /** Extends leases of one kind in chunks; rejects only when no lease could be extended. */
+  async #extendKind<L extends LeaseToExtend>(
+    leases: readonly L[],
+    extendChunk: (chunk: L[]) => Promise<ExtendResult[]>,
+  ): Promise<ExtendResult[]> {
     for (const lease of leases) refuseReservedOwner(lease.owner);
     const results: ExtendResult[] = new Array(leases.length);
-    const plain: number[] = [];
-    const permits: number[] = [];
-    const multi: number[] = [];
-    leases.forEach((lease, index) => {
-      if (lease.shape?.kind === 'semaphore') permits.push(index);
-      else if (lease.shape?.kind === 'multi') multi.push(index);
-      // A fair lease's row is a mutex's.
-      else plain.push(index);
-    });
-    // Each kind settles on its own (a shape's table may be missing while the mutex's works), and
-    // so does each multi-key lease.
-    await Promise.all([
-      this.#extendGroup(leases, plain, results, (chunk) => this.#extendPlain(chunk)),
-      this.#extendGroup(leases, permits, results, (chunk) => this.#semaphores.extend(chunk)),
-      this.#extendGroup(leases, multi, results, (chunk) =>
-        Promise.all(
-          chunk.map((lease) =>
-            // Safe: only multi-key leases are in this group.
-            this.#multi
-              .extend(lease.owner, lease.ttlMs, lease.shape as MultiKeyShape)
-              .catch((error: unknown) => this.#error('extend', lease.key, error)),
-          ),
-        ),
-      ),
-    ]);
-    // No lease extended: the call failed as a whole.
+    await this.#extendGroup(leases, [...leases.keys()], results, extendChunk);
     const first = results[0];
     if (typeof first === 'object' && results.every((result) => typeof result === 'object')) {
       throw first;
     }
     return results;
-  }
-
-  async release(key: string, owner: string, shape?: LeaseShape): Promise<boolean> {
-    refuseReservedOwner(owner);
-    try {
-      if (!this.#isReady) await this.#whenReady();
-      const channel = this.#names.channel;
-      switch (shape?.kind) {
-        case undefined:
-          return await this.#releases.add({ key, owner });
-        case 'fair':
-          return await this.#fair.release(key, owner, channel);
-        case 'semaphore':
-          return await this.#semaphores.release(key, owner, channel);
-        case 'multi':
-          return await this.#multi.release(owner, shape, channel);
-      }
-    } catch (error) {
-      throw this.#error('release', key, error);
-    }
   }
 
   async inspect(key: string): Promise<LeaseInfo | null> {
@@ -426,11 +428,11 @@ export class PostgresLockBackend implements LockBackend {
    * failure, that chunk's and the later chunks' leases get the error (the next statement would
    * meet the same store).
    */
-  async #extendGroup(
-    leases: readonly LeaseToExtend[],
+  async #extendGroup<L extends LeaseToExtend>(
+    leases: readonly L[],
     indexes: readonly number[],
     results: ExtendResult[],
-    extendChunk: (chunk: LeaseToExtend[]) => Promise<ExtendResult[]>,
+    extendChunk: (chunk: L[]) => Promise<ExtendResult[]>,
   ): Promise<void> {
     for (let i = 0; i < indexes.length; i += MAX_BATCH) {
       const chunkIndexes = indexes.slice(i, i + MAX_BATCH);

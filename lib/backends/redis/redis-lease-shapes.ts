@@ -1,10 +1,5 @@
 import type { LockBackendError } from '../../contract/errors.js';
-import type {
-  AcquireResult,
-  ExtendResult,
-  LeaseShape,
-  LeaseToExtend,
-} from '../../contract/lock-backend.js';
+import type { AcquireResult, ExtendResult, LeaseToExtend } from '../../contract/lease.js';
 import { fenceKeyOf, lockKeyOf, permitsKeyOf, queueKeyOf, ticketsKeyOf } from './redis-keys.js';
 import { batchReply, RedisScript } from './redis-script.js';
 import { EXTEND, RELEASE } from './redis-scripts.js';
@@ -14,6 +9,14 @@ import { MULTI_ACQUIRE_LUA } from './scripts/multi-acquire.lua.js';
 import { SEMAPHORE_ACQUIRE_LUA } from './scripts/semaphore-acquire.lua.js';
 import { SEMAPHORE_EXTEND_LUA } from './scripts/semaphore-extend.lua.js';
 import { SEMAPHORE_RELEASE_LUA } from './scripts/semaphore-release.lua.js';
+
+/** Which kind of lease a call is about (internal to this backend). */
+export type LeaseShape =
+  | { readonly kind: 'fair'; readonly ticketTtlMs?: number; readonly join?: boolean }
+  | { readonly kind: 'semaphore'; readonly permits?: number }
+  | { readonly kind: 'multi'; readonly keys: readonly string[] };
+
+type ShapedLease = LeaseToExtend & { readonly shape: LeaseShape };
 
 const FAIR_ACQUIRE = new RedisScript(FAIR_ACQUIRE_LUA);
 const FAIR_RELEASE = new RedisScript(FAIR_RELEASE_LUA);
@@ -73,7 +76,7 @@ export class RedisLeaseShapes {
       reply = (await this.run(FAIR_ACQUIRE, fairKeys(lockKey), [
         owner,
         ttlMs,
-        shape.ticketTtlMs,
+        shape.ticketTtlMs!,
         join ? 1 : 0,
         this.fenceRetentionMs,
         join ? await this.inbox() : '',
@@ -83,7 +86,7 @@ export class RedisLeaseShapes {
       reply = (await this.run(
         SEMAPHORE_ACQUIRE,
         [lockKey, permitsKeyOf(lockKey), fenceKeyOf(lockKey)],
-        [owner, ttlMs, shape.permits, this.fenceRetentionMs],
+        [owner, ttlMs, shape.permits!, this.fenceRetentionMs],
       )) as typeof reply;
     } else {
       const keys = shape.keys.flatMap((each) => {
@@ -109,12 +112,12 @@ export class RedisLeaseShapes {
    * in order. Each settles on its own: a lease its server (or, on a cluster, its slot's master)
    * could not extend gets its error, the others their answers. Rejects only when all failed.
    */
-  async extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
+  async extend(leases: readonly ShapedLease[]): Promise<ExtendResult[]> {
     const permits = leases.filter((lease) => lease.shape?.kind === 'semaphore');
-    const results = new Map<LeaseToExtend, ExtendResult>();
+    const results = new Map<ShapedLease, ExtendResult>();
     let failures = 0;
     let lastError: LockBackendError | undefined;
-    const record = (lease: LeaseToExtend, result: ExtendResult): void => {
+    const record = (lease: ShapedLease, result: ExtendResult): void => {
       results.set(lease, result);
       if (typeof result === 'object') {
         failures++;
@@ -160,7 +163,7 @@ export class RedisLeaseShapes {
   }
 
   /** Extends a multi-key lease: all its keys, or `undefined` when the owner lost any of them. */
-  async #extendMulti(lease: LeaseToExtend): Promise<ExtendResult> {
+  async #extendMulti(lease: ShapedLease): Promise<ExtendResult> {
     const keys = (lease.shape as { keys: readonly string[] }).keys.map(lockKeyOf);
     const args = keys.flatMap(() => [lease.owner, lease.ttlMs]);
     const reply = (await this.run(EXTEND, keys, args)) as number[];
@@ -194,9 +197,4 @@ export class RedisLeaseShapes {
 /** The keys of a fair lock, in the order of the fair scripts' KEYS. */
 function fairKeys(lockKey: string): string[] {
   return [lockKey, fenceKeyOf(lockKey), queueKeyOf(lockKey), ticketsKeyOf(lockKey)];
-}
-
-/** Whether a lease to extend needs a shape-specific script (fair leases extend as plain ones). */
-export function extendsShaped(lease: LeaseToExtend): boolean {
-  return lease.shape !== undefined && lease.shape.kind !== 'fair';
 }

@@ -1,16 +1,17 @@
 import { InvalidLockOptionsError, LockBackendError } from '../../contract/errors.js';
-import { libraryWarnings } from '../../contract/library-warnings.js';
+import type { FairLocks } from '../../contract/fair-locks.js';
 import type {
   AcquireResult,
   ExtendResult,
   Handoff,
   LeaseInfo,
-  LeaseShape,
   LeaseToExtend,
-  LockBackend,
-  LockBackendFeatures,
   Unsubscribe,
-} from '../../contract/lock-backend.js';
+} from '../../contract/lease.js';
+import { libraryWarnings } from '../../contract/library-warnings.js';
+import type { LockBackend } from '../../contract/lock-backend.js';
+import type { MultiKeyLocks } from '../../contract/multi-key-locks.js';
+import type { Semaphores } from '../../contract/semaphores.js';
 import { Deadlines } from '../shared/deadlines.js';
 import type { AcquireRequest, ReleaseRequest } from '../shared/lease-requests.js';
 import { TickBatcher } from '../shared/tick-batcher.js';
@@ -19,7 +20,7 @@ import { bySlot, hashSlot, slotMaster } from './cluster-slot.js';
 import { loadIoredis } from './load-ioredis.js';
 import type { RedisClientLike } from './redis-client.js';
 import { fenceKeyOf, lockKeyOf, permitsKeyOf, releaseChannelOf } from './redis-keys.js';
-import { extendsShaped, RedisLeaseShapes } from './redis-lease-shapes.js';
+import { type LeaseShape, RedisLeaseShapes } from './redis-lease-shapes.js';
 import { batchReply, type RedisScript } from './redis-script.js';
 import { ACQUIRE, EXTEND, INSPECT, RELEASE } from './redis-scripts.js';
 import { checkRedisServer } from './redis-server-check.js';
@@ -103,8 +104,10 @@ const MAX_BATCH = 128;
  */
 export class RedisLockBackend implements LockBackend {
   readonly name = 'redis';
+  readonly fair: FairLocks;
+  readonly semaphore: Semaphores;
   /** Multi-key locks need every key in one script: not on a Cluster, where keys live apart. */
-  readonly features: LockBackendFeatures;
+  readonly multiKey?: MultiKeyLocks;
   readonly #client: RedisClientLike;
   readonly #ownsClient: boolean;
   /** The bound on each call, unless the client has a command timeout of its own. */
@@ -203,26 +206,72 @@ export class RedisLockBackend implements LockBackend {
       this.#fenceRetentionMs,
       () => this.#wakeups.inbox(this.#timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS),
     );
-    this.features = { fair: true, semaphore: true, multiKey: !this.#cluster };
+    this.fair = {
+      acquire: (key, owner, ttlMs, { ticketTtlMs, join }) =>
+        this.#acquireShaped(key, owner, ttlMs, { kind: 'fair', ticketTtlMs, join }),
+      release: (key, owner) => this.#releaseShaped(key, owner, { kind: 'fair' }),
+    };
+    this.semaphore = {
+      acquire: (key, owner, ttlMs, permits) =>
+        this.#acquireShaped(key, owner, ttlMs, { kind: 'semaphore', permits }),
+      extend: (leases) =>
+        this.#extendShaped(leases.map((lease) => ({ ...lease, shape: { kind: 'semaphore' } }))),
+      release: (key, owner) => this.#releaseShaped(key, owner, { kind: 'semaphore' }),
+    };
+    if (!this.#cluster) {
+      this.multiKey = {
+        acquire: (keys, owner, ttlMs) =>
+          this.#acquireShaped(keys[0]!, owner, ttlMs, { kind: 'multi', keys }),
+        extend: (leases) =>
+          this.#extendShaped(
+            leases.map(({ keys, owner, ttlMs }) => ({
+              key: keys[0]!,
+              owner,
+              ttlMs,
+              shape: { kind: 'multi', keys },
+            })),
+          ),
+        release: (keys, owner) => this.#releaseShaped(keys[0]!, owner, { kind: 'multi', keys }),
+      };
+    }
   }
 
-  async acquire(
+  async #acquireShaped(
     key: string,
     owner: string,
     ttlMs: number,
-    shape?: LeaseShape,
+    shape: LeaseShape,
   ): Promise<AcquireResult> {
     this.#checkServerOnce();
-    if (shape) {
-      try {
-        const result = await this.#shapes.acquire(key, owner, ttlMs, shape);
-        return this.#waitForReplicas && result.acquired
-          ? await this.#replicatedShaped(key, owner, shape, result, this.#waitForReplicas)
-          : result;
-      } catch (error) {
-        throw this.#error('acquire', key, error);
-      }
+    try {
+      const result = await this.#shapes.acquire(key, owner, ttlMs, shape);
+      return this.#waitForReplicas && result.acquired
+        ? await this.#replicatedShaped(key, owner, shape, result, this.#waitForReplicas)
+        : result;
+    } catch (error) {
+      throw this.#error('acquire', key, error);
     }
+  }
+
+  async #extendShaped(
+    leases: readonly (LeaseToExtend & { readonly shape: LeaseShape })[],
+  ): Promise<ExtendResult[]> {
+    this.#checkServerOnce();
+    try {
+      return await this.#shapes.extend(leases);
+    } catch (error) {
+      throw this.#error('extend', leases.length === 1 ? leases[0]!.key : undefined, error);
+    }
+  }
+
+  async #releaseShaped(key: string, owner: string, shape: LeaseShape): Promise<boolean> {
+    return this.#shapes.release(key, owner, shape).catch((error: unknown) => {
+      throw this.#error('release', key, error);
+    });
+  }
+
+  async acquire(key: string, owner: string, ttlMs: number): Promise<AcquireResult> {
+    this.#checkServerOnce();
     return this.#acquires.add({ key, owner, ttlMs }).catch((error: unknown) => {
       throw this.#error('acquire', key, error);
     });
@@ -230,8 +279,6 @@ export class RedisLockBackend implements LockBackend {
 
   async extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
     this.#checkServerOnce();
-    const shaped = leases.filter(extendsShaped);
-    if (shaped.length > 0) return this.#extendMixed(leases, shaped);
     try {
       // On a cluster each slot's leases settle on their own (a stopped master fails only its
       // own); one server fails or answers for all of them.
@@ -243,12 +290,7 @@ export class RedisLockBackend implements LockBackend {
     }
   }
 
-  async release(key: string, owner: string, shape?: LeaseShape): Promise<boolean> {
-    if (shape) {
-      return this.#shapes.release(key, owner, shape).catch((error: unknown) => {
-        throw this.#error('release', key, error);
-      });
-    }
+  async release(key: string, owner: string): Promise<boolean> {
     return this.#releases.add({ key, owner }).catch((error: unknown) => {
       throw this.#error('release', key, error);
     });
@@ -337,44 +379,6 @@ export class RedisLockBackend implements LockBackend {
       results.push(...(await this.#extendBatch(leases.slice(i, i + MAX_BATCH))));
     }
     return results;
-  }
-
-  /**
-   * Extends plain (and fair) leases in their batches, and shaped ones with their own scripts. The
-   * two settle apart: when one side fails, its leases get its error and the other side's keep
-   * their answers; when both fail, the call rejects.
-   */
-  async #extendMixed(
-    leases: readonly LeaseToExtend[],
-    shaped: readonly LeaseToExtend[],
-  ): Promise<ExtendResult[]> {
-    const plain = leases.filter((lease) => !extendsShaped(lease));
-    const [plainOutcome, shapedOutcome] = await Promise.allSettled([
-      plain.length > 0 ? this.extend(plain) : [],
-      this.#shapes.extend(shaped).catch((error: unknown) => {
-        throw this.#error('extend', shaped.length === 1 ? shaped[0]!.key : undefined, error);
-      }),
-    ]);
-    if (plainOutcome.status === 'rejected' && shapedOutcome.status === 'rejected') {
-      throw plainOutcome.reason;
-    }
-    const byLease = new Map<LeaseToExtend, ExtendResult>();
-    const settle = (
-      group: readonly LeaseToExtend[],
-      outcome: PromiseSettledResult<ExtendResult[]>,
-    ): void => {
-      for (const [i, lease] of group.entries()) {
-        byLease.set(
-          lease,
-          outcome.status === 'fulfilled'
-            ? outcome.value[i]
-            : this.#error('extend', undefined, outcome.reason),
-        );
-      }
-    };
-    settle(plain, plainOutcome);
-    settle(shaped, shapedOutcome);
-    return leases.map((lease) => byLease.get(lease));
   }
 
   async #extendBatch(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
