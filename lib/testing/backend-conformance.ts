@@ -36,7 +36,7 @@ const DEFAULT_TIMEOUT_MS = 30_000;
  * `createBackend` for every backend it needs (several per case: contenders are separate backends on
  * the same store, as separate processes would be), and closes each one it got exactly once.
  * Cases use `node:assert`, so jest, vitest, mocha and `node:test` all run them. Cases of fair
- * locks, semaphores and multi-key locks check, on a backend whose `features` leave them out, that
+ * locks, semaphores and multi-key locks check, on a backend that does not expose their capability (`backend.fair`, `backend.semaphore`, `backend.multiKey`), that
  * the manager refuses them instead.
  *
  * @example

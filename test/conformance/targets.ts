@@ -6,6 +6,7 @@ import {
   RedisLockBackend,
   RedlockLockBackend,
 } from '../../lib/index.js';
+import { interceptBackend } from '../../lib/testing/index.js';
 import { CLUSTER_PORT, PG_URL, REDIS_URL, REDLOCK_URLS } from '../support/servers.js';
 import type { ConformanceStore, ConformanceTarget } from './conformance-target.js';
 
@@ -30,16 +31,9 @@ const memory: ConformanceTarget = {
     const shared = new MemoryLockBackend();
     // One process, one store: every "connection" is a view of the same backend, which stays open
     // until the store closes.
-    const view: LockBackend = {
-      name: shared.name,
-      features: shared.features,
-      acquire: (key, owner, ttlMs, shape) => shared.acquire(key, owner, ttlMs, shape),
-      extend: (leases) => shared.extend(leases),
-      release: (key, owner, shape) => shared.release(key, owner, shape),
-      inspect: (key) => shared.inspect(key),
-      subscribe: (key, onRelease) => shared.subscribe(key, onRelease),
-      close: async () => {},
-    };
+    const view = interceptBackend(shared, (call, proceed) =>
+      call.method === 'close' ? Promise.resolve() : proceed(),
+    );
     return { open: () => view, close: () => shared.close() };
   },
 };

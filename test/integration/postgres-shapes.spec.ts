@@ -3,11 +3,9 @@ import pg from 'pg';
 import type {
   AcquiredLease,
   AcquireResult,
-  FairShape,
+  FairAcquireOptions,
   Handoff,
   MissedLease,
-  MultiKeyShape,
-  SemaphoreShape,
 } from '../../lib/contract/lock-backend.js';
 import {
   InvalidLockOptionsError,
@@ -24,13 +22,7 @@ const QUEUE = '"public"."nestjs_locker_queue"';
 const PERMITS = '"public"."nestjs_locker_permits"';
 const LEASES = '"public"."nestjs_locker"';
 
-const fair = (ticketTtlMs = 10_000, join = true): FairShape => ({
-  kind: 'fair',
-  ticketTtlMs,
-  join,
-});
-const semaphore = (permits: number): SemaphoreShape => ({ kind: 'semaphore', permits });
-const multi = (...keys: string[]): MultiKeyShape => ({ kind: 'multi', keys });
+const fair = (ticketTtlMs = 10_000, join = true): FairAcquireOptions => ({ ticketTtlMs, join });
 
 function granted(result: AcquireResult): AcquiredLease {
   expect(result).toEqual(expect.objectContaining({ acquired: true }));
@@ -97,12 +89,13 @@ describe('PostgresLockBackend lease shapes', () => {
     await admin.end();
   });
 
-  it('lists fair, semaphore and multiKey in its features', () => {
-    expect(backend({ listen: false }).features).toEqual({
-      fair: true,
-      semaphore: true,
-      multiKey: true,
-    });
+  it('offers fair locks, semaphores and multi-key locks', () => {
+    const store = backend({ listen: false });
+    expect([store.fair, store.semaphore, store.multiKey]).toEqual([
+      expect.any(Object),
+      expect.any(Object),
+      expect.any(Object),
+    ]);
   });
 
   describe('fair locks', () => {
@@ -110,20 +103,20 @@ describe('PostgresLockBackend lease shapes', () => {
       const store = backend();
       const lockKey = key('fifo');
       const delivered = await listen(lockKey);
-      const first = granted(await store.acquire(lockKey, 'holder', 10_000, fair()));
+      const first = granted(await store.fair!.acquire(lockKey, 'holder', 10_000, fair()));
       const waiters = ['w1', 'w2', 'w3', 'w4', 'w5', 'w6'];
       for (const waiter of waiters) {
-        const miss = missed(await store.acquire(lockKey, waiter, 7_000, fair()));
+        const miss = missed(await store.fair!.acquire(lockKey, waiter, 7_000, fair()));
         expect(miss.retryAfterMs).toBeGreaterThan(9_000);
       }
       // A second attempt keeps a waiter's place.
-      missed(await store.acquire(lockKey, 'w1', 7_000, fair()));
+      missed(await store.fair!.acquire(lockKey, 'w1', 7_000, fair()));
       expect(await queueOf(lockKey)).toEqual(waiters);
 
       let holder = 'holder';
       let lastToken = first.fencingToken;
       for (const [index, waiter] of waiters.entries()) {
-        expect(await store.release(lockKey, holder, fair())).toBe(true);
+        expect(await store.fair!.release(lockKey, holder)).toBe(true);
         await eventually(() => delivered.length === index + 1);
         const handoff = delivered[index]!;
         expect(handoff.owner).toBe(waiter);
@@ -139,13 +132,13 @@ describe('PostgresLockBackend lease shapes', () => {
         expect(handoff.expiresAt - Date.now()).toBeGreaterThan(5_000);
         expect(handoff.expiresAt - Date.now()).toBeLessThanOrEqual(7_500);
         // The waiter's next attempt finds the lease it was handed: same token.
-        const lease = granted(await store.acquire(lockKey, waiter, 7_000, fair()));
+        const lease = granted(await store.fair!.acquire(lockKey, waiter, 7_000, fair()));
         expect(lease.fencingToken).toBe(handoff.fencingToken);
         holder = waiter;
         lastToken = handoff.fencingToken;
       }
       expect(await queueOf(lockKey)).toEqual([]);
-      expect(await store.release(lockKey, holder, fair())).toBe(true);
+      expect(await store.fair!.release(lockKey, holder)).toBe(true);
       // A release with nobody queued is a plain wake-up.
       await eventually(() => delivered.length === waiters.length + 1);
       expect(delivered.at(-1)).toBeUndefined();
@@ -155,8 +148,8 @@ describe('PostgresLockBackend lease shapes', () => {
     it('refreshes the lease of an owner that already holds it, with the same token', async () => {
       const store = backend({ listen: false });
       const lockKey = key('refresh');
-      const first = granted(await store.acquire(lockKey, 'a', 1_000, fair()));
-      const again = granted(await store.acquire(lockKey, 'a', 20_000, fair()));
+      const first = granted(await store.fair!.acquire(lockKey, 'a', 1_000, fair()));
+      const again = granted(await store.fair!.acquire(lockKey, 'a', 20_000, fair()));
       expect(again.fencingToken).toBe(first.fencingToken);
       expect(again.expiresAt).toBeGreaterThan(first.expiresAt + 15_000);
     });
@@ -165,16 +158,16 @@ describe('PostgresLockBackend lease shapes', () => {
       const store = backend();
       const lockKey = key('dead');
       const delivered = await listen(lockKey);
-      granted(await store.acquire(lockKey, 'holder', 10_000, fair()));
-      missed(await store.acquire(lockKey, 'dead', 5_000, fair(300)));
-      missed(await store.acquire(lockKey, 'alive', 5_000, fair(600)));
-      missed(await store.acquire(lockKey, 'patient', 5_000, fair(10_000)));
+      granted(await store.fair!.acquire(lockKey, 'holder', 10_000, fair()));
+      missed(await store.fair!.acquire(lockKey, 'dead', 5_000, fair(300)));
+      missed(await store.fair!.acquire(lockKey, 'alive', 5_000, fair(600)));
+      missed(await store.fair!.acquire(lockKey, 'patient', 5_000, fair(10_000)));
       // 'alive' keeps its ticket by attempting again within its ticket ttl; 'dead' stopped.
       for (let i = 0; i < 6; i++) {
         await sleep(150);
-        missed(await store.acquire(lockKey, 'alive', 5_000, fair(600)));
+        missed(await store.fair!.acquire(lockKey, 'alive', 5_000, fair(600)));
       }
-      expect(await store.release(lockKey, 'holder', fair())).toBe(true);
+      expect(await store.fair!.release(lockKey, 'holder')).toBe(true);
       await eventually(() => delivered.length === 1);
       expect(delivered[0]?.owner).toBe('alive');
       expect((await store.inspect(lockKey))?.owner).toBe('alive');
@@ -184,11 +177,11 @@ describe('PostgresLockBackend lease shapes', () => {
     it('enqueues a dead waiter that comes back at the tail', async () => {
       const store = backend({ listen: false });
       const lockKey = key('back');
-      granted(await store.acquire(lockKey, 'holder', 10_000, fair()));
-      missed(await store.acquire(lockKey, 'late', 5_000, fair(200)));
-      missed(await store.acquire(lockKey, 'steady', 5_000, fair()));
+      granted(await store.fair!.acquire(lockKey, 'holder', 10_000, fair()));
+      missed(await store.fair!.acquire(lockKey, 'late', 5_000, fair(200)));
+      missed(await store.fair!.acquire(lockKey, 'steady', 5_000, fair()));
       await sleep(300);
-      missed(await store.acquire(lockKey, 'late', 5_000, fair(200)));
+      missed(await store.fair!.acquire(lockKey, 'late', 5_000, fair(200)));
       expect(await queueOf(lockKey)).toEqual(['steady', 'late']);
     });
 
@@ -196,15 +189,15 @@ describe('PostgresLockBackend lease shapes', () => {
       const store = backend();
       const lockKey = key('try');
       const delivered = await listen(lockKey);
-      granted(await store.acquire(lockKey, 'holder', 1_000, fair()));
-      missed(await store.acquire(lockKey, 'tryer', 5_000, fair(10_000, false)));
+      granted(await store.fair!.acquire(lockKey, 'holder', 1_000, fair()));
+      missed(await store.fair!.acquire(lockKey, 'tryer', 5_000, fair(10_000, false)));
       expect(await queueOf(lockKey)).toEqual([]);
-      missed(await store.acquire(lockKey, 'queued', 4_000, fair()));
+      missed(await store.fair!.acquire(lockKey, 'queued', 4_000, fair()));
       expect(await queueOf(lockKey)).toEqual(['queued']);
 
       // The holder's lease runs out without a release: the key is free, but 'queued' was first.
       await sleep(1_100);
-      const miss = missed(await store.acquire(lockKey, 'tryer', 5_000, fair(10_000, false)));
+      const miss = missed(await store.fair!.acquire(lockKey, 'tryer', 5_000, fair(10_000, false)));
       expect(miss.retryAfterMs).toBe(4_000);
       expect((await store.inspect(lockKey))?.owner).toBe('queued');
       expect(await queueOf(lockKey)).toEqual([]);
@@ -216,11 +209,11 @@ describe('PostgresLockBackend lease shapes', () => {
     it('hands a free key to the head of the queue when a later waiter tries first, and queues that waiter', async () => {
       const store = backend({ listen: false });
       const lockKey = key('late-join');
-      granted(await store.acquire(lockKey, 'holder', 1_000, fair()));
-      missed(await store.acquire(lockKey, 'first', 5_000, fair()));
-      missed(await store.acquire(lockKey, 'second', 5_000, fair()));
+      granted(await store.fair!.acquire(lockKey, 'holder', 1_000, fair()));
+      missed(await store.fair!.acquire(lockKey, 'first', 5_000, fair()));
+      missed(await store.fair!.acquire(lockKey, 'second', 5_000, fair()));
       await sleep(1_100);
-      missed(await store.acquire(lockKey, 'second', 5_000, fair()));
+      missed(await store.fair!.acquire(lockKey, 'second', 5_000, fair()));
       expect((await store.inspect(lockKey))?.owner).toBe('first');
       expect(await queueOf(lockKey)).toEqual(['second']);
     });
@@ -229,13 +222,13 @@ describe('PostgresLockBackend lease shapes', () => {
       const store = backend();
       const lockKey = key('leave');
       const delivered = await listen(lockKey);
-      granted(await store.acquire(lockKey, 'holder', 10_000, fair()));
-      missed(await store.acquire(lockKey, 'quitter', 5_000, fair()));
-      missed(await store.acquire(lockKey, 'stayer', 5_000, fair()));
-      expect(await store.release(lockKey, 'quitter', fair())).toBe(false);
+      granted(await store.fair!.acquire(lockKey, 'holder', 10_000, fair()));
+      missed(await store.fair!.acquire(lockKey, 'quitter', 5_000, fair()));
+      missed(await store.fair!.acquire(lockKey, 'stayer', 5_000, fair()));
+      expect(await store.fair!.release(lockKey, 'quitter')).toBe(false);
       expect(await queueOf(lockKey)).toEqual(['stayer']);
       expect((await store.inspect(lockKey))?.owner).toBe('holder');
-      expect(await store.release(lockKey, 'holder', fair())).toBe(true);
+      expect(await store.fair!.release(lockKey, 'holder')).toBe(true);
       await eventually(() => delivered.length === 1);
       expect(delivered[0]?.owner).toBe('stayer');
     });
@@ -243,23 +236,23 @@ describe('PostgresLockBackend lease shapes', () => {
     it('hands an expired key to the next waiter when the head leaves the queue', async () => {
       const store = backend({ listen: false });
       const lockKey = key('leave-free');
-      granted(await store.acquire(lockKey, 'holder', 1_000, fair()));
-      missed(await store.acquire(lockKey, 'quitter', 5_000, fair()));
-      missed(await store.acquire(lockKey, 'next', 5_000, fair()));
+      granted(await store.fair!.acquire(lockKey, 'holder', 1_000, fair()));
+      missed(await store.fair!.acquire(lockKey, 'quitter', 5_000, fair()));
+      missed(await store.fair!.acquire(lockKey, 'next', 5_000, fair()));
       await sleep(1_100);
       // The key is free (expired): the quitter's leaving hands it to the new head.
-      expect(await store.release(lockKey, 'quitter', fair())).toBe(false);
+      expect(await store.fair!.release(lockKey, 'quitter')).toBe(false);
       expect((await store.inspect(lockKey))?.owner).toBe('next');
     });
 
     it('excludes a plain mutex on the same key, and extends a fair lease like a mutex', async () => {
       const store = backend({ listen: false });
       const lockKey = key('fair-extend');
-      const lease = granted(await store.acquire(lockKey, 'a', 1_000, fair()));
+      const lease = granted(await store.fair!.acquire(lockKey, 'a', 1_000, fair()));
       missed(await store.acquire(lockKey, 'b', 1_000));
       const [extended, other] = await store.extend([
-        { key: lockKey, owner: 'a', ttlMs: 30_000, shape: fair() },
-        { key: lockKey, owner: 'b', ttlMs: 30_000, shape: fair() },
+        { key: lockKey, owner: 'a', ttlMs: 30_000 },
+        { key: lockKey, owner: 'b', ttlMs: 30_000 },
       ]);
       expect(extended).toBeGreaterThan(lease.expiresAt + 25_000);
       expect(other).toBeUndefined();
@@ -270,13 +263,13 @@ describe('PostgresLockBackend lease shapes', () => {
       const lockKey = key('long-owner');
       const delivered = await listen(lockKey);
       const longOwner = 'o'.repeat(9_000);
-      granted(await store.acquire(lockKey, 'holder', 10_000, fair()));
-      missed(await store.acquire(lockKey, longOwner, 5_000, fair()));
-      expect(await store.release(lockKey, 'holder', fair())).toBe(true);
+      granted(await store.fair!.acquire(lockKey, 'holder', 10_000, fair()));
+      missed(await store.fair!.acquire(lockKey, longOwner, 5_000, fair()));
+      expect(await store.fair!.release(lockKey, 'holder')).toBe(true);
       await eventually(() => delivered.length === 1);
       expect(delivered[0]).toBeUndefined();
       expect((await store.inspect(lockKey))?.owner).toBe(longOwner);
-      granted(await store.acquire(lockKey, longOwner, 5_000, fair()));
+      granted(await store.fair!.acquire(lockKey, longOwner, 5_000, fair()));
     });
 
     it('delivers an owner with spaces and digits intact in the hand-off', async () => {
@@ -284,9 +277,9 @@ describe('PostgresLockBackend lease shapes', () => {
       const lockKey = key('odd-owner');
       const delivered = await listen(lockKey);
       const owner = '12 34 owner with spaces ünïcode';
-      granted(await store.acquire(lockKey, 'holder', 10_000, fair()));
-      missed(await store.acquire(lockKey, owner, 5_000, fair()));
-      expect(await store.release(lockKey, 'holder', fair())).toBe(true);
+      granted(await store.fair!.acquire(lockKey, 'holder', 10_000, fair()));
+      missed(await store.fair!.acquire(lockKey, owner, 5_000, fair()));
+      expect(await store.fair!.release(lockKey, 'holder')).toBe(true);
       await eventually(() => delivered.length === 1);
       expect(delivered[0]?.owner).toBe(owner);
     });
@@ -302,7 +295,7 @@ describe('PostgresLockBackend lease shapes', () => {
           const store = stores[i % stores.length]!;
           const owner = `worker-${i}`;
           for (;;) {
-            const result = await store.acquire(lockKey, owner, 5_000, fair(2_000));
+            const result = await store.fair!.acquire(lockKey, owner, 5_000, fair(2_000));
             if (result.acquired) break;
             await sleep(10);
           }
@@ -311,7 +304,7 @@ describe('PostgresLockBackend lease shapes', () => {
           served.push(owner);
           await sleep(15);
           inside--;
-          expect(await store.release(lockKey, owner, fair())).toBe(true);
+          expect(await store.fair!.release(lockKey, owner)).toBe(true);
         }),
       );
       expect(most).toBe(1);
@@ -324,21 +317,21 @@ describe('PostgresLockBackend lease shapes', () => {
       const lockKey = key('sem-locked');
       const store = backend({ listen: false });
       // Makes the key's 2 permit slots; both free again after.
-      granted(await store.acquire(lockKey, 'first', 5_000, semaphore(2)));
-      expect(await store.release(lockKey, 'first', semaphore(2))).toBe(true);
+      granted(await store.semaphore!.acquire(lockKey, 'first', 5_000, 2));
+      expect(await store.semaphore!.release(lockKey, 'first')).toBe(true);
       // Another transaction is taking both free slots: row-locked, not committed yet.
       const taker = await admin.connect();
       cleanups.push(async () => taker.release());
       await taker.query('BEGIN');
       await taker.query(`SELECT slot FROM ${PERMITS} WHERE key = $1 FOR UPDATE`, [lockKey]);
       try {
-        const miss = missed(await store.acquire(lockKey, 'second', 5_000, semaphore(2)));
+        const miss = missed(await store.semaphore!.acquire(lockKey, 'second', 5_000, 2));
         // No live holder to wait for: the earliest expiry is unknown (SQL NULL), not 0 ms.
         expect(miss.retryAfterMs).toBeUndefined();
       } finally {
         await taker.query('ROLLBACK');
       }
-      granted(await store.acquire(lockKey, 'second', 5_000, semaphore(2)));
+      granted(await store.semaphore!.acquire(lockKey, 'second', 5_000, 2));
     });
 
     it('never has more than N holders among 32 concurrent acquirers, with strictly increasing tokens', async () => {
@@ -356,7 +349,7 @@ describe('PostgresLockBackend lease shapes', () => {
           let lease: AcquiredLease | undefined;
           while (!lease) {
             const before = highest;
-            const result = await store.acquire(lockKey, owner, 5_000, semaphore(permits));
+            const result = await store.semaphore!.acquire(lockKey, owner, 5_000, permits);
             if (result.acquired) {
               // Greater than every token granted before this attempt was sent.
               expect(result.fencingToken).toBeGreaterThan(before);
@@ -379,7 +372,7 @@ describe('PostgresLockBackend lease shapes', () => {
           expect(info?.holders).toBeLessThanOrEqual(permits);
           await sleep(10);
           inside--;
-          expect(await store.release(lockKey, owner, semaphore(permits))).toBe(true);
+          expect(await store.semaphore!.release(lockKey, owner)).toBe(true);
         }),
       );
       expect(most).toBeLessThanOrEqual(permits);
@@ -391,14 +384,14 @@ describe('PostgresLockBackend lease shapes', () => {
     it('frees expired holders by the store clock', async () => {
       const store = backend({ listen: false });
       const lockKey = key('sem-expiry');
-      granted(await store.acquire(lockKey, 'a', 1_000, semaphore(2)));
-      granted(await store.acquire(lockKey, 'b', 5_000, semaphore(2)));
-      const miss = missed(await store.acquire(lockKey, 'c', 5_000, semaphore(2)));
+      granted(await store.semaphore!.acquire(lockKey, 'a', 1_000, 2));
+      granted(await store.semaphore!.acquire(lockKey, 'b', 5_000, 2));
+      const miss = missed(await store.semaphore!.acquire(lockKey, 'c', 5_000, 2));
       // The earliest-expiring holder's remaining ttl.
       expect(miss.retryAfterMs).toBeGreaterThan(0);
       expect(miss.retryAfterMs).toBeLessThanOrEqual(1_000);
       await sleep(1_100);
-      granted(await store.acquire(lockKey, 'c', 5_000, semaphore(2)));
+      granted(await store.semaphore!.acquire(lockKey, 'c', 5_000, 2));
       expect((await store.inspect(lockKey))?.holders).toBe(2);
       const { rows } = await admin.query<{ owner: string }>(
         `SELECT owner FROM ${PERMITS} WHERE key = $1 AND expires_at > clock_timestamp()
@@ -416,8 +409,8 @@ describe('PostgresLockBackend lease shapes', () => {
       const lockKey = key('sem-digits');
       granted(await store.acquire(`${lockKey}:warm-up`, 'w', 5_000));
       await admin.query(`SELECT setval('"${schema}"."nestjs_locker_fence"', 98)`);
-      const first = granted(await store.acquire(lockKey, 'first', 5_000, semaphore(2)));
-      const last = granted(await store.acquire(lockKey, 'last', 5_000, semaphore(2)));
+      const first = granted(await store.semaphore!.acquire(lockKey, 'first', 5_000, 2));
+      const last = granted(await store.semaphore!.acquire(lockKey, 'last', 5_000, 2));
       expect([first.fencingToken, last.fencingToken]).toEqual([99n, 100n]);
       const info = await store.inspect(lockKey);
       expect(info?.fencingToken).toBe(100n);
@@ -428,8 +421,8 @@ describe('PostgresLockBackend lease shapes', () => {
     it('refreshes an owner that already holds a permit, with the same token', async () => {
       const store = backend({ listen: false });
       const lockKey = key('sem-refresh');
-      const first = granted(await store.acquire(lockKey, 'a', 1_000, semaphore(2)));
-      const again = granted(await store.acquire(lockKey, 'a', 20_000, semaphore(2)));
+      const first = granted(await store.semaphore!.acquire(lockKey, 'a', 1_000, 2));
+      const again = granted(await store.semaphore!.acquire(lockKey, 'a', 20_000, 2));
       expect(again.fencingToken).toBe(first.fencingToken);
       expect(again.expiresAt).toBeGreaterThan(first.expiresAt + 15_000);
       expect((await store.inspect(lockKey))?.holders).toBe(1);
@@ -439,8 +432,8 @@ describe('PostgresLockBackend lease shapes', () => {
       const store = backend();
       const lockKey = key('sem-owner');
       const delivered = await listen(lockKey);
-      const a = granted(await store.acquire(lockKey, 'a', 2_000, semaphore(3)));
-      const b = granted(await store.acquire(lockKey, 'b', 2_000, semaphore(3)));
+      const a = granted(await store.semaphore!.acquire(lockKey, 'a', 2_000, 3));
+      const b = granted(await store.semaphore!.acquire(lockKey, 'b', 2_000, 3));
       expect(b.fencingToken).toBeGreaterThan(a.fencingToken);
       expect(await store.inspect(lockKey)).toEqual({
         key: lockKey,
@@ -449,27 +442,27 @@ describe('PostgresLockBackend lease shapes', () => {
         expiresAt: b.expiresAt,
         holders: 2,
       });
-      const [extendedA, notHolder] = await store.extend([
-        { key: lockKey, owner: 'a', ttlMs: 30_000, shape: semaphore(3) },
-        { key: lockKey, owner: 'x', ttlMs: 30_000, shape: semaphore(3) },
+      const [extendedA, notHolder] = await store.semaphore!.extend([
+        { key: lockKey, owner: 'a', ttlMs: 30_000 },
+        { key: lockKey, owner: 'x', ttlMs: 30_000 },
       ]);
       expect(extendedA).toBeGreaterThan(a.expiresAt + 25_000);
       expect(notHolder).toBeUndefined();
-      expect(await store.release(lockKey, 'x', semaphore(3))).toBe(false);
-      expect(await store.release(lockKey, 'b', semaphore(3))).toBe(true);
-      expect(await store.release(lockKey, 'b', semaphore(3))).toBe(false);
+      expect(await store.semaphore!.release(lockKey, 'x')).toBe(false);
+      expect(await store.semaphore!.release(lockKey, 'b')).toBe(true);
+      expect(await store.semaphore!.release(lockKey, 'b')).toBe(false);
       await eventually(() => delivered.length === 1);
       expect(delivered[0]).toBeUndefined();
       expect(await store.inspect(lockKey)).toEqual(
         expect.objectContaining({ owner: 'a', holders: 1, expiresAt: extendedA }),
       );
       // An expired permit cannot be extended.
-      granted(await store.acquire(lockKey, 'short', 100, semaphore(3)));
+      granted(await store.semaphore!.acquire(lockKey, 'short', 100, 3));
       await sleep(200);
       expect(
-        await store.extend([{ key: lockKey, owner: 'short', ttlMs: 5_000, shape: semaphore(3) }]),
+        await store.semaphore!.extend([{ key: lockKey, owner: 'short', ttlMs: 5_000 }]),
       ).toEqual([undefined]);
-      expect(await store.release(lockKey, 'a', semaphore(3))).toBe(true);
+      expect(await store.semaphore!.release(lockKey, 'a')).toBe(true);
       expect(await store.inspect(lockKey)).toBeNull();
     });
 
@@ -478,9 +471,9 @@ describe('PostgresLockBackend lease shapes', () => {
       const lockKey = key('sem-after-mutex');
       const mutex = granted(await store.acquire(lockKey, 'm', 5_000));
       expect(await store.release(lockKey, 'm')).toBe(true);
-      const permit = granted(await store.acquire(lockKey, 'a', 300, semaphore(2)));
+      const permit = granted(await store.semaphore!.acquire(lockKey, 'a', 300, 2));
       expect(permit.fencingToken).toBeGreaterThan(mutex.fencingToken);
-      expect(await store.release(lockKey, 'a', semaphore(2))).toBe(true);
+      expect(await store.semaphore!.release(lockKey, 'a')).toBe(true);
       // The key stays a semaphore key until its marker runs out (twice the permit's ttl).
       await expect(store.acquire(lockKey, 'm', 5_000)).rejects.toBeInstanceOf(LockBackendError);
       await sleep(700);
@@ -492,7 +485,7 @@ describe('PostgresLockBackend lease shapes', () => {
       // A holder in an open transaction keeps a free slot locked; others take the remaining slots.
       const store = backend({ listen: false });
       const lockKey = key('sem-parallel');
-      granted(await store.acquire(lockKey, 'first', 5_000, semaphore(3)));
+      granted(await store.semaphore!.acquire(lockKey, 'first', 5_000, 3));
       const client = new pg.Client({ connectionString: PG_URL });
       await client.connect();
       cleanups.push(() => client.end());
@@ -502,9 +495,9 @@ describe('PostgresLockBackend lease shapes', () => {
         [lockKey],
       );
       cleanups.push(() => client.query('ROLLBACK'));
-      granted(await store.acquire(lockKey, 'second', 5_000, semaphore(3)));
+      granted(await store.semaphore!.acquire(lockKey, 'second', 5_000, 3));
       // The last free slot is the locked one: a miss at once, not a wait.
-      const miss = missed(await store.acquire(lockKey, 'third', 5_000, semaphore(3)));
+      const miss = missed(await store.semaphore!.acquire(lockKey, 'third', 5_000, 3));
       expect(miss.retryAfterMs).toBeGreaterThan(4_000);
     });
 
@@ -512,13 +505,13 @@ describe('PostgresLockBackend lease shapes', () => {
       const store = backend({ listen: false });
       const semKey = key('sem-mixed');
       const mutexKey = key('mutex-mixed');
-      granted(await store.acquire(semKey, 'a', 5_000, semaphore(2)));
+      granted(await store.semaphore!.acquire(semKey, 'a', 5_000, 2));
       granted(await store.acquire(mutexKey, 'a', 5_000));
       const attempts: Promise<unknown>[] = [
         store.acquire(semKey, 'b', 5_000),
-        store.acquire(semKey, 'b', 5_000, fair()),
-        store.acquire(semKey, 'b', 5_000, multi(semKey, `${semKey}~`)),
-        store.acquire(mutexKey, 'b', 5_000, semaphore(2)),
+        store.fair!.acquire(semKey, 'b', 5_000, fair()),
+        store.multiKey!.acquire([semKey, `${semKey}~`], 'b', 5_000),
+        store.semaphore!.acquire(mutexKey, 'b', 5_000, 2),
       ];
       for (const attempt of attempts) {
         const error = (await attempt.catch((e: unknown) => e)) as LockBackendError;
@@ -537,7 +530,7 @@ describe('PostgresLockBackend lease shapes', () => {
       const store = backend({ listen: false });
       const [k1, k2, k3] = [key('a'), key('b'), key('c')].sort() as [string, string, string];
       granted(await store.acquire(k2, 'plain', 3_000));
-      const miss = missed(await store.acquire(k1, 'multi', 5_000, multi(k1, k2, k3)));
+      const miss = missed(await store.multiKey!.acquire([k1, k2, k3], 'multi', 5_000));
       expect(miss.retryAfterMs).toBeGreaterThan(2_000);
       expect(miss.retryAfterMs).toBeLessThanOrEqual(3_000);
       // No rows were created for the free keys, and the busy one is untouched.
@@ -545,7 +538,7 @@ describe('PostgresLockBackend lease shapes', () => {
         { key: k2, owner: 'plain', token: expect.any(String) },
       ]);
       expect(await store.release(k2, 'plain')).toBe(true);
-      const lease = granted(await store.acquire(k1, 'multi', 5_000, multi(k1, k2, k3)));
+      const lease = granted(await store.multiKey!.acquire([k1, k2, k3], 'multi', 5_000));
       const rows = await rowsOf(LEASES, [k1, k2, k3]);
       expect(rows.map((row) => row.owner)).toEqual(['multi', 'multi', 'multi']);
       expect(new Set(rows.map((row) => BigInt(row.token)))).toEqual(new Set([lease.fencingToken]));
@@ -556,7 +549,7 @@ describe('PostgresLockBackend lease shapes', () => {
       const [k1, k2, k3] = [key('a'), key('b'), key('c')].sort() as [string, string, string];
       granted(await store.acquire(k1, 'x', 2_000));
       granted(await store.acquire(k3, 'y', 8_000));
-      const miss = missed(await store.acquire(k1, 'multi', 5_000, multi(k1, k2, k3)));
+      const miss = missed(await store.multiKey!.acquire([k1, k2, k3], 'multi', 5_000));
       expect(miss.retryAfterMs).toBeGreaterThan(7_000);
     });
 
@@ -567,12 +560,12 @@ describe('PostgresLockBackend lease shapes', () => {
       const second = granted(await store.acquire(k2, 'y', 5_000));
       expect(await store.release(k1, 'x')).toBe(true);
       expect(await store.release(k2, 'y')).toBe(true);
-      const lease = granted(await store.acquire(k1, 'multi', 5_000, multi(k1, k2)));
+      const lease = granted(await store.multiKey!.acquire([k1, k2], 'multi', 5_000));
       expect(lease.fencingToken).toBeGreaterThan(second.fencingToken);
       expect((await store.inspect(k1))?.fencingToken).toBe(lease.fencingToken);
       expect((await store.inspect(k2))?.fencingToken).toBe(lease.fencingToken);
       // Re-acquiring refreshes every key with the same token.
-      const again = granted(await store.acquire(k1, 'multi', 20_000, multi(k1, k2)));
+      const again = granted(await store.multiKey!.acquire([k1, k2], 'multi', 20_000));
       expect(again.fencingToken).toBe(lease.fencingToken);
       expect((await store.inspect(k2))?.expiresAt).toBe(again.expiresAt);
     });
@@ -580,12 +573,12 @@ describe('PostgresLockBackend lease shapes', () => {
     it('excludes a plain lock on one of its keys, and is excluded by one', async () => {
       const store = backend({ listen: false });
       const [k1, k2] = [key('a'), key('b')].sort() as [string, string];
-      granted(await store.acquire(k1, 'multi', 5_000, multi(k1, k2)));
+      granted(await store.multiKey!.acquire([k1, k2], 'multi', 5_000));
       missed(await store.acquire(k2, 'plain', 5_000));
-      missed(await store.acquire(k2, 'fair', 5_000, fair(5_000, false)));
-      expect(await store.release(k1, 'multi', multi(k1, k2))).toBe(true);
+      missed(await store.fair!.acquire(k2, 'fair', 5_000, fair(5_000, false)));
+      expect(await store.multiKey!.release([k1, k2], 'multi')).toBe(true);
       granted(await store.acquire(k2, 'plain', 5_000));
-      missed(await store.acquire(k1, 'multi', 5_000, multi(k1, k2)));
+      missed(await store.multiKey!.acquire([k1, k2], 'multi', 5_000));
       expect(await store.inspect(k1)).toBeNull();
     });
 
@@ -605,14 +598,14 @@ describe('PostgresLockBackend lease shapes', () => {
           const store = stores[i]!;
           for (let round = 0; round < 15; round++) {
             const owner = `caller-${i}-${round}`;
-            while (!(await store.acquire(keys[0]!, owner, 5_000, multi(...keys))).acquired) {
+            while (!(await store.multiKey!.acquire([...keys], owner, 5_000)).acquired) {
               await sleep(Math.random() * 5);
             }
             inside++;
             most = Math.max(most, inside);
             await sleep(2);
             inside--;
-            expect(await store.release(keys[0]!, owner, multi(...keys))).toBe(true);
+            expect(await store.multiKey!.release([...keys], owner)).toBe(true);
           }
         }),
       );
@@ -624,54 +617,55 @@ describe('PostgresLockBackend lease shapes', () => {
       const [k1, k2] = [key('a'), key('b')].sort() as [string, string];
       const wakeups1 = await listen(k1);
       const wakeups2 = await listen(k2);
-      const shape = multi(k1, k2);
-      const lease = granted(await store.acquire(k1, 'multi', 2_000, shape));
-      const [extended] = await store.extend([{ key: k1, owner: 'multi', ttlMs: 30_000, shape }]);
+      const keys = [k1, k2];
+      const multi = store.multiKey!;
+      const lease = granted(await multi.acquire(keys, 'multi', 2_000));
+      const [extended] = await multi.extend([{ keys, owner: 'multi', ttlMs: 30_000 }]);
       expect(extended).toBeGreaterThan(lease.expiresAt + 25_000);
       expect((await store.inspect(k2))?.expiresAt).toBe(extended);
-      expect(await store.release(k1, 'multi', shape)).toBe(true);
-      expect(await store.release(k1, 'multi', shape)).toBe(false);
+      expect(await multi.release(keys, 'multi')).toBe(true);
+      expect(await multi.release(keys, 'multi')).toBe(false);
       await eventually(() => wakeups1.length === 1 && wakeups2.length === 1);
 
       // Lose one key (it expires and is taken): extend fails and leaves the other key alone.
-      granted(await store.acquire(k1, 'multi', 5_000, shape));
+      granted(await multi.acquire(keys, 'multi', 5_000));
       await admin.query(`UPDATE ${LEASES} SET expires_at = clock_timestamp() WHERE key = $1`, [k2]);
       granted(await store.acquire(k2, 'thief', 5_000));
       const before = (await store.inspect(k1))!.expiresAt;
-      expect(await store.extend([{ key: k1, owner: 'multi', ttlMs: 60_000, shape }])).toEqual([
-        undefined,
-      ]);
+      expect(await multi.extend([{ keys, owner: 'multi', ttlMs: 60_000 }])).toEqual([undefined]);
       expect((await store.inspect(k1))?.expiresAt).toBe(before);
       // Release frees what it still holds.
-      expect(await store.release(k1, 'multi', shape)).toBe(true);
+      expect(await multi.release(keys, 'multi')).toBe(true);
       expect(await store.inspect(k1)).toBeNull();
       expect((await store.inspect(k2))?.owner).toBe('thief');
     });
   });
 
   describe('statements', () => {
-    it('extends plain, fair, semaphore and multi-key leases in one call, results in order', async () => {
+    it('extends plain, fair, semaphore and multi-key leases, each kind in one call, results in order', async () => {
       const store = backend({ listen: false });
       const [m1, m2] = [key('m1'), key('m2')].sort() as [string, string];
       const plainKey = key('plain');
       const fairKey = key('fair');
       const semKey = key('sem');
       granted(await store.acquire(plainKey, 'o', 1_000));
-      granted(await store.acquire(fairKey, 'o', 1_000, fair()));
-      granted(await store.acquire(semKey, 'o', 1_000, semaphore(2)));
-      granted(await store.acquire(m1, 'o', 1_000, multi(m1, m2)));
-      const results = await store.extend([
-        { key: semKey, owner: 'o', ttlMs: 10_000, shape: semaphore(2) },
-        { key: plainKey, owner: 'o', ttlMs: 10_000 },
-        { key: m1, owner: 'o', ttlMs: 10_000, shape: multi(m1, m2) },
-        { key: fairKey, owner: 'nobody', ttlMs: 10_000, shape: fair() },
-        { key: fairKey, owner: 'o', ttlMs: 10_000, shape: fair() },
-      ]);
+      granted(await store.fair!.acquire(fairKey, 'o', 1_000, fair()));
+      granted(await store.semaphore!.acquire(semKey, 'o', 1_000, 2));
+      granted(await store.multiKey!.acquire([m1, m2], 'o', 1_000));
+      const results = [
+        ...(await store.semaphore!.extend([{ key: semKey, owner: 'o', ttlMs: 10_000 }])),
+        ...(await store.extend([
+          { key: plainKey, owner: 'o', ttlMs: 10_000 },
+          { key: fairKey, owner: 'nobody', ttlMs: 10_000 },
+          { key: fairKey, owner: 'o', ttlMs: 10_000 },
+        ])),
+        ...(await store.multiKey!.extend([{ keys: [m1, m2], owner: 'o', ttlMs: 10_000 }])),
+      ];
       expect(results.map((result) => typeof result)).toEqual([
         'number',
         'number',
-        'number',
         'undefined',
+        'number',
         'number',
       ]);
     });
@@ -679,13 +673,13 @@ describe('PostgresLockBackend lease shapes', () => {
     it('runs every shape without prepared statements (for transaction-pooling proxies)', async () => {
       const store = backend({ listen: false, preparedStatements: false });
       const [k1, k2] = [key('a'), key('b')].sort() as [string, string];
-      granted(await store.acquire(k1, 'o', 5_000, fair()));
-      expect(await store.release(k1, 'o', fair())).toBe(true);
+      granted(await store.fair!.acquire(k1, 'o', 5_000, fair()));
+      expect(await store.fair!.release(k1, 'o')).toBe(true);
       const semKey = key('sem');
-      granted(await store.acquire(semKey, 'o', 5_000, semaphore(2)));
-      expect(await store.release(semKey, 'o', semaphore(2))).toBe(true);
-      granted(await store.acquire(k1, 'o', 5_000, multi(k1, k2)));
-      expect(await store.release(k1, 'o', multi(k1, k2))).toBe(true);
+      granted(await store.semaphore!.acquire(semKey, 'o', 5_000, 2));
+      expect(await store.semaphore!.release(semKey, 'o')).toBe(true);
+      granted(await store.multiKey!.acquire([k1, k2], 'o', 5_000));
+      expect(await store.multiKey!.release([k1, k2], 'o')).toBe(true);
     });
 
     it('sweeps long-dead tickets and permits', async () => {
@@ -693,9 +687,9 @@ describe('PostgresLockBackend lease shapes', () => {
       schemas.push(schema);
       const store = backend({ schema, listen: false, sweepIntervalMs: 150 });
       const lockKey = key('sweep');
-      granted(await store.acquire(lockKey, 'holder', 60_000, fair()));
-      missed(await store.acquire(lockKey, 'gone', 5_000, fair(50)));
-      granted(await store.acquire(`${lockKey}:sem`, 'gone', 50, semaphore(2)));
+      granted(await store.fair!.acquire(lockKey, 'holder', 60_000, fair()));
+      missed(await store.fair!.acquire(lockKey, 'gone', 5_000, fair(50)));
+      granted(await store.semaphore!.acquire(`${lockKey}:sem`, 'gone', 50, 2));
       await eventually(async () => {
         const { rows } = await admin.query<{ n: number }>(
           `SELECT (SELECT count(*) FROM "${schema}"."nestjs_locker_queue")
@@ -718,16 +712,16 @@ describe('PostgresLockBackend lease shapes', () => {
             [`"${schema}"."nestjs_locker_fair_acquire"`],
           )
         ).rows[0]!.xmin;
-      granted(await backend({ schema, listen: false }).acquire('a', 'o', 5_000, fair()));
+      granted(await backend({ schema, listen: false }).fair.acquire('a', 'o', 5_000, fair()));
       const created = await functionVersion();
       // Up to date: a new start leaves the functions alone.
-      granted(await backend({ schema, listen: false }).acquire('b', 'o', 5_000, fair()));
+      granted(await backend({ schema, listen: false }).fair.acquire('b', 'o', 5_000, fair()));
       expect(await functionVersion()).toBe(created);
       // An older version's DDL: the next start brings it up to date.
       await admin.query(
         `COMMENT ON TABLE "${schema}"."nestjs_locker" IS 'nestjs-locker schema old'`,
       );
-      granted(await backend({ schema, listen: false }).acquire('c', 'o', 5_000, fair()));
+      granted(await backend({ schema, listen: false }).fair.acquire('c', 'o', 5_000, fair()));
       expect(await functionVersion()).not.toBe(created);
       const { rows } = await admin.query<{ comment: string }>(
         `SELECT obj_description($1::regclass, 'pg_class') AS comment`,
@@ -747,9 +741,9 @@ describe('PostgresLockBackend lease shapes', () => {
       expect(names.size).toBe(11);
       await admin.query(ddl);
       const store = backend({ schema, table, createTable: false, listen: false });
-      granted(await store.acquire('k', 'o', 5_000, fair()));
-      granted(await store.acquire('s', 'o', 5_000, semaphore(2)));
-      granted(await store.acquire('m1', 'o', 5_000, multi('m1', 'm2')));
+      granted(await store.fair!.acquire('k', 'o', 5_000, fair()));
+      granted(await store.semaphore!.acquire('s', 'o', 5_000, 2));
+      granted(await store.multiKey!.acquire(['m1', 'm2'], 'o', 5_000));
     });
   });
 
@@ -760,7 +754,7 @@ describe('PostgresLockBackend lease shapes', () => {
       await expect(store.acquire(key('r'), reserved, 1_000)).rejects.toBeInstanceOf(
         InvalidLockOptionsError,
       );
-      await expect(store.release(key('r'), reserved, semaphore(2))).rejects.toBeInstanceOf(
+      await expect(store.semaphore!.release(key('r'), reserved)).rejects.toBeInstanceOf(
         InvalidLockOptionsError,
       );
       await expect(
@@ -772,14 +766,14 @@ describe('PostgresLockBackend lease shapes', () => {
       const store = backend({ connectionString: DEAD_URL, commandTimeoutMs: 500, listen: false });
       const [k1, k2] = ['dead:a', 'dead:b'];
       const calls: [string, Promise<unknown>][] = [
-        ['acquire', store.acquire(k1, 'o', 1_000, fair())],
-        ['acquire', store.acquire(k1, 'o', 1_000, semaphore(2))],
-        ['acquire', store.acquire(k1, 'o', 1_000, multi(k1, k2))],
-        ['release', store.release(k1, 'o', fair())],
-        ['release', store.release(k1, 'o', semaphore(2))],
-        ['release', store.release(k1, 'o', multi(k1, k2))],
-        ['extend', store.extend([{ key: k1, owner: 'o', ttlMs: 1_000, shape: semaphore(2) }])],
-        ['extend', store.extend([{ key: k1, owner: 'o', ttlMs: 1_000, shape: multi(k1, k2) }])],
+        ['acquire', store.fair!.acquire(k1, 'o', 1_000, fair())],
+        ['acquire', store.semaphore!.acquire(k1, 'o', 1_000, 2)],
+        ['acquire', store.multiKey!.acquire([k1, k2], 'o', 1_000)],
+        ['release', store.fair!.release(k1, 'o')],
+        ['release', store.semaphore!.release(k1, 'o')],
+        ['release', store.multiKey!.release([k1, k2], 'o')],
+        ['extend', store.semaphore!.extend([{ key: k1, owner: 'o', ttlMs: 1_000 }])],
+        ['extend', store.multiKey!.extend([{ keys: [k1, k2], owner: 'o', ttlMs: 1_000 }])],
       ];
       for (const [operation, call] of calls) {
         const error = (await call.catch((e: unknown) => e)) as LockBackendError;
@@ -801,9 +795,9 @@ describe('PostgresLockBackend lease shapes', () => {
       granted(await store.acquire('plain', 'o', 5_000));
       expect((await store.inspect('plain'))?.owner).toBe('o');
       for (const call of [
-        store.acquire('k', 'o', 5_000, fair()),
-        store.acquire('k', 'o', 5_000, semaphore(2)),
-        store.acquire('k', 'o', 5_000, multi('k', 'l')),
+        store.fair!.acquire('k', 'o', 5_000, fair()),
+        store.semaphore!.acquire('k', 'o', 5_000, 2),
+        store.multiKey!.acquire(['k', 'l'], 'o', 5_000),
       ]) {
         const error = (await call.catch((e: unknown) => e)) as LockBackendError;
         expect(error).toBeInstanceOf(LockBackendError);
@@ -811,7 +805,7 @@ describe('PostgresLockBackend lease shapes', () => {
       }
       // Running the shipped DDL again adds them; the same backend then works.
       await admin.query(PostgresLockBackend.createTableSql({ schema }));
-      granted(await store.acquire('k', 'o', 5_000, fair()));
+      granted(await store.fair!.acquire('k', 'o', 5_000, fair()));
       expect(await store.release('plain', 'o')).toBe(true);
     });
   });

@@ -138,29 +138,32 @@ describe('RedisLockBackend with Sentinel and replicas', () => {
   });
 
   it.each([
-    ['a fair lock', { kind: 'fair', ticketTtlMs: 3_000 }],
-    ['a semaphore permit', { kind: 'semaphore', permits: 2 }],
-    ['a multi-key lock', { kind: 'multi', keys: ['k', 'k:2'] }],
+    ['a fair lock', 'fair'],
+    ['a semaphore permit', 'semaphore'],
+    ['a multi-key lock', 'multiKey'],
   ] as const)(
     'with waitForReplicas, refuses and gives back %s the replica did not acknowledge',
-    async (_name, shape) => {
+    async (_name, kind) => {
       const backend = new RedisLockBackend({
         client: viaSentinel(),
         onWarning: false,
         waitForReplicas: { replicas: 1, timeoutMs: 300 },
       });
       const prefix = `unreplicated:${uniqueId()}:`;
-      const withKeys =
-        shape.kind === 'multi' ? { ...shape, keys: shape.keys.map((key) => prefix + key) } : shape;
+      const key = `${prefix}k`;
+      const acquire = {
+        fair: () =>
+          backend.fair.acquire(key, 'owner-a', 10_000, { ticketTtlMs: 3_000, join: true }),
+        semaphore: () => backend.semaphore.acquire(key, 'owner-a', 10_000, 2),
+        multiKey: () => backend.multiKey!.acquire([key, `${prefix}k:2`], 'owner-a', 10_000),
+      }[kind];
       replica.pause();
       try {
-        const error = (await backend
-          .acquire(`${prefix}k`, 'owner-a', 10_000, withKeys)
-          .catch((e: unknown) => e)) as LockBackendError;
+        const error = (await acquire().catch((e: unknown) => e)) as LockBackendError;
         expect(error).toBeInstanceOf(LockBackendError);
         expect(String(error.cause)).toContain('only 0 of 1 replica');
         expect(await direct.exists(`{${prefix}k}`)).toBe(0);
-        if (shape.kind === 'multi') expect(await direct.exists(`{${prefix}k:2}`)).toBe(0);
+        if (kind === 'multiKey') expect(await direct.exists(`{${prefix}k:2}`)).toBe(0);
       } finally {
         replica.resume();
         await backend.close();

@@ -6,6 +6,7 @@ import {
   type LockOptions,
   MemoryLockBackend,
 } from '../../lib/index.js';
+import { interceptBackend } from '../../lib/testing/index.js';
 import { plainBackend } from '../support/plain-backend.js';
 
 describe('fair, permits and several keys: option checks', () => {
@@ -61,51 +62,34 @@ describe('fair, permits and several keys: option checks', () => {
   });
 
   it('applies a fair default to plain locks, but not to semaphores or several keys', async () => {
-    const memory = new MemoryLockBackend();
-    const shapes: unknown[] = [];
-    const spy: LockBackend = {
-      name: 'spy',
-      features: memory.features,
-      acquire: (key, owner, ttlMs, shape) => {
-        shapes.push(shape);
-        return memory.acquire(key, owner, ttlMs, shape);
-      },
-      extend: (leases) => memory.extend(leases),
-      release: (key, owner, shape) => memory.release(key, owner, shape),
-      inspect: (key) => memory.inspect(key),
-      close: () => memory.close(),
-    };
+    const acquires: unknown[] = [];
+    const spy = interceptBackend(new MemoryLockBackend(), (call, proceed) => {
+      if (call.method === 'acquire') acquires.push([call.capability ?? 'mutex', call.args[3]]);
+      return proceed();
+    });
     const locks = manager(spy, true);
     await (await locks.acquire('plain')).release();
     await (await locks.acquire('opted-out', { fair: false })).release();
     await (await locks.acquire('pool', { permits: 2 })).release();
     await (await locks.acquire(['a', 'b'])).release();
     await (await locks.tryAcquire('single'))!.release();
-    expect(shapes).toEqual([
-      { kind: 'fair', ticketTtlMs: 3_000, join: false },
-      undefined,
-      { kind: 'semaphore', permits: 2 },
-      { kind: 'multi', keys: ['locker:a', 'locker:b'] },
-      { kind: 'fair', ticketTtlMs: 3_000, join: false },
+    expect(acquires).toEqual([
+      ['fair', { ticketTtlMs: 3_000, join: false }],
+      ['mutex', undefined],
+      ['semaphore', 2],
+      ['multiKey', undefined],
+      ['fair', { ticketTtlMs: 3_000, join: false }],
     ]);
   });
 
   it('joins the queue only when it will wait', async () => {
-    const memory = new MemoryLockBackend();
     const joins: unknown[] = [];
-    const spy: LockBackend = {
-      name: 'spy',
-      features: memory.features,
-      acquire: (key, owner, ttlMs, shape) => {
-        joins.push(shape?.kind === 'fair' ? shape.join : 'plain');
-        return memory.acquire(key, owner, ttlMs, shape);
-      },
-      extend: (leases) => memory.extend(leases),
-      release: (key, owner, shape) => memory.release(key, owner, shape),
-      inspect: (key) => memory.inspect(key),
-      subscribe: (key, onRelease) => memory.subscribe(key, onRelease),
-      close: () => memory.close(),
-    };
+    const spy = interceptBackend(new MemoryLockBackend(), (call, proceed) => {
+      if (call.method === 'acquire') {
+        joins.push(call.capability === 'fair' ? (call.args[3] as { join: boolean }).join : 'plain');
+      }
+      return proceed();
+    });
     const locks = manager(spy);
     await locks.acquire('k', { fair: true, wait: 1_000 });
     expect(await locks.tryAcquire('k', { fair: true })).toBeNull();

@@ -210,9 +210,9 @@ describe('Lock signal', () => {
     const lock = await locks.acquire('leader', { ttl: 30_000 });
     const released: string[] = [];
     const release = backend.release.bind(backend);
-    backend.release = (key, owner, shape) => {
+    backend.release = (key, owner) => {
       released.push(key);
-      return release(key, owner, shape);
+      return release(key, owner);
     };
     backend.extend = () => Promise.reject(new Error('store down'));
     await expect(lock.releaseAfter(10_000)).rejects.toBeInstanceOf(LockBackendError);

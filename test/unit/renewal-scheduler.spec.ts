@@ -7,7 +7,7 @@ import { RenewalScheduler } from '../../lib/manager/renewal-scheduler.js';
 
 /** A lease record as the scheduler sees it, with the same timing rules as the real handle. */
 class FakeLease implements RenewableLease {
-  readonly shape = undefined;
+  readonly storeKeys: readonly string[];
   renewing = false;
   deadline: number;
   renewalDueAt: number;
@@ -20,6 +20,7 @@ class FakeLease implements RenewableLease {
     readonly autoRenew = true,
     readonly owner = `owner-${storeKey}`,
   ) {
+    this.storeKeys = [storeKey];
     this.deadline = 0;
     this.renewalDueAt = 0;
     this.renewAfter = 0;
@@ -40,6 +41,13 @@ class FakeLease implements RenewableLease {
   }
 }
 
+/** What the scheduler's extend would send to the store for `lease`. */
+const asLeaseToExtend = ({ storeKey, owner, ttlMs }: FakeLease): LeaseToExtend => ({
+  key: storeKey,
+  owner,
+  ttlMs,
+});
+
 describe('RenewalScheduler', () => {
   const clock = { now: () => Date.now() };
   let extendCalls: LeaseToExtend[][];
@@ -59,8 +67,8 @@ describe('RenewalScheduler', () => {
     scheduler = new RenewalScheduler<FakeLease>(
       {
         extend: (leases) => {
-          extendCalls.push([...leases]);
-          return answer(leases);
+          extendCalls.push(leases.map(asLeaseToExtend));
+          return answer(leases.map(asLeaseToExtend));
         },
         lost: (lease, reason) => lost.push([lease.storeKey, reason]),
         failed: (leases) => {
@@ -217,8 +225,8 @@ describe('RenewalScheduler', () => {
     const partitioned = new RenewalScheduler<FakeLease>(
       {
         extend: (leases) => {
-          extendCalls.push([...leases]);
-          return answer(leases);
+          extendCalls.push(leases.map(asLeaseToExtend));
+          return answer(leases.map(asLeaseToExtend));
         },
         lost: (lease, reason) => lost.push([lease.storeKey, reason]),
         failed: () => {

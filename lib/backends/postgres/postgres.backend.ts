@@ -118,7 +118,7 @@ const UNDEFINED_OBJECT_CODES = new Set(['42883', '42P01']);
  *
  * Calls made in the same tick share one statement.
  *
- * Fair leases, semaphores and multi-key leases ({@link LeaseShape}) are PL/pgSQL functions beside
+ * Fair leases, semaphores and multi-key leases (`backend.fair`, `backend.semaphore`, `backend.multiKey`) are PL/pgSQL functions beside
  * the table (one call, one round trip each; see `postgres-fair.ts`, `postgres-semaphore.ts`,
  * `postgres-multi.ts`). A key is used either as a mutex (plain, fair or multi-key) or as a
  * semaphore: using it the other way while it is held rejects with a `LockBackendError` that says so.

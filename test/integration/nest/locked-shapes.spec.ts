@@ -10,6 +10,7 @@ import {
   type LockModuleOptions,
   MemoryLockBackend,
 } from '../../../lib/index.js';
+import { interceptBackend } from '../../../lib/testing/index.js';
 import { sleep } from '../../support/async.js';
 import { plainBackend } from '../../support/plain-backend.js';
 
@@ -89,14 +90,12 @@ describe('@Locked() with permits, several keys and fair', () => {
       }
     }
     const kinds: (string | undefined)[] = [];
-    class Recording extends MemoryLockBackend {
-      override acquire(...args: Parameters<MemoryLockBackend['acquire']>) {
-        kinds.push(args[3]?.kind);
-        return super.acquire(...args);
-      }
-    }
+    const recording = interceptBackend(new MemoryLockBackend(), (call, proceed) => {
+      if (call.method === 'acquire') kinds.push(call.capability);
+      return proceed();
+    });
     const { app, service } = await boot(Queue, {
-      backend: new Recording(),
+      backend: recording,
       defaults: { fair: true },
     });
     const calls: Promise<void>[] = [];
