@@ -1,3 +1,7 @@
+// Loaded first: an app without Nest is told at once that this entry is the Nest module (the
+// Nest-free API is 'nestjs-locker/core').
+import '@nestjs/common';
+
 export {
   MemoryLockBackend,
   type MemoryLockBackendOptions,

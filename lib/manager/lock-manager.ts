@@ -1,29 +1,22 @@
 import {
   InvalidLockOptionsError,
   LockBackendError,
-  LockError,
-  LockLostError,
-  type LockLostReason,
   LockManagerClosedError,
   LockNotAcquiredError,
 } from '../contract/errors.js';
-import type { AcquireResult, ExtendResult, Handoff, Unsubscribe } from '../contract/lease.js';
 import type { LockBackend } from '../contract/lock-backend.js';
+import { LockAcquirer } from './lock-acquirer.js';
+import { asBackendError } from './backend-error.js';
 import { type MonotonicClock, systemClock } from './clock.js';
 import type { Duration } from './duration.js';
-import { FAIR_TICKET_TTL_MS, LeaseKinds } from './lease-kinds.js';
-import { type Lock, LockHandle, type LockHost } from './lock.js';
-import { currentFrame, findHeldFrame, runInFrame } from './lock-context.js';
+import { HeldLocks } from './held-locks.js';
+import { LeaseKinds } from './lease-kinds.js';
+import { type Lock, LockHandle } from './lock.js';
 import { LockEventEmitter, type LockEventListener, type LockEvents } from './lock-events.js';
-import { type HoldFrame, LockHolds } from './lock-holds.js';
-import type {
-  LockManagerOptions,
-  LockOptions,
-  ResolvedLockDefaults,
-  ResolvedLockOptions,
-} from './lock-options.js';
+import type { LockInfo, LockKeys } from './lock-info.js';
+import type { LockManagerOptions, LockOptions, ResolvedLockDefaults } from './lock-options.js';
+import { holdLock } from './lock-reentry.js';
 import { newOwnerToken } from './owner-token.js';
-import { RenewalScheduler } from './renewal-scheduler.js';
 import {
   DEFAULT_KEY_PREFIX,
   resolveDefaults,
@@ -33,26 +26,8 @@ import {
   validateKeys,
   validateTtl,
 } from './validate-options.js';
-import { waitForLock } from './wait-for-lock.js';
 
-/** What {@link LockManager.inspect} reports of a key. */
-export interface LockInfo {
-  /** The key, as given (without the key prefix). */
-  readonly key: string;
-  readonly fencingToken: bigint;
-  /** When the store will expire the lease unless it is renewed (the store's clock). */
-  readonly expiresAt: Date;
-  /** The owner token, only when this manager holds the lock (owner tokens are not given away). */
-  readonly owner?: string;
-  /**
-   * For a semaphore: how many permits are held. The other fields then describe the holder that
-   * took its permit last.
-   */
-  readonly holders?: number;
-}
-
-/** One key, or several to take together (all or none). */
-export type LockKeys = string | readonly string[];
+export type { LockInfo, LockKeys } from './lock-info.js';
 
 /**
  * Distributed locks without Nest: acquire, wait, renew, detect loss, release. `LockService` in a
@@ -78,10 +53,8 @@ export class LockManager {
   readonly #defaults: ResolvedLockDefaults;
   readonly #clock: MonotonicClock;
   readonly #events = new LockEventEmitter();
-  readonly #scheduler: RenewalScheduler<LockHandle>;
-  readonly #host: LockHost;
-  /** When each held lock was acquired (monotonic ms), for the hold time its events report. */
-  readonly #acquiredAt = new WeakMap<LockHandle, number>();
+  readonly #held: HeldLocks;
+  readonly #acquirer: LockAcquirer;
   #closing: Promise<void> | undefined;
   /** Aborted by close(): the manager takes no more locks, and acquires still waiting end. */
   readonly #shutdown = new AbortController();
@@ -100,33 +73,22 @@ export class LockManager {
     this.#clock = options.clock ?? systemClock;
     this.#kinds = new LeaseKinds(this.#backend);
     if (this.#defaults.fair) this.#kinds.require('fair', 'defaults.fair');
-    this.#host = {
-      now: () => this.#clock.now(),
-      extendLock: (lock, ttl) => this.#extend(lock, ttl),
-      releaseLock: (lock) => this.#release(lock),
-      releaseLockAfter: (lock, ms) => this.#releaseAfter(lock, ms),
-      deadlinePassed: (lock) => {
-        this.#scheduler.delete(lock);
-        this.#lost(lock, 'expired');
-      },
-    };
-    this.#scheduler = new RenewalScheduler<LockHandle>(
-      {
-        // Leases of one kind share a call: every lease in a batch has the same renewer.
-        extend: (locks) => locks[0]!.kind.renewer.extend(locks),
-        groupOf: (lock) => lock.kind.renewer,
-        lost: (lock, reason, cause) => this.#lost(lock, reason, cause),
-        failed: (locks, error) =>
-          this.#events.emit('renewalFailed', {
-            keys: locks.map((lock) => lock.key),
-            error: this.#backendError('extend', undefined, error),
-          }),
-        ...(this.#backend.partitionOf
-          ? { partitionOf: (lock: LockHandle) => this.#backend.partitionOf!(lock.storeKey) }
-          : {}),
-      },
-      this.#clock,
-    );
+    const { partitionOf } = this.#backend;
+    this.#held = new HeldLocks({
+      backend: this.#backend.name,
+      events: this.#events,
+      clock: this.#clock,
+      partitionOf: partitionOf && ((storeKey) => partitionOf.call(this.#backend, storeKey)),
+    });
+    this.#acquirer = new LockAcquirer({
+      backend: this.#backend,
+      kinds: this.#kinds,
+      defaults: this.#defaults,
+      clock: this.#clock,
+      events: this.#events,
+      held: this.#held,
+      shutdown: this.#shutdown.signal,
+    });
   }
 
   /** The backend this manager uses. */
@@ -151,7 +113,7 @@ export class LockManager {
 
   /** How many locks this manager holds right now. */
   get heldCount(): number {
-    return this.#scheduler.size;
+    return this.#held.size;
   }
 
   /**
@@ -172,7 +134,7 @@ export class LockManager {
    */
   async acquire(key: LockKeys, options?: LockOptions): Promise<Lock> {
     const keys = validateKeys(key);
-    return this.#acquire(keys, this.#storeKeys(keys), options, true) as Promise<Lock>;
+    return this.#acquirer.acquire(keys, this.#storeKeys(keys), options, true) as Promise<Lock>;
   }
 
   /**
@@ -183,7 +145,7 @@ export class LockManager {
    */
   async tryAcquire(key: LockKeys, options?: Omit<LockOptions, 'wait'>): Promise<Lock | null> {
     const keys = validateKeys(key);
-    return this.#acquire(keys, this.#storeKeys(keys), { ...options, wait: 0 }, false);
+    return this.#acquirer.acquire(keys, this.#storeKeys(keys), { ...options, wait: 0 }, false);
   }
 
   /**
@@ -209,7 +171,7 @@ export class LockManager {
     } catch (error) {
       // The attempt may still land: free it rather than leave the key claimed by nobody.
       this.#backend.release(storeKey, owner).catch(() => false);
-      throw this.#backendError('acquire', key, error);
+      throw asBackendError(this.#backend.name, 'acquire', key, error);
     }
   }
 
@@ -238,57 +200,21 @@ export class LockManager {
     options?: LockOptions,
   ): Promise<T> {
     const keys = validateKeys(key);
-    const storeKeys = this.#storeKeys(keys);
-    // Identifies the set of keys in the call-chain registry: NUL cannot occur in a key.
-    const scopeKey = storeKeys.join('\0');
-    const chain = currentFrame();
-    const held = findHeldFrame(this, scopeKey);
-    if (held) {
-      const frame: HoldFrame = {
+    return holdLock(
+      {
         scope: this,
-        scopeKey,
-        lock: held.lock,
-        holds: held.holds,
-        parent: chain,
-      };
-      if (held.holds.mayEnter(chain)) {
-        held.holds.enter(frame);
-        return this.#runHold(frame, fn);
-      }
-      const startedAt = this.#clock.now();
-      const resolved = resolveLockOptions(options, this.#defaults);
-      const turn = await held.holds.waitTurn(frame, resolved.waitMs, this.#clock, resolved.signal);
-      if (turn === 'entered') return this.#runHold(frame, fn);
-      if (turn === 'timeout') {
-        const waitedMs = Math.round(this.#clock.now() - startedAt);
-        this.#events.emit('busy', { key: keys.join(','), waitedMs, retryAfterMs: undefined });
-        throw new LockNotAcquiredError(keys.join(','), undefined, waitedMs);
-      }
-      // The lock went away while this section waited: take it anew, for what is left of the wait.
-      const waitedMs = this.#clock.now() - startedAt;
-      options = { ...options, wait: Math.max(0, Math.floor(resolved.waitMs - waitedMs)) };
-    }
-    const lock = (await this.#acquire(keys, storeKeys, options, true)) as LockHandle;
-    const frame: HoldFrame = {
-      scope: this,
-      scopeKey,
-      lock,
-      holds: new LockHolds(lock),
-      parent: chain,
-    };
-    frame.holds.enter(frame);
-    return this.#runHold(frame, fn);
-  }
-
-  /** Runs `fn` as the hold of `frame`; the last hold of its lock to end releases the lease. */
-  async #runHold<T>(frame: HoldFrame, fn: (lock: Lock) => T | Promise<T>): Promise<T> {
-    try {
-      return await runInFrame(frame, fn);
-    } finally {
-      if (frame.holds.exit(frame)) {
-        await this.#release(frame.lock as LockHandle).catch(() => undefined);
-      }
-    }
+        clock: this.#clock,
+        events: this.#events,
+        defaults: this.#defaults,
+        acquire: (storeKeys, lockOptions) =>
+          this.#acquirer.acquire(keys, storeKeys, lockOptions, true) as Promise<LockHandle>,
+        release: (lock) => this.#held.releaseLock(lock),
+      },
+      keys,
+      this.#storeKeys(keys),
+      fn,
+      options,
+    );
   }
 
   /**
@@ -315,10 +241,10 @@ export class LockManager {
     try {
       info = await this.#backend.inspect(storeKey);
     } catch (error) {
-      throw this.#backendError('inspect', key, error);
+      throw asBackendError(this.#backend.name, 'inspect', key, error);
     }
     if (!info) return null;
-    const mine = this.#scheduler.some(
+    const mine = this.#held.some(
       (lock) => lock.owner === info.owner && lock.storeKeys.includes(storeKey),
     );
     return {
@@ -360,14 +286,7 @@ export class LockManager {
 
   async #close(): Promise<void> {
     this.#shutdown.abort();
-    const held = this.#scheduler.leases();
-    this.#scheduler.stop();
-    await Promise.all(
-      held.map(async (lock) => {
-        lock.markLost('closed');
-        await lock.kind.release(lock.owner).catch(() => false);
-      }),
-    );
+    await this.#held.releaseAll();
     await this.#backend.close();
   }
 
@@ -379,235 +298,5 @@ export class LockManager {
   /** Validated keys as stored, with the prefix. */
   #storeKeys(keys: readonly string[]): string[] {
     return keys.map((key) => this.#prefix + key);
-  }
-
-  /** Subscribes to the release wake-ups of every key; all or none. */
-  async #subscribeAll(
-    storeKeys: readonly string[],
-    onRelease: (handoff?: Handoff) => void,
-  ): Promise<Unsubscribe> {
-    const backend = this.#backend;
-    const results = await Promise.allSettled(
-      storeKeys.map((storeKey) => backend.subscribe!(storeKey, onRelease)),
-    );
-    const done = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-    const failed = results.find((result) => result.status === 'rejected');
-    const unsubscribeAll = (): void => {
-      for (const unsubscribe of done) unsubscribe();
-    };
-    if (failed) {
-      unsubscribeAll();
-      throw failed.reason;
-    }
-    return unsubscribeAll;
-  }
-
-  async #acquire(
-    keys: readonly string[],
-    storeKeys: readonly string[],
-    options: LockOptions | undefined,
-    throwWhenBusy: boolean,
-  ): Promise<Lock | null> {
-    const key = keys.join(',');
-    const resolved = resolveLockOptions(options, this.#defaults);
-    const kind = this.#kinds.choose(storeKeys, resolved, this.#defaults.fair);
-    if (this.#closed()) throw new LockManagerClosedError(key);
-    resolved.signal?.throwIfAborted();
-
-    const owner = newOwnerToken();
-    const { ttlMs } = resolved;
-    const fair = kind.queued;
-    // A single attempt of a fair lock must not leave a ticket in the queue behind.
-    const join = resolved.waitMs > 0;
-    const startedAt = this.#clock.now();
-    // When the last answered attempt was sent: a lease granted by it, or handed over after it,
-    // began no earlier than that.
-    let sentAt = startedAt;
-    const attempt = async (): Promise<AcquireResult> => {
-      const sent = this.#clock.now();
-      const result = await kind.acquire(owner, ttlMs, join);
-      sentAt = sent;
-      return result;
-    };
-
-    // A fair waiter subscribes before its first attempt: it is likely to wait (fair keys are busy
-    // keys, and their subscriptions stay warm), and a hand-off may come right after it queues.
-    const subscribeFirst = fair && resolved.waitMs > 0 && this.#backend.subscribe !== undefined;
-    let result: AcquireResult;
-    try {
-      const first = subscribeFirst ? undefined : await attempt();
-      // Set below whenever `first` is undefined (only when waiting).
-      result = first as AcquireResult;
-      if (!first?.acquired && resolved.waitMs > 0) {
-        result = await waitForLock(
-          {
-            attempt,
-            subscribe: this.#backend.subscribe
-              ? (onRelease) => this.#subscribeAll(storeKeys, onRelease)
-              : undefined,
-            onSubscribeError: () => undefined,
-            waitMs: resolved.waitMs,
-            signal: resolved.signal
-              ? AbortSignal.any([resolved.signal, this.#shutdown.signal])
-              : this.#shutdown.signal,
-            clock: this.#clock,
-            ...(fair ? { owner, maxSleepMs: Math.min(FAIR_TICKET_TTL_MS, ttlMs) / 4 } : {}),
-          },
-          first,
-        );
-      }
-    } catch (error) {
-      // The outcome of the last attempt is unknown: it may still land. Release under our owner
-      // token so that it cannot leave the key taken until its ttl runs out (and, when fair, so that
-      // our place in the queue is given up).
-      kind.release(owner).catch(() => false);
-      if (this.#closed() && error === this.#shutdown.signal.reason) {
-        throw new LockManagerClosedError(key);
-      }
-      if (error instanceof LockError || resolved.signal?.aborted) throw error;
-      throw this.#backendError('acquire', key, error);
-    }
-
-    if (!result.acquired) {
-      // A fair waiter that gives up leaves the queue, so the waiters behind it are not held up.
-      if (fair && resolved.waitMs > 0) {
-        await kind.release(owner).catch(() => false);
-      }
-      const waitedMs = Math.round(this.#clock.now() - startedAt);
-      this.#events.emit('busy', { key, waitedMs, retryAfterMs: result.retryAfterMs });
-      if (!throwWhenBusy) return null;
-      throw new LockNotAcquiredError(key, result.retryAfterMs, waitedMs);
-    }
-    if (this.#closed()) {
-      await kind.release(owner).catch(() => false);
-      throw new LockManagerClosedError(key);
-    }
-    const lock = new LockHandle(this.#host, {
-      key,
-      keys,
-      storeKeys,
-      kind,
-      owner,
-      fencingToken: result.fencingToken,
-      autoRenew: resolved.autoRenew,
-      ttlMs,
-      expiresAt: result.expiresAt,
-      sentAt,
-    });
-    this.#scheduler.add(lock);
-    const acquiredAt = this.#clock.now();
-    this.#acquiredAt.set(lock, acquiredAt);
-    this.#events.emit('acquired', {
-      key,
-      fencingToken: lock.fencingToken,
-      waitedMs: Math.round(acquiredAt - startedAt),
-    });
-    return lock;
-  }
-
-  async #extend(lock: LockHandle, ttl: Duration | undefined): Promise<void> {
-    const ttlMs = ttl === undefined ? lock.ttlMs : validateTtl(ttl);
-    if (lock.state !== 'held') throw lock.signal.reason ?? this.#notHeld(lock);
-    const sentAt = this.#clock.now();
-    let expiresAt: ExtendResult;
-    try {
-      [expiresAt] = await lock.kind.renewer.extend([
-        { storeKey: lock.storeKey, storeKeys: lock.storeKeys, owner: lock.owner, ttlMs },
-      ]);
-    } catch (error) {
-      throw this.#backendError('extend', lock.key, error);
-    }
-    // A backend may answer a lease it could not reach with its error instead of rejecting.
-    if (typeof expiresAt === 'object') throw this.#backendError('extend', lock.key, expiresAt);
-    if (expiresAt === undefined) {
-      this.#scheduler.delete(lock);
-      throw this.#lost(lock, 'not-held') ?? this.#notHeld(lock);
-    }
-    lock.renewed(expiresAt, sentAt, ttlMs);
-    this.#scheduler.touch(lock);
-  }
-
-  /** Stops holding `lock` locally (no more renewal); `false` when it was not held. */
-  #stopHolding(lock: LockHandle): boolean {
-    if (!lock.markReleased()) return false;
-    this.#scheduler.delete(lock);
-    return true;
-  }
-
-  async #release(lock: LockHandle): Promise<boolean> {
-    if (!this.#stopHolding(lock)) return false;
-    let released: boolean;
-    try {
-      released = await lock.kind.release(lock.owner);
-    } catch (error) {
-      const failure = this.#backendError('release', lock.key, error);
-      this.#events.emit('releaseFailed', {
-        key: lock.key,
-        fencingToken: lock.fencingToken,
-        error: failure,
-      });
-      throw failure;
-    }
-    this.#events.emit('released', {
-      key: lock.key,
-      fencingToken: lock.fencingToken,
-      heldMs: this.#heldMs(lock),
-    });
-    return released;
-  }
-
-  async #releaseAfter(lock: LockHandle, ms: Duration): Promise<boolean> {
-    const keepMs = validateTtl(ms, 'ms');
-    if (lock.state !== 'held') return false;
-    try {
-      await this.#extend(lock, keepMs);
-    } catch (error) {
-      // The holder is done with the lock either way: a lease left to the renewal loop would be
-      // renewed forever by a holder that no longer uses it (a leader that stepped down). Release it
-      // now instead; if the store is down, it frees when its ttl runs out.
-      await this.#release(lock).catch(() => undefined);
-      throw error;
-    }
-    if (!this.#stopHolding(lock)) return false;
-    this.#events.emit('released', {
-      key: lock.key,
-      fencingToken: lock.fencingToken,
-      heldMs: this.#heldMs(lock),
-    });
-    return true;
-  }
-
-  #lost(lock: LockHandle, reason: LockLostReason, cause?: unknown): LockLostError | undefined {
-    const error = lock.markLost(reason, cause);
-    if (error && lock.kind.releaseWhenLost) {
-      // Losing one key loses the lock: free the keys it still holds rather than wait for their ttl.
-      lock.kind.release(lock.owner).catch(() => false);
-    }
-    if (error) {
-      this.#events.emit('lost', {
-        key: lock.key,
-        fencingToken: lock.fencingToken,
-        error,
-        heldMs: this.#heldMs(lock),
-      });
-    }
-    return error;
-  }
-
-  #heldMs(lock: LockHandle): number {
-    return Math.round(this.#clock.now() - (this.#acquiredAt.get(lock) ?? this.#clock.now()));
-  }
-
-  #notHeld(lock: LockHandle): LockLostError {
-    return new LockLostError(
-      lock.key,
-      lock.fencingToken,
-      lock.state === 'released' ? 'released' : 'not-held',
-    );
-  }
-
-  #backendError(operation: string, key: string | undefined, error: unknown): LockBackendError {
-    if (error instanceof LockBackendError) return error;
-    return new LockBackendError(this.#backend.name, operation, key, error);
   }
 }

@@ -6,6 +6,7 @@ import {
   countingAcquires,
   sleep,
 } from './conformance-support.js';
+import { interceptBackend } from './intercept-backend.js';
 
 /** Leases in time: expiry, renewal, loss detection, waiting and waking. */
 export const leaseCases: readonly ConformanceCaseDefinition[] = [
@@ -70,6 +71,62 @@ export const leaseCases: readonly ConformanceCaseDefinition[] = [
       assert.equal(lock.signal.aborted, false);
       assert.equal((await rival.inspect('renewed'))?.fencingToken, lock.fencingToken);
       assert.equal(await lock.release(), true);
+    },
+  },
+  {
+    name: 'renews held locks of every kind it offers, each kind through its own capability',
+    timeoutMs: 30_000,
+    async run({ manager, backend }) {
+      const store = await backend();
+      // Which capability each extend went to, and the keys it carried.
+      const extends_: { capability: string; keys: string[] }[] = [];
+      const spy = interceptBackend(store, (call, proceed) => {
+        if (call.method === 'extend') {
+          const leases = call.args[0] as readonly { key?: string; keys?: readonly string[] }[];
+          extends_.push({
+            capability: call.capability ?? 'mutex',
+            keys: leases.flatMap((lease) => lease.keys ?? [lease.key!]),
+          });
+        }
+        return proceed();
+      });
+      const locks = await manager({ backend: spy });
+      const rival = await manager();
+      const expected = new Map<string, string[]>([['mutex', ['kinds:plain']]]);
+      const held = [await locks.acquire('kinds:plain', { ttl: 900 })];
+      if (store.fair) {
+        held.push(await locks.acquire('kinds:fair', { fair: true, ttl: 900 }));
+        expected.get('mutex')!.push('kinds:fair');
+      }
+      if (store.semaphore) {
+        held.push(await locks.acquire('kinds:permit', { permits: 2, ttl: 900 }));
+        expected.set('semaphore', ['kinds:permit']);
+      }
+      if (store.multiKey) {
+        held.push(await locks.acquire(['kinds:a', 'kinds:b'], { ttl: 900 }));
+        expected.set('multiKey', ['kinds:a', 'kinds:b']);
+      }
+      // Each held lock renewed at least twice: past two ttls with every lock still held.
+      const renewed = (key: string): number =>
+        extends_.filter((call) => call.keys.some((each) => each.endsWith(key))).length;
+      const keys = [...expected.values()].flat();
+      for (let waited = 0; keys.some((key) => renewed(key) < 2); waited += 50) {
+        assert.ok(waited < 20_000, 'the held locks were not renewed twice within 20 s');
+        await sleep(50);
+      }
+      for (const lock of held) assert.equal(lock.isHeld(), true, `${lock.key} was lost`);
+      assert.equal(await rival.tryAcquire('kinds:plain'), null);
+      for (const call of extends_) {
+        const own = expected.get(call.capability);
+        assert.ok(own, `an extend went to ${call.capability}, which no lock uses`);
+        for (const key of call.keys) {
+          assert.ok(
+            own.some((each) => key.endsWith(each)),
+            `${key} was extended through ${call.capability}`,
+          );
+        }
+      }
+      for (const lock of held) assert.equal(await lock.release(), true);
     },
   },
   {

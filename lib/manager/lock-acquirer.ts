@@ -1,0 +1,197 @@
+import { LockError, LockManagerClosedError, LockNotAcquiredError } from '../contract/errors.js';
+import type { AcquireResult, Handoff, Unsubscribe } from '../contract/lease.js';
+import type { LockBackend } from '../contract/lock-backend.js';
+import { asBackendError } from './backend-error.js';
+import type { MonotonicClock } from './clock.js';
+import type { HeldLocks } from './held-locks.js';
+import { FAIR_TICKET_TTL_MS, type LeaseKind, type LeaseKinds } from './lease-kinds.js';
+import { type Lock, LockHandle } from './lock.js';
+import type { LockEventEmitter } from './lock-events.js';
+import type { LockOptions, ResolvedLockDefaults } from './lock-options.js';
+import { newOwnerToken } from './owner-token.js';
+import { resolveLockOptions } from './validate-options.js';
+import { waitForLock } from './wait-for-lock.js';
+
+/** One acquire, as {@link attemptLease} runs it. */
+export interface LeaseRequest {
+  readonly backend: LockBackend;
+  readonly kind: LeaseKind;
+  readonly storeKeys: readonly string[];
+  readonly owner: string;
+  readonly ttlMs: number;
+  /** How long to wait for the key to free up, in ms; 0 for one attempt. */
+  readonly waitMs: number;
+  /** Ends the wait: the caller's signal and the manager's shutdown. */
+  readonly signal: AbortSignal;
+  readonly clock: MonotonicClock;
+}
+
+/** The answer of the last attempt, and when that attempt was sent (monotonic ms). */
+export interface LeaseAttempts {
+  readonly result: AcquireResult;
+  /** A lease granted by the last attempt, or handed over after it, began no earlier than this. */
+  readonly sentAt: number;
+}
+
+/**
+ * Attempts to take a lease, waiting up to `waitMs` for it: on a release notification where the
+ * backend has a wake-up channel, else by jittered polling. A fair waiter subscribes before its
+ * first attempt, keeps its place in the store's queue, and leaves the queue when it gives up.
+ *
+ * When the outcome of the last attempt is unknown (the store failed, the wait was aborted), the
+ * lease is released under the request's owner, so that an attempt that still lands cannot keep
+ * the key taken until its ttl runs out; the error is rethrown as it came.
+ */
+export async function attemptLease(request: LeaseRequest): Promise<LeaseAttempts> {
+  const { backend, kind, owner, ttlMs, waitMs, clock } = request;
+  // A single attempt of a fair lock must not leave a ticket in the queue behind.
+  const join = waitMs > 0;
+  let sentAt = clock.now();
+  const attempt = async (): Promise<AcquireResult> => {
+    const sent = clock.now();
+    const result = await kind.acquire(owner, ttlMs, join);
+    sentAt = sent;
+    return result;
+  };
+  // A fair waiter subscribes before its first attempt: it is likely to wait (fair keys are busy
+  // keys, and their subscriptions stay warm), and a hand-off may come right after it queues.
+  const subscribeFirst = kind.queued && waitMs > 0 && backend.subscribe !== undefined;
+  let result: AcquireResult;
+  try {
+    const first = subscribeFirst ? undefined : await attempt();
+    // Set below whenever `first` is undefined (only when waiting).
+    result = first as AcquireResult;
+    if (!first?.acquired && waitMs > 0) {
+      result = await waitForLock(
+        {
+          attempt,
+          subscribe: backend.subscribe
+            ? (onRelease) => subscribeAll(backend, request.storeKeys, onRelease)
+            : undefined,
+          onSubscribeError: () => undefined,
+          waitMs,
+          signal: request.signal,
+          clock,
+          ...(kind.queued ? { owner, maxSleepMs: Math.min(FAIR_TICKET_TTL_MS, ttlMs) / 4 } : {}),
+        },
+        first,
+      );
+    }
+  } catch (error) {
+    // The outcome of the last attempt is unknown: it may still land. When fair, this also gives
+    // up our place in the queue.
+    kind.release(owner).catch(() => false);
+    throw error;
+  }
+  // A fair waiter that gives up leaves the queue, so the waiters behind it are not held up.
+  if (!result.acquired && kind.queued && waitMs > 0) {
+    await kind.release(owner).catch(() => false);
+  }
+  return { result, sentAt };
+}
+
+/** What a {@link LockAcquirer} works with: its manager's parts. */
+export interface LockAcquirerDeps {
+  readonly backend: LockBackend;
+  readonly kinds: LeaseKinds;
+  readonly defaults: ResolvedLockDefaults;
+  readonly clock: MonotonicClock;
+  readonly events: LockEventEmitter;
+  readonly held: HeldLocks;
+  /** Aborted when the manager closes: no new locks, and waits end. */
+  readonly shutdown: AbortSignal;
+}
+
+/**
+ * Takes locks for a manager: picks the kind of lease, attempts and waits ({@link attemptLease}),
+ * reports a busy key, and hands a granted lease to the held locks as a new handle.
+ */
+export class LockAcquirer {
+  readonly #deps: LockAcquirerDeps;
+
+  constructor(deps: LockAcquirerDeps) {
+    this.#deps = deps;
+  }
+
+  async acquire(
+    keys: readonly string[],
+    storeKeys: readonly string[],
+    options: LockOptions | undefined,
+    throwWhenBusy: boolean,
+  ): Promise<Lock | null> {
+    const key = keys.join(',');
+    const resolved = resolveLockOptions(options, this.#deps.defaults);
+    const kind = this.#deps.kinds.choose(storeKeys, resolved, this.#deps.defaults.fair);
+    if (this.#deps.shutdown.aborted) throw new LockManagerClosedError(key);
+    resolved.signal?.throwIfAborted();
+    const owner = newOwnerToken();
+    const startedAt = this.#deps.clock.now();
+    let attempts: LeaseAttempts;
+    try {
+      attempts = await attemptLease({
+        backend: this.#deps.backend,
+        kind,
+        storeKeys,
+        owner,
+        ttlMs: resolved.ttlMs,
+        waitMs: resolved.waitMs,
+        signal: resolved.signal
+          ? AbortSignal.any([resolved.signal, this.#deps.shutdown])
+          : this.#deps.shutdown,
+        clock: this.#deps.clock,
+      });
+    } catch (error) {
+      if (this.#deps.shutdown.aborted && error === this.#deps.shutdown.reason) {
+        throw new LockManagerClosedError(key);
+      }
+      if (error instanceof LockError || resolved.signal?.aborted) throw error;
+      throw asBackendError(this.#deps.backend.name, 'acquire', key, error);
+    }
+    const { result, sentAt } = attempts;
+    if (!result.acquired) {
+      const waitedMs = Math.round(this.#deps.clock.now() - startedAt);
+      this.#deps.events.emit('busy', { key, waitedMs, retryAfterMs: result.retryAfterMs });
+      if (!throwWhenBusy) return null;
+      throw new LockNotAcquiredError(key, result.retryAfterMs, waitedMs);
+    }
+    if (this.#deps.shutdown.aborted) {
+      await kind.release(owner).catch(() => false);
+      throw new LockManagerClosedError(key);
+    }
+    const lock = new LockHandle(this.#deps.held, {
+      key,
+      keys,
+      storeKeys,
+      kind,
+      owner,
+      fencingToken: result.fencingToken,
+      autoRenew: resolved.autoRenew,
+      ttlMs: resolved.ttlMs,
+      expiresAt: result.expiresAt,
+      sentAt,
+    });
+    this.#deps.held.add(lock, startedAt);
+    return lock;
+  }
+}
+
+/** Subscribes to the release wake-ups of every key; all or none. */
+async function subscribeAll(
+  backend: LockBackend,
+  storeKeys: readonly string[],
+  onRelease: (handoff?: Handoff) => void,
+): Promise<Unsubscribe> {
+  const results = await Promise.allSettled(
+    storeKeys.map((storeKey) => backend.subscribe!(storeKey, onRelease)),
+  );
+  const done = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failed = results.find((result) => result.status === 'rejected');
+  const unsubscribeAll = (): void => {
+    for (const unsubscribe of done) unsubscribe();
+  };
+  if (failed) {
+    unsubscribeAll();
+    throw failed.reason;
+  }
+  return unsubscribeAll;
+}
