@@ -3,8 +3,8 @@
  * types, for a plain Node program, a worker or a script; nothing here imports an `@nestjs/*`
  * package, so none needs to be installed.
  *
- * Every name here is exported by the root entry `nestjs-locker` too, as the same class (a test checks
- * it); this file re-exports, so the sources stay where they are.
+ * Every name here is exported by the root entry `nestjs-locker` too, as the same class (the root
+ * entry re-exports this file). A new backend is registered here, with one export line.
  *
  * @example
  * ```ts
@@ -86,10 +86,13 @@ export type { LeadershipLostReason } from '../manager/leader-campaign.js';
 export type { Lock } from '../manager/lock.js';
 export { currentLock } from '../manager/lock-context.js';
 export type {
+  LockAcquiredEvent,
+  LockBusyEvent,
   LockEvent,
   LockEventListener,
   LockEvents,
   LockLostEvent,
+  LockReleasedEvent,
   ReleaseFailedEvent,
   RenewalFailedEvent,
 } from '../manager/lock-events.js';

@@ -5,13 +5,13 @@ import {
   LockNotAcquiredError,
 } from '../contract/errors.js';
 import type { LockBackend } from '../contract/lock-backend.js';
-import { LockAcquirer } from './lock-acquirer.js';
 import { asBackendError } from './backend-error.js';
 import { type MonotonicClock, systemClock } from './clock.js';
 import type { Duration } from './duration.js';
 import { HeldLocks } from './held-locks.js';
 import { LeaseKinds } from './lease-kinds.js';
 import { type Lock, LockHandle } from './lock.js';
+import { LockAcquirer } from './lock-acquirer.js';
 import { LockEventEmitter, type LockEventListener, type LockEvents } from './lock-events.js';
 import type { LockInfo, LockKeys } from './lock-info.js';
 import type { LockManagerOptions, LockOptions, ResolvedLockDefaults } from './lock-options.js';
