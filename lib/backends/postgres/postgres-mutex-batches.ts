@@ -9,10 +9,10 @@ import { leaseResult } from './postgres-lease-result.js';
 import { malformedReply } from './postgres-statement.js';
 
 /** An acquire of a plain mutex that found the key held as a semaphore. */
-export const HELD_AS_SEMAPHORE = Symbol('held as a semaphore');
+export const KEY_IS_SEMAPHORE = Symbol('held as a semaphore');
 
 /** What a plain acquire of the batch found. */
-export type BatchAcquireResult = AcquireResult | typeof HELD_AS_SEMAPHORE;
+export type BatchAcquireResult = AcquireResult | typeof KEY_IS_SEMAPHORE;
 
 /**
  * The plain mutex's acquires and releases made in the same tick, each kind sharing one statement
@@ -158,5 +158,5 @@ function distinctKeyRounds(items: readonly { readonly key: string }[]): number[]
 }
 
 function acquireResult(statement: string, row: AcquireRow | undefined): BatchAcquireResult {
-  return row?.semaphore ? HELD_AS_SEMAPHORE : leaseResult(statement, row);
+  return row?.semaphore ? KEY_IS_SEMAPHORE : leaseResult(statement, row);
 }

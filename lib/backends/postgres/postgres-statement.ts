@@ -23,6 +23,7 @@ const isArrayOf =
   (value: unknown): value is readonly T[] =>
     Array.isArray(value) && value.every(item);
 
+/** The SQL types of parameters and columns: `params: [text, float8]`, `columns: { ms: float8 }`. */
 export const text = sqlType('text', isString);
 /** A bigint, sent as its decimal text (`token::text`): JavaScript numbers would round it. */
 export const int8 = sqlType(
@@ -38,6 +39,7 @@ export const bool = sqlType(
   'boolean',
   (value: unknown): value is boolean => value === true || value === false,
 );
+/** Arrays, as parameters of the batched statements (`unnest($1::text[], ...)`). */
 export const textArray = sqlType('text[]', isArrayOf(isString));
 export const float8Array = sqlType('float8[]', isArrayOf(isNumber));
 
@@ -77,12 +79,6 @@ export interface Statement<Values extends readonly unknown[], Row> {
   /** The rows of an answer, checked; a `LockBackendError` naming the statement otherwise. */
   check(rows: readonly unknown[]): Row[];
 }
-
-/** The parameter values of a statement. */
-export type ValuesOfStatement<S> = S extends Statement<infer V, unknown> ? V : never;
-
-/** The row type of a statement. */
-export type RowOfStatement<S> = S extends Statement<readonly unknown[], infer R> ? R : never;
 
 /**
  * Declares a statement.

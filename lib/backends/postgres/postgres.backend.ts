@@ -16,7 +16,7 @@ import { PostgresContext, refuseReservedOwner } from './postgres-context.js';
 import { extendInChunks } from './postgres-extend.js';
 import { PostgresFairLocks } from './postgres-fair.js';
 import { PostgresMultiKeyLocks } from './postgres-multi-key.js';
-import { HELD_AS_SEMAPHORE, PostgresMutexBatches } from './postgres-mutex-batches.js';
+import { KEY_IS_SEMAPHORE, PostgresMutexBatches } from './postgres-mutex-batches.js';
 import { leaseTableNames } from './postgres-names.js';
 import { type PostgresLockBackendOptions, postgresSettings } from './postgres-options.js';
 import { schemaSql } from './postgres-schema.sql.js';
@@ -107,17 +107,17 @@ export class PostgresLockBackend implements LockBackend {
   async acquire(key: string, owner: string, ttlMs: number): Promise<AcquireResult> {
     refuseReservedOwner(owner);
     const context = this.#context;
-    let result: AcquireResult | typeof HELD_AS_SEMAPHORE;
+    let result: AcquireResult | typeof KEY_IS_SEMAPHORE;
     try {
       if (!context.isReady) await context.whenReady();
       result = await this.#batches.acquire({ key, owner, ttlMs });
-      if (result !== HELD_AS_SEMAPHORE && !result.acquired && !result.retryAfterMs) {
+      if (result !== KEY_IS_SEMAPHORE && !result.acquired && !result.retryAfterMs) {
         result = await this.#missWithRemaining(key, result);
       }
     } catch (error) {
       throw context.error('acquire', key, error);
     }
-    if (result === HELD_AS_SEMAPHORE) {
+    if (result === KEY_IS_SEMAPHORE) {
       throw context.error(
         'acquire',
         key,
