@@ -24,6 +24,15 @@ export interface ContextSettings extends SchemaSettings {
  * What the mutex and each capability of `PostgresLockBackend` share: the lease table's names and
  * statements, the pool, statements run typed (prepared or not, bounded by the command timeout),
  * the wait for the table to be ready, and the mapping of failures to `LockBackendError`.
+ *
+ * @example
+ * ```ts
+ * // One call of a capability: ready table, reserved owner refused, failures as LockBackendError.
+ * return context.call('release', key, owner, async () => {
+ *   const [row] = await context.run(sql.release, [key, owner, context.channel]);
+ *   return row!.released;
+ * });
+ * ```
  */
 export class PostgresContext {
   readonly channel: string;

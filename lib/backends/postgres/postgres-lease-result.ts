@@ -17,6 +17,12 @@ export interface LeaseRow {
 /**
  * An acquire's row of statement `statement` as its result; a grant without an expiry is a
  * `LockBackendError` naming the statement.
+ *
+ * @example
+ * ```ts
+ * const [row] = await context.run(sql.acquire, [key, owner, ttlMs, permits]);
+ * return leaseResult(sql.acquire.name, row);
+ * ```
  */
 export function leaseResult(statement: string, row: LeaseRow | undefined): AcquireResult {
   if (row?.token == null) return { acquired: false, retryAfterMs: row?.ms ?? undefined };

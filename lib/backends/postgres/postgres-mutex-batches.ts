@@ -17,7 +17,12 @@ export type BatchAcquireResult = AcquireResult | typeof KEY_IS_SEMAPHORE;
 /**
  * The plain mutex's acquires and releases made in the same tick, each kind sharing one statement
  * per round (`acquireMany`, `releaseMany`; a lone call uses `acquireOne` or `releaseOne`). Each
- * call settles on its own (see {@link PostgresMutexBatches.inRounds}).
+ * call settles on its own: a round that one item's values failed is re-run item by item.
+ *
+ * @example
+ * ```ts
+ * const result = await batches.acquire({ key, owner, ttlMs }); // shares a statement with its tick
+ * ```
  */
 export class PostgresMutexBatches {
   readonly #acquires = new TickBatcher<AcquireRequest, BatchAcquireResult>(

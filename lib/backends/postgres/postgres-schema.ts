@@ -14,6 +14,12 @@ export interface SchemaSettings {
  * The lease table's objects: made (or checked) before the first lock call, and swept of rows that
  * have been free for a while. Creating them runs the DDL under an advisory lock, and only when the
  * table's comment does not already name this version's DDL, so a usual start costs one query.
+ *
+ * @example
+ * ```ts
+ * await schema.prepare(); // before the first lock call; the context does this once
+ * schema.startSweeping();
+ * ```
  */
 export class PostgresSchema {
   readonly #sql: SchemaSql;

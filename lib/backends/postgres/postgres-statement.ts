@@ -124,6 +124,11 @@ export function statement<
 /**
  * An answer of statement `name` that the backend cannot read, as a `LockBackendError` naming the
  * statement (placed on the operation and key by the context's error wrapping).
+ *
+ * @example
+ * ```ts
+ * if (rows.length !== keys.length) throw malformedReply('multiExtend', `${rows.length} rows`);
+ * ```
  */
 export function malformedReply(name: string, problem: string): LockBackendError {
   return backendProblem(
