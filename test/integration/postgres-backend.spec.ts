@@ -134,7 +134,14 @@ describe('PostgresLockBackend', () => {
         .split('\n')
         .filter((line) => !line.startsWith('--'))
         .join('\n');
-      expect(shipped).toBe(PostgresLockBackend.createTableSql());
+      try {
+        expect(shipped).toBe(PostgresLockBackend.createTableSql());
+      } catch (failure) {
+        // Above jest's diff: how to bring the file up to date.
+        (failure as Error).message =
+          `sql/nestjs-locker.sql differs from the DDL in the code: run \`npm run sql\` to write it again.\n\n${(failure as Error).message}`;
+        throw failure;
+      }
       const custom = PostgresLockBackend.createTableSql({ schema: 'locks', table: 'leases' });
       expect(custom).toContain('CREATE SCHEMA IF NOT EXISTS "locks";');
       expect(custom).toContain('CREATE TABLE IF NOT EXISTS "locks"."leases"');

@@ -1,3 +1,4 @@
+import { type LeaseRow, leaseColumns } from './postgres-lease-result.js';
 import type { LeaseTableNames } from './postgres-names.js';
 import {
   after,
@@ -8,6 +9,7 @@ import {
   remainingMs,
   SEMAPHORE_OWNER,
 } from './postgres-sql-fragments.js';
+import { bool, float8, type Statement, statement, text } from './postgres-statement.js';
 
 /**
  * Fair leases: the lease row is the same as a mutex's; waiters queue in a table of tickets, one per
@@ -24,9 +26,22 @@ export interface FairSql {
    * token set = acquired, ms the expiry (epoch ms); token NULL = a miss, ms the remaining ttl of the
    * holder (or of the lease just handed to the head of the queue).
    */
-  readonly acquire: string;
+  readonly acquire: Statement<
+    readonly [
+      key: string,
+      owner: string,
+      ttlMs: number,
+      ticketTtlMs: number,
+      join: boolean,
+      channel: string,
+    ],
+    LeaseRow
+  >;
   /** $1 key, $2 owner, $3 channel. One row `(released)`. */
-  readonly release: string;
+  readonly release: Statement<
+    readonly [key: string, owner: string, channel: string],
+    { readonly released: boolean }
+  >;
 }
 
 /** Builds the SQL of fair leases on the lease table `names`. */
@@ -159,8 +174,20 @@ $fn$;
 
   return {
     ddl,
-    acquire: `SELECT out_token::text AS token, out_ms AS ms
+    acquire: statement({
+      name: 'fairAcquire',
+      text: `SELECT out_token::text AS token, out_ms AS ms
   FROM ${names.fairAcquire}($1::text, $2::text, $3::float8, $4::float8, $5::boolean, $6::text)`,
-    release: `SELECT out_released AS released FROM ${names.fairRelease}($1::text, $2::text, $3::text)`,
+      params: [text, text, float8, float8, bool, text],
+      rows: 'one',
+      columns: leaseColumns,
+    }),
+    release: statement({
+      name: 'fairRelease',
+      text: `SELECT out_released AS released FROM ${names.fairRelease}($1::text, $2::text, $3::text)`,
+      params: [text, text, text],
+      rows: 'one',
+      columns: { released: bool },
+    }),
   };
 }

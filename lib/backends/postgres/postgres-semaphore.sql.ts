@@ -1,3 +1,5 @@
+import type { ExtendedRow } from './postgres.sql.js';
+import { type LeaseRow, leaseColumns } from './postgres-lease-result.js';
 import type { LeaseTableNames } from './postgres-names.js';
 import {
   after,
@@ -7,6 +9,17 @@ import {
   remainingMs,
   SEMAPHORE_OWNER,
 } from './postgres-sql-fragments.js';
+import {
+  bool,
+  float8,
+  float8Array,
+  int4,
+  int8,
+  type Statement,
+  statement,
+  text,
+  textArray,
+} from './postgres-statement.js';
 
 /**
  * Semaphores: `permits` slot rows per key in the permits table, each free or held (owner, token,
@@ -32,16 +45,33 @@ export interface SemaphoreSql {
    * expiry (epoch ms); token NULL = all permits held, ms the earliest-expiring holder's remaining
    * ttl (NULL when the free slots were all being taken at that moment).
    */
-  readonly acquire: string;
+  readonly acquire: Statement<
+    readonly [key: string, owner: string, ttlMs: number, permits: number],
+    LeaseRow
+  >;
   /** $1 keys, $2 owners, $3 ttls ms. One row `(key, owner, ms)` per permit extended. */
-  readonly extend: string;
+  readonly extend: Statement<
+    readonly [keys: readonly string[], owners: readonly string[], ttlsMs: readonly number[]],
+    ExtendedRow
+  >;
   /**
    * $1 key, $2 owner, $3 channel. Frees the owner's live permit and announces it (payload
    * md5(key)); one row `(released)`. Committed without waiting for the WAL flush, as a mutex's.
    */
-  readonly release: string;
+  readonly release: Statement<
+    readonly [key: string, owner: string, channel: string],
+    { readonly released: boolean }
+  >;
   /** $1 key. One row `(owner, token, ms, holders)` for the last live taker, none when free. */
-  readonly inspect: string;
+  readonly inspect: Statement<
+    readonly [key: string],
+    {
+      readonly owner: string;
+      readonly token: string;
+      readonly ms: number;
+      readonly holders: number;
+    }
+  >;
 }
 
 /** Builds the SQL of semaphores on the lease table `names`. */
@@ -150,11 +180,25 @@ $fn$;
 
   return {
     ddl,
-    acquire: `SELECT out_token::text AS token, out_ms AS ms
+    acquire: statement({
+      name: 'semaphoreAcquire',
+      text: `SELECT out_token::text AS token, out_ms AS ms
   FROM ${names.semaphoreAcquire}($1::text, $2::text, $3::float8, $4::integer)`,
-    extend: `SELECT out_key AS key, out_owner AS owner, out_ms AS ms
+      params: [text, text, float8, int4],
+      rows: 'one',
+      columns: leaseColumns,
+    }),
+    extend: statement({
+      name: 'semaphoreExtend',
+      text: `SELECT out_key AS key, out_owner AS owner, out_ms AS ms
   FROM ${names.semaphoreExtend}($1::text[], $2::text[], $3::float8[])`,
-    release: `WITH released AS (
+      params: [textArray, textArray, float8Array],
+      rows: 'any',
+      columns: { key: text, owner: text, ms: float8 },
+    }),
+    release: statement({
+      name: 'semaphoreRelease',
+      text: `WITH released AS (
   UPDATE ${permits} SET owner = NULL, expires_at = clock_timestamp()
    WHERE key = $1::text AND owner = $2::text AND expires_at > clock_timestamp()
   RETURNING key
@@ -162,12 +206,22 @@ $fn$;
 SELECT pg_notify($3::text, md5(key)), set_config('synchronous_commit', 'off', true),
        true AS released
   FROM released`,
+      params: [text, text, text],
+      rows: 'atMostOne',
+      columns: { released: bool },
+    }),
     // Ordered by the column p.token (a bigint): a bare `token` would name the text alias, and
     // '99' sorts above '100'.
-    inspect: `SELECT p.owner, p.token::text AS token, ${epochMs('p.expires_at')} AS ms,
+    inspect: statement({
+      name: 'semaphoreInspect',
+      text: `SELECT p.owner, p.token::text AS token, ${epochMs('p.expires_at')} AS ms,
        (count(*) OVER ())::int AS holders
   FROM ${permits} p
  WHERE p.key = $1::text AND p.owner IS NOT NULL AND p.expires_at > clock_timestamp()
  ORDER BY p.token DESC LIMIT 1`,
+      params: [text],
+      rows: 'atMostOne',
+      columns: { owner: text, token: int8, ms: float8, holders: int4 },
+    }),
   };
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Handoff, Unsubscribe } from '../../contract/lock-backend.js';
 import { withTimeout } from '../shared/with-timeout.js';
 import type { PgListenClientLike } from './pg-client.js';
+import { backendProblem } from './postgres-errors.js';
 
 /** Called on a release of the key, with the hand-off when the lease went to a waiter. */
 type Listener = (handoff?: Handoff) => void;
@@ -60,6 +61,7 @@ export class PostgresWakeups {
 
   /** Calls `listener` on every release of `key`; resolves once the LISTEN is active. */
   async subscribe(key: string, listener: Listener): Promise<Unsubscribe> {
+    if (this.#closed) throw backendProblem('subscribe', 'the backend is closed');
     const payload = releasePayloadOf(key);
     let listeners = this.#listeners.get(payload);
     if (!listeners) {
@@ -93,7 +95,6 @@ export class PostgresWakeups {
 
   #connect(): Promise<void> {
     if (this.#ready) return this.#ready;
-    if (this.#closed) return Promise.reject(new Error('the backend is closed'));
     const client = this.open();
     this.#client = client;
     client.on('error', () => this.#lost(client));

@@ -1,3 +1,4 @@
+import { type LeaseRow, leaseColumns } from './postgres-lease-result.js';
 import type { LeaseTableNames } from './postgres-names.js';
 import {
   after,
@@ -6,6 +7,7 @@ import {
   remainingMs,
   SEMAPHORE_OWNER,
 } from './postgres-sql-fragments.js';
+import { float8, type Statement, statement, text, textArray } from './postgres-statement.js';
 
 /**
  * Multi-key leases: the same lease rows as a mutex on each key, all with the same owner, token and
@@ -19,12 +21,18 @@ export interface MultiSql {
    * $1 keys, $2 owner, $3 ttl ms. One row `(token, ms)`: token set = every key taken, ms the
    * expiry (epoch ms); token NULL = none taken, ms the longest remaining ttl of the busy keys.
    */
-  readonly acquire: string;
+  readonly acquire: Statement<
+    readonly [keys: readonly string[], owner: string, ttlMs: number],
+    LeaseRow
+  >;
   /**
    * $1 keys, $2 owner, $3 ttl ms. Extends every key only if the owner still holds all of them: one
    * row `(ms)` per key extended (all with the same expiry), none otherwise.
    */
-  readonly extend: string;
+  readonly extend: Statement<
+    readonly [keys: readonly string[], owner: string, ttlMs: number],
+    { readonly ms: number }
+  >;
 }
 
 /** Builds the SQL of multi-key leases on the lease table `names`. */
@@ -94,9 +102,17 @@ $fn$;
 
   return {
     ddl,
-    acquire: `SELECT out_token::text AS token, out_ms AS ms
+    acquire: statement({
+      name: 'multiAcquire',
+      text: `SELECT out_token::text AS token, out_ms AS ms
   FROM ${names.multiAcquire}($1::text[], $2::text, $3::float8)`,
-    extend: `WITH held AS (
+      params: [textArray, text, float8],
+      rows: 'one',
+      columns: leaseColumns,
+    }),
+    extend: statement({
+      name: 'multiExtend',
+      text: `WITH held AS (
   SELECT l.key FROM ${table} l
    WHERE l.key = ANY ($1::text[]) AND l.owner = $2::text AND l.expires_at > clock_timestamp()
    ORDER BY l.key FOR UPDATE
@@ -108,5 +124,9 @@ UPDATE ${table} AS l SET expires_at = next.expires_at
  WHERE l.key IN (SELECT key FROM held)
    AND (SELECT count(*) FROM held) = cardinality($1::text[])
 RETURNING ${epochMs('l.expires_at')} AS ms`,
+      params: [textArray, text, float8],
+      rows: 'any',
+      columns: { ms: float8 },
+    }),
   };
 }

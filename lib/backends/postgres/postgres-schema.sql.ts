@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { fairSql } from './postgres-fair.sql.js';
+import { multiSql } from './postgres-multi-key.sql.js';
+import type { LeaseTableNames } from './postgres-names.js';
+import { semaphoreSql } from './postgres-semaphore.sql.js';
+import { bool, float8, type Statement, statement, text } from './postgres-statement.js';
+
+/**
+ * The DDL of one lease table and the statements that check and sweep it. The only text placed
+ * into them is the table's checked, double-quoted names (see `postgres-names.ts`).
+ */
+export interface SchemaSql {
+  /**
+   * The DDL: schema (unless public), table and fence sequence, all `IF NOT EXISTS`; then the queue
+   * and permits tables and the functions of the lease shapes (`CREATE OR REPLACE`, so an upgrade
+   * brings them up to date). The shapes only add objects: a table made by an older version keeps
+   * working for plain locks until this runs again.
+   */
+  readonly createTable: string;
+  /** The DDL under a transaction-level advisory lock, so that concurrent first starts do not race. */
+  readonly createTableLocked: string;
+  /** $1 the table's qualified name as text. One row: `present` boolean. */
+  readonly tableExists: Statement<readonly [table: string], { readonly present: boolean }>;
+  /**
+   * $1 the table's qualified name as text. One row: `current`, true when the DDL of this version
+   * already ran there (the table's comment names a digest of it), so a start needs no DDL: no
+   * advisory lock to queue on, no function to recompile in every session.
+   */
+  readonly schemaCurrent: Statement<readonly [table: string], { readonly current: boolean }>;
+  /** $1 ms. Deletes up to 1 000 rows that have been free for at least that long. Row count. */
+  readonly sweep: Statement<readonly [ms: number], unknown>;
+  /**
+   * $1 ms. Deletes up to 1 000 tickets and 1 000 permit slots each that have been expired or free
+   * for at least that long (an acquire makes a key's slots again). Apart from `sweep`, so that a
+   * table without the shapes' DDL still gets swept.
+   */
+  readonly sweepShapes: Statement<readonly [ms: number], unknown>;
+}
+
+/** Builds the DDL and the schema statements of the lease table `names`. */
+export function schemaSql(names: LeaseTableNames): SchemaSql {
+  const { table, fence } = names;
+  const objects = [
+    names.schema === '"public"' ? '' : `CREATE SCHEMA IF NOT EXISTS ${names.schema};\n`,
+    `CREATE TABLE IF NOT EXISTS ${table} (\n`,
+    '  key text PRIMARY KEY,\n',
+    '  owner text,\n',
+    '  token bigint NOT NULL,\n',
+    '  expires_at timestamptz NOT NULL\n',
+    ') WITH (fillfactor = 80);\n',
+    `CREATE SEQUENCE IF NOT EXISTS ${fence};\n`,
+    fairSql(names).ddl,
+    semaphoreSql(names).ddl,
+    multiSql(names).ddl,
+  ].join('');
+  const digest = createHash('sha256').update(objects).digest('hex').slice(0, 16);
+  const schemaComment = `nestjs-locker schema ${digest}`;
+  const createTable = `${objects}COMMENT ON TABLE ${table} IS '${schemaComment}';\n`;
+
+  return {
+    createTable,
+    // One simple-protocol query runs as one transaction, so the advisory lock covers all the DDL.
+    createTableLocked: `SELECT pg_advisory_xact_lock(hashtextextended('nestjs-locker ddl', 0));\n${createTable}`,
+    tableExists: statement({
+      name: 'tableExists',
+      text: `SELECT to_regclass($1::text) IS NOT NULL AS present`,
+      params: [text],
+      rows: 'one',
+      columns: { present: bool },
+    }),
+    schemaCurrent: statement({
+      name: 'schemaCurrent',
+      text: `SELECT coalesce(obj_description(to_regclass($1::text), 'pg_class') = '${schemaComment}', false)
+       AS current`,
+      params: [text],
+      rows: 'one',
+      columns: { current: bool },
+    }),
+    sweep: statement({
+      name: 'sweep',
+      text: `DELETE FROM ${table} WHERE key IN (
+  SELECT key FROM ${table}
+   WHERE expires_at <= clock_timestamp() - $1::float8 * interval '1 millisecond'
+   LIMIT 1000 FOR UPDATE SKIP LOCKED
+)`,
+      params: [float8],
+      rows: 'any',
+      columns: {},
+    }),
+    sweepShapes: statement({
+      name: 'sweepShapes',
+      text: `WITH tickets AS (
+  DELETE FROM ${names.queue} WHERE (key, owner) IN (
+    SELECT key, owner FROM ${names.queue}
+     WHERE expires_at <= clock_timestamp() - $1::float8 * interval '1 millisecond'
+     LIMIT 1000 FOR UPDATE SKIP LOCKED)
+  RETURNING 1
+), permits AS (
+  DELETE FROM ${names.permits} WHERE (key, slot) IN (
+    SELECT key, slot FROM ${names.permits}
+     WHERE expires_at <= clock_timestamp() - $1::float8 * interval '1 millisecond'
+     LIMIT 1000 FOR UPDATE SKIP LOCKED)
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM tickets) + (SELECT count(*) FROM permits) AS swept`,
+      params: [float8],
+      rows: 'one',
+      columns: {},
+    }),
+  };
+}

@@ -1,0 +1,82 @@
+import type { PostgresContext } from './postgres-context.js';
+import { backendProblem } from './postgres-errors.js';
+import { type SchemaSql, schemaSql } from './postgres-schema.sql.js';
+
+/** What the schema does on its own: create the table or only check it, and how often to sweep. */
+export interface SchemaSettings {
+  /** Create the schema, table and the shapes' objects when missing (else only check the table). */
+  readonly createTable: boolean;
+  /** Every this many ms, delete rows free for at least as long; `0` never sweeps. */
+  readonly sweepIntervalMs: number;
+}
+
+/**
+ * The lease table's objects: made (or checked) before the first lock call, and swept of rows that
+ * have been free for a while. Creating them runs the DDL under an advisory lock, and only when the
+ * table's comment does not already name this version's DDL, so a usual start costs one query.
+ *
+ * @example
+ * ```ts
+ * await schema.prepare(); // before the first lock call; the context does this once
+ * schema.startSweeping();
+ * ```
+ */
+export class PostgresSchema {
+  readonly #sql: SchemaSql;
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #sweeping = false;
+  #closed = false;
+
+  constructor(
+    private readonly context: PostgresContext,
+    private readonly settings: SchemaSettings,
+  ) {
+    this.#sql = schemaSql(context.names);
+  }
+
+  /** Creates the objects when missing (`createTable`), or checks that the table is there. */
+  async prepare(): Promise<void> {
+    const { names } = this.context;
+    const sql = this.#sql;
+    if (this.settings.createTable) {
+      const [row] = await this.context.run(sql.schemaCurrent, [names.table]);
+      if (row?.current) return;
+      await this.context.runScript(sql.createTableLocked);
+      return;
+    }
+    const [row] = await this.context.run(sql.tableExists, [names.table]);
+    if (!row?.present) {
+      throw backendProblem(
+        'check the lease table',
+        `the lease table ${names.table} does not exist and createTable is false: create it with ` +
+          'the SQL in node_modules/nestjs-locker/sql/nestjs-locker.sql (or PostgresLockBackend.createTableSql())',
+      );
+    }
+  }
+
+  /** Sweeps every `sweepIntervalMs` from now on, unless sweeping is off or already on. */
+  startSweeping(): void {
+    const intervalMs = this.settings.sweepIntervalMs;
+    if (intervalMs === 0 || this.#closed || this.#sweepTimer) return;
+    const sql = this.#sql;
+    this.#sweepTimer = setInterval(() => {
+      if (this.#sweeping || this.#closed) return;
+      this.#sweeping = true;
+      // A failed sweep is harmless (rows wait for the next one); the lock calls report outages.
+      // The shapes' tables are swept on their own: they may be missing where an older version's
+      // DDL was run by hand.
+      Promise.all([
+        this.context.run(sql.sweep, [intervalMs]).catch(() => undefined),
+        this.context.run(sql.sweepShapes, [intervalMs]).catch(() => undefined),
+      ]).finally(() => {
+        this.#sweeping = false;
+      });
+    }, intervalMs);
+    this.#sweepTimer.unref();
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#sweepTimer);
+  }
+}
