@@ -145,7 +145,10 @@ export class RenewalScheduler<L extends RenewableLease> {
       const group = groupOf?.(lease);
       const part = partitionOf?.(lease);
       let parts = groups.get(group);
-      if (!parts) groups.set(group, (parts = new Map()));
+      if (!parts) {
+        parts = new Map();
+        groups.set(group, parts);
+      }
       const same = parts.get(part);
       if (same) same.push(lease);
       else parts.set(part, [lease]);
