@@ -1,4 +1,5 @@
 import { Injectable, Optional } from '@nestjs/common';
+import { Deadlines } from '../contract/deadlines.js';
 import { LockManagerClosedError, LockModuleNotReadyError } from '../contract/errors.js';
 import type { Duration } from '../manager/duration.js';
 import type { Lock } from '../manager/lock.js';
@@ -9,6 +10,9 @@ import { LockManager } from '../manager/lock-manager.js';
 import type { LockOptions } from '../manager/lock-options.js';
 // A value import, as above.
 import { LeaderElector } from './leader.elector.js';
+
+/** Bounds the shutdown's wait for calls in progress; it keeps the process up meanwhile. */
+const shutdownDeadlines = new Deadlines({ keepsProcessAlive: true });
 
 /**
  * Distributed locks, injected. The same operations as `LockManager` (which it delegates to), plus
@@ -117,16 +121,11 @@ export class LockService {
   async drain(timeoutMs: number): Promise<boolean> {
     this.#draining = true;
     if (this.#inFlight.size === 0) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    const settled = Promise.allSettled([...this.#inFlight]).then(() => true as const);
-    try {
-      return await Promise.race([settled, timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const settled = Promise.allSettled([...this.#inFlight]);
+    return shutdownDeadlines.bound(settled, timeoutMs).then(
+      () => true,
+      () => false,
+    );
   }
 
   #refuseWhileDraining(key: LockKeys): void {
