@@ -11,8 +11,8 @@
  *   testing/           anything in lib/
  *   entries            lib/index.ts (anything), lib/core/index.ts (never nest/ or testing/)
  *
- * Each rule names what a folder MAY import inside lib/ (pathNot), so a new folder is refused until
- * a rule admits it. Type-only imports count: the swc parser keeps `import type` (TypeScript 7 has no
+ * Each rule names what a folder MAY import inside lib/ (pathNot), so a folder's import of a new
+ * folder is refused until its rule admits it. Type-only imports count: the swc parser keeps `import type` (TypeScript 7 has no
  * compiler API for dependency-cruiser's tsc parser), and a type is a dependency of the design too.
  */
 const layer = (name, comment, from, mayImport) => ({
