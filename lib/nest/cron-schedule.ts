@@ -1,4 +1,7 @@
-import { CronTime } from 'cron';
+import { createRequire } from 'node:module';
+import type { CronTime } from 'cron';
+import requirePeer from '../backends/shared/require-peer.cjs';
+import { InvalidLockOptionsError } from '../contract/errors.js';
 
 /** How far back from "now" a fired job looks for the scheduled time it fired for. */
 const LOOKBACK_MS = 10_000;
@@ -12,16 +15,21 @@ export class CronSchedule {
   readonly #time: CronTime;
   readonly #zone: string | undefined;
 
-  /** Throws the `cron` package's error for an invalid expression or time zone. */
+  /**
+   * Throws the `cron` package's error for an invalid expression or time zone, and
+   * `InvalidLockOptionsError` (naming `where`) when that package is not installed.
+   */
   constructor(
     readonly expression: string,
     timeZone?: string,
     utcOffset?: number,
+    where?: string,
   ) {
+    const Time = loadCronTime(where);
     this.#time =
       utcOffset === undefined
-        ? new CronTime(expression, timeZone)
-        : new CronTime(expression, null, utcOffset);
+        ? new Time(expression, timeZone)
+        : new Time(expression, null, utcOffset);
     this.#zone = timeZone ?? (utcOffset === undefined ? undefined : offsetZone(utcOffset));
   }
 
@@ -47,6 +55,34 @@ export class CronSchedule {
   #next(from: number): number {
     return this.#time.getNextDateFrom(new Date(from), this.#zone).toMillis();
   }
+}
+
+/**
+ * The `cron` package's `CronTime`, loaded when the first `@SingletonCron()` job is declared, never
+ * by importing nestjs-locker. It is the copy `@nestjs/schedule` depends on and fires the jobs with,
+ * so a tick is named by the same rules that fired it (and a strict installer such as pnpm needs no
+ * `cron` of the app's own); else the app's own `cron`.
+ */
+function loadCronTime(where: string | undefined): typeof CronTime {
+  try {
+    return loadCron().CronTime;
+  } catch (error) {
+    throw new InvalidLockOptionsError(
+      '@SingletonCron',
+      `needs the "cron" package, which @nestjs/schedule depends on: npm install @nestjs/schedule (${String(error)})`,
+      where,
+    );
+  }
+}
+
+function loadCron(): { CronTime: typeof CronTime } {
+  let schedule: string;
+  try {
+    schedule = requirePeer.resolve('@nestjs/schedule');
+  } catch {
+    return requirePeer('cron') as { CronTime: typeof CronTime };
+  }
+  return createRequire(schedule)('cron') as { CronTime: typeof CronTime };
 }
 
 function offsetZone(minutes: number): string {

@@ -1,4 +1,4 @@
-import 'reflect-metadata';
+import { SetMetadata } from '@nestjs/common';
 import { InvalidLockOptionsError } from '../contract/errors.js';
 import type { Duration } from '../manager/duration.js';
 import type { LeadershipLostReason } from '../manager/leader-campaign.js';
@@ -96,6 +96,6 @@ export function LeaderElection(key: string, options: LeaderElectionOptions = {})
       problem = error as InvalidLockOptionsError;
     }
     const metadata: LeaderElectionMetadata = { where, key, ttl, problem };
-    Reflect.defineMetadata(LEADER_ELECTION_METADATA, metadata, target);
+    SetMetadata(LEADER_ELECTION_METADATA, metadata)(target);
   };
 }

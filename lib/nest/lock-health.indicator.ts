@@ -1,4 +1,5 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { withTimeout } from '../contract/deadlines.js';
 import type { Duration } from '../manager/duration.js';
 import { LockManager } from '../manager/lock-manager.js';
 import { validateTtl } from '../manager/validate-options.js';
@@ -113,21 +114,13 @@ export class LockHealthIndicator implements OnModuleDestroy {
 
 /** `undefined` when the store answered in time, else why not. */
 async function probe(manager: LockManager, timeoutMs: number): Promise<string | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
-  });
   try {
-    return await Promise.race([
-      manager.inspect(PROBE_KEY).then(
-        () => undefined,
-        // The store's own message names its host: fine for an operator's health page.
-        (error: unknown) => (error instanceof Error ? error.message : String(error)),
-      ),
-      timedOut,
-    ]);
-  } finally {
-    clearTimeout(timer);
+    await withTimeout(manager.inspect(PROBE_KEY), timeoutMs);
+    return undefined;
+  } catch (error) {
+    // The store's own message names its host: fine for an operator's health page. A timeout says
+    // "no answer within … ms".
+    return error instanceof Error ? error.message : String(error);
   }
 }
 

@@ -13,10 +13,13 @@ import { LockNotAcquiredError } from '../contract/errors.js';
 import { wallNow } from '../manager/clock.js';
 import type { Lock } from '../manager/lock.js';
 import type { LockKeys } from '../manager/lock-manager.js';
+// A value import: Nest reads the constructor's parameter types from decorator metadata.
+import { LockManager } from '../manager/lock-manager.js';
 import type { LockOptions } from '../manager/lock-options.js';
 import { runInSpanOf } from '../telemetry/lock-telemetry.registry.js';
 import { LOCK_MODULE_OPTIONS } from './lock.module-definition.js';
-import { LockService } from './lock.service.js';
+// A value import, as above.
+import { LockGate } from './lock-gate.js';
 import { lockHttpException } from './lock-http-exception.js';
 import type { LockModuleOptions } from './lock-module.options.js';
 import type { LockRunner } from './lock-runtime.js';
@@ -25,7 +28,8 @@ import type { Invoke } from './method-wrapper.js';
 
 /**
  * The one around-advice of the module: every `@Locked()` call and every `@SingletonCron()` tick
- * goes through it (acquire → renew → run → release, by way of `LockService.using`). `@Locked()`
+ * goes through it (acquire → renew → run → release, by way of `LockManager.using`, behind the
+ * module's `LockGate` as `LockService` is). `@Locked()`
  * applies it to controllers as a Nest interceptor, which passes everything through: the HTTP
  * answer to a busy lock is `LockExceptionFilter`'s, wherever the lock was taken. It never takes a
  * lock itself in `intercept`, so a handler is never locked twice, however it is applied.
@@ -43,7 +47,8 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
   readonly #logSkippedTicks: boolean;
 
   constructor(
-    private readonly locks: LockService,
+    private readonly manager: LockManager,
+    private readonly gate: LockGate,
     @Optional() @Inject(LOCK_MODULE_OPTIONS) options?: LockModuleOptions,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {
@@ -95,7 +100,7 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
       });
     // With OpenTelemetry, the run (acquire included, as its child span) is one span, named for
     // the method rather than the key, which varies per call.
-    const inSpan = runInSpanOf(this.locks.manager);
+    const inSpan = runInSpanOf(this.manager);
     return inSpan ? inSpan('lock.run', { 'locker.method': method.where }, run) : run();
   }
 
@@ -104,16 +109,13 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
    * asks for (fair, permits).
    */
   validate(method: LockedMethod): void {
-    this.locks.manager.validateOptions(
-      { fair: method.fair, permits: method.permits },
-      method.where,
-    );
+    this.manager.validateOptions({ fair: method.fair, permits: method.permits }, method.where);
   }
 
   async runCronTick(job: SingletonCronJob, invoke: Invoke): Promise<void> {
     if (job.problem || !job.schedule) throw job.problem;
     // Wall time on the manager's clock: a ManualClock in tests names the tick being fired by hand.
-    const firedAt = wallNow(this.locks.manager.clock);
+    const firedAt = wallNow(this.manager.clock);
     const tick = job.schedule.nominalTickAt(firedAt);
     if (tick === undefined) {
       this.#logger.warn(
@@ -124,10 +126,10 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
     const at = new Date(tick).toISOString();
     try {
       // A claim, not a held lock: it runs out in the store, which is not a lost lease.
-      const claimed = await this.locks.claim(
-        `cron:${job.name}:${tick}`,
-        job.schedule.claimTtlAfter(tick),
-      );
+      // Refused while the module shuts down: a stopping instance never claims a tick it would not run.
+      const claimKey = `cron:${job.name}:${tick}`;
+      this.gate.admit(claimKey);
+      const claimed = await this.manager.claim(claimKey, job.schedule.claimTtlAfter(tick));
       // Skipping is the normal outcome on every instance but one, every tick: silent by default.
       if (!claimed) {
         this.#skipped(`${job.name}: tick ${at} already claimed by another instance; skipped`);
@@ -170,7 +172,9 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
   }
 
   /**
-   * `LockService.using`, where a busy lock is thrown or, with `'skip'`, answered by `skipped()`.
+   * `LockManager.using` through the module's gate (refused while shutting down, counted while it
+   * runs, as `LockService.using` is), where a busy lock is thrown or, with `'skip'`, answered by
+   * `skipped()`.
    * Only the lock's own busy error counts: one thrown by `fn` always propagates.
    */
   async #using<T>(
@@ -182,13 +186,16 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
   ): Promise<T> {
     let entered = false;
     try {
-      return await this.locks.using(
-        key,
-        (lock) => {
-          entered = true;
-          return fn(lock);
-        },
-        options,
+      this.gate.admit(key);
+      return await this.gate.track(
+        this.manager.using(
+          key,
+          (lock) => {
+            entered = true;
+            return fn(lock);
+          },
+          options,
+        ),
       );
     } catch (error) {
       if (!entered && onBusy === 'skip' && error instanceof LockNotAcquiredError) return skipped();

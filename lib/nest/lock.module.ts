@@ -26,6 +26,7 @@ import {
   type LOCK_MODULE_OPTIONS_TYPE,
 } from './lock.module-definition.js';
 import { LockService } from './lock.service.js';
+import { LockGate } from './lock-gate.js';
 import { LockHealthIndicator } from './lock-health.indicator.js';
 import { LOCK_INTERCEPTOR } from './lock-interceptor.token.js';
 import type { LockModuleOptions } from './lock-module.options.js';
@@ -104,6 +105,7 @@ function refuseMemoryInProduction(options: LockModuleOptions): void {
   imports: [DiscoveryModule],
   providers: [
     { provide: LockManager, useFactory: createManager, inject: [LOCK_MODULE_OPTIONS] },
+    LockGate,
     LockService,
     LockInterceptor,
     { provide: LOCK_INTERCEPTOR, useExisting: LockInterceptor },
@@ -111,7 +113,8 @@ function refuseMemoryInProduction(options: LockModuleOptions): void {
     LeaderElector,
     LockHealthIndicator,
   ],
-  exports: [LockService, LockManager, LockInterceptor, LockHealthIndicator],
+  // LockGate too: `@Locked()` on a controller makes the controller's module build a LockInterceptor.
+  exports: [LockService, LockManager, LockGate, LockInterceptor, LockHealthIndicator],
 })
 export class LockModule
   extends ConfigurableLockModule

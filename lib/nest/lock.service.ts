@@ -1,5 +1,5 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { LockManagerClosedError, LockModuleNotReadyError } from '../contract/errors.js';
+import { LockModuleNotReadyError } from '../contract/errors.js';
 import type { Duration } from '../manager/duration.js';
 import type { Lock } from '../manager/lock.js';
 import type { LockEventListener, LockEvents } from '../manager/lock-events.js';
@@ -9,11 +9,13 @@ import { LockManager } from '../manager/lock-manager.js';
 import type { LockOptions } from '../manager/lock-options.js';
 // A value import, as above.
 import { LeaderElector } from './leader.elector.js';
+// A value import, as above.
+import { LockGate } from './lock-gate.js';
 
 /**
  * Distributed locks, injected. The same operations as `LockManager` (which it delegates to), plus
- * the bookkeeping that lets the module shut down gracefully: it counts calls in progress and stops
- * taking new locks once shutdown starts.
+ * the bookkeeping that lets the module shut down gracefully (its `LockGate`, shared with the
+ * interceptor): it counts calls in progress and stops taking new locks once shutdown starts.
  *
  * @example
  * ```ts
@@ -31,13 +33,11 @@ import { LeaderElector } from './leader.elector.js';
  */
 @Injectable()
 export class LockService {
-  readonly #inFlight = new Set<Promise<unknown>>();
-  #draining = false;
-
   constructor(
     /** The manager behind this service. */
     readonly manager: LockManager,
     @Optional() private readonly elector?: LeaderElector,
+    @Optional() private readonly gate: LockGate = new LockGate(),
   ) {}
 
   /**
@@ -59,13 +59,13 @@ export class LockService {
 
   /** See {@link LockManager.acquire}. */
   acquire(key: LockKeys, options?: LockOptions): Promise<Lock> {
-    this.#refuseWhileDraining(key);
+    this.gate.admit(key);
     return this.manager.acquire(key, options);
   }
 
   /** See {@link LockManager.tryAcquire}. */
   tryAcquire(key: LockKeys, options?: Omit<LockOptions, 'wait'>): Promise<Lock | null> {
-    this.#refuseWhileDraining(key);
+    this.gate.admit(key);
     return this.manager.tryAcquire(key, options);
   }
 
@@ -74,20 +74,14 @@ export class LockService {
    * is stopping never claims a `@SingletonCron` tick it would then not run.
    */
   claim(key: string, ttl: Duration): Promise<boolean> {
-    this.#refuseWhileDraining(key);
+    this.gate.admit(key);
     return this.manager.claim(key, ttl);
   }
 
   /** See {@link LockManager.using}. Shutdown waits (bounded) for calls in progress. */
   using<T>(key: LockKeys, fn: (lock: Lock) => T | Promise<T>, options?: LockOptions): Promise<T> {
-    this.#refuseWhileDraining(key);
-    const call = this.manager.using(key, fn, options);
-    this.#inFlight.add(call);
-    const forget = (): void => {
-      this.#inFlight.delete(call);
-    };
-    call.then(forget, forget);
-    return call;
+    this.gate.admit(key);
+    return this.gate.track(this.manager.using(key, fn, options));
   }
 
   /** See {@link LockManager.isLocked}. */
@@ -107,30 +101,14 @@ export class LockService {
 
   /** How many `using` calls (and locked methods) are running. */
   get inFlight(): number {
-    return this.#inFlight.size;
+    return this.gate.inFlight;
   }
 
   /**
    * Stops taking new locks and waits up to `timeoutMs` for the calls in progress. Called by the
    * module on shutdown; resolves `true` when they all finished in time.
    */
-  async drain(timeoutMs: number): Promise<boolean> {
-    this.#draining = true;
-    if (this.#inFlight.size === 0) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    const settled = Promise.allSettled([...this.#inFlight]).then(() => true as const);
-    try {
-      return await Promise.race([settled, timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  #refuseWhileDraining(key: LockKeys): void {
-    if (this.#draining)
-      throw new LockManagerClosedError(typeof key === 'string' ? key : key.join(','));
+  drain(timeoutMs: number): Promise<boolean> {
+    return this.gate.drain(timeoutMs);
   }
 }

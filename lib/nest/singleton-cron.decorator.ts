@@ -115,8 +115,9 @@ function parseSchedule(
     );
   }
   try {
-    return new CronSchedule(cronTime, options.timeZone, options.utcOffset);
+    return new CronSchedule(cronTime, options.timeZone, options.utcOffset, where);
   } catch (error) {
+    if (error instanceof InvalidLockOptionsError) throw error;
     throw new InvalidLockOptionsError(
       'cronTime',
       `"${cronTime}" is not a valid cron expression${options.timeZone ? ` in time zone "${options.timeZone}"` : ''}: ${error instanceof Error ? error.message : String(error)}`,

@@ -1,5 +1,6 @@
 import assert, { AssertionError } from 'node:assert/strict';
 import type { Capability } from '../contract/capabilities.js';
+import { Deadlines, StoreTimeoutError } from '../contract/deadlines.js';
 import { InvalidLockOptionsError } from '../contract/errors.js';
 import type { LockBackend } from '../contract/lock-backend.js';
 import type { LockManager } from '../manager/lock-manager.js';
@@ -56,24 +57,20 @@ export function withFeature(
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Bounds the cases' waits for a signal. It keeps the process alive meanwhile, as the lease timers
+ * it waits on may not (a memory backend's are unref'd).
+ */
+const caseDeadlines = new Deadlines({ keepsProcessAlive: true });
+
 /** Resolves with the signal's reason when it aborts; rejects after `limitMs` (a generous bound). */
 export function aborted(signal: AbortSignal, limitMs: number): Promise<unknown> {
   if (signal.aborted) return Promise.resolve(signal.reason);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(
-          new AssertionError({ message: `the lock's signal did not abort within ${limitMs} ms` }),
-        ),
-      limitMs,
-    );
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve(signal.reason);
-      },
-      { once: true },
-    );
+  const reason = new Promise<unknown>((resolve) => {
+    signal.addEventListener('abort', () => resolve(signal.reason), { once: true });
+  });
+  return caseDeadlines.bound(reason, limitMs).catch((error: unknown) => {
+    if (!(error instanceof StoreTimeoutError)) throw error;
+    throw new AssertionError({ message: `the lock's signal did not abort within ${limitMs} ms` });
   });
 }

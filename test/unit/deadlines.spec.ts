@@ -1,11 +1,36 @@
-import { describe, expect, it } from '@jest/globals';
-import { Deadlines, type Timed } from '../../lib/backends/shared/deadlines.js';
-import { StoreTimeoutError } from '../../lib/backends/shared/with-timeout.js';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import {
+  Deadlines,
+  StoreTimeoutError,
+  type Timed,
+  withTimeout,
+} from '../../lib/contract/deadlines.js';
 
 /** A promise that never settles: a store call that never answers. */
 const silent = <T>(): Promise<T> => new Promise<T>(() => undefined);
 
+/** The outcome of `promise` so far, read after the microtasks that are due have run. */
+function watch(promise: Promise<unknown>): { state: 'pending' | 'resolved' | 'rejected' } {
+  const seen: { state: 'pending' | 'resolved' | 'rejected' } = { state: 'pending' };
+  promise.then(
+    () => {
+      seen.state = 'resolved';
+    },
+    () => {
+      seen.state = 'rejected';
+    },
+  );
+  return seen;
+}
+
 describe('Deadlines', () => {
+  beforeEach(() => {
+    jest.useFakeTimers();
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
   it('passes a call’s value and its error through unchanged', async () => {
     const deadlines = new Deadlines();
     await expect(deadlines.bound(Promise.resolve('answer'), 1_000)).resolves.toBe('answer');
@@ -13,12 +38,18 @@ describe('Deadlines', () => {
     await expect(deadlines.bound(Promise.reject(failure), 1_000)).rejects.toBe(failure);
   });
 
-  it('rejects a call that has not answered by its deadline with StoreTimeoutError', async () => {
+  it('rejects a call that has not answered by its deadline with StoreTimeoutError, not before', async () => {
     const deadlines = new Deadlines();
-    const error = await deadlines.bound(silent(), 20).catch((e: unknown) => e);
+    const call = deadlines.bound(silent(), 25);
+    const outcome = call.catch((error: unknown) => error);
+    const seen = watch(call);
+    await jest.advanceTimersByTimeAsync(20);
+    expect(seen.state).toBe('pending');
+    await jest.advanceTimersByTimeAsync(10);
+    const error = await outcome;
     expect(error).toBeInstanceOf(StoreTimeoutError);
-    expect((error as StoreTimeoutError).timeoutMs).toBe(20);
-    expect(String(error)).toContain('no answer within 20 ms');
+    expect((error as StoreTimeoutError).timeoutMs).toBe(25);
+    expect(String(error)).toContain('no answer within 25 ms');
   });
 
   it('expires only the entries whose deadline passed and that have not ended', async () => {
@@ -32,17 +63,60 @@ describe('Deadlines', () => {
     deadlines.add(entry('due', 0));
     deadlines.add(entry('ended', 0, true));
     deadlines.add(entry('later', 200));
-    // Another bounded call times out after the first sweeps: by then 'due' has been expired.
-    await deadlines.bound(silent(), 30).catch(() => undefined);
+    await jest.advanceTimersByTimeAsync(30);
     expect(expired).toEqual(['due']);
+    await jest.advanceTimersByTimeAsync(200);
+    expect(expired).toEqual(['due', 'later']);
   });
 
   it('keeps a call that answers after a first sweep from being expired', async () => {
     const deadlines = new Deadlines();
     let answer!: (value: string) => void;
     const late = deadlines.bound(new Promise<string>((resolve) => (answer = resolve)), 60_000);
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await jest.advanceTimersByTimeAsync(25);
     answer('late answer');
     await expect(late).resolves.toBe('late answer');
+  });
+
+  it('sweeps many calls with one interval, and stops it once no call is pending', async () => {
+    const deadlines = new Deadlines();
+    const answers = Array.from({ length: 100 }, (_, i) =>
+      deadlines.bound(Promise.resolve(i), 1_000 + i),
+    );
+    expect(jest.getTimerCount()).toBe(1);
+    await Promise.all(answers);
+    await jest.advanceTimersByTimeAsync(20);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+});
+
+describe('withTimeout', () => {
+  beforeEach(() => {
+    jest.useFakeTimers();
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('is a bound call on shared deadlines: a value passes, silence becomes StoreTimeoutError', async () => {
+    await expect(withTimeout(Promise.resolve('quit'), 1_000)).resolves.toBe('quit');
+    const outcome = withTimeout(silent(), 50).catch((error: unknown) => error);
+    const another = withTimeout(silent(), 5_000).catch(() => undefined);
+    // One interval for both calls, not a timer each.
+    expect(jest.getTimerCount()).toBe(1);
+    await jest.advanceTimersByTimeAsync(60);
+    expect(await outcome).toBeInstanceOf(StoreTimeoutError);
+    await jest.advanceTimersByTimeAsync(5_000);
+    await another;
+  });
+});
+
+describe('the backends’ import paths of the timeout mechanism', () => {
+  it('are the one implementation in contract/deadlines.ts', async () => {
+    const shared = await import('../../lib/backends/shared/deadlines.js');
+    const oneOff = await import('../../lib/backends/shared/with-timeout.js');
+    expect(shared.Deadlines).toBe(Deadlines);
+    expect(oneOff.withTimeout).toBe(withTimeout);
+    expect(oneOff.StoreTimeoutError).toBe(StoreTimeoutError);
   });
 });
