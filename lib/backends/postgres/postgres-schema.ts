@@ -1,6 +1,17 @@
-import type { PostgresContext } from './postgres-context.js';
 import { backendProblem } from './postgres-errors.js';
+import type { LeaseTableNames } from './postgres-names.js';
 import { type SchemaSql, schemaSql } from './postgres-schema.sql.js';
+import type { Statement } from './postgres-statement.js';
+
+/** What the schema needs of the backend's context (which owns the schema): running statements. */
+export interface SchemaRunner {
+  readonly names: LeaseTableNames;
+  run<Values extends readonly unknown[], Row>(
+    statement: Statement<Values, Row>,
+    values: Values,
+  ): Promise<Row[]>;
+  runScript(text: string): Promise<void>;
+}
 
 /** What the schema does on its own: create the table or only check it, and how often to sweep. */
 export interface SchemaSettings {
@@ -28,7 +39,7 @@ export class PostgresSchema {
   #closed = false;
 
   constructor(
-    private readonly context: PostgresContext,
+    private readonly context: SchemaRunner,
     private readonly settings: SchemaSettings,
   ) {
     this.#sql = schemaSql(context.names);
