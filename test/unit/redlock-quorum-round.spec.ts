@@ -18,18 +18,23 @@ function fakeNode(label: string, status: string) {
   return { node, reply: (value: unknown) => pending.shift()?.(value), sent: () => pending.length };
 }
 
-const SCRIPT = new RedisScript('return 1');
+const SCRIPT = new RedisScript<undefined, number>({
+  name: 'test',
+  source: 'return 1',
+  call: () => ({ keys: ['k'], args: [] }),
+  reply: (raw) => (typeof raw === 'number' ? raw : undefined),
+  returns: 'a number',
+});
 
 function round(
   nodes: QuorumNode[],
   settled: (i: number, ok: boolean) => boolean,
   deadlineMs = 60_000,
 ) {
-  return runQuorumRound<unknown>({
+  return runQuorumRound({
     nodes,
     script: SCRIPT,
-    keys: ['k'],
-    args: [],
+    input: undefined,
     disconnected: 'skip',
     deadlines: new Deadlines(),
     deadlineMs,
