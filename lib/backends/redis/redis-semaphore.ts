@@ -50,6 +50,7 @@ export class RedisSemaphores implements Semaphores {
   async extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
     const context = this.context;
     context.checkServerOnce();
+    if (leases.length === 0) return [];
     let results: ExtendResult[];
     try {
       results = await context.perSlot(
@@ -63,7 +64,7 @@ export class RedisSemaphores implements Semaphores {
     const failures = results.filter(
       (result): result is LockBackendError => typeof result === 'object',
     );
-    if (leases.length > 0 && failures.length === leases.length) throw failures.at(-1)!;
+    if (failures.length === leases.length) throw failures.at(-1)!;
     return results;
   }
 

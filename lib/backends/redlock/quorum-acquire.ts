@@ -10,10 +10,10 @@ import {
   driftMs,
 } from './quorum-outcome.js';
 import { type NodeAnswer, runQuorumRound } from './quorum-round.js';
+import { undoAcquires } from './quorum-undo.js';
 import { RedlockQuorumError } from './redlock-quorum.error.js';
 import type { Adoption } from './scripts/adopt-token.lua.js';
 import { type NodeAcquireVote, QUORUM_ACQUIRE } from './scripts/quorum-acquire.lua.js';
-import { UNDO_ACQUIRE } from './scripts/undo-acquire.lua.js';
 
 /**
  * How often an acquire is tried again, at once, after concurrent contenders split the votes so
@@ -57,7 +57,7 @@ export class QuorumAcquire {
       if (!result || result instanceof RedlockQuorumError) undo.push(tallies[i]!);
     }
     if (undo.length === 0) return results as AcquireOutcome[];
-    await this.#undo(undo);
+    await undoAcquires(this.context, undo);
 
     const split = tallies.flatMap((tally, i) =>
       tally.decision?.kind === 'split' && attempt < SPLIT_RETRIES ? [i] : [],
@@ -232,31 +232,6 @@ export class QuorumAcquire {
     if (mismatched.length > 0) {
       adoptLate(this.context, this.context.nodes[i]!, mismatched.map(adoptionOf));
     }
-  }
-
-  /**
-   * Releases keys that were not granted on every node that granted them or may have (a node
-   * that timed out may apply the acquire later; the release follows it on the same connection).
-   * Waits only for the nodes that answered.
-   */
-  async #undo(tallies: readonly Tally[]): Promise<void> {
-    const waits: Promise<unknown>[] = [];
-    this.context.nodes.forEach((node, i) => {
-      const taken = tallies.filter((tally) => {
-        const vote = tally.votes[i];
-        if (vote?.kind === 'failed') return !vote.failure.unsent;
-        return vote?.kind !== 'contended';
-      });
-      if (taken.length === 0) return;
-      const release = node
-        .run(
-          UNDO_ACQUIRE,
-          taken.map((tally) => tally.request),
-        )
-        .catch(() => undefined);
-      if (taken.some((tally) => tally.votes[i]?.kind === 'granted')) waits.push(release);
-    });
-    await Promise.all(waits);
   }
 
   #miss(tally: Tally): AcquireResult {
