@@ -35,9 +35,9 @@ export function each<T>(
 ): T[] | undefined {
   const out: T[] = [];
   for (const value of values) {
-    const read1 = read(value);
-    if (read1 === undefined) return undefined;
-    out.push(read1);
+    const item = read(value);
+    if (item === undefined) return undefined;
+    out.push(item);
   }
   return out;
 }

@@ -73,7 +73,7 @@ export class RedisScript<In, Out extends ScriptReply> {
 }
 
 /** One EVALSHA of `script`, or EVAL after NOSCRIPT; the reply as it came. */
-export async function runRaw(
+async function runRaw(
   client: RedisClientLike,
   script: { readonly sha: string; readonly source: string },
   { keys, args }: ScriptCall,
