@@ -1,8 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RedisClientLike } from '../../lib/backends/redis/redis-client.js';
 import { RedisScript } from '../../lib/backends/redis/redis-script.js';
+import { RedisScriptReplyError } from '../../lib/backends/redis/redis-script-reply.error.js';
 import { QuorumNode } from '../../lib/backends/redlock/quorum-node.js';
-import { runQuorumRound } from '../../lib/backends/redlock/quorum-round.js';
+import { type NodeAnswer, runQuorumRound } from '../../lib/backends/redlock/quorum-round.js';
 import { Deadlines } from '../../lib/backends/shared/deadlines.js';
 
 /** A node whose replies the test gives by hand; `status` as ioredis reports it. */
@@ -18,18 +19,23 @@ function fakeNode(label: string, status: string) {
   return { node, reply: (value: unknown) => pending.shift()?.(value), sent: () => pending.length };
 }
 
-const SCRIPT = new RedisScript('return 1');
+const SCRIPT = new RedisScript<undefined, number>({
+  name: 'test',
+  source: 'return 1',
+  call: () => ({ keys: ['k'], args: [] }),
+  reply: (raw) => (typeof raw === 'number' ? raw : undefined),
+  returns: 'a number',
+});
 
 function round(
   nodes: QuorumNode[],
   settled: (i: number, ok: boolean) => boolean,
   deadlineMs = 60_000,
 ) {
-  return runQuorumRound<unknown>({
+  return runQuorumRound({
     nodes,
     script: SCRIPT,
-    keys: ['k'],
-    args: [],
+    input: undefined,
     disconnected: 'skip',
     deadlines: new Deadlines(),
     deadlineMs,
@@ -83,5 +89,33 @@ describe('runQuorumRound', () => {
     const silence = await ended;
     expect(silence.map((failure) => failure?.reason)).toEqual([undefined, 'timeout']);
     expect(silence[1]?.cause.message).toContain('20 ms');
+  });
+
+  it('counts a reply of the wrong shape as a failed node, naming the script', async () => {
+    const nodes = ['a', 'b', 'c'].map((label) => fakeNode(label, 'ready'));
+    const answers: NodeAnswer<number>[] = [];
+    const ended = runQuorumRound({
+      nodes: nodes.map((n) => n.node),
+      script: SCRIPT,
+      input: undefined,
+      disconnected: 'skip',
+      deadlines: new Deadlines(),
+      deadlineMs: 60_000,
+      settled: (i, answer) => {
+        answers[i] = answer;
+        return false;
+      },
+    });
+    nodes[0]!.reply(1);
+    nodes[1]!.reply('not a number');
+    nodes[2]!.reply(1);
+    await ended;
+    expect(answers[0]).toEqual({ ok: true, value: 1 });
+    const failed = answers[1]!;
+    expect(failed.ok).toBe(false);
+    if (failed.ok) return;
+    expect(failed.failure.reason).toBe('error');
+    expect(failed.failure.cause).toBeInstanceOf(RedisScriptReplyError);
+    expect(failed.failure.cause.message).toContain('"test" script');
   });
 });

@@ -1,35 +1,87 @@
 import { createHash } from 'node:crypto';
 import type { RedisClientLike } from './redis-client.js';
+import { RedisScriptReplyError } from './redis-script-reply.error.js';
 
-/**
- * A Lua script called by its SHA1 (EVALSHA), falling back to EVAL when the server does not have it
- * cached yet (NOSCRIPT: first use, after a restart or SCRIPT FLUSH), which also caches it.
- */
-export class RedisScript {
-  readonly sha: string;
+/** The KEYS and ARGV of one script run, in the order the script reads them. */
+export interface ScriptCall {
+  readonly keys: readonly string[];
+  readonly args: readonly (string | number)[];
+}
 
-  constructor(readonly source: string) {
-    this.sha = createHash('sha1').update(source).digest('hex');
-  }
+/** What a reply parser may return: anything but `undefined`, which means "not this shape". */
+export type ScriptReply = object | string | number | boolean | null;
 
-  async run(
-    client: RedisClientLike,
-    keys: readonly string[],
-    args: readonly (string | number)[],
-  ): Promise<unknown> {
-    try {
-      return await client.evalsha(this.sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return client.eval(this.source, keys.length, ...keys, ...args);
-    }
-  }
+/** How a Lua script is called and what it answers: the typed edge of one script. */
+export interface ScriptSignature<In, Out extends ScriptReply> {
+  /** The script's name in errors: its file's name, such as `"fair-acquire"`. */
+  readonly name: string;
+  /** The Lua; a constant, never built from user input. */
+  readonly source: string;
+  /** KEYS and ARGV for `input`. */
+  readonly call: (input: In) => ScriptCall;
+  /** The reply read as `Out`, or `undefined` when it is not of the shape the script returns. */
+  readonly reply: (raw: unknown, input: In) => Out | undefined;
+  /** The shape of a reply, for the error a wrong one becomes: `"{ nowMs, 1 | 0 per lease }"`. */
+  readonly returns: string;
 }
 
 /**
- * The per-item answers of a batch script that answers a batch of one with that one value (an
- * array reply costs the server a table and the client an array, on every single-lock call).
+ * A Lua script with typed arguments and a typed reply, called by its SHA1 (EVALSHA), falling back
+ * to EVAL when the server does not have it cached yet (NOSCRIPT: first use, after a restart or
+ * SCRIPT FLUSH), which also caches it. A reply of another shape is a {@link RedisScriptReplyError}.
+ *
+ * @example
+ * ```ts
+ * const released: boolean[] = await RELEASE.run(client, [{ key, owner }], 'redis');
+ * ```
  */
-export function batchReply<T>(reply: unknown): T[] {
-  return Array.isArray(reply) ? (reply as T[]) : [reply as T];
+export class RedisScript<In, Out extends ScriptReply> {
+  readonly name: string;
+  readonly source: string;
+  readonly sha: string;
+  readonly #signature: ScriptSignature<In, Out>;
+
+  constructor(signature: ScriptSignature<In, Out>) {
+    this.#signature = signature;
+    this.name = signature.name;
+    this.source = signature.source;
+    this.sha = createHash('sha1').update(signature.source).digest('hex');
+  }
+
+  /** KEYS and ARGV for `input`. */
+  call(input: In): ScriptCall {
+    return this.#signature.call(input);
+  }
+
+  /**
+   * Reads a reply to a run with `input`.
+   *
+   * @throws RedisScriptReplyError, naming `backend` and the script, for a reply of another shape.
+   */
+  parse(raw: unknown, input: In, backend: string): Out {
+    const reply = this.#signature.reply(raw, input);
+    if (reply === undefined) {
+      throw new RedisScriptReplyError(backend, this.name, raw, this.#signature.returns);
+    }
+    return reply;
+  }
+
+  /** Runs the script with `input` on `client` and reads its reply. */
+  async run(client: RedisClientLike, input: In, backend: string): Promise<Out> {
+    return this.parse(await runRaw(client, this, this.call(input)), input, backend);
+  }
+}
+
+/** One EVALSHA of `script`, or EVAL after NOSCRIPT; the reply as it came. */
+async function runRaw(
+  client: RedisClientLike,
+  script: { readonly sha: string; readonly source: string },
+  { keys, args }: ScriptCall,
+): Promise<unknown> {
+  try {
+    return await client.evalsha(script.sha, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+    return client.eval(script.source, keys.length, ...keys, ...args);
+  }
 }

@@ -1,6 +1,6 @@
 import type { AcquireResult } from '../../contract/lock-backend.js';
-import { fenceKeyOf, lockKeyOf } from '../redis/redis-keys.js';
-import { RedisScript } from '../redis/redis-script.js';
+import type { AcquireRequest } from '../shared/lease-requests.js';
+import { adoptLate, adoptTokens } from './quorum-adopt.js';
 import { nodeReport, type QuorumContext } from './quorum-context.js';
 import type { QuorumNode } from './quorum-node.js';
 import {
@@ -10,14 +10,10 @@ import {
   driftMs,
 } from './quorum-outcome.js';
 import { type NodeAnswer, runQuorumRound } from './quorum-round.js';
+import { undoAcquires } from './quorum-undo.js';
 import { RedlockQuorumError } from './redlock-quorum.error.js';
-import { ADOPT_TOKEN_LUA } from './scripts/adopt-token.lua.js';
-import { QUORUM_ACQUIRE_LUA } from './scripts/quorum-acquire.lua.js';
-import { UNDO_ACQUIRE_LUA } from './scripts/undo-acquire.lua.js';
-
-const ACQUIRE = new RedisScript(QUORUM_ACQUIRE_LUA);
-const ADOPT = new RedisScript(ADOPT_TOKEN_LUA);
-const UNDO = new RedisScript(UNDO_ACQUIRE_LUA);
+import type { Adoption } from './scripts/adopt-token.lua.js';
+import { type NodeAcquireVote, QUORUM_ACQUIRE } from './scripts/quorum-acquire.lua.js';
 
 /**
  * How often an acquire is tried again, at once, after concurrent contenders split the votes so
@@ -26,11 +22,7 @@ const UNDO = new RedisScript(UNDO_ACQUIRE_LUA);
 const SPLIT_RETRIES = 3;
 const SPLIT_BACKOFF_MS = 4;
 
-export interface AcquireRequest {
-  readonly key: string;
-  readonly owner: string;
-  readonly ttlMs: number;
-}
+export type { AcquireRequest } from '../shared/lease-requests.js';
 
 /** An acquire's result, or the error of that one key (others in its batch may have succeeded). */
 export type AcquireOutcome = AcquireResult | RedlockQuorumError;
@@ -65,7 +57,7 @@ export class QuorumAcquire {
       if (!result || result instanceof RedlockQuorumError) undo.push(tallies[i]!);
     }
     if (undo.length === 0) return results as AcquireOutcome[];
-    await this.#undo(undo);
+    await undoAcquires(this.context, undo);
 
     const split = tallies.flatMap((tally, i) =>
       tally.decision?.kind === 'split' && attempt < SPLIT_RETRIES ? [i] : [],
@@ -86,20 +78,10 @@ export class QuorumAcquire {
   /** One round of votes: every node runs the acquire script on the whole batch. */
   async #vote(requests: readonly AcquireRequest[]) {
     const { nodes, quorum, commandTimeoutMs, clockDriftFactor, fenceRetentionMs } = this.context;
-    const keys: string[] = [];
     const proposed = proposedToken();
     const sentAtMs = Math.floor(proposed / 1000);
-    const proposedText = String(proposed);
-    const args: string[] = [proposedText];
     let shortestValidityMs = Number.POSITIVE_INFINITY;
     for (const request of requests) {
-      const lockKey = lockKeyOf(request.key);
-      keys.push(lockKey, fenceKeyOf(lockKey));
-      args.push(
-        `${proposedText}:${request.owner}`,
-        String(request.ttlMs),
-        String(request.ttlMs + fenceRetentionMs),
-      );
       const validity = request.ttlMs - driftMs(request.ttlMs, clockDriftFactor);
       shortestValidityMs = Math.min(shortestValidityMs, validity);
     }
@@ -115,11 +97,10 @@ export class QuorumAcquire {
     }
     let undecided = tallies.length;
     const startedAt = performance.now();
-    const silence = await runQuorumRound<unknown>({
+    const silence = await runQuorumRound({
       nodes,
-      script: ACQUIRE,
-      keys,
-      args,
+      script: QUORUM_ACQUIRE,
+      input: { locks: requests, proposed: String(proposed), fenceRetentionMs },
       disconnected: 'skip',
       deadlines: this.context.deadlines,
       deadlineMs: Math.max(1, Math.min(commandTimeoutMs, shortestValidityMs)),
@@ -127,7 +108,7 @@ export class QuorumAcquire {
         for (let j = 0; j < tallies.length; j++) {
           const tally = tallies[j]!;
           tally.votes[i] = answer.ok
-            ? parseVote(answer.value, j)
+            ? answer.value[j]!
             : { kind: 'failed', failure: answer.failure };
           if (tally.decision) continue;
           tally.decision = decideAcquire(tally.votes, quorum, false);
@@ -215,22 +196,15 @@ export class QuorumAcquire {
 
   /** Raises the lower tokens of granted majorities; a node that fails it no longer agrees. */
   async #adopt(adoptions: Map<QuorumNode, Tally[]>, startedAt: number): Promise<void> {
-    const { nodes, fenceRetentionMs, commandTimeoutMs } = this.context;
+    const { nodes, commandTimeoutMs } = this.context;
     const waitMs = Math.max(1, commandTimeoutMs - (performance.now() - startedAt));
     await Promise.all(
       [...adoptions].map(async ([node, tallies]) => {
         const i = nodes.indexOf(node);
-        const keys = tallies.flatMap((t) => {
-          const lockKey = lockKeyOf(t.request.key);
-          return [lockKey, fenceKeyOf(lockKey)];
-        });
-        const args = [fenceRetentionMs, ...tallies.flatMap((t) => [t.request.owner, t.token!])];
-        const reply = (await withDeadline(node.run(ADOPT, keys, args), waitMs)) as
-          | number[]
-          | undefined;
+        const adopted = await adoptTokens(this.context, node, tallies.map(adoptionOf), waitMs);
         tallies.forEach((tally, j) => {
           const vote = tally.votes[i];
-          if (reply?.[j] === 1 && vote?.kind === 'granted') {
+          if (adopted[j] && vote?.kind === 'granted') {
             tally.votes[i] = { kind: 'granted', token: tally.token! };
           } else {
             tally.votes[i] = { kind: 'failed', failure: node.silent(waitMs) };
@@ -246,52 +220,18 @@ export class QuorumAcquire {
    * node holding the lease agrees. A grant of a key that was not acquired is undone by the release
    * that follows it on the same connection.
    */
-  #late(tallies: readonly Tally[], i: number, answer: NodeAnswer<unknown>): void {
+  #late(tallies: readonly Tally[], i: number, answer: NodeAnswer<NodeAcquireVote[]>): void {
     if (!answer.ok) return;
     const mismatched: Tally[] = [];
     for (let j = 0; j < tallies.length; j++) {
       const tally = tallies[j]!;
-      const vote = parseVote(answer.value, j);
+      const vote = answer.value[j]!;
       if (tally.token === undefined) tally.votes[i] = vote;
       else if (vote.kind === 'granted' && vote.token !== tally.token) mismatched.push(tally);
     }
-    if (mismatched.length === 0) return;
-    const node = this.context.nodes[i]!;
-    const keys = mismatched.flatMap((t) => {
-      const lockKey = lockKeyOf(t.request.key);
-      return [lockKey, fenceKeyOf(lockKey)];
-    });
-    const args = [
-      this.context.fenceRetentionMs,
-      ...mismatched.flatMap((t) => [t.request.owner, t.token!]),
-    ];
-    node.run(ADOPT, keys, args).catch(() => undefined);
-  }
-
-  /**
-   * Releases keys that were not granted on every node that granted them or may have (a node
-   * that timed out may apply the acquire later; the release follows it on the same connection).
-   * Waits only for the nodes that answered.
-   */
-  async #undo(tallies: readonly Tally[]): Promise<void> {
-    const waits: Promise<unknown>[] = [];
-    this.context.nodes.forEach((node, i) => {
-      const taken = tallies.filter((tally) => {
-        const vote = tally.votes[i];
-        if (vote?.kind === 'failed') return !vote.failure.unsent;
-        return vote?.kind !== 'contended';
-      });
-      if (taken.length === 0) return;
-      const release = node
-        .run(
-          UNDO,
-          taken.map((tally) => lockKeyOf(tally.request.key)),
-          taken.map((tally) => tally.request.owner),
-        )
-        .catch(() => undefined);
-      if (taken.some((tally) => tally.votes[i]?.kind === 'granted')) waits.push(release);
-    });
-    await Promise.all(waits);
+    if (mismatched.length > 0) {
+      adoptLate(this.context, this.context.nodes[i]!, mismatched.map(adoptionOf));
+    }
   }
 
   #miss(tally: Tally): AcquireResult {
@@ -316,15 +256,9 @@ export class QuorumAcquire {
   }
 }
 
-/**
- * Key `j`'s vote in a reply of `QUORUM_ACQUIRE_LUA`: its token, or "<pttl>:<holder>". The reply
- * of a batch of one is that one value.
- */
-function parseVote(reply: unknown, j: number): AcquireVote {
-  const value = Array.isArray(reply) ? (reply[j] as number | string) : (reply as number | string);
-  if (typeof value === 'number') return { kind: 'granted', token: value };
-  const sep = value.indexOf(':');
-  return { kind: 'contended', holder: value.slice(sep + 1), pttlMs: Number(value.slice(0, sep)) };
+/** What a node must adopt for a granted tally: its majority's token. */
+function adoptionOf(tally: Tally): Adoption {
+  return { key: tally.request.key, owner: tally.request.owner, token: tally.token! };
 }
 
 /**
@@ -337,13 +271,4 @@ function proposedToken(): number {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** `call`'s result, or `undefined` when it fails or has not answered after `ms`. */
-function withDeadline<T>(call: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(resolve, ms, undefined);
-  });
-  return Promise.race([call.catch(() => undefined), late]).finally(() => clearTimeout(timer));
 }

@@ -1,13 +1,9 @@
 import type { ExtendResult, LeaseToExtend } from '../../contract/lock-backend.js';
-import { fenceKeyOf, lockKeyOf } from '../redis/redis-keys.js';
-import { RedisScript } from '../redis/redis-script.js';
 import { MAX_BATCH, ownerReport, type QuorumContext } from './quorum-context.js';
 import { decideOwnerCall, driftMs, majorityExpiry, type OwnerVote } from './quorum-outcome.js';
 import { runQuorumRound } from './quorum-round.js';
 import { RedlockQuorumError } from './redlock-quorum.error.js';
-import { QUORUM_EXTEND_LUA } from './scripts/quorum-extend.lua.js';
-
-const EXTEND = new RedisScript(QUORUM_EXTEND_LUA);
+import { QUORUM_EXTEND } from './scripts/quorum-extend.lua.js';
 
 /**
  * Extends a batch of leases on every node (the fence key's expiry moves along): a lease is extended
@@ -21,31 +17,25 @@ export async function quorumExtend(
   leases: readonly LeaseToExtend[],
 ): Promise<ExtendResult[]> {
   const { nodes, quorum, commandTimeoutMs, clockDriftFactor, fenceRetentionMs } = context;
-  const keys = leases.flatMap((lease) => {
-    const lockKey = lockKeyOf(lease.key);
-    return [lockKey, fenceKeyOf(lockKey)];
-  });
-  const args = [fenceRetentionMs, ...leases.flatMap((lease) => [lease.owner, lease.ttlMs])];
   const votes = leases.map(() => new Array<OwnerVote | undefined>(nodes.length).fill(undefined));
   let undecided = leases.length;
   const decided = new Array<boolean>(leases.length).fill(false);
   const validityMs = Math.min(...leases.map((l) => l.ttlMs - driftMs(l.ttlMs, clockDriftFactor)));
   const startedAt = performance.now();
-  const silence = await runQuorumRound<unknown>({
+  const silence = await runQuorumRound({
     nodes,
-    script: EXTEND,
-    keys,
-    args,
+    script: QUORUM_EXTEND,
+    input: { leases, fenceRetentionMs },
     disconnected: 'skip',
     deadlines: context.deadlines,
     deadlineMs: Math.max(1, Math.min(commandTimeoutMs, validityMs)),
     settled: (i, answer) => {
-      const reply = answer.ok ? (answer.value as number[]) : undefined;
-      leases.forEach((lease, j) => {
+      leases.forEach((_, j) => {
+        const expiresAt = answer.ok ? answer.value[j] : undefined;
         votes[j]![i] = !answer.ok
           ? { kind: 'failed', failure: answer.failure }
-          : reply![j + 1] === 1
-            ? { kind: 'done', expiresAt: reply![0]! + lease.ttlMs }
+          : expiresAt !== undefined
+            ? { kind: 'done', expiresAt }
             : { kind: 'not-held' };
         if (!decided[j] && decideOwnerCall(votes[j]!, quorum, false)) {
           decided[j] = true;

@@ -1,6 +1,5 @@
 import type { LeaseInfo } from '../../contract/lock-backend.js';
-import { lockKeyOf } from '../redis/redis-keys.js';
-import { INSPECT } from '../redis/redis-scripts.js';
+import { INSPECT, type InspectedLease } from '../redis/scripts/inspect.lua.js';
 import { nodeReport, type QuorumContext } from './quorum-context.js';
 import { decideInspect, type InspectVote, majorityExpiry } from './quorum-outcome.js';
 import { runQuorumRound } from './quorum-round.js';
@@ -18,16 +17,15 @@ export async function quorumInspect(
 ): Promise<LeaseInfo | null> {
   const { nodes, quorum, commandTimeoutMs } = context;
   const votes = new Array<InspectVote | undefined>(nodes.length).fill(undefined);
-  const silence = await runQuorumRound<unknown>({
+  const silence = await runQuorumRound({
     nodes,
     script: INSPECT,
-    keys: [lockKeyOf(key)],
-    args: [],
+    input: { key },
     disconnected: 'skip',
     deadlines: context.deadlines,
     deadlineMs: commandTimeoutMs,
     settled: (i, answer) => {
-      votes[i] = answer.ok ? parseVote(answer.value) : { kind: 'failed', failure: answer.failure };
+      votes[i] = answer.ok ? voteOf(answer.value) : { kind: 'failed', failure: answer.failure };
       return decideInspect(votes, quorum, false) !== undefined;
     },
   });
@@ -65,15 +63,13 @@ export async function quorumInspect(
   );
 }
 
-/** A reply of `INSPECT_LUA`: `{ nowMs, "<token>:<owner>" | nil, PTTL }`. */
-function parseVote(reply: unknown): InspectVote {
-  const [nowMs, value, pttl] = reply as [number, string | null, number];
-  if (!value || pttl < 0) return { kind: 'free' };
-  const sep = value.indexOf(':');
+/** One node's lease on the key, as its vote. */
+function voteOf(lease: InspectedLease | null): InspectVote {
+  if (!lease) return { kind: 'free' };
   return {
     kind: 'held',
-    owner: value.slice(sep + 1),
-    token: BigInt(value.slice(0, sep)),
-    expiresAt: nowMs + pttl,
+    owner: lease.owner,
+    token: lease.fencingToken,
+    expiresAt: lease.expiresAt,
   };
 }

@@ -1,6 +1,8 @@
+import { LockBackendError } from '../../contract/errors.js';
 import { loadIoredis } from '../redis/load-ioredis.js';
 import type { RedisClientLike } from '../redis/redis-client.js';
-import type { RedisScript } from '../redis/redis-script.js';
+import type { RedisScript, ScriptCall, ScriptReply } from '../redis/redis-script.js';
+import { RedisScriptReplyError } from '../redis/redis-script-reply.error.js';
 import { RedisWakeups } from '../redis/redis-wakeups.js';
 import { StoreTimeoutError, withTimeout } from '../shared/with-timeout.js';
 import type { NodeFailure } from './quorum-outcome.js';
@@ -73,23 +75,19 @@ export class QuorumNode {
     return typeof status !== 'string' || !DISCONNECTED.has(status);
   }
 
-  /** Runs `script` by its SHA, or by its source after NOSCRIPT (a restarted or flushed node). */
-  run(
-    script: RedisScript,
-    keys: readonly string[],
-    args: readonly (string | number)[],
-  ): Promise<unknown> {
-    return new Promise((resolve, reject) => this.send(script, keys, args, resolve, reject));
+  /** Runs `script` with `input` (by its SHA, or by its source after NOSCRIPT) and reads its reply. */
+  run<In, Out extends ScriptReply>(script: RedisScript<In, Out>, input: In): Promise<Out> {
+    return script.run(this.client, input, 'redlock');
   }
 
   /**
-   * {@link run} with callbacks: a quorum round sends to every node, and a promise chained onto
-   * each call (for the NOSCRIPT fallback, then for the answer) costs more than the callbacks.
+   * Sends one run of `script` with callbacks for the raw reply: a quorum round sends to every
+   * node, and a promise chained onto each call (for the NOSCRIPT fallback, then for the answer)
+   * costs more than the callbacks. The round reads the reply with the script's parser.
    */
   send(
-    script: RedisScript,
-    keys: readonly string[],
-    args: readonly (string | number)[],
+    script: { readonly sha: string; readonly source: string },
+    { keys, args }: ScriptCall,
     onReply: (reply: unknown) => void,
     onError: (error: unknown) => void,
   ): void {
@@ -105,7 +103,11 @@ export class QuorumNode {
 
   /** Why a call failed: a timeout, a connection failure, or an error answer. */
   failure(error: unknown): NodeFailure {
-    const cause = error instanceof Error ? error : new Error(String(error));
+    const cause =
+      error instanceof Error
+        ? error
+        : new LockBackendError('redlock', `call ${this.label}`, undefined, error);
+    if (cause instanceof RedisScriptReplyError) return { reason: 'error', cause };
     if (cause instanceof StoreTimeoutError || /timed? ?out/i.test(cause.message)) {
       return { reason: 'timeout', cause };
     }

@@ -1,6 +1,5 @@
-import { lockKeyOf } from '../redis/redis-keys.js';
-import { batchReply } from '../redis/redis-script.js';
-import { RELEASE } from '../redis/redis-scripts.js';
+import { RELEASE } from '../redis/scripts/release.lua.js';
+import type { ReleaseRequest } from '../shared/lease-requests.js';
 import { ownerReport, type QuorumContext } from './quorum-context.js';
 import { decideOwnerCall, type OwnerVote } from './quorum-outcome.js';
 import { runQuorumRound } from './quorum-round.js';
@@ -9,10 +8,7 @@ import { RedlockQuorumError } from './redlock-quorum.error.js';
 const DONE: OwnerVote = { kind: 'done', expiresAt: 0 };
 const NOT_HELD: OwnerVote = { kind: 'not-held' };
 
-export interface ReleaseRequest {
-  readonly key: string;
-  readonly owner: string;
-}
+export type { ReleaseRequest } from '../shared/lease-requests.js';
 
 /**
  * Releases a batch of leases on every node (the single-node release script, which also wakes the
@@ -25,31 +21,22 @@ export async function quorumRelease(
   requests: readonly ReleaseRequest[],
 ): Promise<(boolean | RedlockQuorumError)[]> {
   const { nodes, quorum, commandTimeoutMs } = context;
-  const keys: string[] = [];
-  const owners: string[] = [];
-  const votes: (OwnerVote | undefined)[][] = [];
-  for (const request of requests) {
-    keys.push(lockKeyOf(request.key));
-    owners.push(request.owner);
-    votes.push(new Array<OwnerVote | undefined>(nodes.length).fill(undefined));
-  }
+  const votes = requests.map(() => new Array<OwnerVote | undefined>(nodes.length).fill(undefined));
   const decided = new Array<boolean>(requests.length).fill(false);
   let undecided = requests.length;
-  const silence = await runQuorumRound<unknown>({
+  const silence = await runQuorumRound({
     nodes,
     script: RELEASE,
-    keys,
-    args: owners,
+    input: requests,
     disconnected: 'queue',
     deadlines: context.deadlines,
     deadlineMs: commandTimeoutMs,
     settled: (i, answer) => {
-      const replies = answer.ok ? batchReply<number>(answer.value) : undefined;
       for (let j = 0; j < votes.length; j++) {
         const requestVotes = votes[j]!;
         requestVotes[i] = !answer.ok
           ? { kind: 'failed', failure: answer.failure }
-          : replies![j] === 1
+          : answer.value[j]
             ? DONE
             : NOT_HELD;
         if (!decided[j] && decideOwnerCall(requestVotes, quorum, false)) {

@@ -1,4 +1,4 @@
-import type { RedisScript } from '../redis/redis-script.js';
+import type { RedisScript, ScriptCall, ScriptReply } from '../redis/redis-script.js';
 import type { Deadlines, Timed } from '../shared/deadlines.js';
 import type { QuorumNode } from './quorum-node.js';
 import type { NodeFailure } from './quorum-outcome.js';
@@ -18,12 +18,14 @@ export type DisconnectedNodes =
    */
   | 'queue';
 
-export interface QuorumRound<R> {
+export interface QuorumRound<In, R extends ScriptReply> {
   readonly nodes: readonly QuorumNode[];
-  /** The script every node runs, with its keys and arguments. */
-  readonly script: RedisScript;
-  readonly keys: readonly string[];
-  readonly args: readonly (string | number)[];
+  /**
+   * The script every node runs, with its input. A node whose reply is not of the script's shape
+   * counts as failed, with the script's `RedisScriptReplyError` as the cause.
+   */
+  readonly script: RedisScript<In, R>;
+  readonly input: In;
   /** Takes node `index`'s answer; returns whether the answers so far decide the round. */
   readonly settled: (index: number, answer: NodeAnswer<R>) => boolean;
   /** How long to wait for the answers, in ms; a node silent by then counts as timed out. */
@@ -47,24 +49,29 @@ export type RoundSilence = readonly (NodeFailure | undefined)[];
  * interval). Every answer that counts goes to `settled`; resolves with why the other nodes have
  * none. Never rejects.
  */
-export function runQuorumRound<R>(round: QuorumRound<R>): Promise<RoundSilence> {
+export function runQuorumRound<In, R extends ScriptReply>(
+  round: QuorumRound<In, R>,
+): Promise<RoundSilence> {
   return new Promise((resolve) => new RoundRun(round, resolve).start());
 }
 
 /** One round in flight: its own deadline entry, so that a round allocates nothing more. */
-class RoundRun<R> implements Timed {
+class RoundRun<In, R extends ScriptReply> implements Timed {
   deadlineAt = 0;
   ended = false;
   #open: number;
+  /** The KEYS and ARGV every node gets, made once. */
+  readonly #call: ScriptCall;
   /** Which nodes answered (or were skipped). */
   readonly #answered: boolean[];
   /** Which nodes the call was sent to. */
   readonly #sent: boolean[];
 
   constructor(
-    private readonly round: QuorumRound<R>,
+    private readonly round: QuorumRound<In, R>,
     private readonly resolve: (silence: RoundSilence) => void,
   ) {
+    this.#call = round.script.call(round.input);
     this.#open = round.nodes.length;
     this.#answered = new Array<boolean>(round.nodes.length).fill(false);
     this.#sent = new Array<boolean>(round.nodes.length).fill(false);
@@ -105,13 +112,20 @@ class RoundRun<R> implements Timed {
 
   #send(i: number, node: QuorumNode, counted: boolean): void {
     this.#sent[i] = true;
-    const { script, keys, args } = this.round;
+    const { script, input } = this.round;
     node.send(
       script,
-      keys,
-      args,
-      (value) => {
-        if (counted) this.#record(i, { ok: true, value: value as R });
+      this.#call,
+      (raw) => {
+        if (!counted) return;
+        let value: R;
+        try {
+          value = script.parse(raw, input, 'redlock');
+        } catch (error) {
+          this.#record(i, { ok: false, failure: node.failure(error) });
+          return;
+        }
+        this.#record(i, { ok: true, value });
       },
       (error) => {
         if (counted) this.#record(i, { ok: false, failure: node.failure(error) });

@@ -1,6 +1,6 @@
 import { InvalidLockOptionsError } from '../../contract/errors.js';
-import type { RedisConnectionOptions } from '../redis/redis.backend.js';
 import type { RedisClientLike } from '../redis/redis-client.js';
+import type { RedisConnectionOptions } from '../redis/redis-options.js';
 
 /**
  * One Redlock node: an ioredis client (it stays yours: `close()` does not quit it), or a Redis URL

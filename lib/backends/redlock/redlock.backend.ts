@@ -1,5 +1,4 @@
 import { LockBackendError } from '../../contract/errors.js';
-import { libraryWarnings } from '../../contract/library-warnings.js';
 import type {
   AcquireResult,
   ExtendResult,
@@ -11,6 +10,7 @@ import type {
 import { lockKeyOf, releaseChannelOf } from '../redis/redis-keys.js';
 import { checkRedisServer } from '../redis/redis-server-check.js';
 import { Deadlines } from '../shared/deadlines.js';
+import { emitWarningOnce } from '../shared/emit-warning-once.js';
 import { TickBatcher } from '../shared/tick-batcher.js';
 import { withTimeout } from '../shared/with-timeout.js';
 import { type AcquireRequest, QuorumAcquire } from './quorum-acquire.js';
@@ -144,12 +144,4 @@ export class RedlockLockBackend implements LockBackend {
     if (error instanceof LockBackendError) return error;
     return new LockBackendError(this.name, operation, key, error);
   }
-}
-
-/**
- * The default `onWarning`: once per process for the same message, a process warning, or a log
- * line through Nest's `Logger` while a `LockModule` runs.
- */
-function emitWarningOnce(message: string): void {
-  libraryWarnings.emit(message, 'NESTJS_LOCKER_REDIS_CONFIG', { once: true });
 }

@@ -1,4 +1,11 @@
+import type { AcquireResult } from '../../../contract/lease.js';
+import type { AcquireRequest } from '../../shared/lease-requests.js';
+import { fenceKeyOf, lockKeyOf } from '../redis-keys.js';
+import { integer, integerText, missed } from '../redis-replies.js';
+import { RedisScript } from '../redis-script.js';
 import { lockGrantLua } from './lock-grant.lua.js';
+import { OWNER_CHECK_LUA } from './owner-check.lua.js';
+import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
 
 /**
  * Acquires a batch of locks in one round trip and one atomic script run.
@@ -8,7 +15,7 @@ import { lockGrantLua } from './lock-grant.lua.js';
  * (the ttl plus the fence retention) of lock i, as text.
  * Returns { nowMs, then per lock: its fencing token (an integer) when granted, or its holder's
  * PTTL as text when refused }. A lone lock granted under the clock's token is answered with the
- * token alone, and a lone refusal with the PTTL text alone (see `parseAcquireReply`).
+ * token alone, and a lone refusal with the PTTL text alone.
  *
  * The lock key holds "<fencing token>:<owner>" with PX = ttl. The fencing token is the larger of
  * the key's last token + 1 (kept in the fence key) and the server's clock in microseconds, so it
@@ -17,11 +24,8 @@ import { lockGrantLua } from './lock-grant.lua.js';
  * key gets its lease refreshed and the same token: a retried acquire whose first answer was lost
  * is harmless.
  */
-export const ACQUIRE_LUA = `
-local t = redis.call('TIME')
-local nowText = t[1] .. string.rep('0', 6 - #t[2]) .. t[2]
-local nowUs = tonumber(nowText)
-local out = { math.floor(nowUs / 1000) }
+export const ACQUIRE_LUA = `${SERVER_CLOCK_LUA}${OWNER_CHECK_LUA}
+local out = { nowMs }
 for i = 1, #KEYS / 2 do
   local lockKey, fenceKey, a = KEYS[2 * i - 1], KEYS[2 * i], 3 * i - 2
   local owner, ttl, fenceTtl = ARGV[a], ARGV[a + 1], ARGV[a + 2]
@@ -34,3 +38,52 @@ if #out == 2 and (out[2] == nowUs or type(out[2]) == 'string') then
 end
 return out
 `;
+
+/** A batch of plain locks to take, with how long each fence key outlives its lease. */
+export interface AcquireInput {
+  readonly locks: readonly AcquireRequest[];
+  readonly fenceRetentionMs: number;
+}
+
+/** The plain-lock acquire of `RedisLockBackend`: one result per lock, in order. */
+export const ACQUIRE = new RedisScript<AcquireInput, AcquireResult[]>({
+  name: 'acquire',
+  source: ACQUIRE_LUA,
+  call: ({ locks, fenceRetentionMs }) => {
+    const keys: string[] = [];
+    const args: string[] = [];
+    for (const lock of locks) {
+      const lockKey = lockKeyOf(lock.key);
+      keys.push(lockKey, fenceKeyOf(lockKey));
+      args.push(lock.owner, String(lock.ttlMs), String(lock.ttlMs + fenceRetentionMs));
+    }
+    return { keys, args };
+  },
+  reply: (raw, { locks }) => {
+    if (!Array.isArray(raw)) {
+      if (locks.length !== 1) return undefined;
+      // A lone grant under the clock's token: now is its ms part.
+      const lone = integer(raw);
+      if (lone !== undefined) return [granted(lone, Math.floor(lone / 1000), locks[0]!.ttlMs)];
+      const pttl = integerText(raw);
+      return pttl === undefined ? undefined : [missed(pttl)];
+    }
+    const nowMs = integer(raw[0]);
+    if (nowMs === undefined || raw.length !== locks.length + 1) return undefined;
+    const results: AcquireResult[] = [];
+    for (const [i, lock] of locks.entries()) {
+      const value = raw[i + 1];
+      const fencingToken = integer(value);
+      const pttl = fencingToken === undefined ? integerText(value) : undefined;
+      if (fencingToken !== undefined) results.push(granted(fencingToken, nowMs, lock.ttlMs));
+      else if (pttl !== undefined) results.push(missed(pttl));
+      else return undefined;
+    }
+    return results;
+  },
+  returns: '{ nowMs, per lock: token | "<pttl>" }, or a lone token or "<pttl>"',
+});
+
+function granted(fencingToken: number, nowMs: number, ttlMs: number): AcquireResult {
+  return { acquired: true, fencingToken: BigInt(fencingToken), expiresAt: nowMs + ttlMs };
+}

@@ -1,3 +1,10 @@
+import type { LeaseToExtend } from '../../../contract/lease.js';
+import { lockKeyOf } from '../redis-keys.js';
+import { expiries } from '../redis-replies.js';
+import { RedisScript } from '../redis-script.js';
+import { OWNER_CHECK_LUA } from './owner-check.lua.js';
+import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
+
 /**
  * Extends a batch of leases, each only if its owner still holds it. An expired lease is gone from
  * Redis, so it cannot be revived.
@@ -6,14 +13,10 @@
  * ARGV[2i-1], ARGV[2i] = owner token and new ttl in ms of lease i.
  * Returns { nowMs, then per lease: 1 extended | 0 not held by that owner }.
  */
-export const EXTEND_LUA = `
-local t = redis.call('TIME')
-local out = { tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) }
+export const EXTEND_LUA = `${SERVER_CLOCK_LUA}${OWNER_CHECK_LUA}
+local out = { nowMs }
 for i = 1, #KEYS do
-  local owner = ARGV[2 * i - 1]
-  local value = redis.call('GET', KEYS[i])
-  local sep = value and string.find(value, ':', 1, true)
-  if sep and string.sub(value, sep + 1) == owner then
+  if leaseOf(redis.call('GET', KEYS[i])) == ARGV[2 * i - 1] then
     redis.call('PEXPIRE', KEYS[i], ARGV[2 * i])
     out[#out + 1] = 1
   else
@@ -22,3 +25,15 @@ for i = 1, #KEYS do
 end
 return out
 `;
+
+/** Extends plain (and fair) leases, and the keys of multi-key leases: each lease's new expiry. */
+export const EXTEND = new RedisScript<readonly LeaseToExtend[], (number | undefined)[]>({
+  name: 'extend',
+  source: EXTEND_LUA,
+  call: (leases) => ({
+    keys: leases.map((lease) => lockKeyOf(lease.key)),
+    args: leases.flatMap((lease) => [lease.owner, lease.ttlMs]),
+  }),
+  reply: expiries,
+  returns: '{ nowMs, 1 | 0 per lease }',
+});

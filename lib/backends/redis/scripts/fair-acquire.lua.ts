@@ -1,4 +1,8 @@
-import { FAIR_FUNCTIONS_LUA, FAIR_PROLOGUE_LUA } from './fair.lua.js';
+import type { AcquireResult } from '../../../contract/lease.js';
+import { lockKeyOf } from '../redis-keys.js';
+import { leaseReply } from '../redis-replies.js';
+import { RedisScript } from '../redis-script.js';
+import { FAIR_FUNCTIONS_LUA, FAIR_PROLOGUE_LUA, fairKeys } from './fair.lua.js';
 
 /**
  * One attempt at a fair lock.
@@ -32,11 +36,11 @@ end
 
 local value = redis.call('GET', lockKey)
 if value then
-  local sep = string.find(value, ':', 1, true)
-  if string.sub(value, sep + 1) == owner then
+  local holder, token = leaseOf(value)
+  if holder == owner then
     redis.call('PEXPIRE', lockKey, ttl)
     leave(owner)
-    return { nowMs, 1, string.sub(value, 1, sep - 1) }
+    return { nowMs, 1, token }
   end
   queue()
   return { nowMs, 0, redis.call('PTTL', lockKey) }
@@ -49,3 +53,34 @@ handOff(first, firstTtl, firstInbox)
 queue()
 return { nowMs, 0, firstTtl }
 `;
+
+/** One fair acquire attempt. */
+export interface FairAcquireInput {
+  readonly key: string;
+  readonly owner: string;
+  readonly ttlMs: number;
+  readonly ticketTtlMs: number;
+  /** Queue when busy. */
+  readonly join: boolean;
+  readonly fenceRetentionMs: number;
+  /** Where a hand-off to this waiter goes ('' for the key's own channel). */
+  readonly inbox: string;
+}
+
+export const FAIR_ACQUIRE = new RedisScript<FairAcquireInput, AcquireResult>({
+  name: 'fair-acquire',
+  source: FAIR_ACQUIRE_LUA,
+  call: (input) => ({
+    keys: fairKeys(lockKeyOf(input.key)),
+    args: [
+      input.owner,
+      input.ttlMs,
+      input.ticketTtlMs,
+      input.join ? 1 : 0,
+      input.fenceRetentionMs,
+      input.inbox,
+    ],
+  }),
+  reply: (raw, { ttlMs }) => leaseReply(raw, ttlMs),
+  returns: '{ nowMs, 1, "<token>" } or { nowMs, 0, pttl }',
+});

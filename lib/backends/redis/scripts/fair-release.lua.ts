@@ -1,4 +1,7 @@
-import { FAIR_FUNCTIONS_LUA, FAIR_PROLOGUE_LUA } from './fair.lua.js';
+import { lockKeyOf } from '../redis-keys.js';
+import { flag } from '../redis-replies.js';
+import { RedisScript } from '../redis-script.js';
+import { FAIR_FUNCTIONS_LUA, FAIR_PROLOGUE_LUA, fairKeys } from './fair.lua.js';
 
 /**
  * Releases a fair lock, or leaves its queue, and hands a free lock to the first live waiter.
@@ -13,13 +16,10 @@ ${FAIR_FUNCTIONS_LUA}
 local owner = ARGV[1]
 local released = 0
 local value = redis.call('GET', lockKey)
-if value then
-  local sep = string.find(value, ':', 1, true)
-  if string.sub(value, sep + 1) == owner then
-    redis.call('DEL', lockKey)
-    released = 1
-    value = false
-  end
+if value and leaseOf(value) == owner then
+  redis.call('DEL', lockKey)
+  released = 1
+  value = false
 end
 leave(owner)
 if not value then
@@ -32,3 +32,21 @@ if not value then
 end
 return released
 `;
+
+/** A fair release (or a waiter leaving the queue). */
+export interface FairReleaseInput {
+  readonly key: string;
+  readonly owner: string;
+  readonly fenceRetentionMs: number;
+}
+
+export const FAIR_RELEASE = new RedisScript<FairReleaseInput, boolean>({
+  name: 'fair-release',
+  source: FAIR_RELEASE_LUA,
+  call: ({ key, owner, fenceRetentionMs }) => ({
+    keys: fairKeys(lockKeyOf(key)),
+    args: [owner, fenceRetentionMs],
+  }),
+  reply: flag,
+  returns: '1 | 0',
+});

@@ -1,3 +1,5 @@
+import { fenceKeyOf, queueKeyOf, ticketsKeyOf } from '../redis-keys.js';
+import { OWNER_CHECK_LUA } from './owner-check.lua.js';
 import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
 
 /**
@@ -55,7 +57,15 @@ local function handOff(who, ttl, inbox)
 end
 `;
 
-/** The prologue of a fair script: the server clock and the names of `FAIR_FUNCTIONS_LUA`. */
-export const FAIR_PROLOGUE_LUA = `${SERVER_CLOCK_LUA}
+/**
+ * The prologue of a fair script: the server clock, the owner check and the names of
+ * `FAIR_FUNCTIONS_LUA`.
+ */
+export const FAIR_PROLOGUE_LUA = `${SERVER_CLOCK_LUA}${OWNER_CHECK_LUA}
 local lockKey, fenceKey, queueKey, ticketsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 `;
+
+/** The keys of a fair lock, in the order of the fair scripts' KEYS. */
+export function fairKeys(lockKey: string): string[] {
+  return [lockKey, fenceKeyOf(lockKey), queueKeyOf(lockKey), ticketsKeyOf(lockKey)];
+}

@@ -1,3 +1,8 @@
+import { lockKeyOf, permitsKeyOf } from '../redis-keys.js';
+import { integer, token } from '../redis-replies.js';
+import { RedisScript } from '../redis-script.js';
+import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
+
 /**
  * Reads one lease: a mutex, or the permits of a semaphore.
  *
@@ -6,9 +11,7 @@
  * semaphore { nowMs, "<fencing token>:<owner>" of the permit granted last | false, its remaining
  * ms, the number of live permits }.
  */
-export const INSPECT_LUA = `
-local t = redis.call('TIME')
-local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+export const INSPECT_LUA = `${SERVER_CLOCK_LUA}
 if redis.call('TYPE', KEYS[1]).ok ~= 'zset' then
   return { nowMs, redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1]) }
 end
@@ -23,3 +26,48 @@ end
 if not best then return { nowMs, false, -2 } end
 return { nowMs, best, bestExpiry - nowMs, #live / 2 }
 `;
+
+/** A lease as the inspect script reports it. */
+export interface InspectedLease {
+  readonly owner: string;
+  readonly fencingToken: bigint;
+  /** Unix epoch ms of the server's clock. */
+  readonly expiresAt: number;
+  /** For a semaphore: the number of live permits. */
+  readonly holders?: number;
+}
+
+/**
+ * Reads a key's lease, `null` when it is free. Shared with the Redlock backend, which runs it on
+ * each node.
+ */
+export const INSPECT = new RedisScript<{ readonly key: string }, InspectedLease | null>({
+  name: 'inspect',
+  source: INSPECT_LUA,
+  call: ({ key }) => {
+    const lockKey = lockKeyOf(key);
+    return { keys: [lockKey, permitsKeyOf(lockKey)], args: [] };
+  },
+  reply: (raw) => {
+    // A Lua false (no value) is a nil reply, which ioredis reads as null.
+    if (!Array.isArray(raw) || raw.length < 3 || raw.length > 4) return undefined;
+    const nowMs = integer(raw[0]);
+    const value: unknown = raw[1];
+    const pttl = integer(raw[2]);
+    if (nowMs === undefined || pttl === undefined) return undefined;
+    if (value === null || pttl < 0) return null;
+    if (typeof value !== 'string') return undefined;
+    const sep = value.indexOf(':');
+    const fencingToken = sep > 0 ? token(value.slice(0, sep)) : undefined;
+    if (fencingToken === undefined) return undefined;
+    const holders = raw.length === 4 ? integer(raw[3]) : undefined;
+    if (raw.length === 4 && holders === undefined) return undefined;
+    return {
+      owner: value.slice(sep + 1),
+      fencingToken,
+      expiresAt: nowMs + pttl,
+      ...(holders === undefined ? {} : { holders }),
+    };
+  },
+  returns: '{ nowMs, "<token>:<owner>" | nil, pttl[, holders] }',
+});

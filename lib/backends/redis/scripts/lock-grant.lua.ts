@@ -1,9 +1,10 @@
 /**
  * The grant shared by the single-server and the Redlock acquire scripts: a block of Lua spliced
  * into both (a Lua function would be a closure made on every script run: ~0.25 µs a call on each
- * node, measured). It reads the locals `lockKey`, `fenceKey`, `ttl` and `fenceTtl` (ms, as text),
- * `value` ("<proposed>:<owner>") and the one named `proposed` (the proposed fencing token, as
- * text), and sets the locals `token` (the fencing token, or `false` when refused) and `holder`.
+ * node, measured). It needs `OWNER_CHECK_LUA` in the script's prologue, reads the locals `lockKey`,
+ * `fenceKey`, `ttl` and `fenceTtl` (ms, as text), `value` ("<proposed>:<owner>") and the one named
+ * `proposed` (the proposed fencing token, as text), and sets the locals `token` (the fencing token,
+ * or `false` when refused) and `holder`.
  *
  * A free key is set to `value` and gets the larger of its fence's last token + 1 and the proposal:
  * the lock is set under the proposal first, and its value and the fence are corrected in the rare
@@ -24,12 +25,11 @@ export function lockGrantLua(proposed: string): string {
       redis.call('SET', fenceKey, tokenText, 'PX', fenceTtl)
     end
   else
-    local current = redis.call('GET', lockKey)
-    local sep = string.find(current, ':', 1, true)
-    holder = sep and string.sub(current, sep + 1) or ''
-    if sep and holder == string.sub(value, #${proposed} + 2) then
+    local current, currentToken = leaseOf(redis.call('GET', lockKey))
+    holder = current or ''
+    if current == string.sub(value, #${proposed} + 2) then
       redis.call('PEXPIRE', lockKey, ttl)
-      token = tonumber(string.sub(current, 1, sep - 1))
+      token = tonumber(currentToken)
     end
   end`;
 }

@@ -1,3 +1,8 @@
+import type { AcquireResult } from '../../../contract/lease.js';
+import { fenceKeyOf, lockKeyOf } from '../redis-keys.js';
+import { leaseReply } from '../redis-replies.js';
+import { RedisScript } from '../redis-script.js';
+import { OWNER_CHECK_LUA } from './owner-check.lua.js';
 import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
 
 /**
@@ -11,17 +16,17 @@ import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
  * and is stored on each key as a plain lock's would be, so plain locks on any of the keys and
  * multi-key locks exclude each other. The owner already holding every key refreshes them all.
  */
-export const MULTI_ACQUIRE_LUA = `${SERVER_CLOCK_LUA}
+export const MULTI_ACQUIRE_LUA = `${SERVER_CLOCK_LUA}${OWNER_CHECK_LUA}
 local owner, ttl, grace = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local n = #KEYS / 2
 local busyFor, mine, mineToken, last = nil, 0, nil, 0
 for i = 1, n do
   local value = redis.call('GET', KEYS[2 * i - 1])
   if value then
-    local sep = string.find(value, ':', 1, true)
-    if string.sub(value, sep + 1) == owner then
+    local holder, token = leaseOf(value)
+    if holder == owner then
       mine = mine + 1
-      mineToken = string.sub(value, 1, sep - 1)
+      mineToken = token
     else
       busyFor = math.max(busyFor or 0, redis.call('PTTL', KEYS[2 * i - 1]))
     end
@@ -40,3 +45,25 @@ for i = 1, n do
 end
 return { nowMs, 1, tokenText }
 `;
+
+/** One attempt at several keys, sorted and distinct. */
+export interface MultiAcquireInput {
+  readonly keys: readonly string[];
+  readonly owner: string;
+  readonly ttlMs: number;
+  readonly fenceRetentionMs: number;
+}
+
+export const MULTI_ACQUIRE = new RedisScript<MultiAcquireInput, AcquireResult>({
+  name: 'multi-acquire',
+  source: MULTI_ACQUIRE_LUA,
+  call: ({ keys, owner, ttlMs, fenceRetentionMs }) => ({
+    keys: keys.flatMap((key) => {
+      const lockKey = lockKeyOf(key);
+      return [lockKey, fenceKeyOf(lockKey)];
+    }),
+    args: [owner, ttlMs, fenceRetentionMs],
+  }),
+  reply: (raw, { ttlMs }) => leaseReply(raw, ttlMs),
+  returns: '{ nowMs, 1, "<token>" } or { nowMs, 0, ms until the last busy key frees }',
+});

@@ -1,3 +1,7 @@
+import type { AcquireResult } from '../../../contract/lease.js';
+import { fenceKeyOf, lockKeyOf, permitsKeyOf } from '../redis-keys.js';
+import { leaseReply } from '../redis-replies.js';
+import { RedisScript } from '../redis-script.js';
 import { SEMAPHORE_FUNCTIONS_LUA } from './semaphore.lua.js';
 import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
 
@@ -40,3 +44,26 @@ end
 keepUntilLastExpiry()
 return { nowMs, 1, tokenText }
 `;
+
+/** One attempt at a permit. */
+export interface SemaphoreAcquireInput {
+  readonly key: string;
+  readonly owner: string;
+  readonly ttlMs: number;
+  readonly permits: number;
+  readonly fenceRetentionMs: number;
+}
+
+export const SEMAPHORE_ACQUIRE = new RedisScript<SemaphoreAcquireInput, AcquireResult>({
+  name: 'semaphore-acquire',
+  source: SEMAPHORE_ACQUIRE_LUA,
+  call: ({ key, owner, ttlMs, permits, fenceRetentionMs }) => {
+    const lockKey = lockKeyOf(key);
+    return {
+      keys: [lockKey, permitsKeyOf(lockKey), fenceKeyOf(lockKey)],
+      args: [owner, ttlMs, permits, fenceRetentionMs],
+    };
+  },
+  reply: (raw, { ttlMs }) => leaseReply(raw, ttlMs),
+  returns: '{ nowMs, 1, "<token>" } or { nowMs, 0, ms until a permit frees }',
+});

@@ -1,3 +1,7 @@
+import type { LeaseToExtend } from '../../../contract/lease.js';
+import { lockKeyOf, permitsKeyOf } from '../redis-keys.js';
+import { expiries } from '../redis-replies.js';
+import { RedisScript } from '../redis-script.js';
 import { SEMAPHORE_FUNCTIONS_LUA } from './semaphore.lua.js';
 import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
 
@@ -26,3 +30,18 @@ for i = 1, #KEYS / 2 do
 end
 return out
 `;
+
+/** Extends permits: each permit's new expiry, `undefined` when not held. */
+export const SEMAPHORE_EXTEND = new RedisScript<readonly LeaseToExtend[], (number | undefined)[]>({
+  name: 'semaphore-extend',
+  source: SEMAPHORE_EXTEND_LUA,
+  call: (permits) => ({
+    keys: permits.flatMap((lease) => {
+      const lockKey = lockKeyOf(lease.key);
+      return [lockKey, permitsKeyOf(lockKey)];
+    }),
+    args: permits.flatMap((lease) => [lease.owner, lease.ttlMs]),
+  }),
+  reply: expiries,
+  returns: '{ nowMs, 1 | 0 per permit }',
+});

@@ -1,3 +1,7 @@
+import type { ReleaseRequest } from '../../shared/lease-requests.js';
+import { lockKeyOf, permitsKeyOf } from '../redis-keys.js';
+import { flag } from '../redis-replies.js';
+import { RedisScript } from '../redis-script.js';
 import { SEMAPHORE_FUNCTIONS_LUA } from './semaphore.lua.js';
 import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
 
@@ -20,3 +24,14 @@ keepUntilLastExpiry()
 redis.call('PUBLISH', semKey .. ':released', '')
 return 1
 `;
+
+export const SEMAPHORE_RELEASE = new RedisScript<ReleaseRequest, boolean>({
+  name: 'semaphore-release',
+  source: SEMAPHORE_RELEASE_LUA,
+  call: ({ key, owner }) => {
+    const lockKey = lockKeyOf(key);
+    return { keys: [lockKey, permitsKeyOf(lockKey)], args: [owner] };
+  },
+  reply: flag,
+  returns: '1 | 0',
+});

@@ -1,3 +1,8 @@
+import { fenceKeyOf, lockKeyOf } from '../../redis/redis-keys.js';
+import { each, flag } from '../../redis/redis-replies.js';
+import { RedisScript } from '../../redis/redis-script.js';
+import { OWNER_CHECK_LUA } from '../../redis/scripts/owner-check.lua.js';
+
 /**
  * Makes the nodes of a Redlock majority agree on a lease's fencing token: where the owner holds
  * the key under a lower token, the lease takes the majority's token (keeping its expiry) and the
@@ -10,18 +15,17 @@
  * ARGV[2i], ARGV[2i+1] = owner token and the majority's fencing token of lease i.
  * Returns per lease: 1 the lease here carries the token | 0 the owner does not hold it here (any more).
  */
-export const ADOPT_TOKEN_LUA = `
+export const ADOPT_TOKEN_LUA = `${OWNER_CHECK_LUA}
 local grace = tonumber(ARGV[1])
 local out = {}
 for i = 1, #KEYS / 2 do
   local lockKey, fenceKey = KEYS[2 * i - 1], KEYS[2 * i]
   local owner, token = ARGV[2 * i], tonumber(ARGV[2 * i + 1])
-  local value = redis.call('GET', lockKey)
-  local sep = value and string.find(value, ':', 1, true)
+  local holder, heldToken = leaseOf(redis.call('GET', lockKey))
   local pttl = redis.call('PTTL', lockKey)
   out[i] = 0
-  if sep and pttl > 0 and string.sub(value, sep + 1) == owner then
-    if tonumber(string.sub(value, 1, sep - 1)) > token then
+  if pttl > 0 and holder == owner then
+    if tonumber(heldToken) > token then
       redis.call('DEL', lockKey)
     else
       local tokenText = string.format('%.0f', token)
@@ -35,3 +39,32 @@ for i = 1, #KEYS / 2 do
 end
 return out
 `;
+
+/** A lease whose node must carry its majority's fencing token. */
+export interface Adoption {
+  readonly key: string;
+  readonly owner: string;
+  readonly token: number;
+}
+
+/** One node's adoptions. */
+export interface AdoptInput {
+  readonly adoptions: readonly Adoption[];
+  readonly fenceRetentionMs: number;
+}
+
+/** Per lease, whether the node now carries it under the majority's token. */
+export const ADOPT_TOKEN = new RedisScript<AdoptInput, boolean[]>({
+  name: 'adopt-token',
+  source: ADOPT_TOKEN_LUA,
+  call: ({ adoptions, fenceRetentionMs }) => ({
+    keys: adoptions.flatMap(({ key }) => {
+      const lockKey = lockKeyOf(key);
+      return [lockKey, fenceKeyOf(lockKey)];
+    }),
+    args: [fenceRetentionMs, ...adoptions.flatMap(({ owner, token }) => [owner, token])],
+  }),
+  reply: (raw, { adoptions }) =>
+    Array.isArray(raw) && raw.length === adoptions.length ? each(raw, flag) : undefined,
+  returns: '1 | 0 per lease',
+});

@@ -1,4 +1,10 @@
+import { fenceKeyOf, lockKeyOf } from '../../redis/redis-keys.js';
+import { integer } from '../../redis/redis-replies.js';
+import { RedisScript } from '../../redis/redis-script.js';
 import { lockGrantLua } from '../../redis/scripts/lock-grant.lua.js';
+import { OWNER_CHECK_LUA } from '../../redis/scripts/owner-check.lua.js';
+import type { AcquireRequest } from '../../shared/lease-requests.js';
+import type { AcquireVote } from '../quorum-outcome.js';
 
 /**
  * Acquires a batch of locks on one Redlock node, in one atomic script run. The single-node
@@ -22,7 +28,7 @@ import { lockGrantLua } from '../../redis/scripts/lock-grant.lua.js';
  * ttl and the fence's lifetime ready-made as text, so that the usual grant concatenates nothing
  * and converts no Lua number back to text (which Redis does with a slow `%.17g`).
  */
-export const QUORUM_ACQUIRE_LUA = `
+export const QUORUM_ACQUIRE_LUA = `${OWNER_CHECK_LUA}
 local proposed = ARGV[1]
 local out = {}
 for i = 1, #KEYS / 2 do
@@ -36,3 +42,55 @@ if #out == 1 then
 end
 return out
 `;
+
+/** One round of Redlock acquires: the locks, and the fencing token proposed for all of them. */
+export interface QuorumAcquireInput {
+  readonly locks: readonly AcquireRequest[];
+  /** The client's clock in µs, as text. */
+  readonly proposed: string;
+  readonly fenceRetentionMs: number;
+}
+
+/** What one node says of each lock: granted with its token, or held by someone (and how long). */
+export type NodeAcquireVote = Exclude<AcquireVote, { readonly kind: 'failed' }>;
+
+export const QUORUM_ACQUIRE = new RedisScript<QuorumAcquireInput, NodeAcquireVote[]>({
+  name: 'quorum-acquire',
+  source: QUORUM_ACQUIRE_LUA,
+  call: ({ locks, proposed, fenceRetentionMs }) => {
+    const keys: string[] = [];
+    const args: string[] = [proposed];
+    for (const lock of locks) {
+      const lockKey = lockKeyOf(lock.key);
+      keys.push(lockKey, fenceKeyOf(lockKey));
+      args.push(
+        `${proposed}:${lock.owner}`,
+        String(lock.ttlMs),
+        String(lock.ttlMs + fenceRetentionMs),
+      );
+    }
+    return { keys, args };
+  },
+  reply: (raw, { locks }) => {
+    const values = Array.isArray(raw) ? raw : [raw];
+    if (values.length !== locks.length) return undefined;
+    const votes: NodeAcquireVote[] = [];
+    for (const value of values) {
+      const vote = voteOf(value);
+      if (!vote) return undefined;
+      votes.push(vote);
+    }
+    return votes;
+  },
+  returns: 'per lock: token | "<pttl>:<holder>" (a lone lock: that value)',
+});
+
+function voteOf(value: unknown): NodeAcquireVote | undefined {
+  const token = integer(value);
+  if (token !== undefined) return { kind: 'granted', token };
+  if (typeof value !== 'string') return undefined;
+  const sep = value.indexOf(':');
+  const pttlMs = sep > 0 ? Number(value.slice(0, sep)) : Number.NaN;
+  if (!Number.isInteger(pttlMs)) return undefined;
+  return { kind: 'contended', holder: value.slice(sep + 1), pttlMs };
+}

@@ -1,0 +1,43 @@
+import type { AcquireRequest } from '../shared/lease-requests.js';
+import type { QuorumContext } from './quorum-context.js';
+import type { AcquireVote } from './quorum-outcome.js';
+import { UNDO_ACQUIRE } from './scripts/undo-acquire.lua.js';
+
+/** An acquire that was not granted, with what each node voted. */
+export interface UndoneAcquire {
+  readonly request: AcquireRequest;
+  readonly votes: readonly (AcquireVote | undefined)[];
+}
+
+/**
+ * Takes back acquires that were not granted, on every node that granted them or may have (a node
+ * that timed out may apply the acquire later; the undo follows it on the same connection). Waits
+ * only for the nodes that granted one; never rejects.
+ *
+ * @example
+ * ```ts
+ * await undoAcquires(context, tallies.filter((tally) => tally.decision?.kind !== 'granted'));
+ * ```
+ */
+export async function undoAcquires(
+  context: QuorumContext,
+  acquires: readonly UndoneAcquire[],
+): Promise<void> {
+  const waits: Promise<unknown>[] = [];
+  context.nodes.forEach((node, i) => {
+    const taken = acquires.filter((acquire) => {
+      const vote = acquire.votes[i];
+      if (vote?.kind === 'failed') return !vote.failure.unsent;
+      return vote?.kind !== 'contended';
+    });
+    if (taken.length === 0) return;
+    const undo = node
+      .run(
+        UNDO_ACQUIRE,
+        taken.map((acquire) => acquire.request),
+      )
+      .catch(() => undefined);
+    if (taken.some((acquire) => acquire.votes[i]?.kind === 'granted')) waits.push(undo);
+  });
+  await Promise.all(waits);
+}
