@@ -109,7 +109,9 @@ export class QuorumNode {
         : new LockBackendError('redlock', `call ${this.label}`, undefined, error);
     if (cause instanceof RedisScriptReplyError) return { reason: 'error', cause };
     if (cause instanceof StoreTimeoutError || /timed? ?out/i.test(cause.message)) {
-      return { reason: 'timeout', cause };
+      // A call sent just before the connection dropped waits for a reconnect until it times out:
+      // the node is down, not slow.
+      return { reason: this.connected ? 'timeout' : 'unreachable', cause };
     }
     if (UNREACHABLE.test(cause.message) || !this.connected) return { reason: 'unreachable', cause };
     return { reason: 'error', cause };
