@@ -1,7 +1,7 @@
 import { LockBackendError } from '../../contract/errors.js';
 import type { AcquireResult, ExtendResult, Handoff } from '../../contract/lease.js';
+import { MemoryPermits } from './memory-permits.js';
 import { MemoryQueues } from './memory-queue.js';
-import { MemorySemaphores } from './memory-semaphores.js';
 
 /** A wall clock in Unix epoch milliseconds: the "store clock" of the memory backend. */
 export interface WallClock {
@@ -32,7 +32,7 @@ const SWEEP_EVERY = 1024;
 export class MemoryStore {
   readonly entries = new Map<string, MutexEntry>();
   readonly queues = new MemoryQueues();
-  readonly semaphores = new MemorySemaphores();
+  readonly semaphores = new MemoryPermits();
   readonly #waiters = new Map<string, Set<(handoff?: Handoff) => void>>();
   #acquires = 0;
 

@@ -14,11 +14,11 @@ interface Semaphore {
 }
 
 /**
- * The semaphores of the memory backend: per key, up to `permits` holders, each with its own lease
+ * The permit table of the memory backend (the state behind `MemorySemaphoreLocks`): per key, up to `permits` holders, each with its own lease
  * and fencing token. Tokens follow the mutex rule (last token + 1, at least the clock in µs), so
  * every permit ever granted on a key has a larger token than the ones before it.
  */
-export class MemorySemaphores {
+export class MemoryPermits {
   readonly #semaphores = new Map<string, Semaphore>();
 
   /** Whether `key` has a live permit holder at `now`. */
