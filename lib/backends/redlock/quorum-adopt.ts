@@ -1,3 +1,4 @@
+import { withTimeout } from '../../contract/deadlines.js';
 import type { QuorumContext } from './quorum-context.js';
 import type { QuorumNode } from './quorum-node.js';
 import { ADOPT_TOKEN, type Adoption } from './scripts/adopt-token.lua.js';
@@ -36,9 +37,5 @@ export function adoptLate(
 
 /** `call`'s result, or `undefined` when it fails or has not answered after `ms`. */
 function withDeadline<T>(call: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(resolve, ms, undefined);
-  });
-  return Promise.race([call.catch(() => undefined), late]).finally(() => clearTimeout(timer));
+  return withTimeout(call, ms).catch(() => undefined);
 }
