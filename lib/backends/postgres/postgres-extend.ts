@@ -1,6 +1,7 @@
 import type { ExtendResult, LeaseToExtend } from '../../contract/lease.js';
 import { MAX_BATCH, type PostgresContext, refuseReservedOwner } from './postgres-context.js';
 import { mayBeOneItem } from './postgres-item-error.js';
+import type { Statement } from './postgres-statement.js';
 
 /**
  * Extends leases of one kind (mutex leases, permits, multi-key leases) `MAX_BATCH` at a time with
@@ -56,4 +57,36 @@ export async function extendInChunks<L extends LeaseToExtend>(
     throw first;
   }
   return results;
+}
+
+/** A statement that extends leases given as parallel arrays, answering the leases it extended. */
+export type ExtendStatement = Statement<
+  readonly [readonly string[], readonly string[], readonly number[]],
+  { readonly key: string; readonly owner: string; readonly ms: number }
+>;
+
+/**
+ * Extends leases with `statement`, one run per chunk (see {@link extendInChunks}): each lease's new
+ * expiry, or `undefined` when the statement did not extend it (no longer its owner's).
+ *
+ * @example
+ * ```ts
+ * extendWithStatement(context, context.sql.extend, leases);
+ * ```
+ */
+export function extendWithStatement(
+  context: PostgresContext,
+  statement: ExtendStatement,
+  leases: readonly LeaseToExtend[],
+): Promise<ExtendResult[]> {
+  return extendInChunks(context, leases, async (chunk) => {
+    const rows = await context.run(statement, [
+      chunk.map((lease) => lease.key),
+      chunk.map((lease) => lease.owner),
+      chunk.map((lease) => lease.ttlMs),
+    ]);
+    // Keys cannot hold NUL, so key + NUL + owner names one lease.
+    const extended = new Map(rows.map((row) => [`${row.key}\0${row.owner}`, row.ms]));
+    return chunk.map((lease) => extended.get(`${lease.key}\0${lease.owner}`));
+  });
 }

@@ -6,7 +6,7 @@ import type {
 } from '../../contract/lease.js';
 import type { Semaphores } from '../../contract/semaphores.js';
 import type { PostgresContext } from './postgres-context.js';
-import { extendInChunks } from './postgres-extend.js';
+import { extendWithStatement } from './postgres-extend.js';
 import { leaseResult } from './postgres-lease-result.js';
 import { type SemaphoreSql, semaphoreSql } from './postgres-semaphore.sql.js';
 
@@ -37,16 +37,7 @@ export class PostgresSemaphores implements Semaphores {
 
   /** Extends each permit still held by its owner; results in the order of `leases`. */
   extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
-    return extendInChunks(this.context, leases, async (chunk) => {
-      const rows = await this.context.run(this.#sql.extend, [
-        chunk.map((lease) => lease.key),
-        chunk.map((lease) => lease.owner),
-        chunk.map((lease) => lease.ttlMs),
-      ]);
-      // Keys cannot hold NUL, so key + NUL + owner names one permit.
-      const extended = new Map(rows.map((row) => [`${row.key}\0${row.owner}`, row.ms]));
-      return chunk.map((lease) => extended.get(`${lease.key}\0${lease.owner}`));
-    });
+    return extendWithStatement(this.context, this.#sql.extend, leases);
   }
 
   release(key: string, owner: string): Promise<boolean> {

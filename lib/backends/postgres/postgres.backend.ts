@@ -13,7 +13,7 @@ import type { Semaphores } from '../../contract/semaphores.js';
 import type { PgPoolLike } from './pg-client.js';
 import { leaseSql } from './postgres.sql.js';
 import { PostgresContext, refuseReservedOwner } from './postgres-context.js';
-import { extendInChunks } from './postgres-extend.js';
+import { extendWithStatement } from './postgres-extend.js';
 import { PostgresFairLocks } from './postgres-fair.js';
 import { PostgresMultiKeyLocks } from './postgres-multi-key.js';
 import { KEY_IS_SEMAPHORE, PostgresMutexBatches } from './postgres-mutex-batches.js';
@@ -128,16 +128,7 @@ export class PostgresLockBackend implements LockBackend {
   }
 
   extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
-    return extendInChunks(this.#context, leases, async (chunk) => {
-      const rows = await this.#context.run(this.#context.sql.extend, [
-        chunk.map((lease) => lease.key),
-        chunk.map((lease) => lease.owner),
-        chunk.map((lease) => lease.ttlMs),
-      ]);
-      // Keys cannot hold NUL, so key + NUL + owner names one lease.
-      const extended = new Map(rows.map((row) => [`${row.key}\0${row.owner}`, row.ms]));
-      return chunk.map((lease) => extended.get(`${lease.key}\0${lease.owner}`));
-    });
+    return extendWithStatement(this.#context, this.#context.sql.extend, leases);
   }
 
   release(key: string, owner: string): Promise<boolean> {
