@@ -165,3 +165,18 @@ function describe(cause: unknown): string {
   if (cause instanceof Error) return cause.message || cause.name;
   return String(cause);
 }
+
+/**
+ * `error` as the {@link LockBackendError} of `backend`'s `operation` on `key` (`undefined` for
+ * several keys), or `error` itself when it is one already: the one wrapping the manager and the
+ * backends share.
+ */
+export function asBackendError(
+  backend: string,
+  operation: string,
+  key: string | undefined,
+  error: unknown,
+): LockBackendError {
+  if (error instanceof LockBackendError) return error;
+  return new LockBackendError(backend, operation, key, error);
+}

@@ -1,6 +1,6 @@
-import { LockLostError, type LockLostReason } from '../contract/errors.js';
+import { asBackendError, LockLostError, type LockLostReason } from '../contract/errors.js';
 import type { ExtendResult } from '../contract/lease.js';
-import { asBackendError } from './backend-error.js';
+
 import type { MonotonicClock } from './clock.js';
 import type { Duration } from './duration.js';
 import { LockHandle, type LockHost } from './lock.js';

@@ -1,7 +1,12 @@
-import { LockError, LockManagerClosedError, LockNotAcquiredError } from '../contract/errors.js';
+import {
+  asBackendError,
+  LockError,
+  LockManagerClosedError,
+  LockNotAcquiredError,
+} from '../contract/errors.js';
 import type { AcquireResult, Handoff, Unsubscribe } from '../contract/lease.js';
 import type { LockBackend } from '../contract/lock-backend.js';
-import { asBackendError } from './backend-error.js';
+
 import type { MonotonicClock } from './clock.js';
 import type { HeldLocks } from './held-locks.js';
 import { FAIR_TICKET_TTL_MS, type LeaseKind, type LeaseKinds } from './lease-kinds.js';

@@ -1,11 +1,12 @@
 import {
+  asBackendError,
   InvalidLockOptionsError,
   LockBackendError,
   LockManagerClosedError,
   LockNotAcquiredError,
 } from '../contract/errors.js';
 import type { LockBackend } from '../contract/lock-backend.js';
-import { asBackendError } from './backend-error.js';
+
 import { type MonotonicClock, systemClock } from './clock.js';
 import type { Duration } from './duration.js';
 import { HeldLocks } from './held-locks.js';

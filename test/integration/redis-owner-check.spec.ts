@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { RedisLockBackend, RedlockLockBackend } from '../../lib/index.js';
+import { type LockBackend, RedisLockBackend, RedlockLockBackend } from '../../lib/index.js';
 import { uniqueId } from '../support/async.js';
 import { REDIS_URL, REDLOCK_URLS } from '../support/servers.js';
 
@@ -11,6 +11,18 @@ import { REDIS_URL, REDLOCK_URLS } from '../support/servers.js';
  */
 const HOLDER = 'ab:cd';
 const INTRUDER = 'cd';
+
+/**
+ * With `key` held by {@link HOLDER}: the intruder can neither take, extend nor release it, the
+ * store still names the holder, and the holder releases it.
+ */
+async function expectOnlyHolderOwns(backend: LockBackend, key: string): Promise<void> {
+  expect(await backend.acquire(key, INTRUDER, 10_000)).toMatchObject({ acquired: false });
+  expect(await backend.extend([{ key, owner: INTRUDER, ttlMs: 10_000 }])).toEqual([undefined]);
+  expect(await backend.release(key, INTRUDER)).toBe(false);
+  expect(await backend.inspect(key)).toMatchObject({ owner: HOLDER });
+  expect(await backend.release(key, HOLDER)).toBe(true);
+}
 
 describe('RedisLockBackend owner check', () => {
   const backend = new RedisLockBackend({ url: REDIS_URL, onWarning: false });
@@ -25,13 +37,7 @@ describe('RedisLockBackend owner check', () => {
     const plain = key('plain');
     const held = await backend.acquire(plain, HOLDER, 10_000);
     expect(held.acquired).toBe(true);
-    expect(await backend.acquire(plain, INTRUDER, 10_000)).toMatchObject({ acquired: false });
-    expect(await backend.extend([{ key: plain, owner: INTRUDER, ttlMs: 10_000 }])).toEqual([
-      undefined,
-    ]);
-    expect(await backend.release(plain, INTRUDER)).toBe(false);
-    expect(await backend.inspect(plain)).toMatchObject({ owner: HOLDER });
-    expect(await backend.release(plain, HOLDER)).toBe(true);
+    await expectOnlyHolderOwns(backend, plain);
   });
 
   it('does not let it release, extend or re-take a fair lease', async () => {
@@ -88,12 +94,6 @@ describe('RedlockLockBackend owner check', () => {
   it('does not let an owner that ends the holder’s owner release, extend or re-take a lease', async () => {
     const plain = `owner-check:${uniqueId()}:redlock`;
     expect(await backend.acquire(plain, HOLDER, 10_000)).toMatchObject({ acquired: true });
-    expect(await backend.acquire(plain, INTRUDER, 10_000)).toMatchObject({ acquired: false });
-    expect(await backend.extend([{ key: plain, owner: INTRUDER, ttlMs: 10_000 }])).toEqual([
-      undefined,
-    ]);
-    expect(await backend.release(plain, INTRUDER)).toBe(false);
-    expect(await backend.inspect(plain)).toMatchObject({ owner: HOLDER });
-    expect(await backend.release(plain, HOLDER)).toBe(true);
+    await expectOnlyHolderOwns(backend, plain);
   });
 });

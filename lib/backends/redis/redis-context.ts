@@ -1,4 +1,4 @@
-import { LockBackendError } from '../../contract/errors.js';
+import { asBackendError, LockBackendError } from '../../contract/errors.js';
 import type { AcquireResult } from '../../contract/lease.js';
 import type { Deadlines } from '../shared/deadlines.js';
 import { withTimeout } from '../shared/with-timeout.js';
@@ -111,8 +111,7 @@ export class RedisContext {
 
   /** A failure of `operation` on `key` (or several keys: `undefined`) as the backend's error. */
   error(operation: string, key: string | undefined, error: unknown): LockBackendError {
-    if (error instanceof LockBackendError) return error;
-    return new LockBackendError(this.backend, operation, key, error);
+    return asBackendError(this.backend, operation, key, error);
   }
 
   /** The channel fair hand-offs to this process go to ('' for the key's own channel). */

@@ -1,4 +1,4 @@
-import { LockBackendError } from '../../contract/errors.js';
+import { asBackendError, LockBackendError } from '../../contract/errors.js';
 import type {
   AcquireResult,
   ExtendResult,
@@ -141,7 +141,6 @@ export class RedlockLockBackend implements LockBackend {
   }
 
   #error(operation: string, key: string | undefined, error: unknown): LockBackendError {
-    if (error instanceof LockBackendError) return error;
-    return new LockBackendError(this.name, operation, key, error);
+    return asBackendError(this.name, operation, key, error);
   }
 }
