@@ -1,3 +1,4 @@
+import { withTimeout } from '../../contract/deadlines.js';
 import type { AcquireRequest } from '../shared/lease-requests.js';
 import type { QuorumContext } from './quorum-context.js';
 import type { AcquireVote } from './quorum-outcome.js';
@@ -12,7 +13,9 @@ export interface UndoneAcquire {
 /**
  * Takes back acquires that were not granted, on every node that granted them or may have (a node
  * that timed out may apply the acquire later; the undo follows it on the same connection). Waits
- * only for the nodes that granted one; never rejects.
+ * for the nodes that granted one, and for the nodes that had not answered yet (their undo lands
+ * right after their acquire), each at most `commandTimeoutMs`; never rejects. So a refused caller
+ * that retries, or reads the nodes, does not meet its own stray lease.
  *
  * @example
  * ```ts
@@ -37,7 +40,11 @@ export async function undoAcquires(
         taken.map((acquire) => acquire.request),
       )
       .catch(() => undefined);
-    if (taken.some((acquire) => acquire.votes[i]?.kind === 'granted')) waits.push(undo);
+    const owed = taken.some((acquire) => {
+      const vote = acquire.votes[i];
+      return vote === undefined || vote.kind === 'granted';
+    });
+    if (owed) waits.push(withTimeout(undo, context.commandTimeoutMs).catch(() => undefined));
   });
   await Promise.all(waits);
 }
