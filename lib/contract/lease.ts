@@ -62,6 +62,11 @@ export interface LeaseInfo {
    * took its permit last.
    */
   readonly holders?: number;
+  /**
+   * `'read'` for the read holds of a read-write lock (`holders` then counts them); absent for
+   * every exclusive lease, a write hold included.
+   */
+  readonly mode?: 'read';
 }
 
 /** Stops a wake-up subscription. Never rejects. */

@@ -20,6 +20,7 @@ import type {
   Unsubscribe,
 } from './lease.js';
 import type { MultiKeyLocks } from './multi-key-locks.js';
+import type { ReadWriteLocks } from './read-write-locks.js';
 import type { Semaphores } from './semaphores.js';
 
 /**
@@ -90,6 +91,9 @@ export interface LockBackend {
   /** Locks on several keys taken together, all or none, when the store offers them. */
   readonly multiKey?: MultiKeyLocks;
 
+  /** Read-write locks (many readers or one writer), when the store offers them. */
+  readonly readWrite?: ReadWriteLocks;
+
   /** Closes the connections this backend opened itself. Connections passed in stay open. */
   close(): Promise<void>;
 }
@@ -106,4 +110,5 @@ export type {
   Unsubscribe,
 } from './lease.js';
 export type { MultiKeyLeaseToExtend, MultiKeyLocks } from './multi-key-locks.js';
+export type { LockMode, ReadWriteAcquireOptions, ReadWriteLocks } from './read-write-locks.js';
 export type { Semaphores } from './semaphores.js';
