@@ -5,7 +5,7 @@ import type { LeaseSql } from './postgres.sql.js';
 import { backendError } from './postgres-errors.js';
 import type { LeaseTableNames } from './postgres-names.js';
 import { PostgresSchema, type SchemaSettings } from './postgres-schema.js';
-import { SEMAPHORE_OWNER } from './postgres-sql-fragments.js';
+import { READERS_OWNER, SEMAPHORE_OWNER } from './postgres-sql-fragments.js';
 import type { Statement } from './postgres-statement.js';
 
 /** Leases per statement: keeps every statement short. */
@@ -133,12 +133,12 @@ export class PostgresContext {
   }
 }
 
-/** The owner of semaphore markers cannot hold, extend or release anything itself. */
+/** The owners of semaphore and readers markers cannot hold, extend or release anything themselves. */
 export function refuseReservedOwner(owner: string): void {
-  if (owner === SEMAPHORE_OWNER) {
+  if (owner === SEMAPHORE_OWNER || owner === READERS_OWNER) {
     throw new InvalidLockOptionsError(
       'owner',
-      `"${SEMAPHORE_OWNER}" is reserved by PostgresLockBackend for semaphore keys`,
+      `"${owner}" is reserved by PostgresLockBackend for the markers of semaphore and read-locked keys`,
     );
   }
 }

@@ -32,12 +32,21 @@ export interface LeaseTableNames {
   readonly queueOrder: string;
   /** `"schema"."table_permits"`: the permit slots of semaphore keys, free or held. */
   readonly permits: string;
+  /** `"schema"."table_readers"`: the read holds of read-write keys, one row per (key, owner). */
+  readonly readers: string;
+  /** `"schema"."table_rw_queue"`: the tickets of read-write waiters, with the mode each waits for. */
+  readonly rwQueue: string;
+  /** The bare name of the read-write queue's index in enqueue order. */
+  readonly rwQueueOrder: string;
   /** The PL/pgSQL functions of the lease shapes, qualified. */
   readonly fairAcquire: string;
   readonly fairRelease: string;
   readonly semaphoreAcquire: string;
   readonly semaphoreExtend: string;
   readonly multiAcquire: string;
+  readonly rwAcquire: string;
+  readonly rwExtend: string;
+  readonly rwRelease: string;
 }
 
 /**
@@ -65,6 +74,12 @@ export function leaseTableNames(schema: unknown, table: unknown): LeaseTableName
     semaphoreAcquire: qualified('semaphore_acquire'),
     semaphoreExtend: qualified('semaphore_extend'),
     multiAcquire: qualified('multi_acquire'),
+    readers: qualified('readers'),
+    rwQueue: qualified('rw_queue'),
+    rwQueueOrder: `"${derivedName(tableName, id, 'rw_queue_order')}"`,
+    rwAcquire: qualified('rw_acquire'),
+    rwExtend: qualified('rw_extend'),
+    rwRelease: qualified('rw_release'),
   };
 }
 

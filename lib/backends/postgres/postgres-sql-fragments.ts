@@ -14,6 +14,15 @@ import type { LeaseTableNames } from './postgres-names.js';
 export const SEMAPHORE_OWNER = 'nestjs-locker:semaphore';
 
 /**
+ * The `owner` of a lease row whose key is held by readers (read holds of a read-write lock): the
+ * row then holds the key's last fencing token and, as `expires_at`, the latest expiry of its read
+ * holds, so a plain, fair or multi-key lease (and a write hold) misses while any read hold lives,
+ * with no extra cost on their statements. Freed as soon as the last read hold is released.
+ * Reserved: the backend refuses it as an owner.
+ */
+export const READERS_OWNER = 'nestjs-locker:readers';
+
+/**
  * NOTIFY payloads must stay under 8 000 bytes: a hand-off names its owner only up to this many
  * bytes, and a longer owner gets a plain wake-up (it then finds its lease by its next attempt).
  */
