@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { fairSql } from './postgres-fair.sql.js';
 import { multiSql } from './postgres-multi-key.sql.js';
 import type { LeaseTableNames } from './postgres-names.js';
+import { readWriteSql } from './postgres-read-write.sql.js';
 import { semaphoreSql } from './postgres-semaphore.sql.js';
 import { bool, float8, type Statement, statement, text } from './postgres-statement.js';
 
@@ -11,8 +12,8 @@ import { bool, float8, type Statement, statement, text } from './postgres-statem
  */
 export interface SchemaSql {
   /**
-   * The DDL: schema (unless public), table and fence sequence, all `IF NOT EXISTS`; then the queue
-   * and permits tables and the functions of the lease shapes (`CREATE OR REPLACE`, so an upgrade
+   * The DDL: schema (unless public), table and fence sequence, all `IF NOT EXISTS`; then the queue,
+   * permits, readers and read-write queue tables and the functions of the lease shapes (`CREATE OR REPLACE`, so an upgrade
    * brings them up to date). The shapes only add objects: a table made by an older version keeps
    * working for plain locks until this runs again.
    */
@@ -35,6 +36,12 @@ export interface SchemaSql {
    * table without the shapes' DDL still gets swept.
    */
   readonly sweepShapes: Statement<readonly [ms: number], unknown>;
+  /**
+   * $1 ms. Deletes up to 1 000 read holds and 1 000 read-write tickets each that have been expired
+   * for at least that long. Apart from `sweepShapes`, so that tables made by the DDL of a version
+   * before read-write locks (run by hand, `createTable: false`) keep their queue and permits swept.
+   */
+  readonly sweepReadWrite: Statement<readonly [ms: number], unknown>;
 }
 
 /** Builds the DDL and the schema statements of the lease table `names`. */
@@ -52,6 +59,7 @@ export function schemaSql(names: LeaseTableNames): SchemaSql {
     fairSql(names).ddl,
     semaphoreSql(names).ddl,
     multiSql(names).ddl,
+    readWriteSql(names).ddl,
   ].join('');
   const digest = createHash('sha256').update(objects).digest('hex').slice(0, 16);
   const schemaComment = `nestjs-locker schema ${digest}`;
@@ -103,6 +111,26 @@ export function schemaSql(names: LeaseTableNames): SchemaSql {
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM tickets) + (SELECT count(*) FROM permits) AS swept`,
+      params: [float8],
+      rows: 'one',
+      columns: {},
+    }),
+    sweepReadWrite: statement({
+      name: 'sweepReadWrite',
+      text: `WITH readers AS (
+  DELETE FROM ${names.readers} WHERE (key, owner) IN (
+    SELECT key, owner FROM ${names.readers}
+     WHERE expires_at <= clock_timestamp() - $1::float8 * interval '1 millisecond'
+     LIMIT 1000 FOR UPDATE SKIP LOCKED)
+  RETURNING 1
+), tickets AS (
+  DELETE FROM ${names.rwQueue} WHERE (key, owner) IN (
+    SELECT key, owner FROM ${names.rwQueue}
+     WHERE expires_at <= clock_timestamp() - $1::float8 * interval '1 millisecond'
+     LIMIT 1000 FOR UPDATE SKIP LOCKED)
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM readers) + (SELECT count(*) FROM tickets) AS swept`,
       params: [float8],
       rows: 'one',
       columns: {},

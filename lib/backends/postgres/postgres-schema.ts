@@ -79,6 +79,7 @@ export class PostgresSchema {
       Promise.all([
         this.context.run(sql.sweep, [intervalMs]).catch(() => undefined),
         this.context.run(sql.sweepShapes, [intervalMs]).catch(() => undefined),
+        this.context.run(sql.sweepReadWrite, [intervalMs]).catch(() => undefined),
       ]).finally(() => {
         this.#sweeping = false;
       });

@@ -9,6 +9,7 @@ import type {
 } from '../../contract/lease.js';
 import type { LockBackend } from '../../contract/lock-backend.js';
 import type { MultiKeyLocks } from '../../contract/multi-key-locks.js';
+import type { ReadWriteLocks } from '../../contract/read-write-locks.js';
 import type { Semaphores } from '../../contract/semaphores.js';
 import type { PgPoolLike } from './pg-client.js';
 import { leaseSql } from './postgres.sql.js';
@@ -19,9 +20,10 @@ import { PostgresMultiKeyLocks } from './postgres-multi-key.js';
 import { KEY_IS_SEMAPHORE, PostgresMutexBatches } from './postgres-mutex-batches.js';
 import { leaseTableNames } from './postgres-names.js';
 import { type PostgresLockBackendOptions, postgresSettings } from './postgres-options.js';
+import { PostgresReadWriteLocks } from './postgres-read-write.js';
 import { schemaSql } from './postgres-schema.sql.js';
 import { PostgresSemaphores } from './postgres-semaphore.js';
-import { SEMAPHORE_OWNER } from './postgres-sql-fragments.js';
+import { READERS_OWNER, SEMAPHORE_OWNER } from './postgres-sql-fragments.js';
 import { PostgresWakeups } from './postgres-wakeups.js';
 
 export type { PostgresLockBackendOptions } from './postgres-options.js';
@@ -39,11 +41,13 @@ export type { PostgresLockBackendOptions } from './postgres-options.js';
  *
  * Calls made in the same tick share one statement (`postgres-mutex-batches.ts`).
  *
- * Fair leases, semaphores and multi-key leases (`backend.fair`, `backend.semaphore`,
- * `backend.multiKey`) are PL/pgSQL functions beside the table (one call, one round trip each; see
- * `postgres-fair.ts`, `postgres-semaphore.ts`, `postgres-multi-key.ts`). A key is used either as a
- * mutex (plain, fair or multi-key) or as a semaphore: using it the other way while it is held
- * rejects with a `LockBackendError` that says so. The owner `"nestjs-locker:semaphore"` is reserved.
+ * Fair leases, semaphores, multi-key leases and read-write locks (`backend.fair`,
+ * `backend.semaphore`, `backend.multiKey`, `backend.readWrite`) are PL/pgSQL functions beside the
+ * table (one call, one round trip each; see `postgres-fair.ts`, `postgres-semaphore.ts`,
+ * `postgres-multi-key.ts`, `postgres-read-write.ts`). A key is used either as a mutex (plain,
+ * fair, multi-key or read-write) or as a semaphore: using it the other way while it is held
+ * rejects with a `LockBackendError` that says so. The owners `"nestjs-locker:semaphore"` and
+ * `"nestjs-locker:readers"` are reserved.
  *
  * @example
  * ```ts
@@ -57,6 +61,7 @@ export class PostgresLockBackend implements LockBackend {
   readonly fair: FairLocks;
   readonly semaphore: Semaphores;
   readonly multiKey: MultiKeyLocks;
+  readonly readWrite: ReadWriteLocks;
   /**
    * Calls `onRelease` on every release of `key`, in any process, with the {@link Handoff} when a
    * fair release handed the lease to a waiter; present unless `listen: false`.
@@ -68,6 +73,7 @@ export class PostgresLockBackend implements LockBackend {
   readonly #context: PostgresContext;
   readonly #batches: PostgresMutexBatches;
   readonly #semaphores: PostgresSemaphores;
+  readonly #readWrite: PostgresReadWriteLocks;
   readonly #pool: PgPoolLike;
   readonly #ownsPool: boolean;
   readonly #wakeups: PostgresWakeups | undefined;
@@ -84,6 +90,8 @@ export class PostgresLockBackend implements LockBackend {
     this.#semaphores = new PostgresSemaphores(this.#context);
     this.semaphore = this.#semaphores;
     this.multiKey = new PostgresMultiKeyLocks(this.#context);
+    this.#readWrite = new PostgresReadWriteLocks(this.#context);
+    this.readWrite = this.#readWrite;
     if (settings.openListenClient) {
       this.#wakeups = new PostgresWakeups(
         settings.openListenClient,
@@ -142,6 +150,7 @@ export class PostgresLockBackend implements LockBackend {
       const [row] = await context.run(context.sql.inspect, [key]);
       if (!row) return null;
       if (row.owner === SEMAPHORE_OWNER) return await this.#semaphores.inspect(key);
+      if (row.owner === READERS_OWNER) return await this.#readWrite.inspect(key);
       return { key, owner: row.owner, fencingToken: BigInt(row.token), expiresAt: row.ms };
     } catch (error) {
       throw context.error('inspect', key, error);
