@@ -737,8 +737,9 @@ describe('PostgresLockBackend lease shapes', () => {
       const ddl = PostgresLockBackend.createTableSql({ schema, table });
       const names = new Set([...ddl.matchAll(/"([^"]+)"/g)].map((match) => match[1]!));
       for (const name of names) expect(name.length).toBeLessThanOrEqual(63);
-      // The schema, table, sequence, queue, its index, permits and five functions.
-      expect(names.size).toBe(11);
+      // The schema, table, sequence, queue, its index, permits, readers, the read-write queue, its
+      // index and eight functions.
+      expect(names.size).toBe(17);
       await admin.query(ddl);
       const store = backend({ schema, table, createTable: false, listen: false });
       granted(await store.fair!.acquire('k', 'o', 5_000, fair()));
