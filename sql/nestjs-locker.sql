@@ -1,11 +1,13 @@
 -- The lease table of nestjs-locker's PostgresLockBackend, with its default schema and table names,
--- and what fair locks, semaphores and multi-key locks add beside it: a queue of waiters' tickets, a
--- table of semaphore permits and the PL/pgSQL functions that take, hand on and free those leases.
+-- and what fair locks, semaphores, multi-key and read-write locks add beside it: queues of waiters'
+-- tickets, a table of semaphore permits, a table of read holds and the PL/pgSQL functions that
+-- take, hand on and free those leases.
 -- Run it once (psql -f sql/nestjs-locker.sql) where the application has no rights to create
 -- tables, then start the backend with createTable: false; run it again after an upgrade (tables are
 -- IF NOT EXISTS, functions CREATE OR REPLACE). The application's role then needs:
 --   GRANT SELECT, INSERT, UPDATE, DELETE ON public.nestjs_locker, public.nestjs_locker_queue,
---     public.nestjs_locker_permits TO app;
+--     public.nestjs_locker_permits, public.nestjs_locker_readers, public.nestjs_locker_rw_queue
+--     TO app;
 --   GRANT USAGE ON SEQUENCE public.nestjs_locker_fence TO app;
 -- (functions run with the caller's rights; EXECUTE is granted to PUBLIC by default). With
 -- createTable: true the application runs this itself at start, unless the table's comment already
@@ -14,7 +16,8 @@
 -- PostgresLockBackend.createTableSql({ schema, table }).
 --
 -- key: the lock key (with its prefix); owner: the holder's secret token, NULL once released, or
--- 'nestjs-locker:semaphore' on a key in use as a semaphore; token: the fencing token;
+-- 'nestjs-locker:semaphore' on a key in use as a semaphore, 'nestjs-locker:readers' on a key with
+-- read holds; token: the fencing token;
 -- expires_at: the lease's end, on the database clock.
 CREATE TABLE IF NOT EXISTS "public"."nestjs_locker" (
   key text PRIMARY KEY,
@@ -338,4 +341,209 @@ BEGIN
   out_ms := floor(extract(epoch FROM t_expires) * 1000)::float8;
 END
 $fn$;
-COMMENT ON TABLE "public"."nestjs_locker" IS 'nestjs-locker schema d7ee860d85da2418';
+CREATE TABLE IF NOT EXISTS "public"."nestjs_locker_readers" (
+  key text NOT NULL,
+  owner text NOT NULL,
+  token bigint NOT NULL,
+  expires_at timestamptz NOT NULL,
+  PRIMARY KEY (key, owner)
+);
+CREATE TABLE IF NOT EXISTS "public"."nestjs_locker_rw_queue" (
+  key text NOT NULL,
+  owner text NOT NULL,
+  seq bigint NOT NULL,
+  mode text NOT NULL CHECK (mode IN ('read', 'write')),
+  expires_at timestamptz NOT NULL,
+  PRIMARY KEY (key, owner)
+);
+CREATE INDEX IF NOT EXISTS "nestjs_locker_rw_queue_order" ON "public"."nestjs_locker_rw_queue" (key, seq);
+CREATE OR REPLACE FUNCTION "public"."nestjs_locker_rw_acquire"(
+  p_key text, p_owner text, p_ttl_ms float8, p_mode text, p_fair boolean,
+  p_ticket_ttl_ms float8, p_join boolean, OUT out_token bigint, OUT out_ms float8
+) LANGUAGE plpgsql AS $fn$
+DECLARE
+  cur record;
+  t_now timestamptz;
+  t_live boolean;
+  t_seq bigint;
+  t_token bigint;
+  t_expires timestamptz;
+BEGIN
+  LOOP
+    SELECT l.owner, l.token, l.expires_at INTO cur FROM "public"."nestjs_locker" l
+     WHERE l.key = p_key FOR UPDATE;
+    EXIT WHEN FOUND;
+    INSERT INTO "public"."nestjs_locker" (key, owner, token, expires_at)
+    VALUES (p_key, NULL, 0, clock_timestamp()) ON CONFLICT (key) DO NOTHING;
+  END LOOP;
+  t_now := clock_timestamp();
+  t_expires := t_now + p_ttl_ms * interval '1 millisecond';
+  -- A live lease on the row: a write hold (any other owner) or the readers' marker.
+  t_live := cur.owner IS NOT NULL AND cur.expires_at > t_now;
+  IF t_live AND cur.owner = 'nestjs-locker:semaphore' THEN
+    RAISE EXCEPTION 'nestjs-locker: key % is held as a semaphore; a key is used either as a mutex or as a semaphore, never both', p_key;
+  END IF;
+  IF p_mode = 'write' THEN
+    IF t_live AND cur.owner = p_owner THEN
+      -- Already holding: refresh, same token.
+      UPDATE "public"."nestjs_locker" SET expires_at = t_expires WHERE key = p_key;
+      t_token := cur.token;
+      DELETE FROM "public"."nestjs_locker_rw_queue" WHERE key = p_key AND owner = p_owner;
+      out_token := t_token;
+      out_ms := floor(extract(epoch FROM t_expires) * 1000)::float8;
+      RETURN;
+    END IF;
+    IF t_live AND (cur.owner <> 'nestjs-locker:readers' OR EXISTS (
+        SELECT FROM "public"."nestjs_locker_readers" r WHERE r.key = p_key AND r.expires_at > t_now)) THEN
+      out_ms := (CASE WHEN cur.expires_at IS NULL THEN NULL ELSE greatest(0, ceil(extract(epoch FROM cur.expires_at - clock_timestamp()) * 1000)) END)::float8;
+    ELSE
+      DELETE FROM "public"."nestjs_locker_rw_queue" WHERE key = p_key AND expires_at <= t_now;
+      SELECT q.seq INTO t_seq FROM "public"."nestjs_locker_rw_queue" q WHERE q.key = p_key AND q.owner = p_owner;
+      IF NOT EXISTS (SELECT FROM "public"."nestjs_locker_rw_queue" q
+       WHERE q.key = p_key AND q.owner <> p_owner AND (t_seq IS NULL OR q.seq < t_seq)
+         AND (p_fair OR q.mode = 'read')) THEN
+        t_token := greatest(cur.token + 1, nextval('"public"."nestjs_locker_fence"'));
+        UPDATE "public"."nestjs_locker" SET owner = p_owner, token = t_token, expires_at = t_expires
+         WHERE key = p_key;
+        -- Every read hold of the key is over: their rows go.
+        DELETE FROM "public"."nestjs_locker_readers" WHERE key = p_key;
+        DELETE FROM "public"."nestjs_locker_rw_queue" WHERE key = p_key AND owner = p_owner;
+      out_token := t_token;
+      out_ms := floor(extract(epoch FROM t_expires) * 1000)::float8;
+      RETURN;
+      END IF;
+    END IF;
+  ELSE
+    UPDATE "public"."nestjs_locker_readers" SET expires_at = t_expires
+     WHERE key = p_key AND owner = p_owner AND expires_at > t_now
+    RETURNING token INTO t_token;
+    IF FOUND THEN
+      -- Already holding: refresh, same token; the marker follows the latest read hold.
+      UPDATE "public"."nestjs_locker" SET expires_at = (SELECT max(r.expires_at) FROM "public"."nestjs_locker_readers" r
+                                         WHERE r.key = p_key AND r.expires_at > t_now)
+       WHERE key = p_key;
+      DELETE FROM "public"."nestjs_locker_rw_queue" WHERE key = p_key AND owner = p_owner;
+      out_token := t_token;
+      out_ms := floor(extract(epoch FROM t_expires) * 1000)::float8;
+      RETURN;
+    END IF;
+    IF t_live AND cur.owner <> 'nestjs-locker:readers' THEN
+      out_ms := (CASE WHEN cur.expires_at IS NULL THEN NULL ELSE greatest(0, ceil(extract(epoch FROM cur.expires_at - clock_timestamp()) * 1000)) END)::float8;
+    ELSE
+      DELETE FROM "public"."nestjs_locker_rw_queue" WHERE key = p_key AND expires_at <= t_now;
+      SELECT q.seq INTO t_seq FROM "public"."nestjs_locker_rw_queue" q WHERE q.key = p_key AND q.owner = p_owner;
+      IF NOT EXISTS (SELECT FROM "public"."nestjs_locker_rw_queue" q
+       WHERE q.key = p_key AND q.owner <> p_owner AND (t_seq IS NULL OR q.seq < t_seq)
+         AND (q.mode = 'write')) THEN
+        t_token := greatest(cur.token + 1, nextval('"public"."nestjs_locker_fence"'));
+        INSERT INTO "public"."nestjs_locker_readers" (key, owner, token, expires_at)
+        VALUES (p_key, p_owner, t_token, t_expires)
+        ON CONFLICT (key, owner) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at;
+        UPDATE "public"."nestjs_locker"
+           SET owner = 'nestjs-locker:readers', token = t_token,
+               expires_at = CASE WHEN t_live THEN greatest(cur.expires_at, t_expires) ELSE t_expires END
+         WHERE key = p_key;
+        DELETE FROM "public"."nestjs_locker_rw_queue" WHERE key = p_key AND owner = p_owner;
+      out_token := t_token;
+      out_ms := floor(extract(epoch FROM t_expires) * 1000)::float8;
+      RETURN;
+      END IF;
+      -- A writer waits ahead: for the read holds, when there are any.
+      IF t_live THEN
+        out_ms := (CASE WHEN cur.expires_at IS NULL THEN NULL ELSE greatest(0, ceil(extract(epoch FROM cur.expires_at - clock_timestamp()) * 1000)) END)::float8;
+      END IF;
+    END IF;
+  END IF;
+  IF p_join THEN
+    UPDATE "public"."nestjs_locker_rw_queue" SET mode = p_mode, expires_at = t_now + p_ticket_ttl_ms * interval '1 millisecond'
+     WHERE key = p_key AND owner = p_owner AND expires_at > t_now;
+    IF NOT FOUND THEN
+      INSERT INTO "public"."nestjs_locker_rw_queue" (key, owner, seq, mode, expires_at)
+      VALUES (p_key, p_owner, nextval('"public"."nestjs_locker_fence"'), p_mode, t_now + p_ticket_ttl_ms * interval '1 millisecond')
+      ON CONFLICT (key, owner) DO UPDATE
+        SET seq = excluded.seq, mode = excluded.mode, expires_at = excluded.expires_at;
+    END IF;
+  ELSE
+    DELETE FROM "public"."nestjs_locker_rw_queue" WHERE key = p_key AND owner = p_owner;
+  END IF;
+END
+$fn$;
+CREATE OR REPLACE FUNCTION "public"."nestjs_locker_rw_extend"(
+  p_keys text[], p_owners text[], p_ttls_ms float8[]
+) RETURNS TABLE (out_key text, out_owner text, out_ms float8) LANGUAGE plpgsql AS $fn$
+DECLARE
+  k text;
+  r record;
+  t_latest timestamptz;
+BEGIN
+  -- Key by key in key order, as every statement of the backend locks lease rows. A live read
+  -- hold implies a live marker, so a key whose row is no live marker has none to extend.
+  FOR k IN SELECT DISTINCT x FROM unnest(p_keys) AS x ORDER BY x LOOP
+    PERFORM FROM "public"."nestjs_locker" l
+     WHERE l.key = k AND l.owner = 'nestjs-locker:readers' AND l.expires_at > clock_timestamp()
+       FOR UPDATE;
+    CONTINUE WHEN NOT FOUND;
+    t_latest := NULL;
+    FOR r IN
+      UPDATE "public"."nestjs_locker_readers" AS h SET expires_at = clock_timestamp() + req.ttl_ms * interval '1 millisecond'
+        FROM unnest(p_keys, p_owners, p_ttls_ms) AS req(key, owner, ttl_ms)
+       WHERE req.key = k AND h.key = k AND h.owner = req.owner
+         AND h.expires_at > clock_timestamp()
+      RETURNING h.owner, h.expires_at
+    LOOP
+      t_latest := greatest(t_latest, r.expires_at);
+      out_key := k;
+      out_owner := r.owner;
+      out_ms := floor(extract(epoch FROM r.expires_at) * 1000)::float8;
+      RETURN NEXT;
+    END LOOP;
+    IF t_latest IS NOT NULL THEN
+      UPDATE "public"."nestjs_locker" SET expires_at = greatest(expires_at, t_latest) WHERE key = k;
+    END IF;
+  END LOOP;
+END
+$fn$;
+CREATE OR REPLACE FUNCTION "public"."nestjs_locker_rw_release"(
+  p_key text, p_owner text, p_channel text, OUT out_released boolean
+) LANGUAGE plpgsql AS $fn$
+DECLARE
+  cur record;
+  t_now timestamptz;
+  t_wake boolean := false;
+  t_latest timestamptz;
+BEGIN
+  SELECT l.owner, l.expires_at INTO cur FROM "public"."nestjs_locker" l WHERE l.key = p_key FOR UPDATE;
+  t_now := clock_timestamp();
+  out_released := false;
+  IF cur.owner = p_owner AND cur.expires_at > t_now THEN
+    -- The write hold.
+    UPDATE "public"."nestjs_locker" SET owner = NULL, expires_at = t_now WHERE key = p_key;
+    out_released := true;
+    t_wake := true;
+  ELSIF cur.owner = 'nestjs-locker:readers' AND cur.expires_at > t_now THEN
+    DELETE FROM "public"."nestjs_locker_readers" WHERE key = p_key AND owner = p_owner
+    RETURNING expires_at > t_now INTO out_released;
+    out_released := coalesce(out_released, false);
+    IF out_released THEN
+      SELECT max(r.expires_at) INTO t_latest FROM "public"."nestjs_locker_readers" r
+       WHERE r.key = p_key AND r.expires_at > t_now;
+      IF t_latest IS NULL THEN
+        -- The last read hold: the key is free at once.
+        UPDATE "public"."nestjs_locker" SET owner = NULL, expires_at = t_now WHERE key = p_key;
+        t_wake := true;
+      ELSE
+        UPDATE "public"."nestjs_locker" SET expires_at = t_latest WHERE key = p_key;
+      END IF;
+    END IF;
+  END IF;
+  DELETE FROM "public"."nestjs_locker_rw_queue" WHERE key = p_key AND owner = p_owner;
+  IF FOUND THEN
+    t_wake := true;
+  END IF;
+  IF t_wake THEN
+    PERFORM pg_notify(p_channel, md5(p_key));
+  END IF;
+  PERFORM set_config('synchronous_commit', 'off', true);
+END
+$fn$;
+COMMENT ON TABLE "public"."nestjs_locker" IS 'nestjs-locker schema 7c4ac59987003d77';
