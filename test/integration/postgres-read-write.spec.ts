@@ -21,6 +21,7 @@ const DEAD_URL = `postgres://postgres@127.0.0.1:${testPort(5449)}/postgres`;
 const LEASES = '"public"."nestjs_locker"';
 const READERS = '"public"."nestjs_locker_readers"';
 const RW_QUEUE = '"public"."nestjs_locker_rw_queue"';
+const PERMITS = '"public"."nestjs_locker_permits"';
 
 const opts = (
   mode: LockMode,
@@ -355,6 +356,17 @@ describe('PostgresLockBackend read-write locks', () => {
       expect(await store.inspect(lockKey)).toBeNull();
     });
 
+    it('runs without prepared statements (for transaction-pooling proxies)', async () => {
+      const store = backend({ preparedStatements: false });
+      const lockKey = key('unprepared');
+      const read = granted(await store.readWrite.acquire(lockKey, 'r', 5_000, opts('read')));
+      expect(await store.readWrite.extend([{ key: lockKey, owner: 'r', ttlMs: 5_000 }])).toEqual([
+        expect.any(Number),
+      ]);
+      expect((await store.inspect(lockKey))?.fencingToken).toBe(read.fencingToken);
+      expect(await store.readWrite.release(lockKey, 'r')).toBe(true);
+    });
+
     it('wakes subscribers when the last read hold, a write hold or a ticket goes', async () => {
       const store = backend();
       const lockKey = key('wake');
@@ -396,6 +408,116 @@ describe('PostgresLockBackend read-write locks', () => {
       expect(await store.inspect(readKey)).toEqual(
         expect.objectContaining({ owner: 'r', mode: 'read' }),
       );
+    });
+
+    it('takes a semaphore key once its last permit is released, and keeps tokens rising', async () => {
+      const store = backend();
+      const lockKey = key('after-sem');
+      const permit = granted(await store.semaphore.acquire(lockKey, 's', 5_000, 2));
+      expect(await store.semaphore.release(lockKey, 's')).toBe(true);
+      // The marker lingers (a plain lock is still refused) but no permit lives: reads may enter.
+      await expect(store.acquire(lockKey, 'p', 5_000)).rejects.toBeInstanceOf(LockBackendError);
+      const read = granted(await store.readWrite.acquire(lockKey, 'r', 5_000, opts('read')));
+      expect(read.fencingToken).toBeGreaterThan(permit.fencingToken);
+      await expect(store.semaphore.acquire(lockKey, 's', 5_000, 4)).rejects.toBeInstanceOf(
+        LockBackendError,
+      );
+      expect(await store.readWrite.release(lockKey, 'r')).toBe(true);
+      granted(await store.semaphore.acquire(lockKey, 's', 5_000, 2));
+      await store.semaphore.release(lockKey, 's');
+      granted(await store.readWrite.acquire(lockKey, 'w', 5_000, opts('write')));
+    });
+
+    it('waits for a permit granted on a slot made in flight, and then refuses the key', async () => {
+      const store = backend();
+      const lockKey = key('slot-in-flight');
+      granted(await store.semaphore.acquire(lockKey, 'old', 30_000, 1));
+      await store.semaphore.release(lockKey, 'old');
+      // Slot 0 is free but locked elsewhere, so an acquire of 2 permits makes slot 1 and takes it,
+      // without locking the lingering marker; it has not committed yet.
+      const [other, inFlight] = [new pg.Client(PG_URL), new pg.Client(PG_URL)];
+      await Promise.all([other.connect(), inFlight.connect()]);
+      cleanups.push(() => Promise.all([other.end(), inFlight.end()]));
+      await other.query('BEGIN');
+      await other.query(`SELECT FROM ${PERMITS} WHERE key = $1 AND slot = 0 FOR UPDATE`, [lockKey]);
+      await inFlight.query('BEGIN');
+      const { rows } = await inFlight.query<{ token: string | null }>(
+        `SELECT out_token::text AS token FROM "public"."nestjs_locker_semaphore_acquire"($1, 'sem', 5000, 2)`,
+        [lockKey],
+      );
+      expect(rows[0]!.token).not.toBeNull();
+      await other.query('COMMIT');
+      const read = store.readWrite
+        .acquire(lockKey, 'r', 5_000, opts('read'))
+        .catch((e: unknown) => e);
+      await eventually(async () => {
+        const waiting = await admin.query(
+          `SELECT FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%rw_acquire%'`,
+        );
+        return waiting.rowCount === 1;
+      });
+      await inFlight.query('COMMIT');
+      const error = (await read) as LockBackendError;
+      expect(error).toBeInstanceOf(LockBackendError);
+      expect(error.message).toMatch(/held as a semaphore/);
+    });
+
+    it('never lets permits and read-write holds of one key overlap among 16 racing sessions', async () => {
+      const lockKey = key('sem-race');
+      const stores = Array.from({ length: 16 }, () => backend({ connection: { max: 1 } }));
+      const active = { permits: 0, rw: 0 };
+      const violations: string[] = [];
+      let refusals = 0;
+      await Promise.all(
+        stores.map(async (store, index) => {
+          for (let round = 0; round < 6; round++) {
+            const owner = `s${index}-${round}`;
+            const kind = index % 2 === 0 ? 'permit' : index % 4 === 1 ? 'read' : 'write';
+            for (;;) {
+              const attempt =
+                kind === 'permit'
+                  ? // Varying permits: some attempts make slots, the path a takeover must guard.
+                    store.semaphore.acquire(lockKey, owner, 30_000, 2 + ((index + round) % 3))
+                  : store.readWrite.acquire(lockKey, owner, 30_000, opts(kind, { join: false }));
+              const result = await attempt.catch((error: unknown) => {
+                expect(error).toBeInstanceOf(LockBackendError);
+                expect((error as Error).message).toMatch(/either as a mutex or as a semaphore/);
+                refusals += 1;
+                return undefined;
+              });
+              if (result?.acquired) break;
+              await sleep(Math.random() * 10);
+            }
+            const mine = kind === 'permit' ? 'permits' : 'rw';
+            const other = kind === 'permit' ? 'rw' : 'permits';
+            if (active[other] > 0) violations.push(`${kind} ${owner} overlapped`);
+            active[mine] += 1;
+            // Inside the hold, the store must agree: no live hold of the other kind.
+            const { rows } = await admin.query<{ permits: string; readers: string }>(
+              `SELECT (SELECT count(*) FROM ${PERMITS} WHERE key = $1 AND owner IS NOT NULL
+                         AND expires_at > clock_timestamp()) AS permits,
+                      (SELECT count(*) FROM ${READERS} WHERE key = $1
+                         AND expires_at > clock_timestamp()) AS readers`,
+              [lockKey],
+            );
+            const row = await leaseRowOf(lockKey);
+            const others =
+              kind === 'permit'
+                ? Number(rows[0]!.readers) + (row?.owner === 'nestjs-locker:semaphore' ? 0 : 1)
+                : Number(rows[0]!.permits);
+            if (others > 0) violations.push(`${kind} ${owner} saw ${row?.owner} and ${others}`);
+            await sleep(Math.random() * 5);
+            active[mine] -= 1;
+            const released =
+              kind === 'permit'
+                ? await store.semaphore.release(lockKey, owner)
+                : await store.readWrite.release(lockKey, owner);
+            expect(released).toBe(true);
+          }
+        }),
+      );
+      expect(violations).toEqual([]);
+      expect(refusals).toBeGreaterThan(0);
     });
 
     it('refuses the owner reserved for readers markers', async () => {

@@ -20,7 +20,22 @@ import {
  * remaining ttl of the holds that block it (NULL when only tickets ahead block it).
  */
 export function readWriteAcquireFunction(names: LeaseTableNames): string {
-  const { table, readers, rwQueue, fence } = names;
+  const { table, readers, rwQueue, permits, fence } = names;
+  // A key marked as a semaphore's may be taken once no permit of it lives (its marker lingers
+  // after the last release). The semaphore's functions lock a slot, then the lease row, and grant
+  // a permit without locking a marker that outlasts it, so before the row: fill the key's missing
+  // slot numbers up to one past the highest (an acquire that makes slots then waits on the unique
+  // index for this call) and lock every slot (an acquire then finds none free, one in flight is
+  // waited for). A marker that became a semaphore's after this peek is refused as held.
+  const lockPermitSlots = `IF EXISTS (SELECT FROM ${table} l WHERE l.key = p_key
+       AND l.owner = '${SEMAPHORE_OWNER}' AND l.expires_at > clock_timestamp()) THEN
+    INSERT INTO ${permits} (key, slot, owner, token, expires_at)
+    SELECT p_key, s, NULL, 0, clock_timestamp()
+      FROM generate_series(0, coalesce((SELECT max(p.slot) FROM ${permits} p WHERE p.key = p_key), -1) + 1) AS s
+    ON CONFLICT (key, slot) DO NOTHING;
+    PERFORM FROM ${permits} p WHERE p.key = p_key ORDER BY p.slot FOR UPDATE;
+    t_slots_locked := true;
+  END IF;`;
   const leaveQueue = `DELETE FROM ${rwQueue} WHERE key = p_key AND owner = p_owner;`;
   // Enqueues p_owner at the tail, or keeps its place while its ticket lives; an expired ticket is
   // a dead waiter's and goes to the tail again.
@@ -55,14 +70,21 @@ DECLARE
   t_seq bigint;
   t_token bigint;
   t_expires timestamptz;
+  t_slots_locked boolean := false;
 BEGIN
+  ${lockPermitSlots}
   ${lockLeaseRow(names, 'p_key', 'cur')}
   t_now := clock_timestamp();
   t_expires := ${after('t_now', 'p_ttl_ms')};
   -- A live lease on the row: a write hold (any other owner) or the readers' marker.
   t_live := cur.owner IS NOT NULL AND cur.expires_at > t_now;
   IF t_live AND cur.owner = '${SEMAPHORE_OWNER}' THEN
-    RAISE EXCEPTION ${HELD_AS_SEMAPHORE}, p_key;
+    IF NOT t_slots_locked OR EXISTS (SELECT FROM ${permits} p WHERE p.key = p_key
+        AND p.owner IS NOT NULL AND p.expires_at > t_now) THEN
+      RAISE EXCEPTION ${HELD_AS_SEMAPHORE}, p_key;
+    END IF;
+    -- Every permit is over: the marker is free to take.
+    t_live := false;
   END IF;
   IF p_mode = 'write' THEN
     IF t_live AND cur.owner = p_owner THEN
