@@ -368,7 +368,17 @@ DECLARE
   t_seq bigint;
   t_token bigint;
   t_expires timestamptz;
+  t_slots_locked boolean := false;
 BEGIN
+  IF EXISTS (SELECT FROM "public"."nestjs_locker" l WHERE l.key = p_key
+       AND l.owner = 'nestjs-locker:semaphore' AND l.expires_at > clock_timestamp()) THEN
+    INSERT INTO "public"."nestjs_locker_permits" (key, slot, owner, token, expires_at)
+    SELECT p_key, s, NULL, 0, clock_timestamp()
+      FROM generate_series(0, coalesce((SELECT max(p.slot) FROM "public"."nestjs_locker_permits" p WHERE p.key = p_key), -1) + 1) AS s
+    ON CONFLICT (key, slot) DO NOTHING;
+    PERFORM FROM "public"."nestjs_locker_permits" p WHERE p.key = p_key ORDER BY p.slot FOR UPDATE;
+    t_slots_locked := true;
+  END IF;
   LOOP
     SELECT l.owner, l.token, l.expires_at INTO cur FROM "public"."nestjs_locker" l
      WHERE l.key = p_key FOR UPDATE;
@@ -381,7 +391,12 @@ BEGIN
   -- A live lease on the row: a write hold (any other owner) or the readers' marker.
   t_live := cur.owner IS NOT NULL AND cur.expires_at > t_now;
   IF t_live AND cur.owner = 'nestjs-locker:semaphore' THEN
-    RAISE EXCEPTION 'nestjs-locker: key % is held as a semaphore; a key is used either as a mutex or as a semaphore, never both', p_key;
+    IF NOT t_slots_locked OR EXISTS (SELECT FROM "public"."nestjs_locker_permits" p WHERE p.key = p_key
+        AND p.owner IS NOT NULL AND p.expires_at > t_now) THEN
+      RAISE EXCEPTION 'nestjs-locker: key % is held as a semaphore; a key is used either as a mutex or as a semaphore, never both', p_key;
+    END IF;
+    -- Every permit is over: the marker is free to take.
+    t_live := false;
   END IF;
   IF p_mode = 'write' THEN
     IF t_live AND cur.owner = p_owner THEN
@@ -546,4 +561,4 @@ BEGIN
   PERFORM set_config('synchronous_commit', 'off', true);
 END
 $fn$;
-COMMENT ON TABLE "public"."nestjs_locker" IS 'nestjs-locker schema 7c4ac59987003d77';
+COMMENT ON TABLE "public"."nestjs_locker" IS 'nestjs-locker schema f0391baca9c42bc1';
