@@ -150,6 +150,28 @@ describe('PostgresLockBackend with a store that answers rows of the wrong shape'
     await expect(fair).rejects.toThrow(/fairAcquire/);
     await expect(backend.semaphore.acquire('k', 'o', 1_000, 2)).rejects.toThrow(/semaphoreAcquire/);
     await expect(backend.multiKey.acquire(['k', 'l'], 'o', 1_000)).rejects.toThrow(/multiAcquire/);
+    const read = backend.readWrite.acquire('k', 'o', 1_000, {
+      mode: 'read',
+      fair: false,
+      ticketTtlMs: 500,
+      join: true,
+    });
+    await expect(read).rejects.toThrow(/rwAcquire/);
+    await expect(backend.readWrite.release('k', 'o')).rejects.toThrow(/rwRelease/);
+  });
+
+  it('rejects read-write answers of the wrong shape: extend rows and the readers of inspect', async () => {
+    const backend = open({
+      rwExtend: [{ key: 'k', owner: 'o', ms: 'later' }],
+      inspect: [{ owner: 'nestjs-locker:readers', token: '3', ms: 5 }],
+      rwInspect: [{ owner: 'o', token: '3', ms: 5, holders: 'two' }],
+    });
+    const error = (await backend.readWrite
+      .extend([{ key: 'k', owner: 'o', ttlMs: 1_000 }])
+      .catch((e: unknown) => e)) as LockBackendError;
+    expect(error).toMatchObject({ operation: 'extend', key: 'k' });
+    expect(error.message).toContain('rwExtend');
+    await expect(backend.inspect('k')).rejects.toThrow(/rwInspect/);
   });
 
   it('fails an extend whose rows are malformed, lease by lease, and rejects when none was extended', async () => {
