@@ -12,8 +12,9 @@ import {
 /**
  * The PL/pgSQL function that takes a read or write hold of a read-write key, or (on a miss) the
  * caller's ticket in the key's queue; see `postgres-read-write.sql.ts` for the tables. It locks the
- * key's lease row first, so every read hold, ticket and the write hold of a key change under that
- * one lock, and a write hold is written exactly as a plain acquire writes one.
+ * key's lease row first (after the permit slots of a key still marked as a semaphore's), so every
+ * read hold, ticket and the write hold of a key change under that one lock, and a write hold is
+ * written exactly as a plain acquire writes one.
  *
  * Parameters: key, owner, ttl ms, mode ('read' or 'write'), fair, ticket ttl ms, join. Answers
  * `(out_token, out_ms)`: a token = granted, ms its expiry (epoch ms); no token = a miss, ms the

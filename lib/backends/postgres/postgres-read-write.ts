@@ -43,7 +43,8 @@ export class PostgresReadWriteLocks implements ReadWriteLocks {
         key,
         owner,
         ttlMs,
-        options.mode,
+        // As the memory backend reads it: anything but a read is a write.
+        options.mode === 'read' ? 'read' : 'write',
         options.fair,
         options.ticketTtlMs,
         options.join,
