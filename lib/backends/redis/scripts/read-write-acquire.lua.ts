@@ -23,7 +23,8 @@ import {
  * A read enters unless a write hold lives or a live write ticket is ahead of it (all tickets are
  * ahead of a caller without one); a write unless any hold lives or a live read ticket (with fair:
  * any ticket) is ahead of it. An owner holding in its mode gets its hold refreshed and its token
- * back. A grant drops the owner's ticket; a miss takes or refreshes it, or drops it without join.
+ * back. A grant drops the owner's ticket; a miss takes or refreshes it, or without join drops it
+ * and wakes the key's waiters (on "<lock key>:released").
  */
 export const READ_WRITE_ACQUIRE_LUA = `${READ_WRITE_PROLOGUE_LUA}
 local owner, ttl, mode, fair = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4] == '1'
@@ -47,7 +48,12 @@ local reads = held == 'read' and liveReads() or 0
 if held == 'read' and reads == 0 then held = nil end
 
 local function miss(retryMs)
-  if joins then join(owner, mode, ticketTtl) else leave(owner) end
+  if joins then
+    join(owner, mode, ticketTtl)
+  elseif leave(owner) then
+    -- A ticket gone may let in a waiter it held back.
+    redis.call('PUBLISH', lockKey .. ':released', '')
+  end
   return { nowMs, 0, retryMs }
 end
 
