@@ -16,6 +16,7 @@ import { contended } from './scenarios/contended.js';
 import { decoratorOverhead } from './scenarios/decorator-overhead.js';
 import { postgres as postgresScenario } from './scenarios/postgres.js';
 import { quorum } from './scenarios/quorum.js';
+import { readMostly } from './scenarios/read-mostly.js';
 import { renewal } from './scenarios/renewal.js';
 import { uncontended } from './scenarios/uncontended.js';
 import { type BenchServer, redisPort, startPostgres, startRedis, stopAll } from './servers.js';
@@ -24,6 +25,7 @@ const SCENARIOS: readonly Scenario[] = [
   uncontended,
   quorum,
   contended,
+  readMostly,
   renewal,
   decoratorOverhead,
   postgresScenario,

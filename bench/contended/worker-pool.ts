@@ -1,28 +1,32 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import type { ContestantInfo } from '../scenario.js';
-import type { DoneMessage, ParentMessage, RunMessage, WorkerMessage } from './protocol.js';
+import type { ParentMessage, WorkerMessage } from './protocol.js';
 
-/** The compiled worker, next to this file in the benchmark's build output. */
-const WORKER = new URL('./worker.js', import.meta.url);
-
-/** Separate Node processes that run the contended loop on command. */
-export class WorkerPool {
+/**
+ * Separate Node processes forked from one worker script that run on command: every run goes to
+ * all of them at once. `Run` is what a run message carries, `Ready` what each worker says once
+ * connected and `Done` what it answers a run with (see protocol.ts; the worker side is serve.ts).
+ */
+export class WorkerPool<Run, Ready, Done> {
   private constructor(
     private readonly children: readonly ChildProcess[],
-    /** The contestants every worker has, as the first worker described them. */
-    readonly contestants: readonly ContestantInfo[],
+    /** What each worker said when ready, in worker order. */
+    readonly ready: readonly Ready[],
   ) {}
 
-  /** Forks `count` workers on `redisUrl` and waits until each is connected. */
-  static async start(count: number, redisUrl: string): Promise<WorkerPool> {
+  /** Forks `count` workers of `script` with `argsOf(index)` and waits until each is ready. */
+  static async start<Run, Ready, Done>(
+    script: URL,
+    count: number,
+    argsOf: (index: number) => string[],
+  ): Promise<WorkerPool<Run, Ready, Done>> {
     const children = Array.from({ length: count }, (_, index) =>
-      fork(WORKER, [redisUrl, String(index), String(count)], {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      }),
+      fork(script, argsOf(index), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
     );
     try {
-      const ready = await Promise.all(children.map((child) => reply(child, 'ready')));
-      return new WorkerPool(children, ready[0]!.contestants);
+      const ready = await Promise.all(
+        children.map((child) => reply<Ready, Done, 'ready'>(child, 'ready')),
+      );
+      return new WorkerPool<Run, Ready, Done>(children, ready);
     } catch (error) {
       for (const child of children) child.kill();
       throw error;
@@ -30,9 +34,9 @@ export class WorkerPool {
   }
 
   /** Sends the same run to every worker at once and collects what each did, in worker order. */
-  run(message: Omit<RunMessage, 'type'>): Promise<DoneMessage[]> {
-    const done = this.children.map((child) => reply(child, 'done'));
-    for (const child of this.children) post(child, { type: 'run', ...message });
+  run(message: Run): Promise<Done[]> {
+    const done = this.children.map((child) => reply<Ready, Done, 'done'>(child, 'done'));
+    for (const child of this.children) post<Run>(child, { type: 'run', ...message });
     return Promise.all(done);
   }
 
@@ -51,28 +55,29 @@ export class WorkerPool {
   }
 }
 
-function post(child: ChildProcess, message: ParentMessage): void {
+function post<Run>(child: ChildProcess, message: ParentMessage<Run>): void {
   child.send(message);
 }
 
 /** The worker's next message of `type`; rejects on a failure report or an early exit. */
-function reply<T extends WorkerMessage['type']>(
+function reply<Ready, Done, T extends 'ready' | 'done'>(
   child: ChildProcess,
   type: T,
-): Promise<Extract<WorkerMessage, { type: T }>> {
+): Promise<Extract<WorkerMessage<Ready, Done>, { type: T }>> {
+  type Wanted = Extract<WorkerMessage<Ready, Done>, { type: T }>;
   return new Promise((resolve, reject) => {
-    const onMessage = (message: WorkerMessage): void => {
+    const onMessage = (message: WorkerMessage<Ready, Done>): void => {
       if (message.type === type) {
         cleanUp();
-        resolve(message as Extract<WorkerMessage, { type: T }>);
+        resolve(message as Wanted);
       } else if (message.type === 'failed') {
         cleanUp();
-        reject(new Error(`contended worker ${child.pid} failed: ${message.message}`));
+        reject(new Error(`worker ${child.pid} failed: ${message.message}`));
       }
     };
     const onExit = (code: number | null): void => {
       cleanUp();
-      reject(new Error(`contended worker ${child.pid} exited (${code}) before '${type}'`));
+      reject(new Error(`worker ${child.pid} exited (${code}) before '${type}'`));
     };
     const cleanUp = (): void => {
       child.off('message', onMessage);

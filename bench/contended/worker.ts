@@ -11,17 +11,14 @@ import { nestjsLocker } from '../contestants/nestjs-locker.js';
 import { peerLocks } from '../contestants/peers.js';
 import { rawRedisLock } from '../contestants/raw-redis-lock.js';
 import { redisRelay } from '../contestants/redis-relay.js';
-import type { ParentMessage, RunMessage, WorkerMessage } from './protocol.js';
+import type { DoneMessage, ReadyMessage, RunMessage } from './protocol.js';
+import { serve } from './serve.js';
 
 const [url, index, count] = process.argv.slice(2);
 if (!url || !index || !count || !process.send) {
   console.error('usage: forked by the contended scenario with a Redis URL, an index and a count');
   process.exit(2);
 }
-
-const send = (message: WorkerMessage): void => {
-  process.send!(message);
-};
 
 const rawClient = new Redis(url);
 const peerClient = new Redis(url);
@@ -51,7 +48,7 @@ function work(ms: number): void {
   }
 }
 
-async function run(message: RunMessage): Promise<void> {
+async function run(message: RunMessage): Promise<DoneMessage> {
   const adapter = adapters.find((a) => a.name === message.contestant);
   if (!adapter) throw new Error(`no contestant named ${message.contestant}`);
   const startedAt = performance.now();
@@ -65,30 +62,18 @@ async function run(message: RunMessage): Promise<void> {
     await lock.release();
     now = performance.now();
   }
-  send({ type: 'done', ops: waitsMs.length, waitsMs, elapsedMs: performance.now() - startedAt });
+  return { ops: waitsMs.length, waitsMs, elapsedMs: performance.now() - startedAt };
 }
 
-async function stop(): Promise<void> {
+async function close(): Promise<void> {
   await Promise.all(adapters.map((adapter) => adapter.close()));
   await Promise.all([rawClient.quit(), peerClient.quit()]);
-  process.disconnect();
 }
 
-process.on('message', (message: ParentMessage) => {
-  const task = message.type === 'run' ? run(message) : stop();
-  task.catch((error: unknown) => {
-    send({
-      type: 'failed',
-      message: error instanceof Error ? (error.stack ?? error.message) : String(error),
-    });
-  });
+serve<RunMessage, ReadyMessage, DoneMessage>({
+  ready: Promise.all([rawClient.ping(), peerClient.ping(), relay.ready]).then(() => ({
+    contestants: adapters.map(({ name, description }) => ({ name, description })),
+  })),
+  run,
+  close,
 });
-
-Promise.all([rawClient.ping(), peerClient.ping(), relay.ready]).then(
-  () =>
-    send({
-      type: 'ready',
-      contestants: adapters.map(({ name, description }) => ({ name, description })),
-    }),
-  (error: unknown) => send({ type: 'failed', message: String(error) }),
-);

@@ -1,11 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import { Redis } from 'ioredis';
+import type { DoneMessage, ReadyMessage, RunMessage } from '../contended/protocol.js';
 import { WorkerPool } from '../contended/worker-pool.js';
 import { formatMs, formatOps, formatRatio, formatVerdict, type Table } from '../report/table.js';
+import { redisRoundTripMs } from '../round-trip.js';
 import type { BenchContext, Scenario, ScenarioReport, TargetResult } from '../scenario.js';
 import { minOverMax, percentile, Samples, type Spread, sortedCopy, spread } from '../stats.js';
 
 const PROCESSES = 8;
+/** The compiled worker, beside the contended pool in the benchmark's build output. */
+const WORKER = new URL('../contended/worker.js', import.meta.url);
 /** The work done while holding the lock, in ms (a busy loop in the worker). */
 const HOLD_MS = 1;
 const TTL_MS = 10_000;
@@ -42,13 +45,18 @@ interface Tally {
 export const contended: Scenario = {
   name: 'contended',
   async run(context: BenchContext): Promise<ScenarioReport> {
-    const rttMs = await roundTripMs(context.redisUrl);
+    const rttMs = await redisRoundTripMs(context.redisUrl, PINGS);
     const ceiling = 1_000 / (HOLD_MS + rttMs);
     context.log(
       `contended hand-off, ${PROCESSES} processes; round trip ${formatMs(rttMs)} ms, ceiling ${formatOps(ceiling)} ops/s`,
     );
-    const pool = await WorkerPool.start(PROCESSES, context.redisUrl);
-    const tallies: Tally[] = pool.contestants.map(({ name }) => ({
+    const pool = await WorkerPool.start<RunMessage, ReadyMessage, DoneMessage>(
+      WORKER,
+      PROCESSES,
+      (index) => [context.redisUrl, String(index), String(PROCESSES)],
+    );
+    const contestants = pool.ready[0]!.contestants;
+    const tallies: Tally[] = contestants.map(({ name }) => ({
       name,
       opsPerSec: [],
       waitsMs: new Samples(),
@@ -56,7 +64,7 @@ export const contended: Scenario = {
     }));
     const { plan } = context;
     try {
-      for (const { name } of pool.contestants) {
+      for (const { name } of contestants) {
         await pool.run({
           contestant: name,
           key: `bench:contended:warmup:${name}`,
@@ -114,7 +122,7 @@ export const contended: Scenario = {
         'waking another process through Redis costs on this machine, which the ceiling (a PING) leaves',
         'out: the practical ceiling of any hand-off, fair or not.',
       ].join('\n'),
-      contestants: pool.contestants,
+      contestants,
       sections: [
         {
           title: `${PROCESSES} processes, one key, ${HOLD_MS} ms held`,
@@ -246,21 +254,4 @@ function contendedTable(all: readonly ContendedFigures[]): Table {
     align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
     rows: [targetRow, ...rows],
   };
-}
-
-/** The median time of a PING on a fresh connection, in ms: one round trip to Redis. */
-async function roundTripMs(url: string): Promise<number> {
-  const client = new Redis(url);
-  try {
-    const samples = new Samples();
-    await client.ping();
-    for (let i = 0; i < PINGS; i++) {
-      const startedAt = performance.now();
-      await client.ping();
-      samples.add(performance.now() - startedAt);
-    }
-    return percentile(sortedCopy(samples.values()), 50);
-  } finally {
-    await client.quit();
-  }
 }

@@ -10,7 +10,8 @@ export type LockErrorCode =
   | 'LOCK_BACKEND_ERROR'
   | 'INVALID_LOCK_OPTIONS'
   | 'LOCK_MANAGER_CLOSED'
-  | 'LOCK_MODULE_NOT_READY';
+  | 'LOCK_MODULE_NOT_READY'
+  | 'LOCK_UPGRADE';
 
 /** The base class of every error this library throws. */
 export abstract class LockError extends Error {
@@ -132,6 +133,28 @@ export class InvalidLockOptionsError extends LockError {
     readonly where?: string,
   ) {
     super(`Invalid lock option "${field}"${where ? ` in ${where}` : ''}: ${problem}`);
+  }
+}
+
+/**
+ * A call chain that holds a read lock of a key asked for it exclusively (`mode: 'write'`, or a
+ * plain lock). It would wait for its own read forever, the upgrade deadlock, so it is refused at
+ * once. Take the lock for writing from the start, or release the read first.
+ *
+ * @example
+ * ```ts
+ * await locks.using('catalog', async () => {
+ *   await locks.using('catalog', rebuild, { mode: 'write' }); // rejects with LockUpgradeError
+ * }, { mode: 'read' });
+ * ```
+ */
+export class LockUpgradeError extends LockError {
+  readonly code = 'LOCK_UPGRADE';
+
+  constructor(readonly key: string) {
+    super(
+      `Cannot lock "${key}" for writing: this call chain holds it for reading, and a read lock cannot be upgraded (it would wait for itself). Take it with mode 'write' from the start, or release the read first`,
+    );
   }
 }
 

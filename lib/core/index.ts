@@ -63,6 +63,7 @@ export {
   LockManagerClosedError,
   LockModuleNotReadyError,
   LockNotAcquiredError,
+  LockUpgradeError,
 } from '../contract/errors.js';
 export type {
   AcquiredLease,
@@ -74,9 +75,12 @@ export type {
   LeaseInfo,
   LeaseToExtend,
   LockBackend,
+  LockMode,
   MissedLease,
   MultiKeyLeaseToExtend,
   MultiKeyLocks,
+  ReadWriteAcquireOptions,
+  ReadWriteLocks,
   Semaphores,
   Unsubscribe,
 } from '../contract/lock-backend.js';

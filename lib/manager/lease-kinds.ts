@@ -42,7 +42,12 @@ export interface LeaseKind {
  */
 export const FAIR_TICKET_TTL_MS = 3_000;
 
-const OFFERED = { fair: 'fair locks', semaphore: 'semaphores', multiKey: 'locks on several keys' };
+const OFFERED = {
+  fair: 'fair locks',
+  semaphore: 'semaphores',
+  multiKey: 'locks on several keys',
+  readWrite: 'read-write locks',
+};
 
 /**
  * The one place that turns lock options into a kind of lease: checks that options and keys fit
@@ -54,12 +59,14 @@ export class LeaseKinds {
   readonly #mutex: LeaseRenewer;
   readonly #semaphore: LeaseRenewer | undefined;
   readonly #multiKey: LeaseRenewer | undefined;
+  readonly #reads: LeaseRenewer | undefined;
 
   constructor(backend: LockBackend) {
     this.#backend = backend;
     this.#mutex = { extend: (leases) => backend.extend(leases.map(plainLease)) };
-    const { semaphore, multiKey } = backend;
+    const { semaphore, multiKey, readWrite } = backend;
     this.#semaphore = semaphore && { extend: (leases) => semaphore.extend(leases.map(plainLease)) };
+    this.#reads = readWrite && { extend: (leases) => readWrite.extend(leases.map(plainLease)) };
     this.#multiKey = multiKey && {
       extend: (leases) =>
         multiKey.extend(
@@ -83,6 +90,31 @@ export class LeaseKinds {
     const backend = this.#backend;
     const several = storeKeys.length > 1;
     const storeKey = storeKeys[0]!;
+    if (options.mode !== undefined) {
+      if (options.permits > 1) {
+        throw new InvalidLockOptionsError('mode', 'cannot be combined with permits above 1', where);
+      }
+      if (several) {
+        throw new InvalidLockOptionsError('mode', 'cannot be combined with several keys', where);
+      }
+      const readWrite = this.require('readWrite', 'mode', where);
+      const { mode } = options;
+      const fair = options.fair ?? fairDefault;
+      return {
+        // A write hold is the key's mutex lease; read holds are extended by the capability.
+        renewer: mode === 'read' ? this.#reads! : this.#mutex,
+        acquire: (owner, ttlMs, join) =>
+          readWrite.acquire(storeKey, owner, ttlMs, {
+            mode,
+            fair,
+            ticketTtlMs: FAIR_TICKET_TTL_MS,
+            join,
+          }),
+        release: (owner) => readWrite.release(storeKey, owner),
+        queued: true,
+        releaseWhenLost: false,
+      };
+    }
     if (options.permits > 1) {
       if (several) {
         throw new InvalidLockOptionsError('permits', 'cannot be combined with several keys', where);

@@ -11,6 +11,8 @@ export interface HoldFrame {
   readonly scopeKey: string;
   readonly lock: Lock;
   readonly holds: LockHolds;
+  /** The lock is a read hold (shared): reads enter it side by side, a write never does. */
+  readonly reads: boolean;
   readonly parent: HoldFrame | undefined;
 }
 

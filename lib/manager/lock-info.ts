@@ -12,6 +12,11 @@ export interface LockInfo {
    * took its permit last.
    */
   readonly holders?: number;
+  /**
+   * `'read'` while read holds of a read-write lock hold the key (`holders` counts them, the other
+   * fields describe the read taken last); absent for an exclusive holder, a writer included.
+   */
+  readonly mode?: 'read';
 }
 
 /** One key, or several to take together (all or none). */

@@ -16,7 +16,7 @@ import { LockAcquirer } from './lock-acquirer.js';
 import { LockEventEmitter, type LockEventListener, type LockEvents } from './lock-events.js';
 import type { LockInfo, LockKeys } from './lock-info.js';
 import type { LockManagerOptions, LockOptions, ResolvedLockDefaults } from './lock-options.js';
-import { holdLock } from './lock-reentry.js';
+import { holdLock, refuseUpgrade } from './lock-reentry.js';
 import { newOwnerToken } from './owner-token.js';
 import {
   DEFAULT_KEY_PREFIX,
@@ -125,7 +125,9 @@ export class LockManager {
    * @throws {@link LockNotAcquiredError} when it is still held by another owner after `wait`.
    * @throws {@link LockBackendError} when the store fails.
    * @throws {@link InvalidLockOptionsError} for a bad key or options, or a lock shape (`fair`,
-   *   `permits`, several keys) the backend does not offer.
+   *   `permits`, `mode`, several keys) the backend does not offer.
+   * @throws {@link LockUpgradeError} when the call chain holds `key` for reading and this asks for
+   *   it exclusively.
    *
    * @example
    * ```ts
@@ -135,7 +137,9 @@ export class LockManager {
    */
   async acquire(key: LockKeys, options?: LockOptions): Promise<Lock> {
     const keys = validateKeys(key);
-    return this.#acquirer.acquire(keys, this.#storeKeys(keys), options, true) as Promise<Lock>;
+    const storeKeys = this.#storeKeys(keys);
+    refuseUpgrade(this, storeKeys, keys, options?.mode);
+    return this.#acquirer.acquire(keys, storeKeys, options, true) as Promise<Lock>;
   }
 
   /**
@@ -146,7 +150,9 @@ export class LockManager {
    */
   async tryAcquire(key: LockKeys, options?: Omit<LockOptions, 'wait'>): Promise<Lock | null> {
     const keys = validateKeys(key);
-    return this.#acquirer.acquire(keys, this.#storeKeys(keys), { ...options, wait: 0 }, false);
+    const storeKeys = this.#storeKeys(keys);
+    refuseUpgrade(this, storeKeys, keys, options?.mode);
+    return this.#acquirer.acquire(keys, storeKeys, { ...options, wait: 0 }, false);
   }
 
   /**
@@ -235,7 +241,7 @@ export class LockManager {
     return (await this.inspect(key)) !== null;
   }
 
-  /** The current lease on `key` (a lock or a semaphore), or `null` when it is free. */
+  /** The current lease on `key` (a lock, a semaphore or read holds), or `null` when it is free. */
   async inspect(key: string): Promise<LockInfo | null> {
     const storeKey = this.#storeKey(key);
     let info: Awaited<ReturnType<LockBackend['inspect']>>;
@@ -254,6 +260,7 @@ export class LockManager {
       expiresAt: new Date(info.expiresAt),
       ...(mine ? { owner: info.owner } : {}),
       ...(info.holders === undefined ? {} : { holders: info.holders }),
+      ...(info.mode === undefined ? {} : { mode: info.mode }),
     };
   }
 

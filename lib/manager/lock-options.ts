@@ -1,4 +1,5 @@
 import type { LockBackend } from '../contract/lock-backend.js';
+import type { LockMode } from '../contract/read-write-locks.js';
 import type { MonotonicClock } from './clock.js';
 import type { Duration } from './duration.js';
 
@@ -38,6 +39,21 @@ export interface LockOptions {
    * of one key must pass the same number. From 1 to 1 000 000; not with several keys.
    */
   permits?: number;
+  /**
+   * Make the key a read-write lock: `'read'` holds are shared by any number of holders, a
+   * `'write'` hold excludes everyone. Once a writer waits, readers arriving after it wait behind it
+   * (a writer is never starved by a stream of reads), and the readers that queued behind a writer
+   * all enter together when it leaves; with `fair`, writers too enter in strict arrival order.
+   * Every hold is its own lease with renewal, owner token and fencing token, and a writer's token
+   * is above that of every read before it.
+   *
+   * Without `mode` a lock is the plain exclusive lock, which also excludes readers of the key but
+   * waits without a writer's priority: on a key that is read with `mode: 'read'`, write with
+   * `mode: 'write'`. In one call chain a read may be taken inside a write hold of the key (it
+   * re-enters the write); a write inside a read hold is refused at once with
+   * `LockUpgradeError`. Not with `permits` above 1 or several keys; not on the Redlock backend.
+   */
+  mode?: LockMode;
 }
 
 /** Module- or manager-wide defaults for {@link LockOptions}. */
@@ -84,4 +100,6 @@ export interface ResolvedLockOptions {
   /** `true` (asked for), `false` (refused) or `undefined` (the default decides). */
   readonly fair: boolean | undefined;
   readonly permits: number;
+  /** `undefined` for a plain lock. */
+  readonly mode: LockMode | undefined;
 }

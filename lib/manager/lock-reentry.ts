@@ -1,4 +1,4 @@
-import { LockNotAcquiredError } from '../contract/errors.js';
+import { LockNotAcquiredError, LockUpgradeError } from '../contract/errors.js';
 import type { MonotonicClock } from './clock.js';
 import type { Lock, LockHandle } from './lock.js';
 import { currentFrame, findHeldFrame, runInFrame } from './lock-context.js';
@@ -24,6 +24,8 @@ export interface ReentryHost {
  * (a nested call enters at once; a section running side by side with the holder waits its turn up
  * to `options.wait`), or taking it in the store. Each hold counts: the lease is released when the
  * last hold ends, so a re-entered section that outlives the one it re-entered keeps the lock.
+ * A read re-enters a write or a read at once; a write inside a read is refused
+ * ({@link refuseUpgrade}).
  */
 export async function holdLock<T>(
   host: ReentryHost,
@@ -32,19 +34,20 @@ export async function holdLock<T>(
   fn: (lock: Lock) => T | Promise<T>,
   options: LockOptions | undefined,
 ): Promise<T> {
-  // Identifies the set of keys in the call-chain registry: NUL cannot occur in a key.
-  const scopeKey = storeKeys.join('\0');
+  const scopeKey = holdScopeKey(storeKeys);
   const chain = currentFrame();
-  const held = findHeldFrame(host.scope, scopeKey);
+  const held = refuseUpgrade(host.scope, storeKeys, keys, options?.mode);
   if (held) {
     const frame: HoldFrame = {
       scope: host.scope,
       scopeKey,
       lock: held.lock,
       holds: held.holds,
+      reads: held.reads,
       parent: chain,
     };
-    if (held.holds.mayEnter(chain)) {
+    // Reads share their hold: side by side too.
+    if (held.reads || held.holds.mayEnter(chain)) {
       held.holds.enter(frame);
       return runHold(host, frame, fn);
     }
@@ -67,10 +70,34 @@ export async function holdLock<T>(
     scopeKey,
     lock,
     holds: new LockHolds(lock),
+    reads: options?.mode === 'read',
     parent: chain,
   };
   frame.holds.enter(frame);
   return runHold(host, frame, fn);
+}
+
+/** Identifies a set of keys in the call-chain registry: NUL cannot occur in a key. */
+export function holdScopeKey(storeKeys: readonly string[]): string {
+  return storeKeys.join('\0');
+}
+
+/**
+ * The hold of `storeKeys` the current call chain has in `scope`, if any; refuses with
+ * {@link LockUpgradeError} when it is a read and `mode` asks for more (a write or a plain lock),
+ * which would wait for the chain's own read forever.
+ *
+ * @throws {@link LockUpgradeError}
+ */
+export function refuseUpgrade(
+  scope: object,
+  storeKeys: readonly string[],
+  keys: readonly string[],
+  mode: unknown,
+): HoldFrame | undefined {
+  const held = findHeldFrame(scope, holdScopeKey(storeKeys));
+  if (held?.reads && mode !== 'read') throw new LockUpgradeError(keys.join(','));
+  return held;
 }
 
 /** Runs `fn` as the hold of `frame`; the last hold of its lock to end releases the lease. */

@@ -1,4 +1,5 @@
 import { InvalidLockOptionsError } from '../contract/errors.js';
+import type { LockMode } from '../contract/read-write-locks.js';
 import { parseDuration } from './duration.js';
 import type {
   LockDefaults,
@@ -148,12 +149,13 @@ export function resolveLockOptions(
       signal: undefined,
       fair: undefined,
       permits: 1,
+      mode: undefined,
     };
   }
   if (typeof options !== 'object' || options === null) {
     throw new InvalidLockOptionsError('options', `must be an object, got ${show(options)}`, where);
   }
-  const { ttl, wait, autoRenew, signal, fair, permits } = options;
+  const { ttl, wait, autoRenew, signal, fair, permits, mode } = options;
   if (autoRenew !== undefined) validateBoolean(autoRenew, 'autoRenew', where);
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new InvalidLockOptionsError('signal', 'must be an AbortSignal', where);
@@ -165,7 +167,20 @@ export function resolveLockOptions(
     signal,
     fair: fair === undefined ? undefined : validateBoolean(fair, 'fair', where),
     permits: permits === undefined ? 1 : validatePermits(permits, where),
+    mode: mode === undefined ? undefined : validateMode(mode, where),
   };
+}
+
+/** Checks a read-write lock's mode: `'read'` or `'write'`. */
+export function validateMode(value: unknown, where?: string): LockMode {
+  if (value !== 'read' && value !== 'write') {
+    throw new InvalidLockOptionsError(
+      'mode',
+      `must be 'read' or 'write', got ${show(value)}`,
+      where,
+    );
+  }
+  return value;
 }
 
 /** Checks a flag: `true` or `false`. */

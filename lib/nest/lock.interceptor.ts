@@ -92,6 +92,7 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
       wait: method.wait,
       fair: method.fair,
       permits: method.permits,
+      mode: method.mode,
     };
     const run = () =>
       this.#using(key, invoke, options, method.onBusy, () => {
@@ -106,10 +107,13 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
 
   /**
    * Checks, at bootstrap, that the module's backend offers the lock shape a `@Locked()` method
-   * asks for (fair, permits).
+   * asks for (fair, permits, mode).
    */
   validate(method: LockedMethod): void {
-    this.manager.validateOptions({ fair: method.fair, permits: method.permits }, method.where);
+    this.manager.validateOptions(
+      { fair: method.fair, permits: method.permits, mode: method.mode },
+      method.where,
+    );
   }
 
   async runCronTick(job: SingletonCronJob, invoke: Invoke): Promise<void> {

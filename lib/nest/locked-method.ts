@@ -1,4 +1,5 @@
 import type { InvalidLockOptionsError } from '../contract/errors.js';
+import type { LockMode } from '../contract/read-write-locks.js';
 import type { CronSchedule } from './cron-schedule.js';
 import type { KeyResolver } from './lock-key.js';
 
@@ -16,6 +17,7 @@ export interface LockedMethod {
   readonly onBusy: OnBusy;
   readonly fair: boolean | undefined;
   readonly permits: number | undefined;
+  readonly mode: LockMode | undefined;
   /** A bad static option found at decoration time; thrown at bootstrap. */
   readonly problem: InvalidLockOptionsError | undefined;
 }

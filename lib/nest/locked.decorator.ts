@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import { UseInterceptors } from '@nestjs/common';
 import { InvalidLockOptionsError } from '../contract/errors.js';
+import type { LockMode } from '../contract/read-write-locks.js';
 import type { Duration } from '../manager/duration.js';
 import {
   validateBoolean,
+  validateMode,
   validatePermits,
   validateTtl,
   validateWait,
@@ -41,6 +43,11 @@ export interface LockedOptions {
    * APIs and pools (see `LockOptions.permits`). Default 1.
    */
   permits?: number;
+  /**
+   * Take the key as a read-write lock: `'read'` calls run side by side, a `'write'` call runs alone
+   * and is not starved by reads (see `LockOptions.mode`). Default: a plain lock.
+   */
+  mode?: LockMode;
 }
 
 /**
@@ -69,6 +76,9 @@ export interface LockedOptions {
  *
  *   @Locked('partner-api', { permits: 4, wait: '10s' })
  *   async callPartner(request: PartnerRequest) { ... }
+ *
+ *   @Locked('catalog', { mode: 'read', wait: '5s' })
+ *   async price(sku: string) { ... }
  * }
  * ```
  */
@@ -93,6 +103,7 @@ export function Locked<A extends unknown[] = never[]>(
       onBusy: options.onBusy ?? 'throw',
       fair: problem ? undefined : options.fair,
       permits: problem ? undefined : options.permits,
+      mode: problem ? undefined : options.mode,
       problem,
     };
     wrapMethod(descriptor, (instance, args, invoke) =>
@@ -142,6 +153,7 @@ function findProblem(
     if (options.wait !== undefined) validateWait(options.wait, 'wait', where);
     if (options.fair !== undefined) validateBoolean(options.fair, 'fair', where);
     if (options.permits !== undefined) validatePermits(options.permits, where);
+    if (options.mode !== undefined) validateMode(options.mode, where);
     if (options.onBusy !== undefined && options.onBusy !== 'throw' && options.onBusy !== 'skip') {
       throw new InvalidLockOptionsError(
         'onBusy',

@@ -5,6 +5,7 @@ import { exclusionCases } from './conformance-exclusion.cases.js';
 import { fairCases } from './conformance-fair.cases.js';
 import { leaseCases } from './conformance-leases.cases.js';
 import { multiKeyCases } from './conformance-multikey.cases.js';
+import { readWriteCases } from './conformance-read-write.cases.js';
 import { reentryCases } from './conformance-reentry.cases.js';
 import { semaphoreCases } from './conformance-semaphore.cases.js';
 import type { ConformanceCaseDefinition, ConformanceContext } from './conformance-support.js';
@@ -36,8 +37,9 @@ const DEFAULT_TIMEOUT_MS = 30_000;
  * `createBackend` for every backend it needs (several per case: contenders are separate backends on
  * the same store, as separate processes would be), and closes each one it got exactly once.
  * Cases use `node:assert`, so jest, vitest, mocha and `node:test` all run them. Cases of fair
- * locks, semaphores and multi-key locks check, on a backend that does not expose their capability (`backend.fair`, `backend.semaphore`, `backend.multiKey`), that
- * the manager refuses them instead.
+ * locks, semaphores, multi-key locks and read-write locks check, on a backend that does not expose
+ * their capability (`backend.fair`, `backend.semaphore`, `backend.multiKey`, `backend.readWrite`),
+ * that the manager refuses them instead.
  *
  * @example
  * ```ts
@@ -63,6 +65,7 @@ export function backendConformance(
     ...fairCases,
     ...semaphoreCases,
     ...multiKeyCases,
+    ...readWriteCases,
   ].map((definition) => ({
     name: definition.name,
     timeoutMs: definition.timeoutMs ?? DEFAULT_TIMEOUT_MS,

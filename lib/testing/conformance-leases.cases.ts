@@ -106,6 +106,13 @@ export const leaseCases: readonly ConformanceCaseDefinition[] = [
         held.push(await locks.acquire(['kinds:a', 'kinds:b'], { ttl: 900 }));
         expected.set('multiKey', ['kinds:a', 'kinds:b']);
       }
+      if (store.readWrite) {
+        held.push(await locks.acquire('kinds:reads', { mode: 'read', ttl: 900 }));
+        held.push(await locks.acquire('kinds:written', { mode: 'write', ttl: 900 }));
+        expected.set('readWrite', ['kinds:reads']);
+        // A write hold is a mutex lease.
+        expected.get('mutex')!.push('kinds:written');
+      }
       // Each held lock renewed at least twice: past two ttls with every lock still held.
       const renewed = (key: string): number =>
         extends_.filter((call) => call.keys.some((each) => each.endsWith(key))).length;

@@ -19,6 +19,7 @@ const method = (key: string): LockedMethod => ({
   onBusy: 'throw',
   fair: undefined,
   permits: undefined,
+  mode: undefined,
   problem: undefined,
 });
 

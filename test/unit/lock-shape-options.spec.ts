@@ -9,7 +9,7 @@ import {
 import { interceptBackend } from '../../lib/testing/index.js';
 import { plainBackend } from '../support/plain-backend.js';
 
-describe('fair, permits and several keys: option checks', () => {
+describe('fair, permits, mode and several keys: option checks', () => {
   const managers: LockManager[] = [];
   const manager = (backend: LockBackend = new MemoryLockBackend(), fair?: boolean) => {
     const locks = new LockManager({ backend, defaults: fair === undefined ? {} : { fair } });
@@ -33,6 +33,10 @@ describe('fair, permits and several keys: option checks', () => {
     ['65 keys', Array.from({ length: 65 }, (_, i) => `k${i}`), {}, 'key'],
     ['an array with an empty key', ['a', ''], {}, 'key'],
     ['an array with a number', ['a', 7], {}, 'key'],
+    ['an unknown mode', 'k', { mode: 'shared' as unknown as 'read' }, 'mode'],
+    ['a mode in capitals', 'k', { mode: 'READ' as unknown as 'read' }, 'mode'],
+    ['a read semaphore', 'k', { mode: 'read', permits: 3 }, 'mode'],
+    ['a read lock on several keys', ['a', 'b'], { mode: 'read' }, 'mode'],
   ])('refuses %s with InvalidLockOptionsError naming the field', async (_, key, options, field) => {
     const locks = manager();
     const error = await locks.acquire(key as string, options).catch((e: unknown) => e);
@@ -47,6 +51,8 @@ describe('fair, permits and several keys: option checks', () => {
     ['fair', 'k', { fair: true }, 'fair', /fair locks/],
     ['permits', 'k', { permits: 2 }, 'permits', /semaphores/],
     ['several keys', ['a', 'b'], {}, 'key', /several keys/],
+    ['a read lock', 'k', { mode: 'read' }, 'mode', /read-write locks/],
+    ['a write lock', 'k', { mode: 'write' }, 'mode', /read-write locks/],
   ])('refuses %s on a backend that does not offer it', async (_, key, options, field, message) => {
     const locks = manager(plainBackend());
     const error = await locks.acquire(key as string, options).catch((e: unknown) => e);
@@ -79,6 +85,21 @@ describe('fair, permits and several keys: option checks', () => {
       ['semaphore', 2],
       ['multiKey', undefined],
       ['fair', { ticketTtlMs: 3_000, join: false }],
+    ]);
+  });
+
+  it('sends a read or write lock to the read-write capability, with the fair default', async () => {
+    const acquires: unknown[] = [];
+    const spy = interceptBackend(new MemoryLockBackend(), (call, proceed) => {
+      if (call.method === 'acquire') acquires.push([call.capability ?? 'mutex', call.args[3]]);
+      return proceed();
+    });
+    const locks = manager(spy, true);
+    await (await locks.acquire('r', { mode: 'read' })).release();
+    await (await locks.tryAcquire('w', { mode: 'write', fair: false }))!.release();
+    expect(acquires).toEqual([
+      ['readWrite', { mode: 'read', fair: true, ticketTtlMs: 3_000, join: false }],
+      ['readWrite', { mode: 'write', fair: false, ticketTtlMs: 3_000, join: false }],
     ]);
   });
 

@@ -26,6 +26,11 @@ export class MemoryFairLocks implements FairLocks {
       if (options.join) store.queues.join(key, owner, ttlMs, ticketExpiresAt);
       return { acquired: false, retryAfterMs: entry.expiresAt - now };
     }
+    const readUntil = store.readHolds.liveUntil(key, now);
+    if (readUntil !== undefined) {
+      if (options.join) store.queues.join(key, owner, ttlMs, ticketExpiresAt);
+      return { acquired: false, retryAfterMs: readUntil - now };
+    }
     const head = store.queues.head(key, now);
     if (head === undefined || head.owner === owner) {
       store.queues.leave(key, owner);
@@ -54,7 +59,9 @@ export class MemoryFairLocks implements FairLocks {
    */
   #handOff(key: string, now: number): string | undefined {
     const { store } = this;
-    if (store.liveEntry(key, now)) return undefined;
+    if (store.liveEntry(key, now) || store.readHolds.liveUntil(key, now) !== undefined) {
+      return undefined;
+    }
     const head = store.queues.head(key, now);
     if (!head) return undefined;
     store.queues.leave(key, head.owner);

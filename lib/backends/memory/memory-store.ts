@@ -1,7 +1,9 @@
 import { LockBackendError } from '../../contract/errors.js';
 import type { AcquireResult, ExtendResult, Handoff } from '../../contract/lease.js';
+import { MemoryModeQueues } from './memory-mode-queue.js';
 import { MemoryPermits } from './memory-permits.js';
 import { MemoryQueues } from './memory-queue.js';
+import { MemoryReadHolds } from './memory-read-holds.js';
 
 /** A wall clock in Unix epoch milliseconds: the "store clock" of the memory backend. */
 export interface WallClock {
@@ -23,7 +25,7 @@ const SWEEP_EVERY = 1024;
 
 /**
  * The state of the memory backend, shared by the mutex and its capabilities: mutex entries, fair
- * queues, semaphores and the waiters of each key. Every method takes the store-clock `now` of the
+ * queues, semaphores, read holds and their queues, and the waiters of each key. Every method takes the store-clock `now` of the
  * call it serves, so one call sees one instant.
  *
  * Fencing tokens are the larger of the key's last token + 1 and the store clock in microseconds,
@@ -33,6 +35,8 @@ export class MemoryStore {
   readonly entries = new Map<string, MutexEntry>();
   readonly queues = new MemoryQueues();
   readonly semaphores = new MemoryPermits();
+  readonly readHolds = new MemoryReadHolds();
+  readonly modeQueues = new MemoryModeQueues();
   readonly #waiters = new Map<string, Set<(handoff?: Handoff) => void>>();
   #acquires = 0;
 
@@ -55,6 +59,9 @@ export class MemoryStore {
       if (entry && isLive(entry, now) && entry.owner !== owner) {
         busyFor = Math.max(busyFor ?? 0, entry.expiresAt - now);
       }
+      // Read holds exclude every exclusive lease of the key.
+      const readUntil = this.readHolds.liveUntil(each, now);
+      if (readUntil !== undefined) busyFor = Math.max(busyFor ?? 0, readUntil - now);
       if (entry?.owner !== owner || !isLive(entry, now)) mine = false;
     }
     if (busyFor !== undefined) return { acquired: false, retryAfterMs: busyFor };
@@ -105,7 +112,9 @@ export class MemoryStore {
   nextToken(keys: readonly string[], now: number): bigint {
     let token = BigInt(Math.floor(now)) * 1000n;
     for (const each of keys) {
-      const last = this.entries.get(each)?.token ?? 0n;
+      const entry = this.entries.get(each)?.token ?? 0n;
+      const read = this.readHolds.lastToken(each);
+      const last = entry > read ? entry : read;
       if (last + 1n > token) token = last + 1n;
     }
     return token;
@@ -143,6 +152,9 @@ export class MemoryStore {
 
   refuseMutex(key: string, now: number): void {
     if (this.liveEntry(key, now)) throw mixedUse(key, 'a mutex', 'a semaphore');
+    if (this.readHolds.liveUntil(key, now) !== undefined) {
+      throw mixedUse(key, 'read locks', 'a semaphore');
+    }
   }
 
   #sweep(now: number): void {
@@ -151,6 +163,8 @@ export class MemoryStore {
     }
     this.queues.sweep(now);
     this.semaphores.sweep(now, RETAIN_FREE_MS);
+    this.readHolds.sweep(now, RETAIN_FREE_MS);
+    this.modeQueues.sweep(now);
   }
 }
 
@@ -163,6 +177,6 @@ function mixedUse(key: string, held: string, asked: string): LockBackendError {
     'memory',
     'acquire',
     key,
-    `the key is held as ${held} and cannot be taken as ${asked}: use one key either as a mutex or as a semaphore, with the same permits everywhere`,
+    `the key is held as ${held} and cannot be taken as ${asked}: use one key either as a mutex (read-write included) or as a semaphore, with the same permits everywhere`,
   );
 }

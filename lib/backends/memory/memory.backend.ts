@@ -9,6 +9,7 @@ import type {
 import type { LockBackend } from '../../contract/lock-backend.js';
 import { MemoryFairLocks } from './memory-fair.js';
 import { MemoryMultiKeyLocks } from './memory-multi-key.js';
+import { MemoryReadWriteLocks } from './memory-read-write.js';
 import { MemorySemaphoreLocks } from './memory-semaphore.js';
 import { MemoryStore, type WallClock } from './memory-store.js';
 
@@ -23,7 +24,7 @@ export interface MemoryLockBackendOptions {
 /**
  * Locks in this process's memory, with exactly the semantics of the distributed backends: leases
  * that expire by the (injectable) store clock, owner checks, strictly increasing fencing tokens,
- * wake-ups on release, fair queues with hand-off, semaphores and multi-key leases. For tests, and
+ * wake-ups on release, fair queues with hand-off, semaphores, multi-key leases and read-write locks. For tests, and
  * for a single-process app; it cannot coordinate two processes.
  *
  * Fencing tokens follow the same rule as the Redis backend: the larger of the key's last token + 1
@@ -39,6 +40,7 @@ export class MemoryLockBackend implements LockBackend {
   readonly fair: MemoryFairLocks;
   readonly semaphore: MemorySemaphoreLocks;
   readonly multiKey: MemoryMultiKeyLocks;
+  readonly readWrite: MemoryReadWriteLocks;
   readonly #store: MemoryStore;
 
   constructor(options: MemoryLockBackendOptions = {}) {
@@ -46,6 +48,7 @@ export class MemoryLockBackend implements LockBackend {
     this.fair = new MemoryFairLocks(this.#store);
     this.semaphore = new MemorySemaphoreLocks(this.#store);
     this.multiKey = new MemoryMultiKeyLocks(this.#store);
+    this.readWrite = new MemoryReadWriteLocks(this.#store);
   }
 
   async acquire(key: string, owner: string, ttlMs: number): Promise<AcquireResult> {
@@ -64,7 +67,9 @@ export class MemoryLockBackend implements LockBackend {
   async inspect(key: string): Promise<LeaseInfo | null> {
     const now = this.#store.clock.now();
     const entry = this.#store.liveEntry(key, now);
-    if (!entry) return this.#store.semaphores.inspect(key, now);
+    if (!entry) {
+      return this.#store.semaphores.inspect(key, now) ?? this.#store.readHolds.inspect(key, now);
+    }
     return { key, owner: entry.owner!, fencingToken: entry.token, expiresAt: entry.expiresAt };
   }
 

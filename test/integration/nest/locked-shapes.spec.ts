@@ -36,7 +36,7 @@ class Gauge {
   }
 }
 
-describe('@Locked() with permits, several keys and fair', () => {
+describe('@Locked() with permits, several keys, fair and mode', () => {
   it('lets at most `permits` calls run at once', async () => {
     @Injectable()
     class PartnerApi {
@@ -109,9 +109,45 @@ describe('@Locked() with permits, several keys and fair', () => {
     await app.close();
   });
 
+  it('runs read calls side by side and a write call alone; a write inside a read is refused', async () => {
+    @Injectable()
+    class Catalog {
+      readonly readers = new Gauge();
+      writing = 0;
+      overlapped = false;
+      @Locked('catalog', { mode: 'read', wait: 10_000 })
+      async price(): Promise<void> {
+        if (this.writing > 0) this.overlapped = true;
+        await this.readers.hold(20);
+      }
+      @Locked('catalog', { mode: 'write', wait: 10_000 })
+      async rebuild(): Promise<void> {
+        this.writing++;
+        if (this.readers.inside > 0) this.overlapped = true;
+        await sleep(10);
+        this.writing--;
+      }
+      @Locked('catalog', { mode: 'read' })
+      async priceThenRebuild(): Promise<void> {
+        await this.rebuild();
+      }
+    }
+    const { app, service } = await boot(Catalog);
+    await Promise.all([
+      ...Array.from({ length: 6 }, () => service.price()),
+      service.rebuild(),
+      ...Array.from({ length: 6 }, () => service.price()),
+    ]);
+    expect(service.readers.most).toBeGreaterThan(1);
+    expect(service.overlapped).toBe(false);
+    await expect(service.priceThenRebuild()).rejects.toMatchObject({ code: 'LOCK_UPGRADE' });
+    await app.close();
+  });
+
   it.each([
     ['permits', { permits: 2 }, /semaphores/],
     ['fair', { fair: true }, /fair locks/],
+    ['mode', { mode: 'read' as const }, /read-write locks/],
   ])(
     'refuses @Locked with %s at bootstrap on a backend without it',
     async (field, options, message) => {
@@ -131,6 +167,8 @@ describe('@Locked() with permits, several keys and fair', () => {
   it.each([
     ['permits: 0', { permits: 0 }, 'permits'],
     ['fair: "yes"', { fair: 'yes' as unknown as boolean }, 'fair'],
+    ['mode: "exclusive"', { mode: 'exclusive' as unknown as 'write' }, 'mode'],
+    ['mode with permits', { mode: 'read' as const, permits: 2 }, 'mode'],
   ])('refuses @Locked with %s at bootstrap', async (_, options, field) => {
     @Injectable()
     class Bad {
