@@ -8,6 +8,9 @@ import { FAIR_ACQUIRE } from '../../lib/backends/redis/scripts/fair-acquire.lua.
 import { FAIR_RELEASE } from '../../lib/backends/redis/scripts/fair-release.lua.js';
 import { INSPECT } from '../../lib/backends/redis/scripts/inspect.lua.js';
 import { MULTI_ACQUIRE } from '../../lib/backends/redis/scripts/multi-acquire.lua.js';
+import { READ_WRITE_ACQUIRE } from '../../lib/backends/redis/scripts/read-write-acquire.lua.js';
+import { READ_WRITE_EXTEND } from '../../lib/backends/redis/scripts/read-write-extend.lua.js';
+import { READ_WRITE_RELEASE } from '../../lib/backends/redis/scripts/read-write-release.lua.js';
 import { RELEASE } from '../../lib/backends/redis/scripts/release.lua.js';
 import { SEMAPHORE_ACQUIRE } from '../../lib/backends/redis/scripts/semaphore-acquire.lua.js';
 import { SEMAPHORE_EXTEND } from '../../lib/backends/redis/scripts/semaphore-extend.lua.js';
@@ -110,6 +113,10 @@ const CASES = [
       [[5_000, null, -2], null],
       [[5_000, '42:ab:cd', 100], { owner: 'ab:cd', fencingToken: 42n, expiresAt: 5_100 }],
       [[5_000, '42:o', 100, 3], { owner: 'o', fencingToken: 42n, expiresAt: 5_100, holders: 3 }],
+      [
+        [5_000, '42:o', 100, 2, 'read'],
+        { owner: 'o', fencingToken: 42n, expiresAt: 5_100, holders: 2, mode: 'read' },
+      ],
     ],
     bad: [
       null,
@@ -118,6 +125,9 @@ const CASES = [
       [5_000, ':o', 100],
       [5_000, '42:o', 'x'],
       [5_000, 42, 100],
+      [5_000, '42:o', 100, 2, 'write'],
+      [5_000, '42:o', 100, 'x', 'read'],
+      [5_000, '42:o', 100, 2, 'read', 1],
     ],
   }),
   replyCase({
@@ -153,6 +163,36 @@ const CASES = [
     input: { key: 'k', owner: 'o' },
     good: [[0, false]],
     bad: [null, [0], -1],
+  }),
+  replyCase({
+    script: READ_WRITE_ACQUIRE,
+    input: { ...one, mode: 'read', fair: false, ticketTtlMs: 100, join: true },
+    good: [
+      [[5_000, 1, '9'], granted(9n, 6_000)],
+      [[5_000, 0, 300], { acquired: false, retryAfterMs: 300 }],
+      [[5_000, 0, -1], { acquired: false, retryAfterMs: undefined }],
+    ],
+    bad: [null, [5_000, 1], [5_000, 1, 'x'], [5_000, 0, '300'], '9'],
+  }),
+  replyCase({
+    script: READ_WRITE_EXTEND,
+    input: [lease, { ...lease, key: 'k2' }],
+    good: [
+      [
+        [5_000, 1, 0],
+        [6_000, undefined],
+      ],
+    ],
+    bad: [[5_000, 1], [5_000, 1, 2], 1],
+  }),
+  replyCase({
+    script: READ_WRITE_RELEASE,
+    input: { key: 'k', owner: 'o' },
+    good: [
+      [1, true],
+      [0, false],
+    ],
+    bad: [null, [1], 'OK'],
   }),
   replyCase({
     script: MULTI_ACQUIRE,
@@ -244,6 +284,14 @@ describe('RedisLockBackend with replies of the wrong shape', () => {
     await expect(backend.multiKey!.acquire(['a', 'b'], 'o', 1_000)).rejects.toThrow(
       /"multi-acquire" script/,
     );
+    await expect(
+      backend.readWrite.acquire('k', 'o', 1_000, {
+        mode: 'write',
+        fair: false,
+        ticketTtlMs: 100,
+        join: false,
+      }),
+    ).rejects.toThrow(/"read-write-acquire" script/);
     await backend.close();
   });
 
@@ -252,6 +300,10 @@ describe('RedisLockBackend with replies of the wrong shape', () => {
     await expect(backend.extend([lease])).rejects.toBeInstanceOf(LockBackendError);
     await expect(backend.release('k', 'o')).rejects.toBeInstanceOf(LockBackendError);
     await expect(backend.inspect('k')).rejects.toThrow(/"inspect" script/);
+    await expect(backend.readWrite.extend([lease])).rejects.toThrow(/"read-write-extend" script/);
+    await expect(backend.readWrite.release('k', 'o')).rejects.toThrow(
+      /"read-write-release" script/,
+    );
     await backend.close();
   });
 });

@@ -31,3 +31,18 @@ export function ticketsKeyOf(lockKey: string): string {
 export function permitsKeyOf(lockKey: string): string {
   return `${lockKey}:permits`;
 }
+
+/** A read-write lock's fencing tokens of its read holds (hash owner → token). */
+export function readersKeyOf(lockKey: string): string {
+  return `${lockKey}:readers`;
+}
+
+/** A read-write lock's queue of waiting owners (sorted set by arrival). */
+export function readWriteQueueKeyOf(lockKey: string): string {
+  return `${lockKey}:rw-queue`;
+}
+
+/** A read-write lock's waiter tickets (hash owner → "<mode>:<ticket expiry ms>"). */
+export function readWriteTicketsKeyOf(lockKey: string): string {
+  return `${lockKey}:rw-tickets`;
+}

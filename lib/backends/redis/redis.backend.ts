@@ -10,6 +10,7 @@ import type {
 } from '../../contract/lease.js';
 import type { LockBackend } from '../../contract/lock-backend.js';
 import type { MultiKeyLocks } from '../../contract/multi-key-locks.js';
+import type { ReadWriteLocks } from '../../contract/read-write-locks.js';
 import type { Semaphores } from '../../contract/semaphores.js';
 import { Deadlines } from '../shared/deadlines.js';
 import type { AcquireRequest, ReleaseRequest } from '../shared/lease-requests.js';
@@ -27,6 +28,7 @@ import {
   type RedisLockBackendOptions,
   resolveRedisOptions,
 } from './redis-options.js';
+import { RedisReadWriteLocks } from './redis-read-write.js';
 import { RedisReplicaWait } from './redis-replica-wait.js';
 import { RedisSemaphores } from './redis-semaphore.js';
 import { RedisWakeups } from './redis-wakeups.js';
@@ -44,8 +46,9 @@ export type { RedisConnectionOptions, RedisLockBackendOptions } from './redis-op
  * expiry set by Redis; beside it `{<prefix><key>}:fence` keeps the last fencing token. Acquire,
  * extend and release are Lua scripts (by SHA, NOSCRIPT-safe) that check the owner atomically;
  * concurrent calls made in the same tick share one script run. Releases publish on
- * `{<prefix><key>}:released`, which wakes waiters in every process at once. Fair locks, semaphores
- * and (except on a Cluster) multi-key locks are the capabilities `fair`, `semaphore`, `multiKey`.
+ * `{<prefix><key>}:released`, which wakes waiters in every process at once. Fair locks, semaphores,
+ * read-write locks and (except on a Cluster) multi-key locks are the capabilities `fair`,
+ * `semaphore`, `readWrite`, `multiKey`.
  *
  * @example
  * ```ts
@@ -57,6 +60,7 @@ export class RedisLockBackend implements LockBackend {
   readonly name = 'redis';
   readonly fair: FairLocks;
   readonly semaphore: Semaphores;
+  readonly readWrite: ReadWriteLocks;
   /** Multi-key locks need every key in one script: not on a Cluster, where keys live apart. */
   readonly multiKey?: MultiKeyLocks;
   /**
@@ -107,6 +111,7 @@ export class RedisLockBackend implements LockBackend {
     );
     this.fair = new RedisFairLocks(this.#context);
     this.semaphore = new RedisSemaphores(this.#context);
+    this.readWrite = new RedisReadWriteLocks(this.#context);
     if (!partitionOf) this.multiKey = new RedisMultiKeyLocks(this.#context);
   }
 

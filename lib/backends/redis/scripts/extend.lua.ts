@@ -2,6 +2,7 @@ import type { LeaseToExtend } from '../../../contract/lease.js';
 import { lockKeyOf } from '../redis-keys.js';
 import { expiries } from '../redis-replies.js';
 import { RedisScript } from '../redis-script.js';
+import { lockValueLua } from './lock-value.lua.js';
 import { OWNER_CHECK_LUA } from './owner-check.lua.js';
 import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
 
@@ -16,7 +17,8 @@ import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
 export const EXTEND_LUA = `${SERVER_CLOCK_LUA}${OWNER_CHECK_LUA}
 local out = { nowMs }
 for i = 1, #KEYS do
-  if leaseOf(redis.call('GET', KEYS[i])) == ARGV[2 * i - 1] then
+  ${lockValueLua('value', 'KEYS[i]')}
+  if leaseOf(value) == ARGV[2 * i - 1] then
     redis.call('PEXPIRE', KEYS[i], ARGV[2 * i])
     out[#out + 1] = 1
   else

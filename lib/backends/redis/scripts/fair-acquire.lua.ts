@@ -3,6 +3,7 @@ import { lockKeyOf } from '../redis-keys.js';
 import { leaseReply } from '../redis-replies.js';
 import { RedisScript } from '../redis-script.js';
 import { FAIR_FUNCTIONS_LUA, FAIR_PROLOGUE_LUA, fairKeys } from './fair.lua.js';
+import { lockValueLua } from './lock-value.lua.js';
 
 /**
  * One attempt at a fair lock.
@@ -34,7 +35,7 @@ local function queue()
   end
 end
 
-local value = redis.call('GET', lockKey)
+${lockValueLua('value', 'lockKey')}
 if value then
   local holder, token = leaseOf(value)
   if holder == owner then

@@ -2,6 +2,7 @@ import { lockKeyOf } from '../redis-keys.js';
 import { flag } from '../redis-replies.js';
 import { RedisScript } from '../redis-script.js';
 import { FAIR_FUNCTIONS_LUA, FAIR_PROLOGUE_LUA, fairKeys } from './fair.lua.js';
+import { lockValueLua } from './lock-value.lua.js';
 
 /**
  * Releases a fair lock, or leaves its queue, and hands a free lock to the first live waiter.
@@ -15,7 +16,7 @@ local grace = tonumber(ARGV[2])
 ${FAIR_FUNCTIONS_LUA}
 local owner = ARGV[1]
 local released = 0
-local value = redis.call('GET', lockKey)
+${lockValueLua('value', 'lockKey')}
 if value and leaseOf(value) == owner then
   redis.call('DEL', lockKey)
   released = 1

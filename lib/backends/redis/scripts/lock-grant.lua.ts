@@ -1,3 +1,5 @@
+import { lockValueLua } from './lock-value.lua.js';
+
 /**
  * The grant shared by the single-server and the Redlock acquire scripts: a block of Lua spliced
  * into both (a Lua function would be a closure made on every script run: ~0.25 µs a call on each
@@ -10,7 +12,8 @@
  * the lock is set under the proposal first, and its value and the fence are corrected in the rare
  * case that the fence was ahead, so the usual grant is two commands (`SET NX`, `SET … GET`) with no
  * number formatting. A key the same owner holds gets its lease refreshed and its token back (a
- * retried acquire whose answer was lost is harmless). Otherwise `holder` names the owner holding it.
+ * retried acquire whose answer was lost is harmless). Otherwise `holder` names the owner holding it
+ * (`''` for read holds, which keep the key busy while they live).
  */
 export function lockGrantLua(proposed: string): string {
   return `
@@ -25,7 +28,8 @@ export function lockGrantLua(proposed: string): string {
       redis.call('SET', fenceKey, tokenText, 'PX', fenceTtl)
     end
   else
-    local current, currentToken = leaseOf(redis.call('GET', lockKey))
+    ${lockValueLua('held', 'lockKey')}
+    local current, currentToken = leaseOf(held)
     holder = current or ''
     if current == string.sub(value, #${proposed} + 2) then
       redis.call('PEXPIRE', lockKey, ttl)

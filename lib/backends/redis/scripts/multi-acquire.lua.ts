@@ -2,6 +2,7 @@ import type { AcquireResult } from '../../../contract/lease.js';
 import { fenceKeyOf, lockKeyOf } from '../redis-keys.js';
 import { leaseReply } from '../redis-replies.js';
 import { RedisScript } from '../redis-script.js';
+import { lockValueLua } from './lock-value.lua.js';
 import { OWNER_CHECK_LUA } from './owner-check.lua.js';
 import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
 
@@ -21,7 +22,7 @@ local owner, ttl, grace = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local n = #KEYS / 2
 local busyFor, mine, mineToken, last = nil, 0, nil, 0
 for i = 1, n do
-  local value = redis.call('GET', KEYS[2 * i - 1])
+  ${lockValueLua('value', 'KEYS[2 * i - 1]')}
   if value then
     local holder, token = leaseOf(value)
     if holder == owner then

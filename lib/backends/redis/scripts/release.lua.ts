@@ -2,6 +2,7 @@ import type { ReleaseRequest } from '../../shared/lease-requests.js';
 import { lockKeyOf } from '../redis-keys.js';
 import { batchFlags } from '../redis-replies.js';
 import { RedisScript } from '../redis-script.js';
+import { lockValueLua } from './lock-value.lua.js';
 import { OWNER_CHECK_LUA } from './owner-check.lua.js';
 
 /**
@@ -15,7 +16,8 @@ import { OWNER_CHECK_LUA } from './owner-check.lua.js';
 export const RELEASE_LUA = `${OWNER_CHECK_LUA}
 local out = {}
 for i = 1, #KEYS do
-  if leaseOf(redis.call('GET', KEYS[i])) == ARGV[i] then
+  ${lockValueLua('value', 'KEYS[i]')}
+  if leaseOf(value) == ARGV[i] then
     redis.call('DEL', KEYS[i])
     redis.call('PUBLISH', KEYS[i] .. ':released', '')
     out[i] = 1

@@ -20,7 +20,7 @@ export const SEMAPHORE_ACQUIRE_LUA = `${SERVER_CLOCK_LUA}
 local semKey, permitsKey, fenceKey = KEYS[1], KEYS[2], KEYS[3]
 local owner, ttl, permits, grace = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 ${SEMAPHORE_FUNCTIONS_LUA}
-local mixed = refuseMutex()
+local mixed = refuseOtherUse()
 if mixed then return mixed end
 dropExpired()
 if redis.call('ZSCORE', semKey, owner) then

@@ -1,12 +1,18 @@
+import { READ_HOLDS_MARK } from './lock-value.lua.js';
+
 /**
  * The Lua shared by the semaphore scripts. A semaphore is a sorted set of owners scored by the
  * store-clock ms at which their permit expires (the lock key itself), with a hash of each owner's
  * fencing token beside it. Prepended after `SERVER_CLOCK_LUA` and these locals: `semKey`, `permitsKey`.
  */
 export const SEMAPHORE_FUNCTIONS_LUA = `
-local function refuseMutex()
-  if redis.call('TYPE', semKey).ok == 'string' then
+local function refuseOtherUse()
+  local kind = redis.call('TYPE', semKey).ok
+  if kind == 'string' then
     return redis.error_reply('NESTJS_LOCKER_MIXED_USE this key is held as a mutex; use one key either as a mutex or as a semaphore')
+  end
+  if kind == 'zset' and redis.call('ZSCORE', semKey, '${READ_HOLDS_MARK}') then
+    return redis.error_reply('NESTJS_LOCKER_MIXED_USE this key is held as a read-write lock; use one key either as a read-write lock or as a semaphore')
   end
 end
 
