@@ -117,7 +117,15 @@ describe.each(STORES)('read-write locks across separate processes on $name', ({ 
 
   /** Kills a keeping worker once it holds; its hold, lasting until its last reported expiry. */
   async function killWhileHolding(worker: WorkerProcess): Promise<Hold> {
-    await within(worker.holding, 30_000, `a kept hold of worker ${worker.index}`);
+    const kept = await within(
+      Promise.race([
+        worker.holding.then(() => 'holding'),
+        worker.exited.then((how) => `exited: ${how}`),
+      ]),
+      30_000,
+      `a kept hold of worker ${worker.index}`,
+    );
+    expect(kept).toBe('holding');
     worker.child.kill('SIGKILL');
     expect(await within(worker.exited, 5_000, 'the kill')).toBe('SIGKILL');
     const lines = readJsonLines<WorkerLine>(worker.outFile);
@@ -144,11 +152,11 @@ describe.each(STORES)('read-write locks across separate processes on $name', ({ 
     ]);
     const [reader, writer] = [group[0]!, group[1]!];
     const survivors = group.slice(2);
-    // The reader takes the key first; then everyone else contends while it holds it.
+    // The reader takes the key and is killed holding it; everyone else contends while its lease
+    // still runs.
     go([reader]);
-    await within(reader.holding, 30_000, 'the kept read');
-    go([writer, ...survivors]);
     const killedReader = await killWhileHolding(reader);
+    go([writer, ...survivors]);
     // The writer gets in once the dead read expires (and the live reads before it end).
     const killedWriter = await killWhileHolding(writer);
     const exits = await within(
