@@ -251,6 +251,26 @@ export const readWriteCases: readonly ConformanceCaseDefinition[] = [
     }),
   },
   {
+    name: 'read-write: a dead writer’s hold expires by the store clock and lets the waiting readers in together',
+    timeoutMs: 30_000,
+    run: withFeature('readWrite', refuseReadWrite, async ({ manager }) => {
+      const dying = await manager();
+      const readers = await Promise.all(Array.from({ length: 3 }, () => manager()));
+      const dead = await dying.acquire('dead-writer', {
+        mode: 'write',
+        ttl: 500,
+        autoRenew: false,
+      });
+      const reads = await Promise.all(
+        readers.map((locks) => locks.acquire('dead-writer', { mode: 'read', wait: 10_000 })),
+      );
+      assert.equal(dead.isHeld(), false);
+      assert.equal((await readers[0]!.inspect('dead-writer'))?.holders, 3);
+      for (const read of reads) assert.ok(read.fencingToken > dead.fencingToken);
+      await Promise.all(reads.map((read) => read.release()));
+    }),
+  },
+  {
     name: 'read-write: only a reader can extend or release its read hold',
     run: withFeature('readWrite', refuseReadWrite, async ({ manager, backend, keyPrefix }) => {
       const holder = await manager();
