@@ -1,8 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { lockKeyOf } from '../../lib/backends/redis/redis-keys.js';
@@ -10,6 +8,7 @@ import { sleep, uniqueId } from '../support/async.js';
 import { readJsonLines } from '../support/event-log.js';
 import { checkSections, type Section } from '../support/section-checker.js';
 import { REDIS_URL } from '../support/servers.js';
+import { spawnWorker, type WorkerProcess, within } from '../support/worker-processes.js';
 
 const WORKER = new URL('../fixtures/lock-shapes.worker.mjs', import.meta.url).pathname;
 const NS_PER_MS = 1_000_000n;
@@ -44,26 +43,6 @@ interface KeptPermit {
   readonly expiries?: [at: string, msLeft: number][];
 }
 
-interface WorkerProcess {
-  readonly index: number;
-  readonly child: ChildProcess;
-  readonly outFile: string;
-  readonly ready: Promise<void>;
-  /** A semaphore worker said it keeps its permit from now on. */
-  readonly holding: Promise<void>;
-  /** `code N` or the signal that ended it. */
-  readonly exited: Promise<string>;
-}
-
-/** Rejects after `limitMs` — a bound against hanging, not a measurement. */
-function within<T>(promise: Promise<T>, limitMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no ${what} within ${limitMs} ms`)), limitMs);
-  });
-  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
-}
-
 describe('fair locks, semaphores and multi-key locks across separate processes on real Redis', () => {
   let dir = '';
   let keyPrefix = '';
@@ -82,16 +61,7 @@ describe('fair locks, semaphores and multi-key locks across separate processes o
     keyPrefix = `lock-shapes:${uniqueId()}:`;
     workers = configs.map((config, index) => {
       const outFile = join(dir, `${index}.jsonl`);
-      const json = JSON.stringify({ redisUrl: REDIS_URL, keyPrefix, outFile, ...config });
-      // stdin: a pipe for "go", whose end also stops the worker if this process dies.
-      const child = spawn(process.execPath, [WORKER, json], { stdio: ['pipe', 'pipe', 'inherit'] });
-      const lines = createInterface({ input: child.stdout! });
-      const said = (text: string) =>
-        new Promise<void>((resolve) => lines.on('line', (line) => line === text && resolve()));
-      const exited = new Promise<string>((resolve) =>
-        child.once('exit', (code, signal) => resolve(signal ?? `code ${code}`)),
-      );
-      return { index, child, outFile, ready: said('ready'), holding: said('holding'), exited };
+      return spawnWorker(WORKER, index, { redisUrl: REDIS_URL, keyPrefix, outFile, ...config });
     });
     const allReady = Promise.all(workers.map((w) => w.ready)).then(() => 'ready');
     const anyExit = Promise.race(workers.map((w) => w.exited.then((how) => `exited: ${how}`)));

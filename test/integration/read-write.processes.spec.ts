@@ -1,12 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { uniqueId } from '../support/async.js';
 import { readJsonLines } from '../support/event-log.js';
 import { CLUSTER_PORT, PG_URL, REDIS_URL } from '../support/servers.js';
+import { spawnWorker, type WorkerProcess, within } from '../support/worker-processes.js';
 
 const WORKER = new URL('../fixtures/read-write.worker.mjs', import.meta.url).pathname;
 const NS_PER_MS = 1_000_000n;
@@ -32,26 +31,6 @@ interface WorkerLine {
   readonly releasing?: string;
   readonly requested?: string;
   readonly expiries?: [at: string, msLeft: number][];
-}
-
-interface WorkerProcess {
-  readonly index: number;
-  readonly child: ChildProcess;
-  readonly outFile: string;
-  readonly ready: Promise<void>;
-  /** A keeping worker holds its lock from now on. */
-  readonly holding: Promise<void>;
-  /** `code N` or the signal that ended it. */
-  readonly exited: Promise<string>;
-}
-
-/** Rejects after `limitMs` — a bound against hanging, not a measurement. */
-function within<T>(promise: Promise<T>, limitMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no ${what} within ${limitMs} ms`)), limitMs);
-  });
-  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
 }
 
 const STORES = [
@@ -89,16 +68,7 @@ describe.each(STORES)('read-write locks across separate processes on $name', ({ 
     const keyPrefix = `read-write:${uniqueId()}:`;
     workers = configs.map((config, index) => {
       const outFile = join(dir, `${index}.jsonl`);
-      const json = JSON.stringify({ store, url, keyPrefix, outFile, ttl: TTL_MS, ...config });
-      // stdin: a pipe for "go", whose end also stops the worker if this process dies.
-      const child = spawn(process.execPath, [WORKER, json], { stdio: ['pipe', 'pipe', 'inherit'] });
-      const lines = createInterface({ input: child.stdout! });
-      const said = (text: string) =>
-        new Promise<void>((resolve) => lines.on('line', (line) => line === text && resolve()));
-      const exited = new Promise<string>((resolve) =>
-        child.once('exit', (code, signal) => resolve(signal ?? `code ${code}`)),
-      );
-      return { index, child, outFile, ready: said('ready'), holding: said('holding'), exited };
+      return spawnWorker(WORKER, index, { store, url, keyPrefix, outFile, ttl: TTL_MS, ...config });
     });
     const allReady = Promise.all(workers.map((w) => w.ready)).then(() => 'ready');
     const anyExit = Promise.race(workers.map((w) => w.exited.then((how) => `exited: ${how}`)));
