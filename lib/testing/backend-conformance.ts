@@ -6,6 +6,7 @@ import { fairCases } from './conformance-fair.cases.js';
 import { leaseCases } from './conformance-leases.cases.js';
 import { multiKeyCases } from './conformance-multikey.cases.js';
 import { readWriteCases } from './conformance-read-write.cases.js';
+import { readWriteQueueCases } from './conformance-read-write-queue.cases.js';
 import { reentryCases } from './conformance-reentry.cases.js';
 import { semaphoreCases } from './conformance-semaphore.cases.js';
 import type { ConformanceCaseDefinition, ConformanceContext } from './conformance-support.js';
@@ -66,6 +67,7 @@ export function backendConformance(
     ...semaphoreCases,
     ...multiKeyCases,
     ...readWriteCases,
+    ...readWriteQueueCases,
   ].map((definition) => ({
     name: definition.name,
     timeoutMs: definition.timeoutMs ?? DEFAULT_TIMEOUT_MS,
