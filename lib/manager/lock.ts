@@ -98,7 +98,14 @@ export class LockHandle implements Lock, RenewableLease {
   #renewalDueAt = 0;
   #renewAfter = 0;
   #expiresAt: number;
-  readonly #controller = new AbortController();
+  /**
+   * Made on the first read of `signal`: most locks are released without anyone reading it, and an
+   * AbortController plus a `LockLostError` (with its stack) per lock is a large part of a release.
+   * A signal first read after the lock ended is made already aborted, with the same reason.
+   */
+  #controller: AbortController | undefined;
+  /** Why a lost lock was lost; a released one's reason is made when a signal asks for it. */
+  #lostError: LockLostError | undefined;
 
   readonly key: string;
   readonly keys: readonly string[];
@@ -160,6 +167,10 @@ export class LockHandle implements Lock, RenewableLease {
   }
   get signal(): AbortSignal {
     this.#checkDeadline();
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#state !== 'held') this.#controller.abort(this.#endReason());
+    }
     return this.#controller.signal;
   }
   get state(): LockState {
@@ -223,7 +234,7 @@ export class LockHandle implements Lock, RenewableLease {
   markReleased(): boolean {
     if (this.#state !== 'held') return false;
     this.#state = 'released';
-    this.#controller.abort(new LockLostError(this.key, this.fencingToken, 'released'));
+    this.#controller?.abort(this.#endReason());
     return true;
   }
 
@@ -232,8 +243,14 @@ export class LockHandle implements Lock, RenewableLease {
     if (this.#state !== 'held') return undefined;
     this.#state = 'lost';
     const error = new LockLostError(this.key, this.fencingToken, reason, { cause });
-    this.#controller.abort(error);
+    this.#lostError = error;
+    this.#controller?.abort(error);
     return error;
+  }
+
+  /** The signal's reason once the lock ended: how it was lost, or released. */
+  #endReason(): LockLostError {
+    return this.#lostError ?? new LockLostError(this.key, this.fencingToken, 'released');
   }
 
   toJSON(): object {

@@ -202,6 +202,22 @@ describe('LockManager', () => {
     await expect(locks.close()).resolves.toBeUndefined();
   });
 
+  it('aborts a signal read before the release on release, and gives an aborted one after it', async () => {
+    const locks = manager();
+    const early = await locks.acquire('early');
+    const signal = early.signal;
+    expect(signal.aborted).toBe(false);
+    await early.release();
+    expect(signal.aborted).toBe(true);
+    expect((signal.reason as LockLostError).reason).toBe('released');
+    const late = await locks.acquire('late');
+    await late.release();
+    expect(late.signal.aborted).toBe(true);
+    expect((late.signal.reason as LockLostError).reason).toBe('released');
+    expect(late.signal).toBe(late.signal);
+    expect((late.signal.reason as LockLostError).key).toBe('late');
+  });
+
   it('on close, ends the acquires still waiting with LockManagerClosedError', async () => {
     const backend = new MemoryLockBackend();
     const holder = manager(backend);
