@@ -1,6 +1,5 @@
 import { asBackendError, LockLostError, type LockLostReason } from '../contract/errors.js';
 import type { ExtendResult } from '../contract/lease.js';
-
 import type { MonotonicClock } from './clock.js';
 import type { Duration } from './duration.js';
 import { LockHandle, type LockHost } from './lock.js';

@@ -6,7 +6,6 @@ import {
 } from '../contract/errors.js';
 import type { AcquireResult, Handoff, Unsubscribe } from '../contract/lease.js';
 import type { LockBackend } from '../contract/lock-backend.js';
-
 import type { MonotonicClock } from './clock.js';
 import type { HeldLocks } from './held-locks.js';
 import { FAIR_TICKET_TTL_MS, type LeaseKind, type LeaseKinds } from './lease-kinds.js';

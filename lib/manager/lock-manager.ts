@@ -6,7 +6,6 @@ import {
   LockNotAcquiredError,
 } from '../contract/errors.js';
 import type { LockBackend } from '../contract/lock-backend.js';
-
 import { type MonotonicClock, systemClock } from './clock.js';
 import type { Duration } from './duration.js';
 import { HeldLocks } from './held-locks.js';
@@ -16,7 +15,7 @@ import { LockAcquirer } from './lock-acquirer.js';
 import { LockEventEmitter, type LockEventListener, type LockEvents } from './lock-events.js';
 import type { LockInfo, LockKeys } from './lock-info.js';
 import type { LockManagerOptions, LockOptions, ResolvedLockDefaults } from './lock-options.js';
-import { holdLock, refuseUpgrade } from './lock-reentry.js';
+import { holdLock, holdScopeKey, refuseUpgrade } from './lock-reentry.js';
 import { newOwnerToken } from './owner-token.js';
 import {
   DEFAULT_KEY_PREFIX,
@@ -138,7 +137,7 @@ export class LockManager {
   async acquire(key: LockKeys, options?: LockOptions): Promise<Lock> {
     const keys = validateKeys(key);
     const storeKeys = this.#storeKeys(keys);
-    refuseUpgrade(this, storeKeys, keys, options?.mode);
+    refuseUpgrade(this, holdScopeKey(storeKeys), keys, options?.mode);
     return this.#acquirer.acquire(keys, storeKeys, options, true) as Promise<Lock>;
   }
 
@@ -151,7 +150,7 @@ export class LockManager {
   async tryAcquire(key: LockKeys, options?: Omit<LockOptions, 'wait'>): Promise<Lock | null> {
     const keys = validateKeys(key);
     const storeKeys = this.#storeKeys(keys);
-    refuseUpgrade(this, storeKeys, keys, options?.mode);
+    refuseUpgrade(this, holdScopeKey(storeKeys), keys, options?.mode);
     return this.#acquirer.acquire(keys, storeKeys, { ...options, wait: 0 }, false);
   }
 

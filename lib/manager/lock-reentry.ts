@@ -36,7 +36,7 @@ export async function holdLock<T>(
 ): Promise<T> {
   const scopeKey = holdScopeKey(storeKeys);
   const chain = currentFrame();
-  const held = refuseUpgrade(host.scope, storeKeys, keys, options?.mode);
+  const held = refuseUpgrade(host.scope, scopeKey, keys, options?.mode);
   if (held) {
     const frame: HoldFrame = {
       scope: host.scope,
@@ -83,19 +83,19 @@ export function holdScopeKey(storeKeys: readonly string[]): string {
 }
 
 /**
- * The hold of `storeKeys` the current call chain has in `scope`, if any; refuses with
- * {@link LockUpgradeError} when it is a read and `mode` asks for more (a write or a plain lock),
- * which would wait for the chain's own read forever.
+ * The hold of the keys of `scopeKey` (see {@link holdScopeKey}) the current call chain has in
+ * `scope`, if any; refuses with {@link LockUpgradeError} when it is a read and `mode` asks for more
+ * (a write or a plain lock), which would wait for the chain's own read forever.
  *
  * @throws {@link LockUpgradeError}
  */
 export function refuseUpgrade(
   scope: object,
-  storeKeys: readonly string[],
+  scopeKey: string,
   keys: readonly string[],
   mode: unknown,
 ): HoldFrame | undefined {
-  const held = findHeldFrame(scope, holdScopeKey(storeKeys));
+  const held = findHeldFrame(scope, scopeKey);
   if (held?.reads && mode !== 'read') throw new LockUpgradeError(keys.join(','));
   return held;
 }

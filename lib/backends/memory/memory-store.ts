@@ -112,9 +112,9 @@ export class MemoryStore {
   nextToken(keys: readonly string[], now: number): bigint {
     let token = BigInt(Math.floor(now)) * 1000n;
     for (const each of keys) {
-      const entry = this.entries.get(each)?.token ?? 0n;
-      const read = this.readHolds.lastToken(each);
-      const last = entry > read ? entry : read;
+      const mutexToken = this.entries.get(each)?.token ?? 0n;
+      const readToken = this.readHolds.lastToken(each);
+      const last = mutexToken > readToken ? mutexToken : readToken;
       if (last + 1n > token) token = last + 1n;
     }
     return token;
