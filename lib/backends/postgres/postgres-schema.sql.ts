@@ -4,6 +4,7 @@ import { multiSql } from './postgres-multi-key.sql.js';
 import type { LeaseTableNames } from './postgres-names.js';
 import { readWriteSql } from './postgres-read-write.sql.js';
 import { semaphoreSql } from './postgres-semaphore.sql.js';
+import { deleteLongExpired } from './postgres-sql-fragments.js';
 import { bool, float8, type Statement, statement, text } from './postgres-statement.js';
 
 /**
@@ -86,11 +87,7 @@ export function schemaSql(names: LeaseTableNames): SchemaSql {
     }),
     sweep: statement({
       name: 'sweep',
-      text: `DELETE FROM ${table} WHERE key IN (
-  SELECT key FROM ${table}
-   WHERE expires_at <= clock_timestamp() - $1::float8 * interval '1 millisecond'
-   LIMIT 1000 FOR UPDATE SKIP LOCKED
-)`,
+      text: deleteLongExpired(table, ['key']),
       params: [float8],
       rows: 'any',
       columns: {},
@@ -98,16 +95,10 @@ export function schemaSql(names: LeaseTableNames): SchemaSql {
     sweepShapes: statement({
       name: 'sweepShapes',
       text: `WITH tickets AS (
-  DELETE FROM ${names.queue} WHERE (key, owner) IN (
-    SELECT key, owner FROM ${names.queue}
-     WHERE expires_at <= clock_timestamp() - $1::float8 * interval '1 millisecond'
-     LIMIT 1000 FOR UPDATE SKIP LOCKED)
+${deleteLongExpired(names.queue, ['key', 'owner'])}
   RETURNING 1
 ), permits AS (
-  DELETE FROM ${names.permits} WHERE (key, slot) IN (
-    SELECT key, slot FROM ${names.permits}
-     WHERE expires_at <= clock_timestamp() - $1::float8 * interval '1 millisecond'
-     LIMIT 1000 FOR UPDATE SKIP LOCKED)
+${deleteLongExpired(names.permits, ['key', 'slot'])}
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM tickets) + (SELECT count(*) FROM permits) AS swept`,
@@ -118,16 +109,10 @@ SELECT (SELECT count(*) FROM tickets) + (SELECT count(*) FROM permits) AS swept`
     sweepReadWrite: statement({
       name: 'sweepReadWrite',
       text: `WITH readers AS (
-  DELETE FROM ${names.readers} WHERE (key, owner) IN (
-    SELECT key, owner FROM ${names.readers}
-     WHERE expires_at <= clock_timestamp() - $1::float8 * interval '1 millisecond'
-     LIMIT 1000 FOR UPDATE SKIP LOCKED)
+${deleteLongExpired(names.readers, ['key', 'owner'])}
   RETURNING 1
 ), tickets AS (
-  DELETE FROM ${names.rwQueue} WHERE (key, owner) IN (
-    SELECT key, owner FROM ${names.rwQueue}
-     WHERE expires_at <= clock_timestamp() - $1::float8 * interval '1 millisecond'
-     LIMIT 1000 FOR UPDATE SKIP LOCKED)
+${deleteLongExpired(names.rwQueue, ['key', 'owner'])}
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM readers) + (SELECT count(*) FROM tickets) AS swept`,

@@ -28,6 +28,20 @@ export const READERS_OWNER = 'nestjs-locker:readers';
  */
 export const MAX_HANDOFF_OWNER_BYTES = 7_000;
 
+/**
+ * Deletes up to 1 000 rows of `table` whose `expires_at` has been past for at least `$1` ms,
+ * skipping rows another session holds: the sweeps' one statement shape. `key` names the rows (the
+ * table's primary-key columns).
+ */
+export function deleteLongExpired(table: string, key: readonly string[]): string {
+  const columns = key.join(', ');
+  const row = key.length === 1 ? columns : `(${columns})`;
+  return `DELETE FROM ${table} WHERE ${row} IN (
+  SELECT ${columns} FROM ${table}
+   WHERE expires_at <= clock_timestamp() - $1::float8 * interval '1 millisecond'
+   LIMIT 1000 FOR UPDATE SKIP LOCKED)`;
+}
+
 /** Epoch milliseconds of a timestamptz, as a double (whole ms). */
 export const epochMs = (expression: string): string =>
   `floor(extract(epoch FROM ${expression}) * 1000)::float8`;
