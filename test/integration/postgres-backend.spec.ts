@@ -9,21 +9,13 @@ import {
   PostgresLockBackend,
   type PostgresLockBackendOptions,
 } from '../../lib/index.js';
-import { sleep, uniqueId } from '../support/async.js';
+import { eventually, sleep, uniqueId } from '../support/async.js';
 import { PG_URL, testPort } from '../support/servers.js';
 
 /** Nothing listens here: connections are refused at once. */
 const DEAD_URL = `postgres://postgres:s3cret-pw@127.0.0.1:${testPort(5449)}/postgres`;
 
 /** Polls `condition` until it holds; a generous bound, not a measurement. */
-async function eventually(condition: () => Promise<boolean>, limitMs = 10_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${limitMs} ms`);
-    await sleep(50);
-  }
-}
-
 describe('PostgresLockBackend', () => {
   const admin = new pg.Pool({ connectionString: PG_URL, max: 2 });
   const cleanups: (() => Promise<unknown>)[] = [];

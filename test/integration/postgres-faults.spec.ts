@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Lock, LockManager, PostgresLockBackend } from '../../lib/index.js';
-import { sleep, uniqueId } from '../support/async.js';
+import { eventually, sleep, uniqueId } from '../support/async.js';
 import { TestPostgresServer } from '../support/postgres-server.js';
 import { testPort } from '../support/servers.js';
 
@@ -13,16 +13,6 @@ const TTL_MS = 6_000;
 const WAITER_APP = 'pg-faults-waiter';
 
 /** Polls `condition` until it holds; a generous bound, not a measurement. */
-async function eventually(condition: () => boolean | Promise<boolean>, limitMs: number) {
-  const startedAt = performance.now();
-  while (!(await condition())) {
-    if (performance.now() - startedAt > limitMs) {
-      throw new Error(`condition not met within ${limitMs} ms`);
-    }
-    await sleep(25);
-  }
-}
-
 /** Resolves once automatic renewal has extended `lock` past the expiry it has now. */
 function renewed(lock: Lock, limitMs = 3 * TTL_MS): Promise<void> {
   const before = lock.expiresAt.getTime();

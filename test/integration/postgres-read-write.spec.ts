@@ -1,19 +1,14 @@
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import type {
-  AcquiredLease,
-  AcquireResult,
-  LockMode,
-  MissedLease,
-  ReadWriteAcquireOptions,
-} from '../../lib/contract/lock-backend.js';
+import type { LockMode, ReadWriteAcquireOptions } from '../../lib/contract/lock-backend.js';
 import {
   InvalidLockOptionsError,
   LockBackendError,
   PostgresLockBackend,
   type PostgresLockBackendOptions,
 } from '../../lib/index.js';
-import { sleep, uniqueId } from '../support/async.js';
+import { eventually, sleep, uniqueId } from '../support/async.js';
+import { granted, missed } from '../support/lease-results.js';
 import { PG_URL, testPort } from '../support/servers.js';
 
 /** Nothing listens here: connections are refused at once. */
@@ -27,25 +22,6 @@ const opts = (
   mode: LockMode,
   options: Partial<ReadWriteAcquireOptions> = {},
 ): ReadWriteAcquireOptions => ({ mode, fair: false, ticketTtlMs: 10_000, join: true, ...options });
-
-function granted(result: AcquireResult): AcquiredLease {
-  expect(result).toEqual(expect.objectContaining({ acquired: true }));
-  return result as AcquiredLease;
-}
-
-function missed(result: AcquireResult): MissedLease {
-  expect(result).toEqual(expect.objectContaining({ acquired: false }));
-  return result as MissedLease;
-}
-
-/** Polls `condition` until it holds; a generous bound, not a measurement. */
-async function eventually(condition: () => boolean | Promise<boolean>, limitMs = 10_000) {
-  const deadline = Date.now() + limitMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${limitMs} ms`);
-    await sleep(20);
-  }
-}
 
 describe('PostgresLockBackend read-write locks', () => {
   const admin = new pg.Pool({ connectionString: PG_URL, max: 2 });

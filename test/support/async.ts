@@ -22,3 +22,16 @@ export function aborted(signal: AbortSignal, limitMs: number): Promise<unknown> 
 export function uniqueId(): string {
   return `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }
+
+/** Polls `condition` every `everyMs` until it holds; `limitMs` is a generous bound, not a measurement. */
+export async function eventually(
+  condition: () => boolean | Promise<boolean>,
+  limitMs = 10_000,
+  everyMs = 20,
+): Promise<void> {
+  const deadline = performance.now() + limitMs;
+  while (!(await condition())) {
+    if (performance.now() > deadline) throw new Error(`condition not met within ${limitMs} ms`);
+    await sleep(everyMs);
+  }
+}
