@@ -3,7 +3,14 @@
  * same name. Code that wraps a backend (the testing kit's views, spies) walks this list, so a new
  * capability is wrapped by adding its name here.
  */
-export const CAPABILITIES = ['fair', 'semaphore', 'multiKey', 'readWrite'] as const;
+export const CAPABILITIES = [
+  'fair',
+  'semaphore',
+  'multiKey',
+  'readWrite',
+  'waits',
+  'results',
+] as const;
 
 /** One of {@link CAPABILITIES}. */
 export type Capability = (typeof CAPABILITIES)[number];

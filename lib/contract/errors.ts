@@ -11,7 +11,10 @@ export type LockErrorCode =
   | 'INVALID_LOCK_OPTIONS'
   | 'LOCK_MANAGER_CLOSED'
   | 'LOCK_MODULE_NOT_READY'
-  | 'LOCK_UPGRADE';
+  | 'LOCK_UPGRADE'
+  | 'LOCK_DEADLOCK'
+  | 'LOCK_SHARED_RUN_FAILED'
+  | 'LOCK_RESULT_NOT_SHAREABLE';
 
 /** The base class of every error this library throws. */
 export abstract class LockError extends Error {
@@ -155,6 +158,82 @@ export class LockUpgradeError extends LockError {
     super(
       `Cannot lock "${key}" for writing: this call chain holds it for reading, and a read lock cannot be upgraded (it would wait for itself). Take it with mode 'write' from the start, or release the read first`,
     );
+  }
+}
+
+/**
+ * This call chain's wait closed a cycle of waits: it holds a lock that another chain waits for,
+ * which (directly or through others) holds the key this one waits for. Of the chains of a cycle,
+ * the one that started waiting last gets this error, and the others go on once it unwinds (its
+ * locks are released as the error leaves their `using` blocks). Retrying the whole operation from
+ * the top, holding nothing, usually succeeds.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await transfer(from, to, amount); // @Locked('account:{0}') calling @Locked('account:{1}')
+ * } catch (err) {
+ *   if (err instanceof LockDeadlockError) return transfer(from, to, amount); // once more, from the top
+ *   throw err;
+ * }
+ * ```
+ */
+export class LockDeadlockError extends LockError {
+  readonly code = 'LOCK_DEADLOCK';
+
+  constructor(
+    /** The key this call waited for, as the caller gave it (without the key prefix). */
+    readonly key: string,
+    /**
+     * The keys each wait of the cycle waited for, in cycle order from this call's, without the key
+     * prefix: `['account:B', 'account:A']` when this call waited for B while another waited for A.
+     */
+    readonly cycle: readonly string[],
+  ) {
+    super(
+      `Deadlock: waiting for "${key}" would never end; the waits ${cycle.map((k) => `"${k}"`).join(' -> ')} form a cycle, and this call, the last to wait, gives way`,
+    );
+  }
+}
+
+/**
+ * A shared run (`share`, `@Locked({ onBusy: 'share' })`) that this call waited for failed; its
+ * error, which the caller that ran it got as it was, reaches every caller that shared the run as
+ * this, with the original's `name`, `code` and `message`.
+ */
+export class SharedRunFailedError extends LockError {
+  readonly code = 'LOCK_SHARED_RUN_FAILED';
+
+  constructor(
+    readonly key: string,
+    /** The `name` of the error the run threw, such as `"HttpException"`. */
+    readonly originalName: string,
+    /** Its `code` property, when it had a string or number one. */
+    readonly originalCode: string | number | undefined,
+    /** Its `message`. */
+    readonly originalMessage: string,
+  ) {
+    super(
+      `The shared run of "${key}" failed with ${originalName}${originalCode === undefined ? '' : ` (${originalCode})`}: ${originalMessage}`,
+    );
+  }
+}
+
+/**
+ * A shared run's result cannot travel through the store: it is not JSON (a `BigInt`, a cycle, a
+ * function) or its JSON is longer than the limit. Every caller of the run gets this, the one that
+ * ran it included, so the problem shows on the first call.
+ */
+export class ResultNotShareableError extends LockError {
+  readonly code = 'LOCK_RESULT_NOT_SHAREABLE';
+
+  constructor(
+    readonly key: string,
+    /** What is wrong: "is 1 200 344 bytes of JSON, over the limit of 1 048 576". */
+    readonly problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`The result of the shared run of "${key}" cannot be shared: it ${problem}`, options);
   }
 }
 

@@ -22,6 +22,8 @@ import type {
 import type { MultiKeyLocks } from './multi-key-locks.js';
 import type { ReadWriteLocks } from './read-write-locks.js';
 import type { Semaphores } from './semaphores.js';
+import type { SharedResults } from './shared-results.js';
+import type { WaitGraph } from './wait-graph.js';
 
 /**
  * A lock store. Implementations: `MemoryLockBackend`, `RedisLockBackend` and the others in
@@ -94,6 +96,15 @@ export interface LockBackend {
   /** Read-write locks (many readers or one writer), when the store offers them. */
   readonly readWrite?: ReadWriteLocks;
 
+  /**
+   * The waits-for graph of chains that hold locks and wait for others, for deadlock detection,
+   * when the store can keep one and walk it in one consistent view.
+   */
+  readonly waits?: WaitGraph;
+
+  /** Outcomes of shared runs (`share`), when the store can keep them. */
+  readonly results?: SharedResults;
+
   /** Closes the connections this backend opened itself. Connections passed in stay open. */
   close(): Promise<void>;
 }
@@ -112,3 +123,5 @@ export type {
 export type { MultiKeyLeaseToExtend, MultiKeyLocks } from './multi-key-locks.js';
 export type { LockMode, ReadWriteAcquireOptions, ReadWriteLocks } from './read-write-locks.js';
 export type { Semaphores } from './semaphores.js';
+export type { SharedOutcome, SharedResults } from './shared-results.js';
+export type { WaitCycleMember, WaitGraph, WaitRecord } from './wait-graph.js';

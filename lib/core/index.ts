@@ -56,6 +56,7 @@ export { CAPABILITIES, type Capability } from '../contract/capabilities.js';
 export {
   InvalidLockOptionsError,
   LockBackendError,
+  LockDeadlockError,
   LockError,
   type LockErrorCode,
   LockLostError,
@@ -64,6 +65,8 @@ export {
   LockModuleNotReadyError,
   LockNotAcquiredError,
   LockUpgradeError,
+  ResultNotShareableError,
+  SharedRunFailedError,
 } from '../contract/errors.js';
 export type {
   AcquiredLease,
@@ -82,7 +85,12 @@ export type {
   ReadWriteAcquireOptions,
   ReadWriteLocks,
   Semaphores,
+  SharedOutcome,
+  SharedResults,
   Unsubscribe,
+  WaitCycleMember,
+  WaitGraph,
+  WaitRecord,
 } from '../contract/lock-backend.js';
 export type { ClockTimer, MonotonicClock } from '../manager/clock.js';
 export type { Duration, DurationUnit } from '../manager/duration.js';

@@ -6,7 +6,9 @@ import {
 } from '../contract/errors.js';
 import type { AcquireResult, Handoff, Unsubscribe } from '../contract/lease.js';
 import type { LockBackend } from '../contract/lock-backend.js';
+import type { WaitGraph } from '../contract/wait-graph.js';
 import type { MonotonicClock } from './clock.js';
+import { chainHolds, DEADLOCK_CHECK_MS, DeadlockWatch } from './deadlock-watch.js';
 import type { HeldLocks } from './held-locks.js';
 import { FAIR_TICKET_TTL_MS, type LeaseKind, type LeaseKinds } from './lease-kinds.js';
 import { type Lock, LockHandle } from './lock.js';
@@ -28,6 +30,8 @@ export interface LeaseRequest {
   /** Ends the wait: the caller's signal and the manager's shutdown. */
   readonly signal: AbortSignal;
   readonly clock: MonotonicClock;
+  /** Deadlock detection for this wait, when the chain holds locks and the store keeps a graph. */
+  readonly watch?: DeadlockWatch;
 }
 
 /** The answer of the last attempt, and when that attempt was sent (monotonic ms). */
@@ -47,7 +51,7 @@ export interface LeaseAttempts {
  * the key taken until its ttl runs out; the error is rethrown as it came.
  */
 export async function attemptLease(request: LeaseRequest): Promise<LeaseAttempts> {
-  const { backend, kind, owner, ttlMs, waitMs, clock } = request;
+  const { backend, kind, owner, ttlMs, waitMs, clock, watch } = request;
   // A single attempt of a fair lock must not leave a ticket in the queue behind.
   const join = waitMs > 0;
   let sentAt = clock.now();
@@ -76,7 +80,9 @@ export async function attemptLease(request: LeaseRequest): Promise<LeaseAttempts
           waitMs,
           signal: request.signal,
           clock,
-          ...(kind.queued ? { owner, maxSleepMs: Math.min(FAIR_TICKET_TTL_MS, ttlMs) / 4 } : {}),
+          ...(kind.queued ? { owner } : {}),
+          ...sleepBound(kind.queued ? Math.min(FAIR_TICKET_TTL_MS, ttlMs) / 4 : undefined, watch),
+          ...(watch ? { onMiss: () => watch.check() } : {}),
         },
         first,
       );
@@ -86,12 +92,23 @@ export async function attemptLease(request: LeaseRequest): Promise<LeaseAttempts
     // up our place in the queue.
     kind.release(owner).catch(() => false);
     throw error;
+  } finally {
+    watch?.end();
   }
   // A fair waiter that gives up leaves the queue, so the waiters behind it are not held up.
   if (!result.acquired && kind.queued && waitMs > 0) {
     await kind.release(owner).catch(() => false);
   }
   return { result, sentAt };
+}
+
+/** The longest a waiter sleeps between attempts: a fair ticket's refresh, a deadlock check. */
+function sleepBound(
+  queuedMs: number | undefined,
+  watch: DeadlockWatch | undefined,
+): { maxSleepMs?: number } {
+  const bound = Math.min(queuedMs ?? Infinity, watch ? DEADLOCK_CHECK_MS : Infinity);
+  return bound === Infinity ? {} : { maxSleepMs: bound };
 }
 
 /** What a {@link LockAcquirer} works with: its manager's parts. */
@@ -104,6 +121,12 @@ export interface LockAcquirerDeps {
   readonly held: HeldLocks;
   /** Aborted when the manager closes: no new locks, and waits end. */
   readonly shutdown: AbortSignal;
+  /** The manager (the scope of its call chains' holds). */
+  readonly scope: object;
+  /** The store's waits-for graph when deadlock detection is on. */
+  readonly waits: WaitGraph | undefined;
+  /** A store key as the caller named it. */
+  readonly userKey: (storeKey: string) => string;
 }
 
 /**
@@ -143,6 +166,7 @@ export class LockAcquirer {
           ? AbortSignal.any([resolved.signal, this.#deps.shutdown])
           : this.#deps.shutdown,
         clock: this.#deps.clock,
+        watch: this.#watch(key, storeKeys, owner, resolved.waitMs),
       });
     } catch (error) {
       if (this.#deps.shutdown.aborted && error === this.#deps.shutdown.reason) {
@@ -176,6 +200,28 @@ export class LockAcquirer {
     });
     this.#deps.held.add(lock, startedAt);
     return lock;
+  }
+
+  /** Deadlock detection for a wait of a chain that holds locks, when it is on. */
+  #watch(
+    key: string,
+    storeKeys: readonly string[],
+    owner: string,
+    waitMs: number,
+  ): DeadlockWatch | undefined {
+    const { waits, scope } = this.#deps;
+    if (!waits || waitMs <= 0) return undefined;
+    const holds = chainHolds(scope);
+    if (holds.length === 0) return undefined;
+    return new DeadlockWatch({
+      graph: waits,
+      id: owner,
+      holds,
+      storeKeys,
+      key,
+      userKey: this.#deps.userKey,
+      clock: this.#deps.clock,
+    });
   }
 }
 

@@ -14,9 +14,16 @@ import { type Lock, LockHandle } from './lock.js';
 import { LockAcquirer } from './lock-acquirer.js';
 import { LockEventEmitter, type LockEventListener, type LockEvents } from './lock-events.js';
 import type { LockInfo, LockKeys } from './lock-info.js';
-import type { LockManagerOptions, LockOptions, ResolvedLockDefaults } from './lock-options.js';
+import type {
+  LockManagerOptions,
+  LockOptions,
+  ResolvedLockDefaults,
+  ShareOptions,
+} from './lock-options.js';
 import { holdLock, holdScopeKey, refuseUpgrade } from './lock-reentry.js';
 import { newOwnerToken } from './owner-token.js';
+import { type ResolvedShareOptions, runShared } from './shared-call.js';
+import { DEFAULT_MAX_RESULT_BYTES } from './shared-outcome.js';
 import {
   DEFAULT_KEY_PREFIX,
   resolveDefaults,
@@ -25,6 +32,7 @@ import {
   validateKeyPrefix,
   validateKeys,
   validateTtl,
+  validateWait,
 } from './validate-options.js';
 
 export type { LockInfo, LockKeys } from './lock-info.js';
@@ -56,6 +64,8 @@ export class LockManager {
   readonly #held: HeldLocks;
   readonly #acquirer: LockAcquirer;
   #closing: Promise<void> | undefined;
+  /** Shared runs this manager takes part in, by store key: local callers join them. */
+  readonly #sharing = new Map<string, Promise<unknown>>();
   /** Aborted by close(): the manager takes no more locks, and acquires still waiting end. */
   readonly #shutdown = new AbortController();
 
@@ -73,6 +83,7 @@ export class LockManager {
     this.#clock = options.clock ?? systemClock;
     this.#kinds = new LeaseKinds(this.#backend);
     if (this.#defaults.fair) this.#kinds.require('fair', 'defaults.fair');
+    const waits = resolveDeadlockDetection(this.#backend, options.detectDeadlocks);
     const { partitionOf } = this.#backend;
     this.#held = new HeldLocks({
       backend: this.#backend.name,
@@ -88,6 +99,10 @@ export class LockManager {
       events: this.#events,
       held: this.#held,
       shutdown: this.#shutdown.signal,
+      scope: this,
+      waits,
+      userKey: (storeKey) =>
+        storeKey.startsWith(this.#prefix) ? storeKey.slice(this.#prefix.length) : storeKey,
     });
   }
 
@@ -224,6 +239,65 @@ export class LockManager {
   }
 
   /**
+   * Runs `fn` once for every caller of `key` that arrives while it runs, on any instance: the
+   * first caller takes the key's lock and runs it; the others wait for that run and get its
+   * result (or, as {@link SharedRunFailedError}, its error) instead of running it again. Callers
+   * on this instance join a run in memory, before any round trip. If the running caller dies,
+   * its lease runs out and exactly one waiter runs `fn` again.
+   *
+   * Results travel through the store as JSON: every caller, the one that ran `fn` included, gets
+   * what `JSON.parse(JSON.stringify(result))` gives back (a `Date` becomes a string). A result
+   * that is not JSON or is over `maxResultBytes` fails every caller with
+   * {@link ResultNotShareableError}.
+   *
+   * @throws {@link LockNotAcquiredError} when the run it waited for did not end within `wait`.
+   * @throws {@link InvalidLockOptionsError} for a bad key or options, or a backend that cannot
+   *   keep shared results (Redlock).
+   *
+   * @example
+   * ```ts
+   * // Six instances asking at once: one rebuild, six callers with the same catalog.
+   * const catalog = await locks.share('catalog:rebuild', () => rebuildCatalog(), { shareFor: '2s' });
+   * ```
+   */
+  async share<T>(
+    key: string,
+    fn: (lock: Lock) => T | Promise<T>,
+    options?: ShareOptions,
+  ): Promise<T> {
+    const storeKey = this.#storeKey(key);
+    const resolved = resolveShareOptions(options, this.#defaults);
+    const results = this.#backend.results;
+    if (!results) {
+      throw new InvalidLockOptionsError(
+        'share',
+        `the ${this.#backend.name} backend cannot keep the results of shared runs (memory, Redis and Postgres can)`,
+      );
+    }
+    if (this.#closed()) throw new LockManagerClosedError(key);
+    const running = this.#sharing.get(storeKey);
+    if (running) return running as Promise<T>;
+    const run = runShared(
+      {
+        backend: this.#backend.name,
+        results,
+        clock: this.#clock,
+        using: (name, body, lockOptions) => this.using(name, body, lockOptions),
+      },
+      key,
+      storeKey,
+      fn,
+      resolved,
+    );
+    this.#sharing.set(storeKey, run);
+    try {
+      return await run;
+    } finally {
+      if (this.#sharing.get(storeKey) === run) this.#sharing.delete(storeKey);
+    }
+  }
+
+  /**
    * Checks lock options, and that this manager's backend offers the lock shape they ask for,
    * without taking a lock: what `@Locked()` runs at bootstrap, for a lock on one key (the number
    * of keys a key function returns is known only per call).
@@ -307,3 +381,44 @@ export class LockManager {
     return keys.map((key) => this.#prefix + key);
   }
 }
+
+/** The store's waits-for graph when deadlock detection is on: by default, where offered. */
+function resolveDeadlockDetection(backend: LockBackend, asked: unknown): LockBackend['waits'] {
+  if (asked !== undefined && typeof asked !== 'boolean') {
+    throw new InvalidLockOptionsError('detectDeadlocks', `must be a boolean, got ${typeof asked}`);
+  }
+  if (asked === true && !backend.waits) {
+    throw new InvalidLockOptionsError(
+      'detectDeadlocks',
+      `the ${backend.name} backend cannot detect deadlocks (memory, Redis on one server or Sentinel, and Postgres can)`,
+    );
+  }
+  return asked === false ? undefined : backend.waits;
+}
+
+/** {@link ShareOptions} checked, with defaults, in ms. */
+function resolveShareOptions(
+  options: ShareOptions | undefined,
+  defaults: ResolvedLockDefaults,
+): ResolvedShareOptions {
+  const maxResultBytes = options?.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
+  if (!Number.isInteger(maxResultBytes) || maxResultBytes < 16) {
+    throw new InvalidLockOptionsError(
+      'maxResultBytes',
+      `must be a whole number of bytes, at least 16, got ${String(maxResultBytes)}`,
+    );
+  }
+  return {
+    ttlMs: options?.ttl === undefined ? defaults.ttl : validateTtl(options.ttl),
+    waitMs: options?.wait === undefined ? DEFAULT_SHARE_WAIT_MS : validateWait(options.wait),
+    signal: options?.signal,
+    shareForMs:
+      options?.shareFor === undefined || options.shareFor === 0
+        ? 0
+        : validateTtl(options.shareFor, 'shareFor'),
+    maxResultBytes,
+  };
+}
+
+/** How long a caller of `share` waits for a run in progress, by default. */
+const DEFAULT_SHARE_WAIT_MS = 60_000;

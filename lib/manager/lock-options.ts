@@ -56,6 +56,30 @@ export interface LockOptions {
   mode?: LockMode;
 }
 
+/** Options of `share()` and of `@Locked({ onBusy: 'share' })`. */
+export interface ShareOptions {
+  /** Lease time to live of the running caller's lock, as {@link LockOptions.ttl}. */
+  ttl?: Duration;
+  /**
+   * How long a caller waits for a run in progress elsewhere (or for its turn to run), in ms or as
+   * a duration string; it then rejects with `LockNotAcquiredError`. Default 60 000 (`'60s'`).
+   */
+  wait?: Duration;
+  /** Cancels waiting; the call then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /**
+   * Reuse a successful result for callers that arrive up to this long after its run completed,
+   * instead of running again (a short cache). Failures are shared only with the callers that
+   * waited for the run. Default 0: callers arriving after a run completed start a new one.
+   */
+  shareFor?: Duration;
+  /**
+   * The largest result, as bytes of JSON, that may travel through the store. A larger one fails
+   * every caller of the run with `ResultNotShareableError`. Default 1 048 576 (1 MiB).
+   */
+  maxResultBytes?: number;
+}
+
 /** Module- or manager-wide defaults for {@link LockOptions}. */
 export interface LockDefaults {
   /** Default lease time to live, in ms or as a duration string. Default 30 000 (`'30s'`). */
@@ -84,6 +108,13 @@ export interface LockManagerOptions {
   keyPrefix?: string;
   /** Defaults for every lock of this manager. */
   defaults?: LockDefaults;
+  /**
+   * Detect deadlocks between call chains (see `LockDeadlockError`): a chain that holds locks and
+   * waits for another publishes its wait to the store, and the wait that closes a cycle gives way.
+   * Default: on where the backend offers it (`backend.waits`: memory, Redis on one server or
+   * Sentinel, Postgres). `true` on a backend without it is refused; `false` turns it off.
+   */
+  detectDeadlocks?: boolean;
   /**
    * The clock local deadlines, renewals and waits are measured and scheduled on. Tests only: pass
    * a `ManualClock` from `nestjs-locker/testing` to drive time by hand.

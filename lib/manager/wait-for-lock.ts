@@ -14,6 +14,11 @@ export interface WaitContext {
   readonly owner?: string;
   /** Re-attempt at least this often whatever the wake-ups say (a fair waiter's ticket refresh). */
   readonly maxSleepMs?: number;
+  /**
+   * Called after each missed attempt, before sleeping; a rejection ends the wait with its error
+   * (deadlock detection gives way this way).
+   */
+  onMiss?(): Promise<void>;
   /** Subscribing failed: waiting falls back to backoff. */
   onSubscribeError(error: unknown): void;
   readonly waitMs: number;
@@ -87,6 +92,8 @@ export async function waitForLock(
       } catch (error) {
         lastError = error;
       }
+      if (handedOver) return handedOver;
+      if (ctx.onMiss) await ctx.onMiss();
       if (handedOver) return handedOver;
       const remaining = deadline - clock.now();
       if (remaining <= 0) {

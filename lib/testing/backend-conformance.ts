@@ -8,8 +8,10 @@ import { multiKeyCases } from './conformance-multikey.cases.js';
 import { readWriteCases } from './conformance-read-write.cases.js';
 import { readWriteQueueCases } from './conformance-read-write-queue.cases.js';
 import { reentryCases } from './conformance-reentry.cases.js';
+import { resultCases } from './conformance-results.cases.js';
 import { semaphoreCases } from './conformance-semaphore.cases.js';
 import type { ConformanceCaseDefinition, ConformanceContext } from './conformance-support.js';
+import { waitGraphCases } from './conformance-wait-graph.cases.js';
 
 /** One conformance check: run it from any test runner; it rejects with an `AssertionError` on failure. */
 export interface ConformanceCase {
@@ -68,6 +70,8 @@ export function backendConformance(
     ...multiKeyCases,
     ...readWriteCases,
     ...readWriteQueueCases,
+    ...waitGraphCases,
+    ...resultCases,
   ].map((definition) => ({
     name: definition.name,
     timeoutMs: definition.timeoutMs ?? DEFAULT_TIMEOUT_MS,

@@ -43,6 +43,12 @@ export class MemoryReadHolds {
     return first;
   }
 
+  /** The owners of the live reads of `key`. */
+  owners(key: string, now: number): string[] {
+    if (this.liveUntil(key, now) === undefined) return [];
+    return [...this.#readers.get(key)!.holds.keys()];
+  }
+
   /** `owner`'s live read of `key`. */
   held(key: string, owner: string, now: number): ReadHold | undefined {
     const hold = this.#readers.get(key)?.holds.get(owner);

@@ -10,8 +10,10 @@ import type { LockBackend } from '../../contract/lock-backend.js';
 import { MemoryFairLocks } from './memory-fair.js';
 import { MemoryMultiKeyLocks } from './memory-multi-key.js';
 import { MemoryReadWriteLocks } from './memory-read-write.js';
+import { MemoryResults } from './memory-results.js';
 import { MemorySemaphoreLocks } from './memory-semaphore.js';
 import { MemoryStore, type WallClock } from './memory-store.js';
+import { MemoryWaitGraph } from './memory-wait-graph.js';
 
 export type { WallClock } from './memory-store.js';
 
@@ -24,7 +26,8 @@ export interface MemoryLockBackendOptions {
 /**
  * Locks in this process's memory, with exactly the semantics of the distributed backends: leases
  * that expire by the (injectable) store clock, owner checks, strictly increasing fencing tokens,
- * wake-ups on release, fair queues with hand-off, semaphores, multi-key leases and read-write locks. For tests, and
+ * wake-ups on release, fair queues with hand-off, semaphores, multi-key leases, read-write locks, a waits-for graph for deadlock detection and
+ * outcomes of shared runs. For tests, and
  * for a single-process app; it cannot coordinate two processes.
  *
  * Fencing tokens follow the same rule as the Redis backend: the larger of the key's last token + 1
@@ -41,6 +44,8 @@ export class MemoryLockBackend implements LockBackend {
   readonly semaphore: MemorySemaphoreLocks;
   readonly multiKey: MemoryMultiKeyLocks;
   readonly readWrite: MemoryReadWriteLocks;
+  readonly waits: MemoryWaitGraph;
+  readonly results: MemoryResults;
   readonly #store: MemoryStore;
 
   constructor(options: MemoryLockBackendOptions = {}) {
@@ -49,6 +54,8 @@ export class MemoryLockBackend implements LockBackend {
     this.semaphore = new MemorySemaphoreLocks(this.#store);
     this.multiKey = new MemoryMultiKeyLocks(this.#store);
     this.readWrite = new MemoryReadWriteLocks(this.#store);
+    this.waits = new MemoryWaitGraph(this.#store);
+    this.results = new MemoryResults(this.#store);
   }
 
   async acquire(key: string, owner: string, ttlMs: number): Promise<AcquireResult> {
