@@ -18,7 +18,11 @@ export interface WaitCycleMember {
   readonly id: string;
   /** The store keys it waits for. */
   readonly keys: readonly string[];
-  /** When this wait was first published, in Unix epoch milliseconds of the store's clock. */
+  /**
+   * When this wait was first published, in Unix epoch milliseconds of the store's clock (with a
+   * fraction where the store has finer time): strictly increasing in publish order across the
+   * store, so no two waits tie. The wait of a cycle published last gives way.
+   */
   readonly since: number;
 }
 

@@ -24,8 +24,8 @@ export function chainHolds(scope: object): string[] {
 }
 
 /**
- * The wait of a cycle that gives way: the one that started waiting last (by the store's clock),
- * ties broken by the larger id. Every member computes the same answer from the same cycle, so
+ * The wait of a cycle that gives way: the one that started waiting last (by the store's clock,
+ * which never gives two waits the same `since`; ties, from a store that did, go to the larger id). Every member computes the same answer from the same cycle, so
  * exactly one of them throws.
  */
 export function victimOf(cycle: readonly WaitCycleMember[]): WaitCycleMember {

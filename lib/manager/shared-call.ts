@@ -59,8 +59,9 @@ export async function runShared<T>(
     key,
     async (lock) => {
       const done = await read();
-      // A run that completed after this caller arrived: the one it waited for.
-      if (done && done.ageMs <= clock.now() - arrivedAt) {
+      // A run that completed after this caller arrived (by the store's clock, within a round
+      // trip): the one it waited for.
+      if (done && done.ageMs < clock.now() - arrivedAt) {
         const outcome = decodeOutcome(key, done.value);
         if (outcome.ok) return outcome.value as T;
         throw outcome.error;

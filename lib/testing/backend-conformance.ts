@@ -1,5 +1,6 @@
 import type { LockBackend } from '../contract/lock-backend.js';
 import { LockManager } from '../manager/lock-manager.js';
+import { deadlockCases } from './conformance-deadlock.cases.js';
 import { eventCases } from './conformance-events.cases.js';
 import { exclusionCases } from './conformance-exclusion.cases.js';
 import { fairCases } from './conformance-fair.cases.js';
@@ -10,6 +11,7 @@ import { readWriteQueueCases } from './conformance-read-write-queue.cases.js';
 import { reentryCases } from './conformance-reentry.cases.js';
 import { resultCases } from './conformance-results.cases.js';
 import { semaphoreCases } from './conformance-semaphore.cases.js';
+import { shareCases } from './conformance-share.cases.js';
 import type { ConformanceCaseDefinition, ConformanceContext } from './conformance-support.js';
 import { waitGraphCases } from './conformance-wait-graph.cases.js';
 
@@ -71,7 +73,9 @@ export function backendConformance(
     ...readWriteCases,
     ...readWriteQueueCases,
     ...waitGraphCases,
+    ...deadlockCases,
     ...resultCases,
+    ...shareCases,
   ].map((definition) => ({
     name: definition.name,
     timeoutMs: definition.timeoutMs ?? DEFAULT_TIMEOUT_MS,

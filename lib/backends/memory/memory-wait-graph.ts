@@ -22,6 +22,7 @@ export class MemoryWaitGraph implements WaitGraph {
   readonly #waits = new Map<string, LiveWait>();
   /** Owner token of a hold → the waits of the chain holding it. */
   readonly #byHold = new Map<string, Set<string>>();
+  #lastSince = 0;
 
   constructor(private readonly store: MemoryStore) {}
 
@@ -31,7 +32,9 @@ export class MemoryWaitGraph implements WaitGraph {
     maxLength: number,
   ): Promise<WaitCycleMember[][]> {
     const now = this.store.clock.now();
-    const since = this.#waits.get(record.id)?.since ?? now;
+    // Strictly increasing, so no two waits tie however fast they come.
+    const since = this.#waits.get(record.id)?.since ?? Math.max(now, this.#lastSince + 0.001);
+    this.#lastSince = Math.max(this.#lastSince, since);
     this.#remove(record.id);
     const wait: LiveWait = { ...record, since, expiresAt: now + ttlMs };
     this.#waits.set(wait.id, wait);
