@@ -124,7 +124,9 @@ export const shareCases: readonly ConformanceCaseDefinition[] = [
       await sleep(100);
       assert.equal(await b.share('cached', count, { shareFor: 20 }), 2, 'an old result was reused');
       await assert.rejects(
-        a.share('cached-failure', () => Promise.reject(new Error('down')), { shareFor: '10s' }),
+        a.share('cached-failure', () => Promise.reject(new RebuildFailed('down')), {
+          shareFor: '10s',
+        }),
         /down/,
       );
       await sleep(50);
