@@ -5,7 +5,7 @@ import {
   LockManagerClosedError,
   LockNotAcquiredError,
 } from '../contract/errors.js';
-import type { LockBackend } from '../contract/lock-backend.js';
+import type { LockBackend, SharedResults } from '../contract/lock-backend.js';
 import { type MonotonicClock, systemClock } from './clock.js';
 import type { Duration } from './duration.js';
 import { HeldLocks } from './held-locks.js';
@@ -267,13 +267,7 @@ export class LockManager {
   ): Promise<T> {
     const storeKey = this.#storeKey(key);
     const resolved = resolveShareOptions(options, this.#defaults);
-    const results = this.#backend.results;
-    if (!results) {
-      throw new InvalidLockOptionsError(
-        'share',
-        `the ${this.#backend.name} backend cannot keep the results of shared runs (memory, Redis and Postgres can)`,
-      );
-    }
+    const results = this.validateShare();
     if (this.#closed()) throw new LockManagerClosedError(key);
     const running = this.#sharing.get(storeKey);
     if (running) return running as Promise<T>;
@@ -295,6 +289,24 @@ export class LockManager {
     } finally {
       if (this.#sharing.get(storeKey) === run) this.#sharing.delete(storeKey);
     }
+  }
+
+  /**
+   * Checks that this manager's backend can keep the results of shared runs: what
+   * `@Locked({ onBusy: 'share' })` runs at bootstrap.
+   *
+   * @throws {@link InvalidLockOptionsError}
+   */
+  validateShare(where?: string): SharedResults {
+    const results = this.#backend.results;
+    if (!results) {
+      throw new InvalidLockOptionsError(
+        where ? 'onBusy' : 'share',
+        `the ${this.#backend.name} backend cannot keep the results of shared runs (memory, Redis and Postgres can)`,
+        where,
+      );
+    }
+    return results;
   }
 
   /**

@@ -57,7 +57,7 @@ export function encodeError(error: unknown): string {
 /** What a stored outcome gives a caller that shared the run. */
 export type SharedResult =
   | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly error: Error };
+  | { readonly ok: false; readonly error: SharedRunFailedError | ResultNotShareableError };
 
 /** Reads back an outcome stored by {@link encodeResult} or {@link encodeError}. */
 export function decodeOutcome(key: string, stored: string): SharedResult {

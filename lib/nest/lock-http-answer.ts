@@ -1,5 +1,6 @@
 import {
   LockBackendError,
+  LockDeadlockError,
   LockLostError,
   LockManagerClosedError,
   LockNotAcquiredError,
@@ -38,6 +39,8 @@ export interface LockHttpAnswer {
  *   whole seconds, rounded up (1 when the store could not say: the lease had just ended).
  * - {@link LockLostError}: 409 Conflict (the lease ran out or was taken over mid-request); 503 with
  *   `Retry-After: 1` when it was lost because this instance is shutting down.
+ * - {@link LockDeadlockError}: 409 Conflict, `Retry-After: 1` (this request gave way to break a
+ *   cycle of waits; retried from the top, it usually succeeds).
  * - {@link LockManagerClosedError}: 503 with `Retry-After: 1` (this instance is shutting down;
  *   another one can serve the retry).
  * - {@link LockBackendError}: 503, with a message that does not reveal the store's address.
@@ -66,6 +69,10 @@ export function lockErrorResponse(error: unknown): LockHttpAnswer | undefined {
     return error.reason === 'closed'
       ? answer(503, 'The service is shutting down', error.code, 1)
       : answer(409, error.message, error.code);
+  }
+  if (error instanceof LockDeadlockError) {
+    // The request gave way to break a cycle of waits: a retry from the top usually succeeds.
+    return answer(409, error.message, error.code, 1);
   }
   if (error instanceof LockManagerClosedError) {
     return answer(503, 'The service is shutting down', error.code, 1);

@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { catchError, type Observable, throwError } from 'rxjs';
-import { LockNotAcquiredError } from '../contract/errors.js';
+import { InvalidLockOptionsError, LockNotAcquiredError } from '../contract/errors.js';
 import { wallNow } from '../manager/clock.js';
 import type { Lock } from '../manager/lock.js';
 import type { LockKeys } from '../manager/lock-manager.js';
@@ -87,6 +87,7 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
     // Not async: one promise fewer per call; the caller turns a synchronous throw into a rejection.
     if (method.problem) throw method.problem;
     const key = method.key(args);
+    if (method.onBusy === 'share') return this.#share(method, key, invoke);
     const options = {
       ttl: method.ttl,
       wait: method.wait,
@@ -105,11 +106,31 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
     return inSpan ? inSpan('lock.run', { 'locker.method': method.where }, run) : run();
   }
 
+  /** A `@Locked({ onBusy: 'share' })` call: joins the run in progress for its key, or runs. */
+  #share(method: LockedMethod, key: LockKeys, invoke: Invoke): Promise<unknown> {
+    if (typeof key !== 'string') {
+      throw new InvalidLockOptionsError(
+        'key',
+        "must be one key with onBusy: 'share', got an array",
+        method.where,
+      );
+    }
+    this.gate.admit(key);
+    return this.gate.track(
+      this.manager.share(key, () => invoke(), {
+        ...(method.ttl === undefined ? {} : { ttl: method.ttl }),
+        ...(method.wait === undefined ? {} : { wait: method.wait }),
+        shareFor: method.shareFor,
+      }),
+    );
+  }
+
   /**
    * Checks, at bootstrap, that the module's backend offers the lock shape a `@Locked()` method
-   * asks for (fair, permits, mode).
+   * asks for (fair, permits, mode, or shared runs).
    */
   validate(method: LockedMethod): void {
+    if (method.onBusy === 'share') this.manager.validateShare(method.where);
     this.manager.validateOptions(
       { fair: method.fair, permits: method.permits, mode: method.mode },
       method.where,

@@ -6,7 +6,7 @@ import type { LockEventListener, LockEvents } from '../manager/lock-events.js';
 import type { LockInfo, LockKeys } from '../manager/lock-manager.js';
 // A value import: Nest reads the constructor's parameter types from decorator metadata.
 import { LockManager } from '../manager/lock-manager.js';
-import type { LockOptions } from '../manager/lock-options.js';
+import type { LockOptions, ShareOptions } from '../manager/lock-options.js';
 // A value import, as above.
 import { LeaderElector } from './leader.elector.js';
 // A value import, as above.
@@ -82,6 +82,20 @@ export class LockService {
   using<T>(key: LockKeys, fn: (lock: Lock) => T | Promise<T>, options?: LockOptions): Promise<T> {
     this.gate.admit(key);
     return this.gate.track(this.manager.using(key, fn, options));
+  }
+
+  /**
+   * Runs `fn` once for all the callers of `key` that race, on every instance; the others wait and
+   * get its result. See {@link LockManager.share}.
+   *
+   * @example
+   * ```ts
+   * const catalog = await this.locks.share('catalog:rebuild', () => this.rebuild(), { shareFor: '2s' });
+   * ```
+   */
+  share<T>(key: string, fn: (lock: Lock) => T | Promise<T>, options?: ShareOptions): Promise<T> {
+    this.gate.admit(key);
+    return this.gate.track(this.manager.share(key, fn, options));
   }
 
   /** See {@link LockManager.isLocked}. */

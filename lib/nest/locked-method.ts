@@ -3,8 +3,11 @@ import type { LockMode } from '../contract/read-write-locks.js';
 import type { CronSchedule } from './cron-schedule.js';
 import type { KeyResolver } from './lock-key.js';
 
-/** What to do when a `@Locked()` method's lock is busy after `wait`. */
-export type OnBusy = 'throw' | 'skip';
+/**
+ * What to do when a `@Locked()` method's lock is busy: after `wait`, `'throw'` or `'skip'`;
+ * or `'share'` the run in progress (wait for it and return its result).
+ */
+export type OnBusy = 'throw' | 'skip' | 'share';
 
 /** A method decorated with `@Locked()`, as the interceptor runs it. */
 export interface LockedMethod {
@@ -18,6 +21,8 @@ export interface LockedMethod {
   readonly fair: boolean | undefined;
   readonly permits: number | undefined;
   readonly mode: LockMode | undefined;
+  /** With `onBusy: 'share'`: reuse a result this long after its run, in ms (0: never). */
+  readonly shareFor: number;
   /** A bad static option found at decoration time; thrown at bootstrap. */
   readonly problem: InvalidLockOptionsError | undefined;
 }

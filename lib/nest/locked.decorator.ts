@@ -29,10 +29,19 @@ export interface LockedOptions {
    */
   wait?: Duration;
   /**
-   * When the lock is still busy after `wait`: `'throw'` a `LockNotAcquiredError` (HTTP 409 with
-   * `Retry-After` on a controller), or `'skip'` the call and return `undefined`. Default `'throw'`.
+   * When the lock is busy: after `wait`, `'throw'` a `LockNotAcquiredError` (HTTP 409 with
+   * `Retry-After` on a controller), or `'skip'` the call and return `undefined`. Or `'share'`: a
+   * call that finds the method running for the same key, on any instance, waits for that run and
+   * returns its result instead of running again (see `LockService.share`: results travel as JSON;
+   * `wait` then defaults to 60 s; one key, not with `fair`, `permits` or `mode`). Default
+   * `'throw'`.
    */
   onBusy?: OnBusy;
+  /**
+   * With `onBusy: 'share'`: also return a successful result to calls that arrive up to this long
+   * after its run ended (ms or a duration string). Default 0.
+   */
+  shareFor?: Duration;
   /**
    * Serve waiting calls in turn, across instances (see `LockOptions.fair`). Default: the module's
    * `defaults.fair`.
@@ -79,6 +88,9 @@ export interface LockedOptions {
  *
  *   @Locked('catalog', { mode: 'read', wait: '5s' })
  *   async price(sku: string) { ... }
+ *
+ *   @Locked('catalog:rebuild', { onBusy: 'share', shareFor: '2s' })
+ *   async rebuildCatalog() { ... } // racing calls on every instance: one rebuild, one result
  * }
  * ```
  */
@@ -104,6 +116,10 @@ export function Locked<A extends unknown[] = never[]>(
       fair: problem ? undefined : options.fair,
       permits: problem ? undefined : options.permits,
       mode: problem ? undefined : options.mode,
+      shareFor:
+        problem || options.shareFor === undefined || options.shareFor === 0
+          ? 0
+          : validateTtl(options.shareFor, 'shareFor'),
       problem,
     };
     wrapMethod(descriptor, (instance, args, invoke) =>
@@ -154,15 +170,33 @@ function findProblem(
     if (options.fair !== undefined) validateBoolean(options.fair, 'fair', where);
     if (options.permits !== undefined) validatePermits(options.permits, where);
     if (options.mode !== undefined) validateMode(options.mode, where);
-    if (options.onBusy !== undefined && options.onBusy !== 'throw' && options.onBusy !== 'skip') {
+    if (options.onBusy !== undefined && !ON_BUSY.includes(options.onBusy)) {
       throw new InvalidLockOptionsError(
         'onBusy',
-        `must be 'throw' or 'skip', got ${JSON.stringify(options.onBusy)}`,
+        `must be 'throw', 'skip' or 'share', got ${JSON.stringify(options.onBusy)}`,
         where,
       );
+    }
+    if (options.onBusy === 'share') refuseWithShare(options, where);
+    else if (options.shareFor !== undefined) {
+      throw new InvalidLockOptionsError('shareFor', "is only for onBusy: 'share'", where);
+    }
+    if (options.shareFor !== undefined && options.shareFor !== 0) {
+      validateTtl(options.shareFor, 'shareFor', where);
     }
     return undefined;
   } catch (error) {
     return error as InvalidLockOptionsError;
+  }
+}
+
+const ON_BUSY: readonly unknown[] = ['throw', 'skip', 'share'] satisfies OnBusy[];
+
+/** A shared run is one plain lock of one key: the shapes it cannot take are refused. */
+function refuseWithShare(options: LockedOptions, where: string): void {
+  for (const field of ['fair', 'permits', 'mode'] as const) {
+    if (options[field] !== undefined && !(field === 'permits' && options.permits === 1)) {
+      throw new InvalidLockOptionsError(field, "cannot be used with onBusy: 'share'", where);
+    }
   }
 }

@@ -4,11 +4,14 @@ import type { ArgumentsHost } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import {
   LockBackendError,
+  LockDeadlockError,
   LockExceptionFilter,
   LockLostError,
   LockManagerClosedError,
   LockNotAcquiredError,
   lockErrorResponse,
+  ResultNotShareableError,
+  SharedRunFailedError,
 } from '../../lib/index.js';
 
 /** An ArgumentsHost of `type` whose ws client (and http response) record what they are sent. */
@@ -68,7 +71,21 @@ describe('lockErrorResponse', () => {
     expect(JSON.stringify(failure)).not.toContain('10.0.0.7');
   });
 
+  it('answers a call that gave way in a deadlock 409, retry after 1 s', () => {
+    const answer = lockErrorResponse(
+      new LockDeadlockError('account:B', ['account:B', 'account:A']),
+    );
+    expect(answer).toEqual(
+      expect.objectContaining({ status: 409, headers: { 'Retry-After': '1' } }),
+    );
+    expect(answer?.body.errorCode).toBe('LOCK_DEADLOCK');
+    expect(answer?.body.message).toContain('"account:B" -> "account:A"');
+  });
+
   it('leaves other errors alone', () => {
+    // A shared run's failure is the app's own error, and an unshareable result a bug.
+    expect(lockErrorResponse(new SharedRunFailedError('k', 'Error', 'E', 'down'))).toBeUndefined();
+    expect(lockErrorResponse(new ResultNotShareableError('k', 'is not JSON'))).toBeUndefined();
     expect(lockErrorResponse(new TypeError('bug'))).toBeUndefined();
     expect(lockErrorResponse('not even an error')).toBeUndefined();
   });

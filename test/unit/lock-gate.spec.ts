@@ -17,6 +17,7 @@ const method = (key: string): LockedMethod => ({
   ttl: undefined,
   wait: undefined,
   onBusy: 'throw',
+  shareFor: 0,
   fair: undefined,
   permits: undefined,
   mode: undefined,
