@@ -57,7 +57,7 @@ class Catalog {
 @Injectable()
 class Accounts {
   @Locked('account:{0}', { wait: 20_000 })
-  async transfer(from: string, to: string, started: () => Promise<void>): Promise<string> {
+  async transfer(_from: string, to: string, started: () => Promise<void>): Promise<string> {
     await started();
     return this.credit(to);
   }
