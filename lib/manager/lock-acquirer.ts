@@ -13,7 +13,7 @@ import type { HeldLocks } from './held-locks.js';
 import { FAIR_TICKET_TTL_MS, type LeaseKind, type LeaseKinds } from './lease-kinds.js';
 import { type Lock, LockHandle } from './lock.js';
 import type { LockEventEmitter } from './lock-events.js';
-import type { LockOptions, ResolvedLockDefaults } from './lock-options.js';
+import type { LockOptions, ResolvedLockDefaults, ResolvedLockOptions } from './lock-options.js';
 import { newOwnerToken } from './owner-token.js';
 import { resolveLockOptions } from './validate-options.js';
 import { waitForLock } from './wait-for-lock.js';
@@ -166,7 +166,7 @@ export class LockAcquirer {
           ? AbortSignal.any([resolved.signal, this.#deps.shutdown])
           : this.#deps.shutdown,
         clock: this.#deps.clock,
-        watch: this.#watch(key, storeKeys, owner, resolved.waitMs),
+        watch: this.#watch(key, storeKeys, owner, resolved),
       });
     } catch (error) {
       if (this.#deps.shutdown.aborted && error === this.#deps.shutdown.reason) {
@@ -207,10 +207,11 @@ export class LockAcquirer {
     key: string,
     storeKeys: readonly string[],
     owner: string,
-    waitMs: number,
+    { waitMs, permits }: ResolvedLockOptions,
   ): DeadlockWatch | undefined {
     const { waits, scope } = this.#deps;
-    if (!waits || waitMs <= 0) return undefined;
+    // A semaphore waiter has no edge in the graph (any holder leaving lets it in): no cycle.
+    if (!waits || waitMs <= 0 || permits > 1) return undefined;
     const holds = chainHolds(scope);
     if (holds.length === 0) return undefined;
     return new DeadlockWatch({
