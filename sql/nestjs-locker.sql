@@ -561,4 +561,92 @@ BEGIN
   PERFORM set_config('synchronous_commit', 'off', true);
 END
 $fn$;
-COMMENT ON TABLE "public"."nestjs_locker" IS 'nestjs-locker schema f0391baca9c42bc1';
+CREATE TABLE IF NOT EXISTS "public"."nestjs_locker_waits" (
+  id text PRIMARY KEY,
+  holds text[] NOT NULL,
+  keys text[] NOT NULL,
+  since timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS "nestjs_locker_waits_holds" ON "public"."nestjs_locker_waits" USING gin (holds);
+CREATE OR REPLACE FUNCTION "public"."nestjs_locker_wait_cycles"(
+  p_id text, p_holds text[], p_keys text[], p_since timestamptz, p_now timestamptz,
+  p_max_length int
+) RETURNS TABLE (out_cycle int, out_position int, out_id text, out_keys text[], out_since float8)
+LANGUAGE plpgsql STABLE AS $fn$
+DECLARE
+  -- The path from the record (which is not in it) to the wait being expanded, and the stack of
+  -- waits still to try, each with the path length it extends.
+  t_path text[] := ARRAY[]::text[];
+  t_stack text[] := ARRAY[]::text[];
+  t_depths int[] := ARRAY[]::int[];
+  t_keys text[] := p_keys;
+  t_depth int := 0;
+  t_top int;
+  t_closes boolean;
+  t_next text[];
+  t_edges int := 0;
+  t_cycles int := 0;
+BEGIN
+  IF p_max_length < 1 THEN
+    RETURN;
+  END IF;
+  LOOP
+    -- The owners of the leases on the keys the current wait waits for: do they include the
+    -- record's holds (a cycle), and which other waits hold them (the next steps)?
+    WITH owners AS (
+      SELECT l.owner FROM "public"."nestjs_locker" l
+       WHERE l.key = ANY (t_keys) AND l.expires_at > p_now
+         AND l.owner NOT IN ('nestjs-locker:semaphore', 'nestjs-locker:readers')
+      UNION
+      SELECT r.owner FROM "public"."nestjs_locker_readers" r
+       WHERE r.key = ANY (t_keys) AND r.expires_at > p_now
+    )
+    SELECT coalesce(bool_or(o.owner = ANY (p_holds)), false),
+           (SELECT coalesce(array_agg(w.id ORDER BY w.since DESC, w.id DESC), ARRAY[]::text[])
+              FROM "public"."nestjs_locker_waits" w
+             WHERE w.holds && (SELECT array_agg(owner) FROM owners)
+               AND w.expires_at > p_now AND w.id <> p_id AND w.id <> ALL (t_path))
+      INTO t_closes, t_next
+      FROM owners o;
+    IF t_closes THEN
+      t_cycles := t_cycles + 1;
+      out_cycle := t_cycles;
+      out_position := 0;
+      out_id := p_id;
+      out_keys := p_keys;
+      out_since := floor(extract(epoch FROM p_since) * 1000)::float8;
+      RETURN NEXT;
+      RETURN QUERY
+        SELECT t_cycles, p.pos::int, w.id, w.keys, floor(extract(epoch FROM w.since) * 1000)::float8
+          FROM unnest(t_path) WITH ORDINALITY AS p(id, pos)
+          JOIN "public"."nestjs_locker_waits" w ON w.id = p.id
+         ORDER BY p.pos;
+      EXIT WHEN t_cycles >= 32;
+    END IF;
+    -- A wait one step further makes cycles of t_depth + 2 waits.
+    IF t_depth + 2 <= p_max_length AND cardinality(t_next) > 0 THEN
+      t_edges := t_edges + cardinality(t_next);
+      EXIT WHEN t_edges > 10000;
+      -- Pushed latest first, so the earliest wait is tried first.
+      t_stack := t_stack || t_next;
+      t_depths := t_depths || array_fill(t_depth + 1, ARRAY[cardinality(t_next)]);
+    END IF;
+    t_top := cardinality(t_stack);
+    EXIT WHEN t_top = 0;
+    t_depth := t_depths[t_top];
+    -- Pushed while the path was t_path[1:t_depth - 1], so not on it.
+    t_path := t_path[1:t_depth - 1] || t_stack[t_top];
+    t_stack := t_stack[1:t_top - 1];
+    t_depths := t_depths[1:t_top - 1];
+    SELECT w.keys INTO t_keys FROM "public"."nestjs_locker_waits" w WHERE w.id = t_path[t_depth];
+  END LOOP;
+END
+$fn$;
+CREATE TABLE IF NOT EXISTS "public"."nestjs_locker_results" (
+  key text PRIMARY KEY,
+  value text NOT NULL,
+  stored_at timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+COMMENT ON TABLE "public"."nestjs_locker" IS 'nestjs-locker schema 56b178a598c3d34a';
