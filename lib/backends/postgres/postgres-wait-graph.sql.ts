@@ -29,11 +29,11 @@ export interface CycleMemberRow {
  * key's lease row owner (plain, fair, multi-key or write hold; never the semaphore or readers
  * marker, so a semaphore is no edge) and the owners of the key's live read holds.
  *
- * `<table>_wait_cycles` walks that graph depth-first from a record, as the memory backend does,
- * with the same bounds (at most `p_max_length` waits per cycle, {@link MAX_CYCLES} cycles,
- * {@link MAX_EDGES} edges followed) and one more, {@link MAX_EXPANDED} waits expanded. Whether a
- * wait closes a cycle (the record's chain holds a key it waits for) is found with the query that
- * finds it, so the waits at the last step cost no query. It is STABLE, so every query it runs reads the snapshot of the
+ * `<table>_wait_cycles` walks that graph depth-first from a record, as the memory backend does:
+ * at most `p_max_length` waits per cycle, {@link MAX_CYCLES} cycles, {@link MAX_EDGES} edges
+ * followed and {@link MAX_EXPANDED} waits expanded. Whether a wait closes a cycle (the record's
+ * chain holds a key it waits for) is found with the query that finds the wait, so the waits at
+ * the last step cost no query. It is STABLE, so every query it runs reads the snapshot of the
  * statement that calls it: the whole search sees one instant of the store. It takes the record
  * from its arguments (the statement's own upsert is not visible to it) and skips the record's
  * previous row.
@@ -42,7 +42,8 @@ export interface WaitGraphSql {
   /** The waits table, its index of holds and the search function. */
   readonly ddl: string;
   /**
-   * $1 id, $2 holds, $3 keys, $4 ttl ms, $5 max length. Upserts the record (keeping `since`) and
+   * $1 id, $2 holds, $3 keys, $4 ttl ms, $5 max length. Upserts the record (keeping the `since`
+   * of a live one) and
    * answers one row per member of each cycle through it, the record first in each.
    */
   readonly publish: Statement<
