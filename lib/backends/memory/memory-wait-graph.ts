@@ -33,7 +33,10 @@ export class MemoryWaitGraph implements WaitGraph {
   ): Promise<WaitCycleMember[][]> {
     const now = this.store.clock.now();
     // Strictly increasing, so no two waits tie however fast they come.
-    const since = this.#waits.get(record.id)?.since ?? Math.max(now, this.#lastSince + 0.001);
+    const before = this.#waits.get(record.id);
+    // A live record keeps its since; an expired one is gone, and starts again.
+    const since =
+      before && before.expiresAt > now ? before.since : Math.max(now, this.#lastSince + 0.001);
     this.#lastSince = Math.max(this.#lastSince, since);
     this.#remove(record.id);
     const wait: LiveWait = { ...record, since, expiresAt: now + ttlMs };
