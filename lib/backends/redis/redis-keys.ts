@@ -46,3 +46,8 @@ export function readWriteQueueKeyOf(lockKey: string): string {
 export function readWriteTicketsKeyOf(lockKey: string): string {
   return `${lockKey}:rw-tickets`;
 }
+
+/** The outcome of the key's last shared run (string "<stored at, server µs>:<value>", PX ttl). */
+export function resultKeyOf(lockKey: string): string {
+  return `${lockKey}:result`;
+}

@@ -12,6 +12,7 @@ import type { LockBackend } from '../../contract/lock-backend.js';
 import type { MultiKeyLocks } from '../../contract/multi-key-locks.js';
 import type { ReadWriteLocks } from '../../contract/read-write-locks.js';
 import type { Semaphores } from '../../contract/semaphores.js';
+import type { SharedResults } from '../../contract/shared-results.js';
 import { Deadlines } from '../shared/deadlines.js';
 import type { AcquireRequest, ReleaseRequest } from '../shared/lease-requests.js';
 import { TickBatcher } from '../shared/tick-batcher.js';
@@ -30,6 +31,7 @@ import {
 } from './redis-options.js';
 import { RedisReadWriteLocks } from './redis-read-write.js';
 import { RedisReplicaWait } from './redis-replica-wait.js';
+import { RedisResults } from './redis-results.js';
 import { RedisSemaphores } from './redis-semaphore.js';
 import { RedisWakeups } from './redis-wakeups.js';
 import { ACQUIRE } from './scripts/acquire.lua.js';
@@ -63,6 +65,7 @@ export class RedisLockBackend implements LockBackend {
   readonly readWrite: ReadWriteLocks;
   /** Multi-key locks need every key in one script: not on a Cluster, where keys live apart. */
   readonly multiKey?: MultiKeyLocks;
+  readonly results: SharedResults;
   /**
    * On a cluster: the master of the key's slot. Same-tick calls and renewals are then made per
    * master, so a stopped master holds back only the calls about its own keys.
@@ -112,6 +115,7 @@ export class RedisLockBackend implements LockBackend {
     this.fair = new RedisFairLocks(this.#context);
     this.semaphore = new RedisSemaphores(this.#context);
     this.readWrite = new RedisReadWriteLocks(this.#context);
+    this.results = new RedisResults(this.#context);
     if (!partitionOf) this.multiKey = new RedisMultiKeyLocks(this.#context);
   }
 
