@@ -13,6 +13,7 @@ import type { MultiKeyLocks } from '../../contract/multi-key-locks.js';
 import type { ReadWriteLocks } from '../../contract/read-write-locks.js';
 import type { Semaphores } from '../../contract/semaphores.js';
 import type { SharedResults } from '../../contract/shared-results.js';
+import type { WaitGraph } from '../../contract/wait-graph.js';
 import { Deadlines } from '../shared/deadlines.js';
 import type { AcquireRequest, ReleaseRequest } from '../shared/lease-requests.js';
 import { TickBatcher } from '../shared/tick-batcher.js';
@@ -33,6 +34,7 @@ import { RedisReadWriteLocks } from './redis-read-write.js';
 import { RedisReplicaWait } from './redis-replica-wait.js';
 import { RedisResults } from './redis-results.js';
 import { RedisSemaphores } from './redis-semaphore.js';
+import { RedisWaitGraph } from './redis-wait-graph.js';
 import { RedisWakeups } from './redis-wakeups.js';
 import { ACQUIRE } from './scripts/acquire.lua.js';
 import { EXTEND } from './scripts/extend.lua.js';
@@ -66,6 +68,8 @@ export class RedisLockBackend implements LockBackend {
   /** Multi-key locks need every key in one script: not on a Cluster, where keys live apart. */
   readonly multiKey?: MultiKeyLocks;
   readonly results: SharedResults;
+  /** The waits-for graph is walked by one script across keys of any slot: not on a Cluster. */
+  readonly waits?: WaitGraph;
   /**
    * On a cluster: the master of the key's slot. Same-tick calls and renewals are then made per
    * master, so a stopped master holds back only the calls about its own keys.
@@ -116,7 +120,10 @@ export class RedisLockBackend implements LockBackend {
     this.semaphore = new RedisSemaphores(this.#context);
     this.readWrite = new RedisReadWriteLocks(this.#context);
     this.results = new RedisResults(this.#context);
-    if (!partitionOf) this.multiKey = new RedisMultiKeyLocks(this.#context);
+    if (!partitionOf) {
+      this.multiKey = new RedisMultiKeyLocks(this.#context);
+      this.waits = new RedisWaitGraph(this.#context);
+    }
   }
 
   async acquire(key: string, owner: string, ttlMs: number): Promise<AcquireResult> {
