@@ -54,13 +54,15 @@ export function resultKeyOf(lockKey: string): string {
 
 /**
  * The waits-for graph of deadlock detection, one per Redis server: a hash of wait records
- * (id → "<since ms>:<expiry ms>:<JSON of holds, keys, lock keys>"), a hash indexing them by the
- * owner tokens of their holds (owner → JSON array of wait ids), and a sorted set of their expiries
- * (id → server ms) for the cleanup; all three expire with the last record. No name starts with
- * "{", so no lock key (nor a key derived from one) can ever be one of them.
+ * (id → "<since µs>:<expiry ms>:<JSON of holds, keys, lock keys>"), a hash indexing them by the
+ * owner tokens of their holds (owner → JSON array of wait ids), a sorted set of their expiries
+ * (id → server ms) for the cleanup, and the last `since` given (µs, so the next is later); all four
+ * expire with the last record. No name starts with "{", so no lock key (nor a key derived from
+ * one) can ever be one of them.
  */
 export const WAIT_GRAPH_KEYS: readonly string[] = [
   'nestjs-locker:waits',
   'nestjs-locker:waits:holds',
   'nestjs-locker:waits:expiry',
+  'nestjs-locker:waits:last-since',
 ];

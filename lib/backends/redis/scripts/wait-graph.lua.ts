@@ -1,17 +1,18 @@
 /**
  * The Lua shared by the wait-graph scripts: the keys of `WAIT_GRAPH_KEYS` as the locals
- * `recordsKey`, `holdsKey` and `expiryKey`, reading a wait record, and removing one with its index
- * entries and its expiry.
+ * `recordsKey`, `holdsKey`, `expiryKey` and `lastSinceKey`, reading a wait record, and removing one
+ * with its index entries and its expiry.
  *
- * A record is the hash field `recordsKey[id]` = "<since ms>:<expiry ms>:<JSON { holds, keys,
+ * A record is the hash field `recordsKey[id]` = "<since µs>:<expiry ms>:<JSON { holds, keys,
  * locks }>" (`keys` the store keys it waits for, `locks` their lock keys), indexed under each owner
  * token of `holds` in `holdsKey[owner]` = JSON array of ids, and scored by its expiry in
  * `expiryKey`.
  */
 export const WAIT_GRAPH_LUA = `
-local recordsKey, holdsKey, expiryKey = KEYS[1], KEYS[2], KEYS[3]
+local recordsKey, holdsKey, expiryKey, lastSinceKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 
--- The record of wait id as stored, expired or not: { id, since, expires, holds, keys, locks }.
+-- The record of wait id as stored, expired or not: { id, since (µs, as text), expires (ms),
+-- holds, keys, locks }.
 local function storedWait(id)
   local raw = redis.call('HGET', recordsKey, id)
   if not raw then return nil end
@@ -19,7 +20,7 @@ local function storedWait(id)
   local sep2 = string.find(raw, ':', sep + 1, true)
   local body = cjson.decode(string.sub(raw, sep2 + 1))
   return {
-    id = id, since = tonumber(string.sub(raw, 1, sep - 1)),
+    id = id, since = string.sub(raw, 1, sep - 1),
     expires = tonumber(string.sub(raw, sep + 1, sep2 - 1)),
     holds = body.holds, keys = body.keys, locks = body.locks,
   }

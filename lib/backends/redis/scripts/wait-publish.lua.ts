@@ -1,6 +1,6 @@
 import type { WaitCycleMember, WaitRecord } from '../../../contract/wait-graph.js';
 import { lockKeyOf, WAIT_GRAPH_KEYS } from '../redis-keys.js';
-import { each, integer } from '../redis-replies.js';
+import { each, integerText } from '../redis-replies.js';
 import { RedisScript } from '../redis-script.js';
 import { READ_HOLDS_MARK } from './lock-value.lua.js';
 import { OWNER_CHECK_LUA } from './owner-check.lua.js';
@@ -14,11 +14,12 @@ import { WAIT_GRAPH_LUA } from './wait-graph.lua.js';
  * KEYS = `WAIT_GRAPH_KEYS`.
  * ARGV[1] = the wait's id, ARGV[2] = its ttl in ms, ARGV[3] = the longest cycle to report,
  * ARGV[4] = JSON { holds, keys, locks } (`locks`: the lock keys of `keys`, in order).
- * Returns the cycles, each { per member: { id, since ms, { store keys } } }, starting with this
- * wait; `{}` when there is none.
+ * Returns the cycles, each { per member: { id, since (server µs, as text), { store keys } } },
+ * starting with this wait; `{}` when there is none.
  *
  * First a few expired records are dropped, then the record is stored (a refresh of a live one
- * keeps its since) and the graph's keys are set to expire with its last record, so nothing
+ * keeps its since; a new one gets the server's µs, or 1 µs past the last since given, so no two
+ * waits tie) and the graph's keys are set to expire with its last record, so nothing
  * outlives the waits. Then a depth-first walk from the wait lists every simple cycle back to it:
  * a wait's successors are the live waits indexed under an owner that holds a lease on a key it
  * waits for, the mutex owner of the lock key's value ("<fencing token>:<owner>", parsed by
@@ -34,20 +35,26 @@ export const WAIT_PUBLISH_LUA = `${SERVER_CLOCK_LUA}${OWNER_CHECK_LUA}${WAIT_GRA
 local MARK, MAX_CYCLES, MAX_VISITS, MAX_CLEANUP = '${READ_HOLDS_MARK}', 32, 10000, 32
 local id, ttl, maxLength = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 
-for _, gone in ipairs(redis.call('ZRANGEBYSCORE', expiryKey, '-inf', nowMs, 'LIMIT', 0, MAX_CLEANUP)) do
+local expired = redis.call('ZRANGEBYSCORE', expiryKey, '-inf', nowMs, 'LIMIT', 0, MAX_CLEANUP)
+for _, gone in ipairs(expired) do
   local wait = storedWait(gone)
   if wait then removeWait(wait) else redis.call('ZREM', expiryKey, gone) end
 end
 
-local since = nowMs
+local since
 local old = storedWait(id)
 if old then
   if old.expires > nowMs then since = old.since end
   removeWait(old)
 end
+if not since then
+  -- Strictly increasing: two waits never share a since, however close (or if the clock steps back).
+  local lastUs = tonumber(redis.call('GET', lastSinceKey))
+  since = (lastUs and lastUs >= nowUs) and string.format('%.0f', lastUs + 1) or nowText
+  redis.call('SET', lastSinceKey, since)
+end
 local expires = nowMs + ttl
-redis.call('HSET', recordsKey, id,
-  string.format('%.0f', since) .. ':' .. string.format('%.0f', expires) .. ':' .. ARGV[4])
+redis.call('HSET', recordsKey, id, since .. ':' .. string.format('%.0f', expires) .. ':' .. ARGV[4])
 redis.call('ZADD', expiryKey, expires, id)
 local body = cjson.decode(ARGV[4])
 for _, owner in ipairs(body.holds) do
@@ -156,15 +163,15 @@ export const WAIT_PUBLISH = new RedisScript<WaitPublishInput, WaitCycleMember[][
           Array.isArray(cycle) && cycle.length > 0 ? each(cycle, member) : undefined,
         )
       : undefined,
-  returns: '{ per cycle: { per member: { id, since, { keys } } } }',
+  returns: '{ per cycle: { per member: { id, "<since µs>", { keys } } } }',
 });
 
-/** `{ id, since, { keys } }` as a cycle member. */
+/** `{ id, "<since µs>", { keys } }` as a cycle member (since in ms, with its µs as a fraction). */
 function member(raw: unknown): WaitCycleMember | undefined {
   if (!Array.isArray(raw) || raw.length !== 3) return undefined;
   const [id, since, keys]: unknown[] = raw;
-  const sinceMs = integer(since);
-  if (typeof id !== 'string' || sinceMs === undefined || !Array.isArray(keys)) return undefined;
+  const sinceUs = integerText(since);
+  if (typeof id !== 'string' || sinceUs === undefined || !Array.isArray(keys)) return undefined;
   const storeKeys = each(keys, (key) => (typeof key === 'string' ? key : undefined));
-  return storeKeys && { id, keys: storeKeys, since: sinceMs };
+  return storeKeys && { id, keys: storeKeys, since: sinceUs / 1000 };
 }
