@@ -51,8 +51,10 @@ export type { RedisConnectionOptions, RedisLockBackendOptions } from './redis-op
  * extend and release are Lua scripts (by SHA, NOSCRIPT-safe) that check the owner atomically;
  * concurrent calls made in the same tick share one script run. Releases publish on
  * `{<prefix><key>}:released`, which wakes waiters in every process at once. Fair locks, semaphores,
- * read-write locks and (except on a Cluster) multi-key locks are the capabilities `fair`,
- * `semaphore`, `readWrite`, `multiKey`.
+ * read-write locks and the outcomes of shared runs (`{<prefix><key>}:result`) are the capabilities
+ * `fair`, `semaphore`, `readWrite` and `results`; except on a Cluster, so are multi-key locks and
+ * the waits-for graph of deadlock detection (`multiKey`, `waits`: one script reads keys of many
+ * slots), whose records live in the fixed keys `nestjs-locker:waits*`.
  *
  * @example
  * ```ts
@@ -67,6 +69,7 @@ export class RedisLockBackend implements LockBackend {
   readonly readWrite: ReadWriteLocks;
   /** Multi-key locks need every key in one script: not on a Cluster, where keys live apart. */
   readonly multiKey?: MultiKeyLocks;
+  /** Outcomes of shared runs, each beside its lock key (one slot): on a Cluster too. */
   readonly results: SharedResults;
   /** The waits-for graph is walked by one script across keys of any slot: not on a Cluster. */
   readonly waits?: WaitGraph;
