@@ -46,3 +46,23 @@ export function readWriteQueueKeyOf(lockKey: string): string {
 export function readWriteTicketsKeyOf(lockKey: string): string {
   return `${lockKey}:rw-tickets`;
 }
+
+/** The outcome of the key's last shared run (string "<stored at, server µs>:<value>", PX ttl). */
+export function resultKeyOf(lockKey: string): string {
+  return `${lockKey}:result`;
+}
+
+/**
+ * The waits-for graph of deadlock detection, one per Redis server: a hash of wait records
+ * (id → "<since µs>:<expiry ms>:<JSON of holds, keys, lock keys>"), a hash indexing them by the
+ * owner tokens of their holds (owner → JSON array of wait ids), a sorted set of their expiries
+ * (id → server ms) for the cleanup, and the last `since` given (µs, so the next is later); all four
+ * expire with the last record. No name starts with "{", so no lock key (nor a key derived from
+ * one) can ever be one of them.
+ */
+export const WAIT_GRAPH_KEYS: readonly string[] = [
+  'nestjs-locker:waits',
+  'nestjs-locker:waits:holds',
+  'nestjs-locker:waits:expiry',
+  'nestjs-locker:waits:last-since',
+];

@@ -12,6 +12,8 @@ import type { LockBackend } from '../../contract/lock-backend.js';
 import type { MultiKeyLocks } from '../../contract/multi-key-locks.js';
 import type { ReadWriteLocks } from '../../contract/read-write-locks.js';
 import type { Semaphores } from '../../contract/semaphores.js';
+import type { SharedResults } from '../../contract/shared-results.js';
+import type { WaitGraph } from '../../contract/wait-graph.js';
 import { Deadlines } from '../shared/deadlines.js';
 import type { AcquireRequest, ReleaseRequest } from '../shared/lease-requests.js';
 import { TickBatcher } from '../shared/tick-batcher.js';
@@ -30,7 +32,9 @@ import {
 } from './redis-options.js';
 import { RedisReadWriteLocks } from './redis-read-write.js';
 import { RedisReplicaWait } from './redis-replica-wait.js';
+import { RedisResults } from './redis-results.js';
 import { RedisSemaphores } from './redis-semaphore.js';
+import { RedisWaitGraph } from './redis-wait-graph.js';
 import { RedisWakeups } from './redis-wakeups.js';
 import { ACQUIRE } from './scripts/acquire.lua.js';
 import { EXTEND } from './scripts/extend.lua.js';
@@ -47,8 +51,10 @@ export type { RedisConnectionOptions, RedisLockBackendOptions } from './redis-op
  * extend and release are Lua scripts (by SHA, NOSCRIPT-safe) that check the owner atomically;
  * concurrent calls made in the same tick share one script run. Releases publish on
  * `{<prefix><key>}:released`, which wakes waiters in every process at once. Fair locks, semaphores,
- * read-write locks and (except on a Cluster) multi-key locks are the capabilities `fair`,
- * `semaphore`, `readWrite`, `multiKey`.
+ * read-write locks and the outcomes of shared runs (`{<prefix><key>}:result`) are the capabilities
+ * `fair`, `semaphore`, `readWrite` and `results`; except on a Cluster, so are multi-key locks and
+ * the waits-for graph of deadlock detection (`multiKey`, `waits`: one script reads keys of many
+ * slots), whose records live in the fixed keys `nestjs-locker:waits*`.
  *
  * @example
  * ```ts
@@ -63,6 +69,10 @@ export class RedisLockBackend implements LockBackend {
   readonly readWrite: ReadWriteLocks;
   /** Multi-key locks need every key in one script: not on a Cluster, where keys live apart. */
   readonly multiKey?: MultiKeyLocks;
+  /** Outcomes of shared runs, each beside its lock key (one slot): on a Cluster too. */
+  readonly results: SharedResults;
+  /** The waits-for graph is walked by one script across keys of any slot: not on a Cluster. */
+  readonly waits?: WaitGraph;
   /**
    * On a cluster: the master of the key's slot. Same-tick calls and renewals are then made per
    * master, so a stopped master holds back only the calls about its own keys.
@@ -112,7 +122,11 @@ export class RedisLockBackend implements LockBackend {
     this.fair = new RedisFairLocks(this.#context);
     this.semaphore = new RedisSemaphores(this.#context);
     this.readWrite = new RedisReadWriteLocks(this.#context);
-    if (!partitionOf) this.multiKey = new RedisMultiKeyLocks(this.#context);
+    this.results = new RedisResults(this.#context);
+    if (!partitionOf) {
+      this.multiKey = new RedisMultiKeyLocks(this.#context);
+      this.waits = new RedisWaitGraph(this.#context);
+    }
   }
 
   async acquire(key: string, owner: string, ttlMs: number): Promise<AcquireResult> {
