@@ -25,6 +25,12 @@ export interface LockModuleOptions {
    */
   defaults?: LockDefaults;
   /**
+   * Detect deadlocks between locked calls across instances (see `LockDeadlockError`). Default: on
+   * where the backend offers it (memory, Redis on one server or Sentinel, Postgres); `true` on a
+   * backend without it fails at startup; `false` turns it off.
+   */
+  detectDeadlocks?: boolean;
+  /**
    * On shutdown, how long to wait for locked calls still running before their locks are released
    * anyway, in ms or as a duration string (`'15s'`). Default 10 000.
    */

@@ -50,6 +50,7 @@ function createManager(options: LockModuleOptions): LockManager {
     backend: options.backend ?? new MemoryLockBackend(),
     keyPrefix: options.keyPrefix,
     defaults: options.defaults,
+    ...(options.detectDeadlocks === undefined ? {} : { detectDeadlocks: options.detectDeadlocks }),
   });
 }
 
