@@ -561,4 +561,110 @@ BEGIN
   PERFORM set_config('synchronous_commit', 'off', true);
 END
 $fn$;
-COMMENT ON TABLE "public"."nestjs_locker" IS 'nestjs-locker schema f0391baca9c42bc1';
+CREATE TABLE IF NOT EXISTS "public"."nestjs_locker_waits" (
+  id text PRIMARY KEY,
+  holds text[] NOT NULL,
+  keys text[] NOT NULL,
+  since timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS "nestjs_locker_waits_holds" ON "public"."nestjs_locker_waits" USING gin (holds);
+CREATE OR REPLACE FUNCTION "public"."nestjs_locker_wait_cycles"(
+  p_id text, p_holds text[], p_keys text[], p_since timestamptz, p_now timestamptz,
+  p_max_length int
+) RETURNS TABLE (out_cycle int, out_position int, out_id text, out_keys text[], out_since float8)
+LANGUAGE plpgsql STABLE AS $fn$
+DECLARE
+  -- The path from the record (which is not on it) to the wait last taken from the stack, and the
+  -- stack of waits still to try: each with the path length it makes and whether it closes a cycle.
+  t_path text[] := ARRAY[]::text[];
+  t_stack text[] := ARRAY[]::text[];
+  t_depths int[] := ARRAY[]::int[];
+  t_closing boolean[] := ARRAY[]::boolean[];
+  t_keys text[] := p_keys;
+  t_depth int := 0;
+  t_top int;
+  t_next text[];
+  t_next_closing boolean[];
+  t_expanded int := 0;
+  t_edges int := 0;
+  t_cycles int := 0;
+BEGIN
+  IF p_max_length < 1 THEN
+    RETURN;
+  END IF;
+  IF (EXISTS (
+        SELECT FROM "public"."nestjs_locker" l
+         WHERE l.key = ANY (p_keys) AND l.owner = ANY (p_holds) AND l.expires_at > p_now
+           AND l.owner NOT IN ('nestjs-locker:semaphore', 'nestjs-locker:readers'))
+      OR EXISTS (
+        SELECT FROM "public"."nestjs_locker_readers" r
+         WHERE r.key = ANY (p_keys) AND r.owner = ANY (p_holds) AND r.expires_at > p_now)) THEN
+    t_cycles := 1;
+    RETURN QUERY SELECT 1, 0, p_id, p_keys, floor(extract(epoch FROM p_since) * 1000)::float8;
+  END IF;
+  LOOP
+    -- Expands the current wait (the record at depth 0) when a wait one step further still makes
+    -- a cycle of at most p_max_length waits: the live waits whose chains hold a lease on a key it
+    -- waits for, each marked when the record's chain holds a key that one waits for.
+    IF t_depth + 2 <= p_max_length THEN
+      t_expanded := t_expanded + 1;
+      EXIT WHEN t_expanded > 200;
+      WITH owners AS (
+        SELECT l.owner FROM "public"."nestjs_locker" l
+         WHERE l.key = ANY (t_keys) AND l.expires_at > p_now
+           AND l.owner NOT IN ('nestjs-locker:semaphore', 'nestjs-locker:readers')
+        UNION
+        SELECT r.owner FROM "public"."nestjs_locker_readers" r
+         WHERE r.key = ANY (t_keys) AND r.expires_at > p_now)
+      SELECT coalesce(array_agg(n.id ORDER BY n.since DESC, n.id DESC), ARRAY[]::text[]),
+             coalesce(array_agg(n.closing ORDER BY n.since DESC, n.id DESC), ARRAY[]::boolean[])
+        INTO t_next, t_next_closing
+        FROM (SELECT w.id, w.since, (EXISTS (
+        SELECT FROM "public"."nestjs_locker" l
+         WHERE l.key = ANY (w.keys) AND l.owner = ANY (p_holds) AND l.expires_at > p_now
+           AND l.owner NOT IN ('nestjs-locker:semaphore', 'nestjs-locker:readers'))
+      OR EXISTS (
+        SELECT FROM "public"."nestjs_locker_readers" r
+         WHERE r.key = ANY (w.keys) AND r.owner = ANY (p_holds) AND r.expires_at > p_now)) AS closing
+                FROM "public"."nestjs_locker_waits" w
+               WHERE w.holds && (SELECT array_agg(o.owner) FROM owners o)
+                 AND w.expires_at > p_now AND w.id <> p_id AND w.id <> ALL (t_path)) n;
+      t_edges := t_edges + cardinality(t_next);
+      EXIT WHEN t_edges > 2000;
+      -- Pushed latest first, so the earliest wait is tried first.
+      t_stack := t_stack || t_next;
+      t_closing := t_closing || t_next_closing;
+      t_depths := t_depths || array_fill(t_depth + 1, ARRAY[cardinality(t_next)]);
+    END IF;
+    t_top := cardinality(t_stack);
+    EXIT WHEN t_top = 0;
+    t_depth := t_depths[t_top];
+    -- Pushed while the path was t_path[1:t_depth - 1], so not on it.
+    t_path := t_path[1:t_depth - 1] || t_stack[t_top];
+    IF t_closing[t_top] THEN
+      t_cycles := t_cycles + 1;
+      RETURN QUERY
+        SELECT t_cycles, 0, p_id, p_keys, floor(extract(epoch FROM p_since) * 1000)::float8
+        UNION ALL
+        SELECT t_cycles, p.pos::int, w.id, w.keys, floor(extract(epoch FROM w.since) * 1000)::float8
+          FROM unnest(t_path) WITH ORDINALITY AS p(id, pos)
+          JOIN "public"."nestjs_locker_waits" w ON w.id = p.id;
+      EXIT WHEN t_cycles >= 32;
+    END IF;
+    t_stack := t_stack[1:t_top - 1];
+    t_closing := t_closing[1:t_top - 1];
+    t_depths := t_depths[1:t_top - 1];
+    IF t_depth + 2 <= p_max_length THEN
+      SELECT w.keys INTO t_keys FROM "public"."nestjs_locker_waits" w WHERE w.id = t_path[t_depth];
+    END IF;
+  END LOOP;
+END
+$fn$;
+CREATE TABLE IF NOT EXISTS "public"."nestjs_locker_results" (
+  key text PRIMARY KEY,
+  value text NOT NULL,
+  stored_at timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+COMMENT ON TABLE "public"."nestjs_locker" IS 'nestjs-locker schema 47549e6e415f2893';

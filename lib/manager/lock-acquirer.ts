@@ -13,7 +13,7 @@ import type { HeldLocks } from './held-locks.js';
 import { FAIR_TICKET_TTL_MS, type LeaseKind, type LeaseKinds } from './lease-kinds.js';
 import { type Lock, LockHandle } from './lock.js';
 import type { LockEventEmitter } from './lock-events.js';
-import type { LockOptions, ResolvedLockDefaults } from './lock-options.js';
+import type { LockOptions, ResolvedLockDefaults, ResolvedLockOptions } from './lock-options.js';
 import { newOwnerToken } from './owner-token.js';
 import { resolveLockOptions } from './validate-options.js';
 import { waitForLock } from './wait-for-lock.js';
@@ -30,8 +30,11 @@ export interface LeaseRequest {
   /** Ends the wait: the caller's signal and the manager's shutdown. */
   readonly signal: AbortSignal;
   readonly clock: MonotonicClock;
-  /** Deadlock detection for this wait, when the chain holds locks and the store keeps a graph. */
-  readonly watch?: DeadlockWatch;
+  /**
+   * Deadlock detection for this wait, made once it is known to wait: `undefined` when the chain
+   * holds no locks or the store keeps no graph.
+   */
+  readonly watchWait?: () => DeadlockWatch | undefined;
 }
 
 /** The answer of the last attempt, and when that attempt was sent (monotonic ms). */
@@ -51,7 +54,8 @@ export interface LeaseAttempts {
  * the key taken until its ttl runs out; the error is rethrown as it came.
  */
 export async function attemptLease(request: LeaseRequest): Promise<LeaseAttempts> {
-  const { backend, kind, owner, ttlMs, waitMs, clock, watch } = request;
+  const { backend, kind, owner, ttlMs, waitMs, clock } = request;
+  let watch: DeadlockWatch | undefined;
   // A single attempt of a fair lock must not leave a ticket in the queue behind.
   const join = waitMs > 0;
   let sentAt = clock.now();
@@ -70,6 +74,8 @@ export async function attemptLease(request: LeaseRequest): Promise<LeaseAttempts
     // Set below whenever `first` is undefined (only when waiting).
     result = first as AcquireResult;
     if (!first?.acquired && waitMs > 0) {
+      // Only a wait is watched: an acquire granted at once costs detection nothing.
+      watch = request.watchWait?.();
       result = await waitForLock(
         {
           attempt,
@@ -82,7 +88,7 @@ export async function attemptLease(request: LeaseRequest): Promise<LeaseAttempts
           clock,
           ...(kind.queued ? { owner } : {}),
           ...sleepBound(kind.queued ? Math.min(FAIR_TICKET_TTL_MS, ttlMs) / 4 : undefined, watch),
-          ...(watch ? { onMiss: () => watch.check() } : {}),
+          ...(watch ? { onMiss: () => watch!.check() } : {}),
         },
         first,
       );
@@ -166,7 +172,7 @@ export class LockAcquirer {
           ? AbortSignal.any([resolved.signal, this.#deps.shutdown])
           : this.#deps.shutdown,
         clock: this.#deps.clock,
-        watch: this.#watch(key, storeKeys, owner, resolved.waitMs),
+        watchWait: () => this.#watch(key, storeKeys, owner, resolved),
       });
     } catch (error) {
       if (this.#deps.shutdown.aborted && error === this.#deps.shutdown.reason) {
@@ -207,10 +213,11 @@ export class LockAcquirer {
     key: string,
     storeKeys: readonly string[],
     owner: string,
-    waitMs: number,
+    { waitMs, permits }: ResolvedLockOptions,
   ): DeadlockWatch | undefined {
     const { waits, scope } = this.#deps;
-    if (!waits || waitMs <= 0) return undefined;
+    // A semaphore waiter has no edge in the graph (any holder leaving lets it in): no cycle.
+    if (!waits || waitMs <= 0 || permits > 1) return undefined;
     const holds = chainHolds(scope);
     if (holds.length === 0) return undefined;
     return new DeadlockWatch({

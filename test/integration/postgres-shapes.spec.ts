@@ -718,13 +718,17 @@ describe('PostgresLockBackend lease shapes', () => {
       const names = new Set([...ddl.matchAll(/"([^"]+)"/g)].map((match) => match[1]!));
       for (const name of names) expect(name.length).toBeLessThanOrEqual(63);
       // The schema, table, sequence, queue, its index, permits, readers, the read-write queue, its
-      // index and eight functions.
-      expect(names.size).toBe(17);
+      // index, waits, its index, results and nine functions.
+      expect(names.size).toBe(21);
       await admin.query(ddl);
       const store = backend({ schema, table, createTable: false, listen: false });
       granted(await store.fair!.acquire('k', 'o', 5_000, fair()));
       granted(await store.semaphore!.acquire('s', 'o', 5_000, 2));
       granted(await store.multiKey!.acquire(['m1', 'm2'], 'o', 5_000));
+      expect(await store.waits.publish({ id: 'w', holds: ['o'], keys: ['k'] }, 5_000, 8)).toEqual([
+        [{ id: 'w', keys: ['k'], since: expect.any(Number) }],
+      ]);
+      expect(await store.results.put('k', 'o', '1', 5_000)).toBe(true);
     });
   });
 

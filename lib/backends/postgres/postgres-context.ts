@@ -110,6 +110,14 @@ export class PostgresContext {
     call: () => Promise<T>,
   ): Promise<T> {
     refuseReservedOwner(owner);
+    return this.attempt(operation, key, call);
+  }
+
+  /**
+   * Runs `call` once the table is ready; its failure is this backend's `LockBackendError` of
+   * `operation` on `key` (none when the operation is on no one key).
+   */
+  async attempt<T>(operation: string, key: string | undefined, call: () => Promise<T>): Promise<T> {
     try {
       if (!this.#isReady) await this.whenReady();
       return await call();

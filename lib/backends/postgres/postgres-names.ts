@@ -38,7 +38,13 @@ export interface LeaseTableNames {
   readonly rwQueue: string;
   /** The bare name of the read-write queue's index in enqueue order. */
   readonly rwQueueOrder: string;
-  /** The PL/pgSQL functions of the lease shapes, qualified. */
+  /** `"schema"."table_waits"`: the waits-for graph, one row per wait of a chain that holds locks. */
+  readonly waits: string;
+  /** The bare name of the GIN index of the waits by the owner tokens of their holds. */
+  readonly waitsHolds: string;
+  /** `"schema"."table_results"`: the outcomes of shared runs, one row per key. */
+  readonly results: string;
+  /** The PL/pgSQL functions of the lease shapes and of the waits-for graph, qualified. */
   readonly fairAcquire: string;
   readonly fairRelease: string;
   readonly semaphoreAcquire: string;
@@ -47,6 +53,7 @@ export interface LeaseTableNames {
   readonly rwAcquire: string;
   readonly rwExtend: string;
   readonly rwRelease: string;
+  readonly waitCycles: string;
 }
 
 /**
@@ -80,6 +87,10 @@ export function leaseTableNames(schema: unknown, table: unknown): LeaseTableName
     rwAcquire: qualified('rw_acquire'),
     rwExtend: qualified('rw_extend'),
     rwRelease: qualified('rw_release'),
+    waits: qualified('waits'),
+    waitsHolds: `"${derivedName(tableName, id, 'waits_holds')}"`,
+    results: qualified('results'),
+    waitCycles: qualified('wait_cycles'),
   };
 }
 

@@ -3,9 +3,11 @@ import { fairSql } from './postgres-fair.sql.js';
 import { multiSql } from './postgres-multi-key.sql.js';
 import type { LeaseTableNames } from './postgres-names.js';
 import { readWriteSql } from './postgres-read-write.sql.js';
+import { resultsSql } from './postgres-results.sql.js';
 import { semaphoreSql } from './postgres-semaphore.sql.js';
 import { deleteLongExpired } from './postgres-sql-fragments.js';
 import { bool, float8, type Statement, statement, text } from './postgres-statement.js';
+import { waitGraphSql } from './postgres-wait-graph.sql.js';
 
 /**
  * The DDL of one lease table and the statements that check and sweep it. The only text placed
@@ -14,8 +16,8 @@ import { bool, float8, type Statement, statement, text } from './postgres-statem
 export interface SchemaSql {
   /**
    * The DDL: schema (unless public), table and fence sequence, all `IF NOT EXISTS`; then the queue,
-   * permits, readers and read-write queue tables and the functions of the lease shapes (`CREATE OR REPLACE`, so an upgrade
-   * brings them up to date). The shapes only add objects: a table made by an older version keeps
+   * permits, readers, read-write queue, waits and results tables and the functions of the lease
+   * shapes and the waits-for graph (`CREATE OR REPLACE`, so an upgrade brings them up to date). The shapes only add objects: a table made by an older version keeps
    * working for plain locks until this runs again.
    */
   readonly createTable: string;
@@ -43,6 +45,12 @@ export interface SchemaSql {
    * before read-write locks (run by hand, `createTable: false`) keep their queue and permits swept.
    */
   readonly sweepReadWrite: Statement<readonly [ms: number], unknown>;
+  /**
+   * $1 ms. Deletes up to 1 000 waits and 1 000 shared outcomes each that have been expired for at
+   * least that long. Apart from `sweepReadWrite`, so that tables made by the DDL of a version
+   * before them keep their read holds swept.
+   */
+  readonly sweepWaitsAndResults: Statement<readonly [ms: number], unknown>;
 }
 
 /** Builds the DDL and the schema statements of the lease table `names`. */
@@ -61,6 +69,8 @@ export function schemaSql(names: LeaseTableNames): SchemaSql {
     semaphoreSql(names).ddl,
     multiSql(names).ddl,
     readWriteSql(names).ddl,
+    waitGraphSql(names).ddl,
+    resultsSql(names).ddl,
   ].join('');
   const digest = createHash('sha256').update(objects).digest('hex').slice(0, 16);
   const schemaComment = `nestjs-locker schema ${digest}`;
@@ -116,6 +126,20 @@ ${deleteLongExpired(names.rwQueue, ['key', 'owner'])}
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM readers) + (SELECT count(*) FROM tickets) AS swept`,
+      params: [float8],
+      rows: 'one',
+      columns: {},
+    }),
+    sweepWaitsAndResults: statement({
+      name: 'sweepWaitsAndResults',
+      text: `WITH waits AS (
+${deleteLongExpired(names.waits, ['id'])}
+  RETURNING 1
+), results AS (
+${deleteLongExpired(names.results, ['key'])}
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM waits) + (SELECT count(*) FROM results) AS swept`,
       params: [float8],
       rows: 'one',
       columns: {},

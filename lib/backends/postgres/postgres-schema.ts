@@ -74,12 +74,13 @@ export class PostgresSchema {
       if (this.#sweeping || this.#closed) return;
       this.#sweeping = true;
       // A failed sweep is harmless (rows wait for the next one); the lock calls report outages.
-      // The shapes' tables are swept on their own: they may be missing where an older version's
-      // DDL was run by hand.
+      // The shapes' tables (and the waits and results) are swept on their own: they may be
+      // missing where an older version's DDL was run by hand.
       Promise.all([
         this.context.run(sql.sweep, [intervalMs]).catch(() => undefined),
         this.context.run(sql.sweepShapes, [intervalMs]).catch(() => undefined),
         this.context.run(sql.sweepReadWrite, [intervalMs]).catch(() => undefined),
+        this.context.run(sql.sweepWaitsAndResults, [intervalMs]).catch(() => undefined),
       ]).finally(() => {
         this.#sweeping = false;
       });

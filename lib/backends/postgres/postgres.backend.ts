@@ -11,6 +11,8 @@ import type { LockBackend } from '../../contract/lock-backend.js';
 import type { MultiKeyLocks } from '../../contract/multi-key-locks.js';
 import type { ReadWriteLocks } from '../../contract/read-write-locks.js';
 import type { Semaphores } from '../../contract/semaphores.js';
+import type { SharedResults } from '../../contract/shared-results.js';
+import type { WaitGraph } from '../../contract/wait-graph.js';
 import type { PgPoolLike } from './pg-client.js';
 import { leaseSql } from './postgres.sql.js';
 import { PostgresContext, refuseReservedOwner } from './postgres-context.js';
@@ -21,9 +23,11 @@ import { KEY_IS_SEMAPHORE, PostgresMutexBatches } from './postgres-mutex-batches
 import { leaseTableNames } from './postgres-names.js';
 import { type PostgresLockBackendOptions, postgresSettings } from './postgres-options.js';
 import { PostgresReadWriteLocks } from './postgres-read-write.js';
+import { PostgresResults } from './postgres-results.js';
 import { schemaSql } from './postgres-schema.sql.js';
 import { PostgresSemaphores } from './postgres-semaphore.js';
 import { READERS_OWNER, SEMAPHORE_OWNER } from './postgres-sql-fragments.js';
+import { PostgresWaitGraph } from './postgres-wait-graph.js';
 import { PostgresWakeups } from './postgres-wakeups.js';
 
 export type { PostgresLockBackendOptions } from './postgres-options.js';
@@ -49,6 +53,11 @@ export type { PostgresLockBackendOptions } from './postgres-options.js';
  * rejects with a `LockBackendError` that says so. The owners `"nestjs-locker:semaphore"` and
  * `"nestjs-locker:readers"` are reserved.
  *
+ * Deadlock detection (`backend.waits`) keeps the waits of chains that hold locks in
+ * `<table>_waits`: a publish upserts one and finds the cycles through it in one statement over one
+ * snapshot (`postgres-wait-graph.ts`). Shared runs (`backend.results`) keep their outcomes in
+ * `<table>_results`, stored only under the key's live lease (`postgres-results.ts`).
+ *
  * @example
  * ```ts
  * new PostgresLockBackend({ connectionString: process.env.DATABASE_URL })  // owns its pool
@@ -62,6 +71,10 @@ export class PostgresLockBackend implements LockBackend {
   readonly semaphore: Semaphores;
   readonly multiKey: MultiKeyLocks;
   readonly readWrite: ReadWriteLocks;
+  /** The waits-for graph of chains that hold locks, for deadlock detection. */
+  readonly waits: WaitGraph;
+  /** The outcomes of shared runs (`LockService.share`). */
+  readonly results: SharedResults;
   /**
    * Calls `onRelease` on every release of `key`, in any process, with the {@link Handoff} when a
    * fair release handed the lease to a waiter; present unless `listen: false`.
@@ -92,6 +105,8 @@ export class PostgresLockBackend implements LockBackend {
     this.multiKey = new PostgresMultiKeyLocks(this.#context);
     this.#readWrite = new PostgresReadWriteLocks(this.#context);
     this.readWrite = this.#readWrite;
+    this.waits = new PostgresWaitGraph(this.#context);
+    this.results = new PostgresResults(this.#context);
     if (settings.openListenClient) {
       this.#wakeups = new PostgresWakeups(
         settings.openListenClient,

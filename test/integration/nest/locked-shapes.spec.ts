@@ -1,28 +1,18 @@
 import 'reflect-metadata';
 import { describe, expect, it } from '@jest/globals';
-import { Injectable, Module, type Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { Injectable } from '@nestjs/common';
 import {
   currentLock,
   InvalidLockOptionsError,
   Locked,
-  LockModule,
-  type LockModuleOptions,
   MemoryLockBackend,
 } from '../../../lib/index.js';
 import { interceptBackend } from '../../../lib/testing/index.js';
 import { sleep } from '../../support/async.js';
+import { bootWithLocks } from '../../support/nest-context.js';
 import { plainBackend } from '../../support/plain-backend.js';
 
-async function boot<T>(provider: Type<T>, options: LockModuleOptions = {}) {
-  @Module({ imports: [LockModule.forRoot(options)], providers: [provider] })
-  class AppModule {}
-  const app = await NestFactory.createApplicationContext(AppModule, {
-    logger: false,
-    abortOnError: false,
-  });
-  return { app, service: app.get(provider) };
-}
+const boot = bootWithLocks;
 
 /** Counts callers inside at once. */
 class Gauge {

@@ -1,20 +1,18 @@
 import 'reflect-metadata';
 import { describe, expect, it } from '@jest/globals';
-import { type INestApplicationContext, Injectable, Module, type Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { Injectable } from '@nestjs/common';
 import {
   InvalidLockOptionsError,
   type LockBackend,
   LockDeadlockError,
   Locked,
   type LockedOptions,
-  LockModule,
-  type LockModuleOptions,
   MemoryLockBackend,
   SharedRunFailedError,
 } from '../../../lib/index.js';
 import { interceptBackend } from '../../../lib/testing/index.js';
 import { sleep } from '../../support/async.js';
+import { bootWithLocks } from '../../support/nest-context.js';
 import { plainBackend } from '../../support/plain-backend.js';
 
 /** A view of one store for each app, as two instances would have; closing one keeps the store. */
@@ -23,18 +21,7 @@ const view = (store: LockBackend): LockBackend =>
     call.method === 'close' ? Promise.resolve() : proceed(),
   );
 
-async function boot<T>(
-  provider: Type<T>,
-  options: LockModuleOptions,
-): Promise<{ app: INestApplicationContext; service: T }> {
-  @Module({ imports: [LockModule.forRoot(options)], providers: [provider] })
-  class AppModule {}
-  const app = await NestFactory.createApplicationContext(AppModule, {
-    logger: false,
-    abortOnError: false,
-  });
-  return { app, service: app.get(provider) };
-}
+const boot = bootWithLocks;
 
 class CatalogDown extends Error {
   readonly code = 'CATALOG_DOWN';
