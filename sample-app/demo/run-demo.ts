@@ -18,6 +18,8 @@ import { opposingTransfers, type TransferDeadlock } from './transfer-deadlock.js
 export interface DemoOptions {
   /** The compiled sample app, `sample-app/dist/src/main.js`. */
   readonly main: string;
+  /** Where the instances keep their locks: Redis (the default) or the data's Postgres. */
+  readonly lockStore?: 'redis' | 'postgres';
   readonly redisUrl: string;
   readonly databaseUrl: string;
   /** The app's schema for this run; dropped first. */
@@ -58,7 +60,8 @@ const QUIET_TICKS = 5;
 const REPORT_TTL_MS = 3_000;
 
 /**
- * Runs three instances of the sample app against one Redis (locks) and one Postgres (data), puts
+ * Runs three instances of the sample app against one Redis (locks, unless `lockStore` says
+ * Postgres) and one Postgres (data), puts
  * them through concurrent orders, opposite transfers that deadlock, a cache stampede, a
  * per-second cron job and a `kill -9`, and
  * checks the outcomes. The servers must be running; the instances are always stopped.
@@ -90,7 +93,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
             readyTimeoutMs: 30_000,
             env: {
               NO_COLOR: '1',
-              LOCK_STORE: 'redis',
+              LOCK_STORE: options.lockStore ?? 'redis',
               REDIS_URL: options.redisUrl,
               DATABASE_URL: options.databaseUrl,
               DB_SCHEMA: options.dbSchema,
