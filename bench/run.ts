@@ -13,6 +13,7 @@ import { markdownTable } from './report/table.js';
 import { type ReportPaths, targetSummary, writeReport } from './report/write-report.js';
 import type { Scenario, ScenarioReport } from './scenario.js';
 import { contended } from './scenarios/contended.js';
+import { deadlockAndShare } from './scenarios/deadlock-and-share.js';
 import { decoratorOverhead } from './scenarios/decorator-overhead.js';
 import { postgres as postgresScenario } from './scenarios/postgres.js';
 import { quorum } from './scenarios/quorum.js';
@@ -29,6 +30,7 @@ const SCENARIOS: readonly Scenario[] = [
   renewal,
   decoratorOverhead,
   postgresScenario,
+  deadlockAndShare,
 ];
 
 /**

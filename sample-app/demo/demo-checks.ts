@@ -1,4 +1,4 @@
-import type { OrderAnswer } from './shop-client.js';
+import type { OrderAnswer, RefreshAnswer, TransferAnswer } from './shop-client.js';
 
 /** One line of the verdict: a check and whether it held. */
 export interface Check {
@@ -125,3 +125,86 @@ export function checkNoOverlap(runs: readonly ReportRun[], killedRunStart?: numb
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * Refreshes of the catalog sent at once to every instance merged into one rebuild: every one
+ * answered 200 with the same rebuild (instance and fencing token), and the cache row counts one
+ * rebuild more than before (`rebuildsAdded`).
+ */
+export function checkMergedRebuild(
+  answers: readonly RefreshAnswer[],
+  rebuildsAdded: number,
+): Check {
+  const failed = answers.filter((a) => a.status !== 200);
+  const builds = new Set(answers.map((a) => `${a.builtBy} #${a.fencingToken}`));
+  const ok = answers.length > 0 && failed.length === 0 && builds.size === 1 && rebuildsAdded === 1;
+  return {
+    name: 'concurrent refreshes on every instance: one rebuild, the same result for all',
+    ok,
+    detail: ok
+      ? `${answers.length} answers, all from the rebuild by ${[...builds][0]}`
+      : `${rebuildsAdded} rebuilds, ${builds.size} distinct results, statuses ${answers.map((a) => a.status).join(', ')}`,
+  };
+}
+
+/**
+ * Two transfers in opposite directions sent at once: exactly one gave way to the deadlock (409
+ * `LOCK_DEADLOCK` with `Retry-After`), the other went through (201).
+ */
+export function checkDeadlockGaveWay(answers: readonly TransferAnswer[]): Check {
+  const deadlocked = answers.filter(
+    (a) => a.status === 409 && a.errorCode === 'LOCK_DEADLOCK' && a.retryAfter !== null,
+  );
+  const done = answers.filter((a) => a.status === 201);
+  const ok = answers.length === 2 && deadlocked.length === 1 && done.length === 1;
+  return {
+    name: 'opposite transfers at once: one 409 LOCK_DEADLOCK (Retry-After), one 201',
+    ok,
+    detail: answers
+      .map((a) =>
+        `${a.from}→${a.to} on ${a.askedInstance}: ${a.status} ${a.errorCode ?? ''}`.trim(),
+      )
+      .join('; '),
+  };
+}
+
+/** Every transfer that gave way went through when sent again (`retried`: the last answer of each). */
+export function checkRetriedTransfers(gaveWay: number, retried: readonly TransferAnswer[]): Check {
+  const ok = gaveWay > 0 && retried.length === gaveWay && retried.every((a) => a.status === 201);
+  return {
+    name: 'the transfer that gave way went through when retried from the top',
+    ok,
+    detail:
+      retried.length === 0
+        ? 'nothing to retry'
+        : retried.map((a) => `${a.from}→${a.to} on ${a.askedInstance}: ${a.status}`).join('; '),
+  };
+}
+
+/**
+ * Each balance moved by exactly the accepted (201) transfers, no more: a transfer that gave way
+ * moved nothing, and no money was made or lost.
+ */
+export function checkBalances(
+  before: Readonly<Record<string, number>>,
+  after: Readonly<Record<string, number>>,
+  answers: readonly TransferAnswer[],
+): Check {
+  const expected: Record<string, number> = { ...before };
+  for (const a of answers.filter((answer) => answer.status === 201)) {
+    expected[a.from] = (expected[a.from] ?? 0) - a.amount;
+    expected[a.to] = (expected[a.to] ?? 0) + a.amount;
+  }
+  const accounts = new Set([...Object.keys(expected), ...Object.keys(after)]);
+  const wrong = [...accounts].filter((id) => after[id] !== expected[id]);
+  return {
+    name: 'balances moved by the accepted transfers only, all or nothing',
+    ok: wrong.length === 0 && accounts.size > 0,
+    detail:
+      wrong.length === 0
+        ? Object.entries(after)
+            .map(([id, balance]) => `${id} ${balance}`)
+            .join(', ')
+        : wrong.map((id) => `${id}: ${after[id]}, expected ${expected[id]}`).join('; '),
+  };
+}

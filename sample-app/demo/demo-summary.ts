@@ -4,7 +4,7 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 /** The demo's result as a few readable lines, then one line per check. */
 export function formatSummary(result: DemoResult, stores: string): string {
-  const { duplicates: d, rush, cache, report, takeover } = result;
+  const { duplicates: d, rush, cache, deadlock, report, takeover } = result;
   const stock = Object.entries(result.finalStock)
     .map(([sku, left]) => `${sku} ${left}`)
     .join(', ');
@@ -23,8 +23,22 @@ export function formatSummary(result: DemoResult, stores: string): string {
     ],
     ['final stock', `${stock} (each started at ${result.initialStock})`],
     [
+      'opposite transfers',
+      `${deadlock.first.join('; ')}; retried: ${deadlock.retried.join('; ') || 'nothing'}`,
+    ],
+    [
+      'balances',
+      Object.entries(deadlock.balances)
+        .map(([id, balance]) => `${id} ${balance}`)
+        .join(', '),
+    ],
+    [
       'catalog cache',
-      `${cache.asked} rebuilds asked at once: ${cache.rebuilt} rebuilt, ${cache.skipped} skipped (another instance was at it)`,
+      `${cache.asked} refreshes at once (${Object.entries(cache.perInstance)
+        .map(([name, n]) => `${n} on ${name}`)
+        .join(
+          ', ',
+        )}): ${cache.rebuilds} rebuild, ${cache.results.length} distinct result (${cache.results.join(', ')})`,
     ],
     ['report (every 1 s)', `${report.quietTicks} ticks watched, ${report.runs} runs in all`],
     [

@@ -3,6 +3,7 @@
 // when a check fails, 130 on Ctrl-C.
 //   DEMO_REDIS_PORT (6398), DEMO_PG_PORT (5448), DEMO_HTTP_PORT (3101: instances on 3101..3103);
 //   LOCKER_PORT_OFFSET (0) moves all three defaults, as it moves the tests' ports.
+//   DEMO_LOCK_STORE=postgres keeps the locks in the Postgres of the data instead of Redis.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ const redisPort = Number(process.env.DEMO_REDIS_PORT ?? 6398 + offset);
 const pgPort = Number(process.env.DEMO_PG_PORT ?? 5448 + offset);
 const httpPort = Number(process.env.DEMO_HTTP_PORT ?? 3101 + offset);
 const serversScript = fileURLToPath(new URL('../../../scripts/servers.sh', import.meta.url));
+const lockStore = process.env.DEMO_LOCK_STORE === 'postgres' ? 'postgres' : 'redis';
 const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
 
 const abort = new AbortController();
@@ -36,6 +38,7 @@ try {
   started = startServers(serversScript, [`redis:${redisPort}`, `postgres:${pgPort}`]);
   const result = await runDemo({
     main,
+    lockStore,
     redisUrl: `redis://127.0.0.1:${redisPort}`,
     databaseUrl: `postgres://postgres@127.0.0.1:${pgPort}/postgres`,
     dbSchema: 'sample_demo',
@@ -45,7 +48,12 @@ try {
     progress: (line) => console.error(line),
   });
   console.log(
-    formatSummary(result, `Redis 127.0.0.1:${redisPort}, data in Postgres 127.0.0.1:${pgPort}`),
+    formatSummary(
+      result,
+      lockStore === 'redis'
+        ? `Redis 127.0.0.1:${redisPort}, data in Postgres 127.0.0.1:${pgPort}`
+        : `Postgres 127.0.0.1:${pgPort}, with the data`,
+    ),
   );
   exitCode = result.checks.every((c) => c.ok) ? 0 : 1;
   if (exitCode === 0) rmSync(logDir, { recursive: true, force: true });

@@ -8,14 +8,18 @@ import {
   checkNoTickTwice,
   checkStock,
 } from './demo-checks.js';
+import { type MergedRebuild, mergedRebuild } from './merged-rebuild.js';
 import { killRunningInstance } from './report-takeover.js';
-import { placeOrder, refreshCatalog } from './shop-client.js';
+import { placeOrder } from './shop-client.js';
 import { ShopDatabase } from './shop-database.js';
+import { opposingTransfers, type TransferDeadlock } from './transfer-deadlock.js';
 
 /** Where and how to run the demo. */
 export interface DemoOptions {
   /** The compiled sample app, `sample-app/dist/src/main.js`. */
   readonly main: string;
+  /** Where the instances keep their locks: Redis (the default) or the data's Postgres. */
+  readonly lockStore?: 'redis' | 'postgres';
   readonly redisUrl: string;
   readonly databaseUrl: string;
   /** The app's schema for this run; dropped first. */
@@ -39,7 +43,8 @@ export interface DemoResult {
   readonly rush: { orders: number; accepted: number; items: number; outOfStock: number };
   readonly initialStock: number;
   readonly finalStock: Record<string, number>;
-  readonly cache: { asked: number; rebuilt: number; skipped: number };
+  readonly cache: MergedRebuild['figures'];
+  readonly deadlock: TransferDeadlock['figures'];
   readonly report: { quietTicks: number; runs: number };
   readonly takeover?: { victim: string; pid: number; successor: string; afterMs: number };
   readonly gracefulStops: number;
@@ -50,13 +55,15 @@ const PRODUCTS = ['cocoa', 'coffee', 'tea'];
 const INITIAL_STOCK = 40;
 const DUPLICATE_ORDERS = 10;
 const RUSH_ORDERS = 150;
-const CACHE_REFRESHES = 6;
+const CACHE_REFRESHES = 12;
 const QUIET_TICKS = 5;
 const REPORT_TTL_MS = 3_000;
 
 /**
- * Runs three instances of the sample app against one Redis (locks) and one Postgres (data), puts
- * them through concurrent orders, a cache stampede, a per-second cron job and a `kill -9`, and
+ * Runs three instances of the sample app against one Redis (locks, unless `lockStore` says
+ * Postgres) and one Postgres (data), puts
+ * them through concurrent orders, opposite transfers that deadlock, a cache stampede, a
+ * per-second cron job and a `kill -9`, and
  * checks the outcomes. The servers must be running; the instances are always stopped.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
@@ -64,7 +71,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const db = new ShopDatabase(options.databaseUrl, options.dbSchema);
   const instances: AppInstance[] = [];
   const checks: Check[] = [];
-  const total = 6;
+  const total = 7;
   let step = 0;
   const say = (line: string): void => {
     options.signal?.throwIfAborted();
@@ -86,7 +93,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
             readyTimeoutMs: 30_000,
             env: {
               NO_COLOR: '1',
-              LOCK_STORE: 'redis',
+              LOCK_STORE: options.lockStore ?? 'redis',
               REDIS_URL: options.redisUrl,
               DATABASE_URL: options.databaseUrl,
               DB_SCHEMA: options.dbSchema,
@@ -141,18 +148,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const finalStock = await db.stock();
     checks.push(checkStock(INITIAL_STOCK, finalStock, [...duplicateAnswers, ...rushAnswers]));
 
-    say(`asking ${CACHE_REFRESHES} times at once to rebuild the catalog cache`);
-    const refreshes = await Promise.all(
-      Array.from({ length: CACHE_REFRESHES }, (_, i) =>
-        refreshCatalog(instances[i % instances.length]!.url),
-      ),
-    );
-    const rebuilt = refreshes.filter((r) => r.refreshed).length;
-    checks.push({
-      name: 'the catalog cache was rebuilt by one of the concurrent asks at least',
-      ok: rebuilt >= 1,
-      detail: `${rebuilt} rebuilt, ${refreshes.length - rebuilt} skipped`,
-    });
+    say('transferring alice → bob on one instance and bob → alice on another, at once');
+    const deadlock = await opposingTransfers(db, instances, options.signal);
+    checks.push(...deadlock.checks);
+
+    say(`asking ${CACHE_REFRESHES} times at once, on every instance, to rebuild the catalog cache`);
+    const cache = await mergedRebuild(db, instances, CACHE_REFRESHES);
+    checks.push(cache.check);
 
     say(`watching the every-second report job for ${QUIET_TICKS} ticks`);
     const quietFrom = Math.ceil(Date.now() / 1000) * 1000 + 1000;
@@ -196,7 +198,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       },
       initialStock: INITIAL_STOCK,
       finalStock,
-      cache: { asked: CACHE_REFRESHES, rebuilt, skipped: CACHE_REFRESHES - rebuilt },
+      cache: cache.figures,
+      deadlock: deadlock.figures,
       report: { quietTicks: QUIET_TICKS, runs: runs.length },
       ...(takeover.figures ? { takeover: takeover.figures } : {}),
       gracefulStops,

@@ -38,6 +38,21 @@ export class ShopDatabase {
     }));
   }
 
+  /** How many rebuilds have written the catalog cache (0 before the first). */
+  async catalogRebuilds(): Promise<number> {
+    const { rows } = await this.#pool.query<{ rebuilds: number }>(
+      'SELECT rebuilds FROM catalog_cache WHERE id = 1',
+    );
+    return rows[0]?.rebuilds ?? 0;
+  }
+
+  async balances(): Promise<Record<string, number>> {
+    const { rows } = await this.#pool.query<{ id: string; balance: number }>(
+      'SELECT id, balance FROM accounts ORDER BY id',
+    );
+    return Object.fromEntries(rows.map((row) => [row.id, row.balance]));
+  }
+
   close(): Promise<void> {
     return this.#pool.end();
   }

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LockModule } from 'nestjs-locker';
+import { AccountsController } from './accounts/accounts.controller.js';
+import { AccountsService } from './accounts/accounts.service.js';
 import { CatalogController } from './catalog/catalog.controller.js';
 import { CatalogCacheService } from './catalog/catalog-cache.service.js';
 import { AppConfig } from './config/app-config.js';
@@ -14,7 +16,7 @@ import { OrdersController } from './orders/orders.controller.js';
 import { OrdersService } from './orders/orders.service.js';
 import { NightlyReportService } from './reports/nightly-report.service.js';
 
-/** The sample shop: orders, inventory, the nightly report and the catalog cache. */
+/** The sample shop: orders, inventory, accounts, the nightly report and the catalog cache. */
 @Module({
   imports: [
     AppConfigModule,
@@ -30,10 +32,11 @@ import { NightlyReportService } from './reports/nightly-report.service.js';
       }),
     }),
   ],
-  controllers: [OrdersController, CatalogController, HealthController],
+  controllers: [OrdersController, AccountsController, CatalogController, HealthController],
   providers: [
     InventoryService,
     OrdersService,
+    AccountsService,
     NightlyReportService,
     CatalogCacheService,
     LockEventsLogger,

@@ -25,8 +25,8 @@ export abstract class AppConfig {
   /** Stock each product starts with when its row is created (`INITIAL_STOCK`, default 100). */
   abstract readonly initialStock: number;
   /**
-   * How long the pretend slow calls take (the payment gateway, the catalog query), in ms
-   * (`SLOW_CALL_MS`, default 100).
+   * How long the pretend slow calls take (the payment gateway, the fraud check of a transfer, the
+   * catalog query), in ms (`SLOW_CALL_MS`, default 100).
    */
   abstract readonly slowCallMs: number;
   /** How long building the report takes, in ms (`REPORT_WORK_MS`, default 50). */

@@ -1,9 +1,10 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { LockService } from 'nestjs-locker';
+import { ACCOUNTS, OPENING_BALANCE } from '../accounts/accounts.js';
 import { AppConfig } from '../config/app-config.js';
 import { PRODUCTS } from '../inventory/products.js';
 import { Database } from './database.js';
-import { SCHEMA_SQL, SEED_PRODUCTS_SQL } from './schema.sql.js';
+import { SCHEMA_SQL, SEED_ACCOUNTS_SQL, SEED_PRODUCTS_SQL } from './schema.sql.js';
 
 /**
  * Creates the app's schema and tables when an instance boots. Instances booting together would
@@ -25,6 +26,7 @@ export class SchemaMigration implements OnModuleInit {
         await this.db.query(`CREATE SCHEMA IF NOT EXISTS ${this.config.dbSchema}`);
         await this.db.query(SCHEMA_SQL);
         await this.db.query(SEED_PRODUCTS_SQL, [PRODUCTS, this.config.initialStock]);
+        await this.db.query(SEED_ACCOUNTS_SQL, [ACCOUNTS, OPENING_BALANCE]);
       },
       { wait: '30s', ttl: '30s' },
     );

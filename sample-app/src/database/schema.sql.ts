@@ -30,11 +30,24 @@ export const SCHEMA_SQL = `
     body     jsonb NOT NULL,
     built_by text NOT NULL,
     built_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-    fence    bigint NOT NULL
+    fence    bigint NOT NULL,
+    -- how many rebuilds wrote it: the demo checks that a burst of refreshes adds one
+    rebuilds integer NOT NULL DEFAULT 1
+  );
+  CREATE TABLE IF NOT EXISTS accounts (
+    id      text PRIMARY KEY,
+    balance integer NOT NULL,
+    -- the fencing token of the account's last write, as for products
+    fence   bigint NOT NULL DEFAULT 0
   );
 `;
 
 /** `$1`: the SKUs, `$2`: the stock a new product starts with. Existing rows are left alone. */
 export const SEED_PRODUCTS_SQL = `
   INSERT INTO products (sku, stock) SELECT unnest($1::text[]), $2 ON CONFLICT (sku) DO NOTHING
+`;
+
+/** `$1`: the account ids, `$2`: the balance a new account opens with. Existing rows are left alone. */
+export const SEED_ACCOUNTS_SQL = `
+  INSERT INTO accounts (id, balance) SELECT unnest($1::text[]), $2 ON CONFLICT (id) DO NOTHING
 `;
