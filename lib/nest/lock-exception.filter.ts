@@ -8,6 +8,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import {
   LockBackendError,
+  LockDeadlockError,
   LockLostError,
   LockManagerClosedError,
   LockNotAcquiredError,
@@ -31,7 +32,13 @@ import { lockErrorResponse } from './lock-http-answer.js';
  * export class OrdersController {}
  * ```
  */
-@Catch(LockNotAcquiredError, LockLostError, LockManagerClosedError, LockBackendError)
+@Catch(
+  LockNotAcquiredError,
+  LockLostError,
+  LockDeadlockError,
+  LockManagerClosedError,
+  LockBackendError,
+)
 @Injectable()
 export class LockExceptionFilter implements ExceptionFilter {
   readonly #logger = new Logger('LockModule');

@@ -121,4 +121,18 @@ describe('LockExceptionFilter outside HTTP', () => {
       ['reply', expect.objectContaining({ statusCode: 409 }), 409],
     ]);
   });
+
+  it('catches a deadlock thrown outside a handler (a guard, a pipe) as 409', () => {
+    replies.length = 0;
+    const caught = Reflect.getMetadata(
+      '__filterCatchExceptions__',
+      LockExceptionFilter,
+    ) as unknown[];
+    expect(caught).toContain(LockDeadlockError);
+    filter.catch(new LockDeadlockError('a', ['a', 'b']), hostOf('http').host);
+    expect(replies).toEqual([
+      ['header', 'Retry-After', '1'],
+      ['reply', expect.objectContaining({ statusCode: 409, errorCode: 'LOCK_DEADLOCK' }), 409],
+    ]);
+  });
 });
