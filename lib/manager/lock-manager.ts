@@ -277,6 +277,9 @@ export class LockManager {
         results,
         clock: this.#clock,
         using: (name, body, lockOptions) => this.using(name, body, lockOptions),
+        subscribe: this.#backend.subscribe
+          ? (storeKey, onRelease) => this.#backend.subscribe!(storeKey, () => onRelease())
+          : undefined,
       },
       key,
       storeKey,
