@@ -161,7 +161,7 @@ function description(iterations: number, bursts: number): string {
     'caller calling `share` with nobody else (a lock, the call, the stored result, the release).',
     'Callers: every caller of every burst, from its call to its result, the one that ran included.',
     'Runs per burst must be 1; wrong results counts bursts where a caller got another value.',
-    'Callers on one instance join its run in memory; across instances they wait for the key’s lock',
-    'and read the stored result.',
+    'Callers on one instance join its run in memory; across instances they wait for the key’s',
+    'release and then read the stored result (one round trip each, side by side).',
   ].join('\n');
 }
