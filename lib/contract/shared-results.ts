@@ -2,7 +2,7 @@
 export interface SharedOutcome {
   /** What the run stored: the manager's serialised result or error. */
   readonly value: string;
-  /** How long ago it was stored, by the store's clock, in ms. */
+  /** How long ago it was stored, by the store's clock, in ms: never above the true age, and at most 1 ms under it. */
   readonly ageMs: number;
 }
 

@@ -26,6 +26,8 @@ export interface ShareHost {
   subscribe: ((storeKey: string, onRelease: () => void) => Promise<Unsubscribe>) | undefined;
 }
 
+/** How much a store's `ageMs` may be under the true age (stores floor it to whole ms). */
+const AGE_RESOLUTION_MS = 1;
 /** Without wake-ups, or when one was lost, a waiter looks again at least this often. */
 const MAX_SLEEP_MS = 2_000;
 
@@ -57,7 +59,9 @@ export async function runShared<T>(
   /** The outcome of a run that completed after this caller arrived (by the store's clock). */
   const completedSinceArrival = async (): Promise<SharedOutcome | undefined> => {
     const done = await read();
-    return done && done.ageMs < clock.now() - arrivedAt ? done : undefined;
+    // A store may floor the age to whole ms: a run that ended just before this caller arrived
+    // must not pass for one that ended after.
+    return done && done.ageMs < clock.now() - arrivedAt - AGE_RESOLUTION_MS ? done : undefined;
   };
   const taken = (outcome: SharedOutcome): T => {
     const decoded = decodeOutcome(key, outcome.value);
