@@ -172,7 +172,11 @@ export class LockAcquirer {
           ? AbortSignal.any([resolved.signal, this.#deps.shutdown])
           : this.#deps.shutdown,
         clock: this.#deps.clock,
-        watchWait: () => this.#watch(key, storeKeys, owner, resolved),
+        // No closure for a single attempt or a store without a graph: the hot path allocates none.
+        watchWait:
+          this.#deps.waits && resolved.waitMs > 0
+            ? () => this.#watch(key, storeKeys, owner, resolved)
+            : undefined,
       });
     } catch (error) {
       if (this.#deps.shutdown.aborted && error === this.#deps.shutdown.reason) {
@@ -213,11 +217,11 @@ export class LockAcquirer {
     key: string,
     storeKeys: readonly string[],
     owner: string,
-    { waitMs, permits }: ResolvedLockOptions,
+    { permits }: ResolvedLockOptions,
   ): DeadlockWatch | undefined {
     const { waits, scope } = this.#deps;
     // A semaphore waiter has no edge in the graph (any holder leaving lets it in): no cycle.
-    if (!waits || waitMs <= 0 || permits > 1) return undefined;
+    if (!waits || permits > 1) return undefined;
     const holds = chainHolds(scope);
     if (holds.length === 0) return undefined;
     return new DeadlockWatch({
