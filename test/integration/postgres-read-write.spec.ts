@@ -1,14 +1,10 @@
-import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import type { LockMode, ReadWriteAcquireOptions } from '../../lib/contract/lock-backend.js';
-import {
-  InvalidLockOptionsError,
-  LockBackendError,
-  PostgresLockBackend,
-  type PostgresLockBackendOptions,
-} from '../../lib/index.js';
+import { InvalidLockOptionsError, LockBackendError, PostgresLockBackend } from '../../lib/index.js';
 import { eventually, sleep, uniqueId } from '../support/async.js';
 import { granted, missed } from '../support/lease-results.js';
+import { postgresSpecKit } from '../support/postgres-spec-kit.js';
 import { PG_URL, testPort } from '../support/servers.js';
 
 /** Nothing listens here: connections are refused at once. */
@@ -24,19 +20,8 @@ const opts = (
 ): ReadWriteAcquireOptions => ({ mode, fair: false, ticketTtlMs: 10_000, join: true, ...options });
 
 describe('PostgresLockBackend read-write locks', () => {
-  const admin = new pg.Pool({ connectionString: PG_URL, max: 2 });
-  const cleanups: (() => Promise<unknown>)[] = [];
-  const schemas: string[] = [];
+  const { admin, cleanups, schemas, backend } = postgresSpecKit({ listen: false });
 
-  const backend = (options: Partial<PostgresLockBackendOptions> = {}): PostgresLockBackend => {
-    const created = new PostgresLockBackend({
-      connectionString: PG_URL,
-      listen: false,
-      ...options,
-    } as PostgresLockBackendOptions);
-    cleanups.push(() => created.close());
-    return created;
-  };
   const key = (name: string): string => `rw:${uniqueId()}:${name}`;
   const ticketsOf = async (lockKey: string): Promise<string[]> =>
     (
@@ -63,14 +48,6 @@ describe('PostgresLockBackend read-write locks', () => {
     cleanups.push(async () => unsubscribe());
     return wakes;
   };
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(async () => {
-    for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await admin.end();
-  });
 
   describe('holds', () => {
     it('lets readers overlap, each with its own lease and a rising token', async () => {

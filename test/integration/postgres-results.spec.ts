@@ -1,4 +1,4 @@
-import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import {
   LockBackendError,
@@ -7,30 +7,15 @@ import {
 } from '../../lib/index.js';
 import { eventually, uniqueId } from '../support/async.js';
 import { granted } from '../support/lease-results.js';
+import { postgresSpecKit } from '../support/postgres-spec-kit.js';
 import { PG_URL } from '../support/servers.js';
 
 const rw = (mode: 'read' | 'write') =>
   ({ mode, fair: false, ticketTtlMs: 5_000, join: false }) as const;
 
 describe('PostgresLockBackend shared outcomes, and the upgrade of older tables', () => {
-  const admin = new pg.Pool({ connectionString: PG_URL, max: 2 });
-  const cleanups: (() => Promise<unknown>)[] = [];
-  const schemas: string[] = [];
+  const { admin, cleanups, backend, freshSchema } = postgresSpecKit({ listen: false });
 
-  const backend = (options: Partial<PostgresLockBackendOptions> = {}): PostgresLockBackend => {
-    const created = new PostgresLockBackend({
-      connectionString: PG_URL,
-      listen: false,
-      ...options,
-    } as PostgresLockBackendOptions);
-    cleanups.push(() => created.close());
-    return created;
-  };
-  const freshSchema = (): string => {
-    const schema = `locker_${uniqueId().replace(/[^a-z0-9]/g, '_')}`;
-    schemas.push(schema);
-    return schema;
-  };
   /** Runs the DDL of the version before waits and results in `schema`; answers today's DDL. */
   const olderTables = async (schema: string): Promise<string> => {
     const ddl = PostgresLockBackend.createTableSql({ schema });
@@ -42,14 +27,6 @@ describe('PostgresLockBackend shared outcomes, and the upgrade of older tables',
   const count = async (table: string): Promise<number> =>
     Number((await admin.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n);
   const key = (name: string): string => `res:${uniqueId()}:${name}`;
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(async () => {
-    for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await admin.end();
-  });
 
   it('stores an outcome under a write hold, never under read holds or semaphore permits', async () => {
     const store = backend();

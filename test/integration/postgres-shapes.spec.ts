@@ -1,18 +1,14 @@
-import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import type {
   AcquiredLease,
   FairAcquireOptions,
   Handoff,
 } from '../../lib/contract/lock-backend.js';
-import {
-  InvalidLockOptionsError,
-  LockBackendError,
-  PostgresLockBackend,
-  type PostgresLockBackendOptions,
-} from '../../lib/index.js';
+import { InvalidLockOptionsError, LockBackendError, PostgresLockBackend } from '../../lib/index.js';
 import { eventually, sleep, uniqueId } from '../support/async.js';
 import { granted, missed } from '../support/lease-results.js';
+import { postgresSpecKit } from '../support/postgres-spec-kit.js';
 import { PG_URL, testPort } from '../support/servers.js';
 
 /** Nothing listens here: connections are refused at once. */
@@ -24,18 +20,8 @@ const LEASES = '"public"."nestjs_locker"';
 const fair = (ticketTtlMs = 10_000, join = true): FairAcquireOptions => ({ ticketTtlMs, join });
 
 describe('PostgresLockBackend lease shapes', () => {
-  const admin = new pg.Pool({ connectionString: PG_URL, max: 2 });
-  const cleanups: (() => Promise<unknown>)[] = [];
-  const schemas: string[] = [];
+  const { admin, cleanups, schemas, backend } = postgresSpecKit();
 
-  const backend = (options: Partial<PostgresLockBackendOptions> = {}): PostgresLockBackend => {
-    const created = new PostgresLockBackend({
-      connectionString: PG_URL,
-      ...options,
-    } as PostgresLockBackendOptions);
-    cleanups.push(() => created.close());
-    return created;
-  };
   const key = (name: string): string => `shapes:${uniqueId()}:${name}`;
   const queueOf = async (lockKey: string): Promise<string[]> =>
     (
@@ -60,14 +46,6 @@ describe('PostgresLockBackend lease shapes', () => {
     cleanups.push(async () => unsubscribe());
     return delivered;
   };
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(async () => {
-    for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await admin.end();
-  });
 
   it('offers fair locks, semaphores and multi-key locks', () => {
     const store = backend({ listen: false });

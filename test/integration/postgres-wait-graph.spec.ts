@@ -1,9 +1,10 @@
-import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import type { WaitCycleMember, WaitRecord } from '../../lib/contract/wait-graph.js';
 import { PostgresLockBackend, type PostgresLockBackendOptions } from '../../lib/index.js';
 import { uniqueId } from '../support/async.js';
 import { granted } from '../support/lease-results.js';
+import { postgresSpecKit } from '../support/postgres-spec-kit.js';
 import { PG_URL } from '../support/servers.js';
 
 const WAITS = '"public"."nestjs_locker_waits"';
@@ -12,18 +13,8 @@ const ids = (cycles: readonly (readonly WaitCycleMember[])[]): string[][] =>
   cycles.map((cycle) => cycle.map((member) => member.id));
 
 describe('PostgresLockBackend waits-for graph', () => {
-  const admin = new pg.Pool({ connectionString: PG_URL, max: 2 });
-  const cleanups: (() => Promise<unknown>)[] = [];
+  const { admin, cleanups, backend } = postgresSpecKit({ listen: false });
 
-  const backend = (options: Partial<PostgresLockBackendOptions> = {}): PostgresLockBackend => {
-    const created = new PostgresLockBackend({
-      connectionString: PG_URL,
-      listen: false,
-      ...options,
-    } as PostgresLockBackendOptions);
-    cleanups.push(() => created.close());
-    return created;
-  };
   /** A backend on one connection of its own, in a transaction the test commits. */
   const inTransaction = async (): Promise<{ store: PostgresLockBackend; client: pg.Client }> => {
     const client = new pg.Client(PG_URL);
@@ -43,11 +34,6 @@ describe('PostgresLockBackend waits-for graph', () => {
         [waitId],
       )
     ).rows[0];
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(() => admin.end());
 
   it('keeps one row per wait, refreshed in place with its first since, and deletes it on withdraw', async () => {
     const store = backend();
