@@ -1,7 +1,10 @@
 import { LockLostError, LockManagerClosedError } from '../contract/errors.js';
 import { sleepOn } from './clock.js';
 import type { Lock } from './lock.js';
+import { runInFrame } from './lock-context.js';
+import { type HoldFrame, LockHolds } from './lock-holds.js';
 import type { LockManager } from './lock-manager.js';
+import { holdScopeKey } from './lock-reentry.js';
 
 /**
  * Why a leadership term ended, as `onLeadershipLost` is told:
@@ -130,7 +133,17 @@ export class LeaderCampaign {
       end('stepped-down'),
     );
     this.#term = term;
-    this.handlers.acquired(term).catch((error: unknown) => {
+    // The hook runs as a hold of the term's lock: `currentLock()` is the term inside it, and a
+    // wait of its call chain counts the term as held (deadlock detection sees it).
+    const frame: HoldFrame = {
+      scope: this.manager,
+      scopeKey: holdScopeKey([this.manager.keyPrefix + leaderLockKey(this.key)]),
+      lock: term,
+      holds: new LockHolds(term),
+      reads: false,
+      parent: undefined,
+    };
+    runInFrame(frame, (held) => this.handlers.acquired(held)).catch((error: unknown) => {
       this.handlers.report(
         `onLeadershipAcquired for "${this.key}" threw; stepping down (fencing token ${lock.fencingToken})`,
         error,
