@@ -13,7 +13,7 @@ import type { HeldLocks } from './held-locks.js';
 import { FAIR_TICKET_TTL_MS, type LeaseKind, type LeaseKinds } from './lease-kinds.js';
 import { type Lock, LockHandle } from './lock.js';
 import type { LockEventEmitter } from './lock-events.js';
-import type { LockOptions, ResolvedLockDefaults, ResolvedLockOptions } from './lock-options.js';
+import type { LockOptions, ResolvedLockDefaults } from './lock-options.js';
 import { newOwnerToken } from './owner-token.js';
 import { resolveLockOptions } from './validate-options.js';
 import { waitForLock } from './wait-for-lock.js';
@@ -173,9 +173,10 @@ export class LockAcquirer {
           : this.#deps.shutdown,
         clock: this.#deps.clock,
         // No closure for a single attempt or a store without a graph: the hot path allocates none.
+        // A semaphore waiter has no edge in the graph (any holder leaving lets it in): no cycle.
         watchWait:
-          this.#deps.waits && resolved.waitMs > 0
-            ? () => this.#watch(key, storeKeys, owner, resolved)
+          this.#deps.waits && resolved.waitMs > 0 && resolved.permits === 1
+            ? () => this.#watch(this.#deps.waits!, key, storeKeys, owner)
             : undefined,
       });
     } catch (error) {
@@ -214,15 +215,12 @@ export class LockAcquirer {
 
   /** Deadlock detection for a wait of a chain that holds locks, when it is on. */
   #watch(
+    waits: WaitGraph,
     key: string,
     storeKeys: readonly string[],
     owner: string,
-    { permits }: ResolvedLockOptions,
   ): DeadlockWatch | undefined {
-    const { waits, scope } = this.#deps;
-    // A semaphore waiter has no edge in the graph (any holder leaving lets it in): no cycle.
-    if (!waits || permits > 1) return undefined;
-    const holds = chainHolds(scope);
+    const holds = chainHolds(this.#deps.scope);
     if (holds.length === 0) return undefined;
     return new DeadlockWatch({
       graph: waits,

@@ -5,7 +5,7 @@ import {
   LockManagerClosedError,
   LockNotAcquiredError,
 } from '../contract/errors.js';
-import type { LockBackend, SharedResults } from '../contract/lock-backend.js';
+import type { LockBackend } from '../contract/lock-backend.js';
 import { type MonotonicClock, systemClock } from './clock.js';
 import type { Duration } from './duration.js';
 import { HeldLocks } from './held-locks.js';
@@ -22,7 +22,7 @@ import type {
 } from './lock-options.js';
 import { holdLock, holdScopeKey, refuseUpgrade } from './lock-reentry.js';
 import { newOwnerToken } from './owner-token.js';
-import { type ResolvedShareOptions, runShared } from './shared-call.js';
+import { type ResolvedShareOptions, runShared, type ShareHost } from './shared-call.js';
 import { DEFAULT_MAX_RESULT_BYTES } from './shared-outcome.js';
 import {
   DEFAULT_KEY_PREFIX,
@@ -31,6 +31,7 @@ import {
   validateKey,
   validateKeyPrefix,
   validateKeys,
+  validateShareFor,
   validateTtl,
   validateWait,
 } from './validate-options.js';
@@ -66,6 +67,7 @@ export class LockManager {
   #closing: Promise<void> | undefined;
   /** Shared runs this manager takes part in, by store key: local callers join them. */
   readonly #sharing = new Map<string, Promise<unknown>>();
+  #sharedRuns: ShareHost | undefined;
   /** Aborted by close(): the manager takes no more locks, and acquires still waiting end. */
   readonly #shutdown = new AbortController();
 
@@ -267,25 +269,11 @@ export class LockManager {
   ): Promise<T> {
     const storeKey = this.#storeKey(key);
     const resolved = resolveShareOptions(options, this.#defaults);
-    const results = this.validateShare();
+    const host = this.#shareHost();
     if (this.#closed()) throw new LockManagerClosedError(key);
     const running = this.#sharing.get(storeKey);
     if (running) return running as Promise<T>;
-    const run = runShared(
-      {
-        backend: this.#backend.name,
-        results,
-        clock: this.#clock,
-        using: (name, body, lockOptions) => this.using(name, body, lockOptions),
-        subscribe: this.#backend.subscribe
-          ? (storeKey, onRelease) => this.#backend.subscribe!(storeKey, () => onRelease())
-          : undefined,
-      },
-      key,
-      storeKey,
-      fn,
-      resolved,
-    );
+    const run = runShared(host, key, storeKey, fn, resolved);
     this.#sharing.set(storeKey, run);
     try {
       return await run;
@@ -300,7 +288,12 @@ export class LockManager {
    *
    * @throws {@link InvalidLockOptionsError}
    */
-  validateShare(where?: string): SharedResults {
+  validateShare(where?: string): void {
+    this.#shareHost(where);
+  }
+
+  /** What shared runs need of this manager, made once. @throws {@link InvalidLockOptionsError} */
+  #shareHost(where?: string): ShareHost {
     const results = this.#backend.results;
     if (!results) {
       throw new InvalidLockOptionsError(
@@ -309,7 +302,14 @@ export class LockManager {
         where,
       );
     }
-    return results;
+    this.#sharedRuns ??= {
+      backend: this.#backend.name,
+      results,
+      clock: this.#clock,
+      using: (key, body, lockOptions) => this.using(key, body, lockOptions),
+      subscribe: this.#backend.subscribe?.bind(this.#backend),
+    };
+    return this.#sharedRuns;
   }
 
   /**
@@ -427,10 +427,7 @@ function resolveShareOptions(
     ttlMs: options?.ttl === undefined ? defaults.ttl : validateTtl(options.ttl),
     waitMs: options?.wait === undefined ? DEFAULT_SHARE_WAIT_MS : validateWait(options.wait),
     signal: options?.signal,
-    shareForMs:
-      options?.shareFor === undefined || options.shareFor === 0
-        ? 0
-        : validateTtl(options.shareFor, 'shareFor'),
+    shareForMs: validateShareFor(options?.shareFor),
     maxResultBytes,
   };
 }

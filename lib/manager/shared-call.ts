@@ -63,11 +63,6 @@ export async function runShared<T>(
     // must not pass for one that ended after.
     return done && done.ageMs < clock.now() - arrivedAt - AGE_RESOLUTION_MS ? done : undefined;
   };
-  const taken = (outcome: SharedOutcome): T => {
-    const decoded = decodeOutcome(key, outcome.value);
-    if (decoded.ok) return decoded.value as T;
-    throw decoded.error;
-  };
 
   if (options.shareForMs > 0) {
     const recent = await read();
@@ -88,7 +83,7 @@ export async function runShared<T>(
         unsubscribe = await host.subscribe(storeKey, () => wakeup.wake()).catch(() => undefined);
       }
       const done = await completedSinceArrival();
-      if (done) return taken(done);
+      if (done) return sharedValue<T>(key, done);
       const remaining = deadline - clock.now();
       if (remaining <= 0) {
         const waitedMs = Math.round(clock.now() - arrivedAt);
@@ -100,12 +95,19 @@ export async function runShared<T>(
       if (await wakeup.sleep(clock, sleepMs, options.signal)) {
         // Released: the run this caller waited for has most likely stored its outcome.
         const after = await completedSinceArrival();
-        if (after) return taken(after);
+        if (after) return sharedValue<T>(key, after);
       }
     }
   } finally {
     unsubscribe?.();
   }
+}
+
+/** The value of a stored outcome, or its error thrown. */
+function sharedValue<T>(key: string, outcome: SharedOutcome): T {
+  const decoded = decodeOutcome(key, outcome.value);
+  if (decoded.ok) return decoded.value as T;
+  throw decoded.error;
 }
 
 /** What one attempt at running found: its value, or the key busy. */
@@ -131,11 +133,7 @@ async function runIfFree<T>(
       key,
       async (lock) => {
         const done = await completedSinceArrival();
-        if (done) {
-          const outcome = decodeOutcome(key, done.value);
-          if (outcome.ok) return outcome.value as T;
-          throw outcome.error;
-        }
+        if (done) return sharedValue<T>(key, done);
         const store = (stored: string): Promise<unknown> =>
           host.results.put(storeKey, lock.owner, stored, keepMs).catch(() => false);
         let result: T;

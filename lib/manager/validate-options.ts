@@ -64,6 +64,14 @@ export function validateKey(key: unknown, where?: string): string {
 }
 
 /**
+ * Checks a `shareFor`: absent or `0` (no reuse, answered 0), else a time to live (see
+ * {@link validateTtl}), in ms.
+ */
+export function validateShareFor(raw: unknown, where?: string): number {
+  return raw === undefined || raw === 0 ? 0 : validateTtl(raw, 'shareFor', where);
+}
+
+/**
  * Checks a time to live: a positive whole number of ms up to {@link MAX_DURATION_MS}, or a
  * duration string (`'30s'`) worth that.
  */

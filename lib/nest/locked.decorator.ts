@@ -7,6 +7,7 @@ import {
   validateBoolean,
   validateMode,
   validatePermits,
+  validateShareFor,
   validateTtl,
   validateWait,
 } from '../manager/validate-options.js';
@@ -116,10 +117,7 @@ export function Locked<A extends unknown[] = never[]>(
       fair: problem ? undefined : options.fair,
       permits: problem ? undefined : options.permits,
       mode: problem ? undefined : options.mode,
-      shareFor:
-        problem || options.shareFor === undefined || options.shareFor === 0
-          ? 0
-          : validateTtl(options.shareFor, 'shareFor'),
+      shareFor: problem ? 0 : validateShareFor(options.shareFor),
       problem,
     };
     wrapMethod(descriptor, (instance, args, invoke) =>
@@ -181,9 +179,7 @@ function findProblem(
     else if (options.shareFor !== undefined) {
       throw new InvalidLockOptionsError('shareFor', "is only for onBusy: 'share'", where);
     }
-    if (options.shareFor !== undefined && options.shareFor !== 0) {
-      validateTtl(options.shareFor, 'shareFor', where);
-    }
+    validateShareFor(options.shareFor, where);
     return undefined;
   } catch (error) {
     return error as InvalidLockOptionsError;
