@@ -41,7 +41,7 @@ export interface DeadlinesOptions {
  * 1 µs and four promises a call (10 µs for a quorum round's timer), a few percent of an uncontended
  * acquire + release. A call that ends by itself is not removed: the next sweep drops it, so adding
  * one costs an array push and ending it nothing. A call is given up on within `SWEEP_EVERY_MS`
- * after its deadline.
+ * after its deadline, once the answers that had already arrived by then have been read.
  *
  * @example
  * ```ts
@@ -97,13 +97,25 @@ export class Deadlines {
     }
     const now = performance.now();
     const waiting: Timed[] = [];
+    const due: Timed[] = [];
     this.#pending = waiting;
     for (const entry of pending) {
       if (entry.ended) continue;
-      if (entry.deadlineAt <= now) entry.expire();
+      if (entry.deadlineAt <= now) due.push(entry);
       else waiting.push(entry);
     }
+    if (due.length > 0) setImmediate(expireUnanswered, due);
   }
+}
+
+/**
+ * Expires the entries that are still unanswered. It runs after the event loop's I/O phase, not in
+ * the sweep: when the process was stalled (a long GC, a starved CPU), the sweep runs first after
+ * the stall, while answers that came during it still wait unread in the sockets. Expiring there
+ * would turn a stall of this process into a store timeout; deferred, those answers count first.
+ */
+function expireUnanswered(due: readonly Timed[]): void {
+  for (const entry of due) if (!entry.ended) entry.expire();
 }
 
 /** One bounded call: its deadline, and the rejection it gets when that passes first. */

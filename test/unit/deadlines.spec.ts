@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import {
   Deadlines,
@@ -45,7 +48,8 @@ describe('Deadlines', () => {
     const seen = watch(call);
     await jest.advanceTimersByTimeAsync(20);
     expect(seen.state).toBe('pending');
-    await jest.advanceTimersByTimeAsync(10);
+    // The sweep after the deadline finds it; the expiry runs after that turn's I/O.
+    await jest.advanceTimersByTimeAsync(15);
     const error = await outcome;
     expect(error).toBeInstanceOf(StoreTimeoutError);
     expect((error as StoreTimeoutError).timeoutMs).toBe(25);
@@ -87,6 +91,58 @@ describe('Deadlines', () => {
     await Promise.all(answers);
     await jest.advanceTimersByTimeAsync(20);
     expect(jest.getTimerCount()).toBe(0);
+  });
+});
+
+/**
+ * An echo server on 127.0.0.1 in a worker thread, so that it answers while this thread is blocked.
+ * After each echo is written it sets `signal[0]` to 1 and notifies: the blocked thread wakes when
+ * the answer is in its socket, not after a guessed sleep.
+ */
+const ECHO_WORKER = `
+const { createServer } = require('node:net');
+const { parentPort, workerData } = require('node:worker_threads');
+const signal = new Int32Array(workerData);
+const server = createServer((socket) => {
+  socket.on('data', (data) => socket.write(data, () => {
+    Atomics.store(signal, 0, 1);
+    Atomics.notify(signal, 0);
+  }));
+});
+server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
+parentPort.on('message', () => server.close(() => process.exit(0)));
+`;
+
+describe('Deadlines when this process stalls', () => {
+  it('counts an answer that arrived during the stall, though the deadline passed meanwhile', async () => {
+    const signal = new Int32Array(new SharedArrayBuffer(8));
+    const worker = new Worker(ECHO_WORKER, { eval: true, workerData: signal.buffer });
+    let socket: Socket | undefined;
+    try {
+      const [port] = (await once(worker, 'message')) as [number];
+      socket = connect(port, '127.0.0.1');
+      await once(socket, 'connect');
+      const client = socket;
+      const deadlines = new Deadlines();
+      // In the check phase, so the timers phase (and the sweep) comes before the next I/O phase.
+      const outcome = await new Promise<unknown>((resolve) =>
+        setImmediate(() => {
+          const answer = once(client, 'data').then(([data]) => String(data));
+          const bound = deadlines.bound(answer, 5);
+          client.write('ping');
+          // The stall: blocked until the answer is in the socket, then well past the deadline.
+          Atomics.wait(signal, 0, 0, 30_000);
+          Atomics.wait(signal, 1, 0, 30);
+          bound.then(resolve, resolve);
+        }),
+      );
+      expect(Atomics.load(signal, 0)).toBe(1);
+      expect(outcome).toBe('ping');
+    } finally {
+      socket?.destroy();
+      worker.postMessage('stop');
+      await once(worker, 'exit');
+    }
   });
 });
 
