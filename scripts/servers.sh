@@ -6,6 +6,8 @@
 #   scripts/servers.sh status [redis[:PORT]] [postgres[:PORT]] ...
 #
 # redis-cluster[:PORT] (default 6430) is a Redis Cluster of three masters on PORT, PORT+1, PORT+2.
+# zookeeper[:PORT] (default 2190), zookeeper-ensemble[:PORT] (default 2200), etcd[:PORT] (default
+# 2390) and etcd-cluster[:PORT] (default 2400): see scripts/servers-zookeeper.sh and servers-etcd.sh.
 #
 # Every server listens on 127.0.0.1 only, on a non-default port, with its data in a temp dir
 # ($LOCKER_SERVERS_DIR, default /tmp/nestjs-locker-servers) and its PID recorded there. Starting a
@@ -20,6 +22,10 @@ OFFSET=${LOCKER_PORT_OFFSET:-0}
 REDIS_PORT=${LOCKER_REDIS_PORT:-$((6390 + OFFSET))}
 PG_PORT=${LOCKER_PG_PORT:-$((5440 + OFFSET))}
 CLUSTER_PORT=${LOCKER_CLUSTER_PORT:-$((6430 + OFFSET))}
+ZK_PORT=${LOCKER_ZK_PORT:-$((2190 + OFFSET))}
+ZK_ENSEMBLE_PORT=${LOCKER_ZK_ENSEMBLE_PORT:-$((2200 + OFFSET))}
+ETCD_PORT=${LOCKER_ETCD_PORT:-$((2390 + OFFSET))}
+ETCD_CLUSTER_PORT=${LOCKER_ETCD_CLUSTER_PORT:-$((2400 + OFFSET))}
 
 log() { echo "servers: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -194,6 +200,12 @@ status_postgres() {
   fi
 }
 
+# ---------- zookeeper, etcd ----------
+# shellcheck source=scripts/servers-zookeeper.sh
+. "$(dirname "$0")/servers-zookeeper.sh"
+# shellcheck source=scripts/servers-etcd.sh
+. "$(dirname "$0")/servers-etcd.sh"
+
 # ---------- main ----------
 action=${1:-}
 shift || true
@@ -207,10 +219,14 @@ for target in "$@"; do
     redis) [ "$port" != "$target" ] || port=$REDIS_PORT ;;
     redis-cluster) [ "$port" != "$target" ] || port=$CLUSTER_PORT ;;
     postgres) [ "$port" != "$target" ] || port=$PG_PORT ;;
-    *) die "unknown server '$name' (expected redis, redis-cluster or postgres)" ;;
+    zookeeper) [ "$port" != "$target" ] || port=$ZK_PORT ;;
+    zookeeper-ensemble) [ "$port" != "$target" ] || port=$ZK_ENSEMBLE_PORT ;;
+    etcd) [ "$port" != "$target" ] || port=$ETCD_PORT ;;
+    etcd-cluster) [ "$port" != "$target" ] || port=$ETCD_CLUSTER_PORT ;;
+    *) die "unknown server '$name' (expected redis, redis-cluster, postgres, zookeeper, zookeeper-ensemble, etcd or etcd-cluster)" ;;
   esac
   case $action in
     start | stop | status) "${action}_${name//-/_}" "$port" ;;
-    *) die "usage: $0 start|stop|status [redis[:PORT]] [redis-cluster[:PORT]] [postgres[:PORT]] ..." ;;
+    *) die "usage: $0 start|stop|status [redis[:PORT]] [redis-cluster[:PORT]] [postgres[:PORT]] [zookeeper[:PORT]] [zookeeper-ensemble[:PORT]] [etcd[:PORT]] [etcd-cluster[:PORT]] ..." ;;
   esac
 done

@@ -10,7 +10,16 @@ export default function globalSetup() {
   const redlock = [6400, 6401, 6402, 6403, 6404].map((port) => `redis:${port + offset}`);
   const started = execFileSync(
     'bash',
-    ['scripts/servers.sh', 'start', 'redis', 'redis-cluster', 'postgres', ...redlock],
+    [
+      'scripts/servers.sh',
+      'start',
+      'redis',
+      'redis-cluster',
+      'postgres',
+      'zookeeper',
+      'etcd',
+      ...redlock,
+    ],
     {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
