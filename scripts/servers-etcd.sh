@@ -3,6 +3,7 @@
 #   etcd[:PORT]          one member, client port PORT (default 2390), peer port PORT+1
 #   etcd-cluster[:PORT]  three members, client ports PORT..PORT+2 (default 2400), peer ports
 #                        PORT+10..+12
+#   etcd-member:PORT     one member of such a cluster (restarted on its data after a kill)
 # Debian's `etcd-server` package (3.4). Heartbeat 50 ms and election timeout 500 ms: a lost leader
 # is replaced within about a second, and leases may be as short as 1 s (etcd's floor is 1.5 ×
 # the election timeout, rounded up to whole seconds).
@@ -30,6 +31,8 @@ etcd_launch() {
   local name=$1 port=$2 peer=$3 cluster=$4 token=$5 dir
   dir=$(etcd_dir "$port")
   mkdir -p "$dir"
+  # For a restart of this member alone (etcd-member).
+  printf '%s\n' "$@" >"$dir/cmdline"
   (exec setsid etcd --name "$name" --data-dir "$dir/data" \
     --listen-client-urls "http://127.0.0.1:$port" --advertise-client-urls "http://127.0.0.1:$port" \
     --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
@@ -115,3 +118,19 @@ status_etcd_cluster() {
   done
   echo "etcd-cluster:$1 running"
 }
+
+# One member of a cluster, by its client port: `start` relaunches it on the data it had (after a
+# kill; etcd then ignores the initial-cluster flags), without waiting (a member alone has no
+# quorum); `stop` stops it.
+start_etcd_member() {
+  local port=$1 cmdline
+  [ -f "$(etcd_dir "$port")/cmdline" ] || die "etcd-member:$port was never part of a cluster"
+  pid_alive "$(cat "$(etcd_pidfile "$port")" 2>/dev/null || true)" && return 0
+  mapfile -t cmdline <"$(etcd_dir "$port")/cmdline"
+  etcd_launch "${cmdline[@]}"
+  echo "started etcd-member:$port"
+}
+
+stop_etcd_member() { stop_etcd "$1" | sed 's/etcd:/etcd-member:/'; }
+
+status_etcd_member() { status_etcd "$1" | sed 's/etcd:/etcd-member:/'; }

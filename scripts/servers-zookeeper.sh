@@ -3,6 +3,7 @@
 #   zookeeper[:PORT]           one standalone server, client port PORT (default 2190)
 #   zookeeper-ensemble[:PORT]  three servers, client ports PORT..PORT+2 (default 2200), quorum
 #                              ports PORT+10..+12, election ports PORT+20..+22
+#   zookeeper-member:PORT      one member of such an ensemble (restarted on its data after a kill)
 # Debian's `zookeeper` package (3.8, Java); admin server off, clientPortAddress=127.0.0.1, short
 # ticks so that tests may ask for session timeouts from 400 ms up to 60 s. forceSync=no, like the
 # test postgres's fsync=off: test data only.
@@ -148,3 +149,17 @@ status_zookeeper_ensemble() {
   done
   echo "zookeeper-ensemble:$1 running"
 }
+
+# One member of an ensemble, by its client port: `start` relaunches it with the config and data it
+# had (after a kill), without waiting (a member alone has no quorum to serve with); `stop` stops it.
+start_zookeeper_member() {
+  local port=$1
+  [ -f "$(zk_dir "$port")/zoo.cfg" ] || die "zookeeper-member:$port was never part of an ensemble"
+  pid_alive "$(cat "$(zk_pidfile "$port")" 2>/dev/null || true)" && return 0
+  zk_launch "$port"
+  echo "started zookeeper-member:$port"
+}
+
+stop_zookeeper_member() { stop_zookeeper "$1" | sed 's/zookeeper:/zookeeper-member:/'; }
+
+status_zookeeper_member() { status_zookeeper "$1" | sed 's/zookeeper:/zookeeper-member:/'; }

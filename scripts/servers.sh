@@ -34,7 +34,11 @@ is_root() { [ "$(id -u)" = 0 ]; }
 
 apt_install() { bash "$(dirname "$0")/apt-install.sh" "$@"; }
 
-pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+# Alive: the process exists and is not a zombie (a killed server stays one until PID 1 reaps it).
+pid_alive() {
+  [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null &&
+    ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null
+}
 
 # ---------- redis ----------
 redis_pidfile() { echo "$STATE_DIR/redis-$1.pid"; }
@@ -223,7 +227,8 @@ for target in "$@"; do
     zookeeper-ensemble) [ "$port" != "$target" ] || port=$ZK_ENSEMBLE_PORT ;;
     etcd) [ "$port" != "$target" ] || port=$ETCD_PORT ;;
     etcd-cluster) [ "$port" != "$target" ] || port=$ETCD_CLUSTER_PORT ;;
-    *) die "unknown server '$name' (expected redis, redis-cluster, postgres, zookeeper, zookeeper-ensemble, etcd or etcd-cluster)" ;;
+    zookeeper-member | etcd-member) [ "$port" != "$target" ] || die "$name needs a port" ;;
+    *) die "unknown server '$name' (expected redis, redis-cluster, postgres, zookeeper, zookeeper-ensemble, zookeeper-member, etcd, etcd-cluster or etcd-member)" ;;
   esac
   case $action in
     start | stop | status) "${action}_${name//-/_}" "$port" ;;
