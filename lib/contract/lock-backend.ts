@@ -84,6 +84,16 @@ export interface LockBackend {
    */
   partitionOf?(key: string): string | number;
 
+  /**
+   * Optional: the longest ttl this store can promise a lease, in ms, for a store whose leases can
+   * end before their ttl through no fault of the holder's. A ZooKeeper session that expires takes
+   * its holder's nodes with it, so a lease promised longer than the session timeout could be taken
+   * over while its holder, cut off, still believes it valid. The manager refuses a longer ttl with
+   * `InvalidLockOptionsError` (decorators at bootstrap, `defaults.ttl` at construction). A backend
+   * whose leases last their ttl leaves this undefined.
+   */
+  readonly maxTtlMs?: number;
+
   /** Fair locks (waiters served in arrival order), when the store offers them. */
   readonly fair?: FairLocks;
 

@@ -1,16 +1,19 @@
 import { asBackendError, LockLostError, type LockLostReason } from '../contract/errors.js';
 import type { ExtendResult } from '../contract/lease.js';
+import type { LockBackend } from '../contract/lock-backend.js';
 import type { MonotonicClock } from './clock.js';
 import type { Duration } from './duration.js';
 import { LockHandle, type LockHost } from './lock.js';
 import type { LockEventEmitter } from './lock-events.js';
 import { RenewalScheduler } from './renewal-scheduler.js';
-import { validateTtl } from './validate-options.js';
+import { checkTtlLimit, validateTtl } from './validate-options.js';
 
 /** What {@link HeldLocks} needs of its manager. */
 export interface HeldLocksOptions {
   /** The backend's name, for its errors. */
   readonly backend: string;
+  /** The backend, for the longest ttl it can promise (`maxTtlMs`) when `lock.extend(ttl)` asks. */
+  readonly ttlLimit: Pick<LockBackend, 'name' | 'maxTtlMs'>;
   readonly events: LockEventEmitter;
   readonly clock: MonotonicClock;
   /** The backend's `partitionOf`: renewals of different parts of the store go apart. */
@@ -91,7 +94,8 @@ export class HeldLocks implements LockHost {
   }
 
   async extendLock(lock: LockHandle, ttl: Duration | undefined): Promise<void> {
-    const ttlMs = ttl === undefined ? lock.ttlMs : validateTtl(ttl);
+    const ttlMs =
+      ttl === undefined ? lock.ttlMs : checkTtlLimit(validateTtl(ttl), this.#options.ttlLimit);
     if (lock.state !== 'held') throw lock.signal.reason ?? notHeld(lock);
     const sentAt = this.now();
     let expiresAt: ExtendResult;

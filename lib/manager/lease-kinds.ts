@@ -2,6 +2,7 @@ import { InvalidLockOptionsError } from '../contract/errors.js';
 import type { AcquireResult, ExtendResult } from '../contract/lease.js';
 import type { LockBackend } from '../contract/lock-backend.js';
 import type { ResolvedLockOptions } from './lock-options.js';
+import { checkTtlLimit } from './validate-options.js';
 
 /** A held lease, in the store's terms: what renewal and release send. */
 export interface StoreLease {
@@ -88,6 +89,7 @@ export class LeaseKinds {
     where?: string,
   ): LeaseKind {
     const backend = this.#backend;
+    checkTtlLimit(options.ttlMs, backend, 'ttl', where);
     const several = storeKeys.length > 1;
     const storeKey = storeKeys[0]!;
     if (options.mode !== undefined) {

@@ -25,6 +25,7 @@ import { newOwnerToken } from './owner-token.js';
 import { type ResolvedShareOptions, runShared, type ShareHost } from './shared-call.js';
 import { DEFAULT_MAX_RESULT_BYTES } from './shared-outcome.js';
 import {
+  checkTtlLimit,
   DEFAULT_KEY_PREFIX,
   resolveDefaults,
   resolveLockOptions,
@@ -83,12 +84,14 @@ export class LockManager {
       options.keyPrefix === undefined ? DEFAULT_KEY_PREFIX : validateKeyPrefix(options.keyPrefix);
     this.#defaults = resolveDefaults(options.defaults);
     this.#clock = options.clock ?? systemClock;
+    checkTtlLimit(this.#defaults.ttl, this.#backend, 'defaults.ttl');
     this.#kinds = new LeaseKinds(this.#backend);
     if (this.#defaults.fair) this.#kinds.require('fair', 'defaults.fair');
     const waits = resolveDeadlockDetection(this.#backend, options.detectDeadlocks);
     const { partitionOf } = this.#backend;
     this.#held = new HeldLocks({
       backend: this.#backend.name,
+      ttlLimit: this.#backend,
       events: this.#events,
       clock: this.#clock,
       partitionOf: partitionOf && ((storeKey) => partitionOf.call(this.#backend, storeKey)),
@@ -186,7 +189,7 @@ export class LockManager {
    */
   async claim(key: string, ttl: Duration): Promise<boolean> {
     const storeKey = this.#storeKey(key);
-    const ttlMs = validateTtl(ttl);
+    const ttlMs = checkTtlLimit(validateTtl(ttl), this.#backend);
     if (this.#closed()) throw new LockManagerClosedError(key);
     const owner = newOwnerToken();
     try {

@@ -1,4 +1,5 @@
 import { InvalidLockOptionsError } from '../contract/errors.js';
+import type { LockBackend } from '../contract/lock-backend.js';
 import type { LockMode } from '../contract/read-write-locks.js';
 import { parseDuration } from './duration.js';
 import type {
@@ -141,6 +142,28 @@ export function resolveDefaults(defaults: LockDefaults | undefined): ResolvedLoc
       defaults?.wait === undefined ? DEFAULT_WAIT_MS : validateWait(defaults.wait, 'defaults.wait'),
     fair: defaults?.fair === undefined ? false : validateBoolean(defaults.fair, 'defaults.fair'),
   };
+}
+
+/**
+ * Refuses a ttl longer than `backend` can promise a lease ({@link LockBackend.maxTtlMs}).
+ *
+ * @throws {@link InvalidLockOptionsError}
+ */
+export function checkTtlLimit(
+  ttlMs: number,
+  backend: Pick<LockBackend, 'name' | 'maxTtlMs'>,
+  field = 'ttl',
+  where?: string,
+): number {
+  const limit = backend.maxTtlMs;
+  if (limit !== undefined && ttlMs > limit) {
+    throw new InvalidLockOptionsError(
+      field,
+      `is ${ttlMs} ms, longer than the ${backend.name} backend can promise a lease (its maxTtlMs, ${limit} ms): a shorter ttl holds the lock as long as you need, renewed while the holder runs`,
+      where,
+    );
+  }
+  return ttlMs;
 }
 
 /** Validates per-lock options against the defaults. `where` names the call site in errors. */

@@ -11,6 +11,7 @@ import { LeaderCampaign, type LeadershipLostReason } from '../manager/leader-cam
 import type { Lock } from '../manager/lock.js';
 // A value import: Nest reads the constructor's parameter types from decorator metadata.
 import { LockManager } from '../manager/lock-manager.js';
+import { checkTtlLimit } from '../manager/validate-options.js';
 import {
   LEADER_ELECTION_METADATA,
   type LeaderElectionMetadata,
@@ -132,6 +133,7 @@ export class LeaderElector implements OnApplicationBootstrap, OnModuleDestroy {
         );
       }
       const ttlMs = metadata.ttl ?? this.manager.defaults.ttl;
+      checkTtlLimit(ttlMs, this.manager.backend, 'ttl', metadata.where);
       const known = elections.get(metadata.key);
       if (!known) {
         elections.set(metadata.key, { key: metadata.key, ttlMs, where: [metadata.where] });

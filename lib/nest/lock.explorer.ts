@@ -81,6 +81,7 @@ export class LockExplorer implements OnModuleInit {
     if (jobs.length === 0) return;
     const byName = new Map<string, string>();
     for (const job of jobs) {
+      this.interceptor.validateCronJob(job);
       const other = byName.get(job.name);
       if (other !== undefined) {
         throw new InvalidLockOptionsError(

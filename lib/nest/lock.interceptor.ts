@@ -16,6 +16,7 @@ import type { LockKeys } from '../manager/lock-manager.js';
 // A value import: Nest reads the constructor's parameter types from decorator metadata.
 import { LockManager } from '../manager/lock-manager.js';
 import type { LockOptions } from '../manager/lock-options.js';
+import { checkTtlLimit } from '../manager/validate-options.js';
 import { runInSpanOf } from '../telemetry/lock-telemetry.registry.js';
 import { LOCK_MODULE_OPTIONS } from './lock.module-definition.js';
 // A value import, as above.
@@ -127,14 +128,28 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
 
   /**
    * Checks, at bootstrap, that the module's backend offers the lock shape a `@Locked()` method
-   * asks for (fair, permits, mode, or shared runs).
+   * asks for (fair, permits, mode, or shared runs), for as long a ttl.
    */
   validate(method: LockedMethod): void {
     if (method.onBusy === 'share') this.manager.validateShare(method.where);
     this.manager.validateOptions(
-      { fair: method.fair, permits: method.permits, mode: method.mode },
+      {
+        fair: method.fair,
+        permits: method.permits,
+        mode: method.mode,
+        ...(method.ttl === undefined ? {} : { ttl: method.ttl }),
+      },
       method.where,
     );
+  }
+
+  /**
+   * Checks, at bootstrap, that the backend can hold a `@SingletonCron()` job's run lock for its
+   * ttl and keep it for its `lockAtLeastFor`.
+   */
+  validateCronJob(job: SingletonCronJob): void {
+    this.manager.validateOptions(job.ttl === undefined ? {} : { ttl: job.ttl }, job.where);
+    checkTtlLimit(job.lockAtLeastFor, this.manager.backend, 'lockAtLeastFor', job.where);
   }
 
   async runCronTick(job: SingletonCronJob, invoke: Invoke): Promise<void> {
@@ -154,7 +169,7 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
       // Refused while the module shuts down: a stopping instance never claims a tick it would not run.
       const claimKey = `cron:${job.name}:${tick}`;
       this.gate.admit(claimKey);
-      const claimed = await this.manager.claim(claimKey, job.schedule.claimTtlAfter(tick));
+      const claimed = await this.manager.claim(claimKey, this.#claimTtl(job, tick));
       // Skipping is the normal outcome on every instance but one, every tick: silent by default.
       if (!claimed) {
         this.#skipped(`${job.name}: tick ${at} already claimed by another instance; skipped`);
@@ -170,6 +185,16 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
         error instanceof Error ? error.stack : undefined,
       );
     }
+  }
+
+  /**
+   * How long a tick's claim lives: past the tick by twice the period (see `claimTtlAfter`), but no
+   * longer than the backend can promise (`maxTtlMs`: a ZooKeeper session's timeout). A tick fires
+   * within moments on every instance, so a claim that lives that long still sees the late ones.
+   */
+  #claimTtl(job: SingletonCronJob, tick: number): number {
+    const wanted = job.schedule!.claimTtlAfter(tick);
+    return Math.min(wanted, this.manager.backend.maxTtlMs ?? wanted);
   }
 
   #skipped(message: string): void {

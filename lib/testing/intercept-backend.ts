@@ -43,6 +43,10 @@ export function interceptBackend(backend: LockBackend, around: AroundBackendCall
     }
   }
   if (backend.partitionOf) view.partitionOf = (key: string) => backend.partitionOf!(key);
+  // Read through, not copied: a ZooKeeper backend learns its limit when its session is set up.
+  if (backend.maxTtlMs !== undefined) {
+    Object.defineProperty(view, 'maxTtlMs', { get: () => backend.maxTtlMs, enumerable: true });
+  }
   for (const capability of CAPABILITIES) {
     const offered = backend[capability] as unknown as Record<string, unknown> | undefined;
     if (!offered) continue;
