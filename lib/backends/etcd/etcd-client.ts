@@ -151,7 +151,7 @@ export interface EtcdWatcherLike {
 export interface EtcdWatchBuilderLike {
   key(key: Buffer): EtcdWatchBuilderLike;
   prefix(prefix: Buffer): EtcdWatchBuilderLike;
-  ignore(...operations: 'put'[]): EtcdWatchBuilderLike;
+  only(...operations: 'delete'[]): EtcdWatchBuilderLike;
   startRevision(revision: string): EtcdWatchBuilderLike;
   watcher(): EtcdWatcherLike;
 }

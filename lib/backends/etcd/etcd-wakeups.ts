@@ -66,7 +66,7 @@ export class EtcdWakeups {
     }
     const builder = this.client.watch();
     const watcher = (wholeRange ? builder.prefix(record) : builder.key(record))
-      .ignore('put')
+      .only('delete')
       .startRevision(String(BigInt(revision) + 1n))
       .watcher();
     const watch: RecordWatch = { watcher, keys: new Set([key]) };
