@@ -24,9 +24,36 @@ export async function keepAlive(
   context: EtcdContext,
   ids: readonly string[],
 ): Promise<Map<string, Renewal>> {
-  const renewals = new Map<string, Renewal>();
   const unique = [...new Set(ids)];
-  if (unique.length === 0) return renewals;
+  if (unique.length === 0) return new Map();
+  return context.bound(renewOnAMember(context, unique));
+}
+
+/** gRPC's UNAVAILABLE: the member could not be reached (another one may be). */
+const UNAVAILABLE = 14;
+/** A stream is not retried by the client's fault policy: the backend tries this many times (each on a member picked at random). */
+const STREAM_ATTEMPTS = 6;
+
+async function renewOnAMember(
+  context: EtcdContext,
+  unique: readonly string[],
+): Promise<Map<string, Renewal>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await renew(context, unique);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (attempt >= STREAM_ATTEMPTS || code !== UNAVAILABLE) throw error;
+    }
+  }
+}
+
+/** One keep-alive stream: every lease written at once, one answer each, then half-closed. */
+async function renew(
+  context: EtcdContext,
+  unique: readonly string[],
+): Promise<Map<string, Renewal>> {
+  const renewals = new Map<string, Renewal>();
   const sentAt = Date.now();
   const stream = await context.client.leaseClient.leaseKeepAlive(context.callOptions());
   let settled = false;
@@ -53,12 +80,5 @@ export async function keepAlive(
     );
   });
   for (const ID of unique) stream.write({ ID });
-  try {
-    return await context.bound(answered);
-  } finally {
-    if (!settled) {
-      settled = true;
-      stream.end();
-    }
-  }
+  return answered;
 }
