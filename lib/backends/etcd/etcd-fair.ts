@@ -7,10 +7,13 @@ import { keepAlive } from './etcd-keep-alive.js';
 import { HELD, LockKeys, recordValue, WAITING } from './etcd-keys.js';
 import { releaseRecord } from './etcd-release.js';
 import {
+  oldestCreatedAt,
   putRecord,
   rangeAnswer,
   rangeIsEmpty,
   readQueue,
+  readRecord,
+  recordCreatedAt,
   recordIsAbsent,
 } from './etcd-requests.js';
 
@@ -29,6 +32,13 @@ import {
  * ```
  */
 export class EtcdFairLocks implements FairLocks {
+  /**
+   * The create revision of each ticket this process queued (`<key>\0<owner>`): a woken waiter
+   * then takes the key in one guarded transaction ("my ticket is the oldest record") instead of
+   * reading the queue first.
+   */
+  readonly #tickets = new Map<string, string>();
+
   constructor(private readonly context: EtcdContext) {}
 
   acquire(
@@ -45,6 +55,7 @@ export class EtcdFairLocks implements FairLocks {
   }
 
   release(key: string, owner: string): Promise<boolean> {
+    this.#tickets.delete(`${key}\0${owner}`);
     return releaseRecord(this.context, key, owner, HELD);
   }
 
@@ -61,12 +72,18 @@ export class EtcdFairLocks implements FairLocks {
     const { context } = this;
     const keys = new LockKeys(context.prefix, key);
     const own = keys.record(owner);
+    const ticketId = `${key}\0${owner}`;
+    const joinedAt = this.#tickets.get(ticketId);
     const lease = await context.grant(ttlMs);
     const reply = await context.client.kv
       .txn(
         {
-          compare: [rangeIsEmpty(keys.range)],
-          success: [putRecord(own, recordValue(HELD, owner), lease.id)],
+          // Free, or (a waiter that queued) its ticket is the oldest record: take it.
+          compare:
+            joinedAt === undefined
+              ? [rangeIsEmpty(keys.range)]
+              : [oldestCreatedAt(keys.range, joinedAt), recordCreatedAt(own, joinedAt)],
+          success: [readRecord(own), putRecord(own, recordValue(HELD, owner), lease.id)],
           failure: [readQueue(keys.range)],
         },
         context.callOptions(),
@@ -76,15 +93,23 @@ export class EtcdFairLocks implements FairLocks {
         throw error;
       });
     if (reply.succeeded) {
+      this.#tickets.delete(ticketId);
+      const [ticket] = rangeAnswer(reply, 0);
+      if (ticket && ticket.lease !== lease.id) context.revokeLater(ticket.lease);
       return {
         acquired: true,
-        fencingToken: BigInt(reply.header.revision),
+        fencingToken: BigInt(joinedAt ?? reply.header.revision),
         expiresAt: lease.sentAt + lease.ttlMs,
       };
     }
     const queue = rangeAnswer(reply, 0);
     const place = queue.findIndex((record) => record.key.equals(own));
-    if (place === 0) return takeOwnRecord(context, own, owner, queue[0]!, lease);
+    if (place < 0) this.#tickets.delete(ticketId);
+    else this.#tickets.set(ticketId, queue[place]!.create_revision);
+    if (place === 0) {
+      this.#tickets.delete(ticketId);
+      return takeOwnRecord(context, own, owner, queue[0]!, lease);
+    }
     if (place > 0) {
       const ticket = queue[place]!;
       const renewals = await keepAlive(context, [ticket.lease]);
@@ -130,6 +155,7 @@ export class EtcdFairLocks implements FairLocks {
       if (place === 0) return await takeOwnRecord(context, own, owner, queue[0]!, lease);
       context.revokeLater(lease.id);
       if (place < 0) return { acquired: false, retryAfterMs: 0 };
+      this.#tickets.set(`${key}\0${owner}`, queue[place]!.create_revision);
       return this.#waitBehind(key, queue[place - 1]!, reply.header.revision);
     } catch (error) {
       context.revokeLater(lease.id);

@@ -12,6 +12,19 @@ export function rangeIsEmpty(range: QueueRange): EtcdCompare {
   return { ...range, target: 'Create', result: 'Equal', create_revision: 0 };
 }
 
+/**
+ * Guard: the record created at `revision` is the oldest of `range` (every record of it was created
+ * at that revision or later; an empty range fails).
+ */
+export function oldestCreatedAt(range: QueueRange, revision: string): EtcdCompare {
+  return {
+    ...range,
+    target: 'Create',
+    result: 'Greater',
+    create_revision: String(BigInt(revision) - 1n),
+  };
+}
+
 /** Guard: `record` does not exist. */
 export function recordIsAbsent(record: Buffer): EtcdCompare {
   return { key: record, target: 'Create', result: 'Equal', create_revision: 0 };
