@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { etcd } from './etcd/etcd-scenario.js';
 import type { RoundPlan } from './measure.js';
 import { markdownTable } from './report/table.js';
 import { type ReportPaths, targetSummary, writeReport } from './report/write-report.js';
@@ -31,6 +32,7 @@ const SCENARIOS: readonly Scenario[] = [
   decoratorOverhead,
   postgresScenario,
   deadlockAndShare,
+  etcd,
 ];
 
 /**

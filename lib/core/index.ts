@@ -21,6 +21,12 @@
  */
 
 export {
+  type EtcdClientLike,
+  EtcdLockBackend,
+  type EtcdLockBackendOptions,
+  type EtcdTlsCredentials,
+} from '../backends/etcd/etcd.backend.js';
+export {
   MemoryLockBackend,
   type MemoryLockBackendOptions,
   type WallClock,

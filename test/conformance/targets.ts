@@ -1,5 +1,6 @@
 import { Cluster } from 'ioredis';
 import {
+  EtcdLockBackend,
   type LockBackend,
   MemoryLockBackend,
   PostgresLockBackend,
@@ -7,7 +8,7 @@ import {
   RedlockLockBackend,
 } from '../../lib/index.js';
 import { interceptBackend } from '../../lib/testing/index.js';
-import { CLUSTER_PORT, PG_URL, REDIS_URL, REDLOCK_URLS } from '../support/servers.js';
+import { CLUSTER_PORT, ETCD_URL, PG_URL, REDIS_URL, REDLOCK_URLS } from '../support/servers.js';
 import type { ConformanceStore, ConformanceTarget } from './conformance-target.js';
 
 /** Opens a fresh backend per call and closes them all at the end. */
@@ -72,6 +73,11 @@ const redlock: ConformanceTarget = {
   createStore: () => openEach(() => new RedlockLockBackend({ nodes: REDLOCK_URLS })),
 };
 
+const etcd: ConformanceTarget = {
+  name: 'etcd',
+  createStore: () => openEach(() => new EtcdLockBackend({ endpoints: ETCD_URL })),
+};
+
 /** Every backend that must pass the conformance suite: a new backend is one more line here. */
 export const conformanceTargets: readonly ConformanceTarget[] = [
   memory,
@@ -79,4 +85,5 @@ export const conformanceTargets: readonly ConformanceTarget[] = [
   redisCluster,
   redlock,
   postgres,
+  etcd,
 ];
