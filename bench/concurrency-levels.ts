@@ -4,10 +4,13 @@ import { type Contestant, measure } from './measure.js';
 import { comparisonTable } from './report/comparison-table.js';
 import type { BenchContext, Chart, Section, TargetResult } from './scenario.js';
 
-/** One concurrency level of a scenario: its target ratio and which contestants it applies to. */
+/**
+ * One concurrency level of a scenario: its target ratio and which contestants it applies to (none:
+ * the figures are for reference).
+ */
 export interface ConcurrencyLevel {
   readonly concurrency: number;
-  readonly target: RatioTarget;
+  readonly target?: RatioTarget;
 }
 
 /** What a scenario reports of its levels: a table, a chart and the target verdicts per level. */
@@ -34,7 +37,12 @@ export async function measureConcurrencyLevels(
     context.log(`${scenario.name}, concurrency ${concurrency}`);
     const measurements = await measure(contestants, concurrency, context.plan, context.log);
     const comparison = compare(
-      { title: `Concurrency ${concurrency}`, baseline, ratioLabel: '× raw', target },
+      {
+        title: `Concurrency ${concurrency}`,
+        baseline,
+        ratioLabel: '× raw',
+        ...(target ? { target } : {}),
+      },
       measurements,
     );
     report.sections.push({ title: comparison.title, table: comparisonTable(comparison) });

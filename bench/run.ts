@@ -21,7 +21,15 @@ import { quorum } from './scenarios/quorum.js';
 import { readMostly } from './scenarios/read-mostly.js';
 import { renewal } from './scenarios/renewal.js';
 import { uncontended } from './scenarios/uncontended.js';
-import { type BenchServer, redisPort, startPostgres, startRedis, stopAll } from './servers.js';
+import {
+  type BenchServer,
+  redisPort,
+  startEtcd,
+  startPostgres,
+  startRedis,
+  startZooKeeper,
+  stopAll,
+} from './servers.js';
 
 const SCENARIOS: readonly Scenario[] = [
   uncontended,
@@ -100,6 +108,19 @@ async function main(): Promise<void> {
       }
       return [redis.url, ...quorumServers.slice(0, count - 1)];
     };
+    const consensus = new Map<'zookeeper' | 'etcd', BenchServer>();
+    const consensusServer = async (kind: 'zookeeper' | 'etcd'): Promise<string> => {
+      let server = consensus.get(kind);
+      if (!server) {
+        server = kind === 'zookeeper' ? await startZooKeeper(root) : await startEtcd(root);
+        servers.push(server);
+        consensus.set(kind, server);
+        console.log(
+          `${server.startedHere ? 'started' : 'using the already running'} ${kind} ${server.url} (${server.version})`,
+        );
+      }
+      return server.url;
+    };
     for (const scenario of scenarios) {
       reports.push(
         await scenario.run({
@@ -108,6 +129,7 @@ async function main(): Promise<void> {
           plan,
           quick: values.quick,
           redisServers,
+          consensusServer,
           log: (message) => console.log(message),
         }),
       );
@@ -178,7 +200,7 @@ function findRoot(): string {
 
 /** The command that ran the benchmark, with the environment that changes what it measures. */
 function commandLine(argv: readonly string[]): string {
-  const env = ['LOCKER_REDIS_PORT', 'LOCKER_POSTGRES_PORT']
+  const env = ['LOCKER_REDIS_PORT', 'LOCKER_POSTGRES_PORT', 'LOCKER_ZK_PORT', 'LOCKER_ETCD_PORT']
     .filter((name) => process.env[name])
     .map((name) => `${name}=${process.env[name]} `)
     .join('');

@@ -16,6 +16,11 @@ export interface BenchContext {
    * starts the others on ports of its own and stops them at the end.
    */
   redisServers(count: number): Promise<string[]>;
+  /**
+   * A ZooKeeper (its connection string) or etcd (its endpoint URL) server, started by the runner
+   * on its own port the first time a scenario asks, and stopped at the end.
+   */
+  consensusServer(kind: 'zookeeper' | 'etcd'): Promise<string>;
   /** Progress output (not part of the report). */
   log(message: string): void;
 }

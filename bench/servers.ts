@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
@@ -8,6 +9,9 @@ import pg from 'pg';
  */
 export const DEFAULT_REDIS_PORT = 6394;
 export const DEFAULT_POSTGRES_PORT = 5444;
+/** ZooKeeper's and etcd's (client) ports for the consensus scenario; etcd's peer port is +1. */
+export const DEFAULT_ZOOKEEPER_PORT = 2194;
+export const DEFAULT_ETCD_PORT = 2394;
 
 /** A server for the benchmark; `stop()` stops it only if this process started it. */
 export interface BenchServer {
@@ -55,6 +59,34 @@ export async function startPostgres(root: string, port = postgresPort()): Promis
   }
 }
 
+/**
+ * Starts a standalone ZooKeeper on `port` with scripts/servers.sh unless it already runs; the URL
+ * is its connection string.
+ */
+export async function startZooKeeper(
+  root: string,
+  port = Number(process.env.LOCKER_ZK_PORT ?? DEFAULT_ZOOKEEPER_PORT),
+): Promise<BenchServer> {
+  const server = startWithScript(root, 'zookeeper', port);
+  const answer = await fourLetterWord(port, 'srvr').catch(() => '');
+  const version = /^Zookeeper version: ([^-,\s]+)/m.exec(answer)?.[1] ?? 'unknown';
+  return { ...server, url: `127.0.0.1:${port}`, version };
+}
+
+/** Starts one etcd member on `port` (peer port + 1) with scripts/servers.sh unless it runs. */
+export async function startEtcd(
+  root: string,
+  port = Number(process.env.LOCKER_ETCD_PORT ?? DEFAULT_ETCD_PORT),
+): Promise<BenchServer> {
+  const server = startWithScript(root, 'etcd', port);
+  const url = `http://127.0.0.1:${port}`;
+  const version = await fetch(`${url}/version`)
+    .then((response) => response.json() as Promise<{ etcdserver?: string }>)
+    .then((body) => body.etcdserver ?? 'unknown')
+    .catch(() => 'unknown');
+  return { ...server, url, version };
+}
+
 /** Stops every server in `servers` that this process started; safe to call twice. */
 export function stopAll(servers: readonly BenchServer[]): void {
   for (const server of servers) server.stop();
@@ -62,7 +94,7 @@ export function stopAll(servers: readonly BenchServer[]): void {
 
 function startWithScript(
   root: string,
-  name: 'redis' | 'postgres',
+  name: 'redis' | 'postgres' | 'zookeeper' | 'etcd',
   port: number,
   env: Record<string, string> = {},
 ): { startedHere: boolean; stop(): void } {
@@ -111,4 +143,19 @@ async function postgresVersion(url: string): Promise<string> {
   } finally {
     await client.end();
   }
+}
+
+/** A ZooKeeper four-letter word's answer (the server closes the connection after it). */
+function fourLetterWord(port: number, word: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.setTimeout(2_000, () => socket.destroy(new Error('no answer')));
+    socket.on('connect', () => socket.write(word));
+    socket.on('data', (data) => {
+      answer += String(data);
+    });
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
 }

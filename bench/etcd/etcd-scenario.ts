@@ -1,7 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { EtcdLockBackend } from '../../lib/index.js';
 import { type LevelsReport, measureConcurrencyLevels } from '../concurrency-levels.js';
 import { uncontendedContestant } from '../contestants/adapter-contestant.js';
@@ -17,36 +13,6 @@ const UNCONTENDED = [1, 64];
 /** Workers taking turns on one key in the contended section. */
 const CONTENDED = 8;
 const TITLE = 'etcd acquire + release';
-
-/**
- * The etcd member the scenario runs against: `LOCKER_ETCD_URL`, else one on the test member's
- * port (2390 + LOCKER_PORT_OFFSET), started with `scripts/servers.sh` unless it runs; `stop`
- * stops it again when it was started here.
- */
-function etcdServer(root: string): { url: string; stop(): void } {
-  if (process.env.LOCKER_ETCD_URL) return { url: process.env.LOCKER_ETCD_URL, stop: () => {} };
-  const port = 2390 + Number(process.env.LOCKER_PORT_OFFSET ?? 0);
-  const script = join(root, 'scripts', 'servers.sh');
-  const said = execFileSync('bash', [script, 'start', `etcd:${port}`], { encoding: 'utf8' });
-  const startedHere = said.includes('started');
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () => {
-      if (startedHere) execFileSync('bash', [script, 'stop', `etcd:${port}`], { stdio: 'ignore' });
-    },
-  };
-}
-
-/** The repository root: the nearest directory up from this file with `scripts/servers.sh`. */
-function repositoryRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'scripts', 'servers.sh'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find scripts/servers.sh above the benchmark');
-    dir = parent;
-  }
-  return dir;
-}
 
 /** All workers on one key: every op but one waits for the holder of the moment. */
 function contendedContestant(adapter: LockAdapter, key: string): Contestant {
@@ -68,9 +34,7 @@ function contendedContestant(adapter: LockAdapter, key: string): Contestant {
 export const etcd: Scenario = {
   name: 'etcd',
   async run(context: BenchContext): Promise<ScenarioReport> {
-    const server = etcdServer(repositoryRoot());
-    const { url } = server;
-    context.log(`etcd on ${url}`);
+    const url = await context.consensusServer('etcd');
     const adapters: LockAdapter[] = [
       rawEtcdRecipe(url),
       nestjsLocker(
@@ -86,7 +50,6 @@ export const etcd: Scenario = {
       new EtcdLockBackend({ endpoints: url }),
       { fair: true },
     );
-    const none = { ratio: 0, appliesTo: [] };
     let uncontended: LevelsReport;
     let contended: LevelsReport;
     try {
@@ -94,7 +57,7 @@ export const etcd: Scenario = {
         context,
         { name: 'etcd', title: TITLE },
         adapters.map((adapter, i) => uncontendedContestant(adapter, `bench:etcd:${i}`, TTL_MS)),
-        UNCONTENDED.map((concurrency) => ({ concurrency, target: none })),
+        UNCONTENDED.map((concurrency) => ({ concurrency })),
       );
       contended = await measureConcurrencyLevels(
         context,
@@ -102,11 +65,10 @@ export const etcd: Scenario = {
         [...adapters, fair].map((adapter, i) =>
           contendedContestant(adapter, `bench:etcd:one-key:${i}`),
         ),
-        [{ concurrency: CONTENDED, target: none }],
+        [{ concurrency: CONTENDED }],
       );
     } finally {
       await Promise.all([...adapters, fair].map((adapter) => adapter.close()));
-      server.stop();
     }
     return {
       name: 'etcd',
