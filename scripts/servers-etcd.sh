@@ -91,10 +91,14 @@ start_etcd_cluster() {
   for i in 0 1 2; do
     cluster+="${cluster:+,}c$((base + i))=http://127.0.0.1:$((base + 10 + i))"
   done
-  for i in 0 1 2; do
-    port=$((base + i))
+  # Partly running or stale: every member stopped and wiped before any starts, so that no old
+  # member tells a new one it was bootstrapped already.
+  for port in $(etcd_cluster_ports "$base"); do
     stop_etcd "$port" >/dev/null
     rm -rf "$(etcd_dir "$port")"
+  done
+  for i in 0 1 2; do
+    port=$((base + i))
     etcd_launch "c$port" "$port" $((base + 10 + i)) "$cluster" "locker-cluster-$base"
   done
   # shellcheck disable=SC2046

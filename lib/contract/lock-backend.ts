@@ -94,6 +94,15 @@ export interface LockBackend {
    */
   readonly maxTtlMs?: number;
 
+  /**
+   * Optional: the ttl the store really keeps a lease for when asked for `ttlMs`, for a store that
+   * cannot keep any ttl: etcd's leases are whole seconds, and no shorter than its server's floor.
+   * Never less than `ttlMs`. The manager takes every lock for that ttl, so that the holder's
+   * deadline and its renewals follow the lease the store keeps (`lock.ttlMs` shows it). A store
+   * that keeps any ttl leaves this undefined.
+   */
+  effectiveTtlMs?(ttlMs: number): number;
+
   /** Fair locks (waiters served in arrival order), when the store offers them. */
   readonly fair?: FairLocks;
 

@@ -6,14 +6,17 @@ import type { Duration } from './duration.js';
 import { LockHandle, type LockHost } from './lock.js';
 import type { LockEventEmitter } from './lock-events.js';
 import { RenewalScheduler } from './renewal-scheduler.js';
-import { checkTtlLimit, validateTtl } from './validate-options.js';
+import { checkTtlLimit, effectiveTtl, validateTtl } from './validate-options.js';
 
 /** What {@link HeldLocks} needs of its manager. */
 export interface HeldLocksOptions {
   /** The backend's name, for its errors. */
   readonly backend: string;
-  /** The backend, for the longest ttl it can promise (`maxTtlMs`) when `lock.extend(ttl)` asks. */
-  readonly ttlLimit: Pick<LockBackend, 'name' | 'maxTtlMs'>;
+  /**
+   * The backend, for the longest ttl it can promise (`maxTtlMs`) and the ttl it really keeps
+   * (`effectiveTtlMs`) when `lock.extend(ttl)` asks for one.
+   */
+  readonly ttlLimit: Pick<LockBackend, 'name' | 'maxTtlMs' | 'effectiveTtlMs'>;
   readonly events: LockEventEmitter;
   readonly clock: MonotonicClock;
   /** The backend's `partitionOf`: renewals of different parts of the store go apart. */
@@ -94,8 +97,11 @@ export class HeldLocks implements LockHost {
   }
 
   async extendLock(lock: LockHandle, ttl: Duration | undefined): Promise<void> {
+    const { ttlLimit } = this.#options;
     const ttlMs =
-      ttl === undefined ? lock.ttlMs : checkTtlLimit(validateTtl(ttl), this.#options.ttlLimit);
+      ttl === undefined
+        ? lock.ttlMs
+        : effectiveTtl(ttlLimit, checkTtlLimit(validateTtl(ttl), ttlLimit));
     if (lock.state !== 'held') throw lock.signal.reason ?? notHeld(lock);
     const sentAt = this.now();
     let expiresAt: ExtendResult;

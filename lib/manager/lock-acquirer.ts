@@ -15,7 +15,7 @@ import { type Lock, LockHandle } from './lock.js';
 import type { LockEventEmitter } from './lock-events.js';
 import type { LockOptions, ResolvedLockDefaults } from './lock-options.js';
 import { newOwnerToken } from './owner-token.js';
-import { resolveLockOptions } from './validate-options.js';
+import { effectiveTtl, resolveLockOptions } from './validate-options.js';
 import { waitForLock } from './wait-for-lock.js';
 
 /** One acquire, as {@link attemptLease} runs it. */
@@ -155,6 +155,7 @@ export class LockAcquirer {
     const key = keys.join(',');
     const resolved = resolveLockOptions(options, this.#deps.defaults);
     const kind = this.#deps.kinds.choose(storeKeys, resolved, this.#deps.defaults.fair);
+    const ttlMs = effectiveTtl(this.#deps.backend, resolved.ttlMs);
     if (this.#deps.shutdown.aborted) throw new LockManagerClosedError(key);
     resolved.signal?.throwIfAborted();
     const owner = newOwnerToken();
@@ -166,7 +167,7 @@ export class LockAcquirer {
         kind,
         storeKeys,
         owner,
-        ttlMs: resolved.ttlMs,
+        ttlMs,
         waitMs: resolved.waitMs,
         signal: resolved.signal
           ? AbortSignal.any([resolved.signal, this.#deps.shutdown])
@@ -205,7 +206,7 @@ export class LockAcquirer {
       owner,
       fencingToken: result.fencingToken,
       autoRenew: resolved.autoRenew,
-      ttlMs: resolved.ttlMs,
+      ttlMs,
       expiresAt: result.expiresAt,
       sentAt,
     });

@@ -27,6 +27,7 @@ import { DEFAULT_MAX_RESULT_BYTES } from './shared-outcome.js';
 import {
   checkTtlLimit,
   DEFAULT_KEY_PREFIX,
+  effectiveTtl,
   resolveDefaults,
   resolveLockOptions,
   validateKey,
@@ -189,7 +190,7 @@ export class LockManager {
    */
   async claim(key: string, ttl: Duration): Promise<boolean> {
     const storeKey = this.#storeKey(key);
-    const ttlMs = checkTtlLimit(validateTtl(ttl), this.#backend);
+    const ttlMs = effectiveTtl(this.#backend, checkTtlLimit(validateTtl(ttl), this.#backend));
     if (this.#closed()) throw new LockManagerClosedError(key);
     const owner = newOwnerToken();
     try {

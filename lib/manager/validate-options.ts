@@ -166,6 +166,15 @@ export function checkTtlLimit(
   return ttlMs;
 }
 
+/**
+ * The ttl `backend` really keeps a lease for when asked for `ttlMs` ({@link
+ * LockBackend.effectiveTtlMs}): `ttlMs` itself for a store that keeps any ttl.
+ */
+export function effectiveTtl(backend: Pick<LockBackend, 'effectiveTtlMs'>, ttlMs: number): number {
+  const effective = backend.effectiveTtlMs?.(ttlMs);
+  return effective !== undefined && effective > ttlMs ? effective : ttlMs;
+}
+
 /** Validates per-lock options against the defaults. `where` names the call site in errors. */
 export function resolveLockOptions(
   options: LockOptions | undefined,

@@ -43,6 +43,9 @@ export function interceptBackend(backend: LockBackend, around: AroundBackendCall
     }
   }
   if (backend.partitionOf) view.partitionOf = (key: string) => backend.partitionOf!(key);
+  if (backend.effectiveTtlMs) {
+    view.effectiveTtlMs = (ttlMs: number) => backend.effectiveTtlMs!(ttlMs);
+  }
   // Read through, not copied: a ZooKeeper backend learns its limit when its session is set up.
   if (backend.maxTtlMs !== undefined) {
     Object.defineProperty(view, 'maxTtlMs', { get: () => backend.maxTtlMs, enumerable: true });

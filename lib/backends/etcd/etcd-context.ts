@@ -36,6 +36,8 @@ export class EtcdContext {
   readonly wakeups: EtcdWakeups;
   readonly #deadlines = new Deadlines();
   readonly #revoking = new Set<Promise<unknown>>();
+  /** The shortest TTL the server granted above what was asked (its floor, 1.5 × election timeout). */
+  #floorMs = 0;
 
   constructor(settings: EtcdSettings) {
     this.client = settings.client;
@@ -77,7 +79,16 @@ export class EtcdContext {
     if (reply.error) throw new EtcdReplyError(`lease grant refused: ${reply.error}`);
     const seconds = Number(reply.TTL);
     if (!reply.ID || !(seconds > 0)) throw new EtcdReplyError('lease grant without id or TTL');
+    if (seconds > leaseSeconds(ttlMs)) this.#floorMs = Math.max(this.#floorMs, seconds * 1000);
     return { id: reply.ID, ttlMs: seconds * 1000, sentAt };
+  }
+
+  /**
+   * The TTL etcd keeps a lease for when asked for `ttlMs`: whole seconds, and no shorter than the
+   * floor the server has shown (it grants more than asked below it).
+   */
+  leaseTtlMs(ttlMs: number): number {
+    return Math.max(leaseSeconds(ttlMs) * 1000, this.#floorMs);
   }
 
   /**

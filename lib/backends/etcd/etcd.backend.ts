@@ -83,6 +83,15 @@ export class EtcdLockBackend implements LockBackend {
     return releaseRecord(this.#context, key, owner, HELD);
   }
 
+  /**
+   * The ttl etcd keeps a lease for when asked for `ttlMs`: rounded up to whole seconds, and to the
+   * server's floor once a grant has shown it. The manager takes locks for that ttl, so a holder's
+   * deadline is the lease etcd keeps.
+   */
+  effectiveTtlMs(ttlMs: number): number {
+    return this.#context.leaseTtlMs(ttlMs);
+  }
+
   inspect(key: string): Promise<LeaseInfo | null> {
     return inspectKey(this.#context, key);
   }

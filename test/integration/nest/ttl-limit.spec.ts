@@ -162,4 +162,31 @@ describe('a backend that limits how long it can promise a lease (maxTtlMs)', () 
       await app.close();
     }
   });
+
+  it('takes locks for the ttl a store really keeps (effectiveTtlMs), in acquire, claim and extend', async () => {
+    const asked: number[] = [];
+    const inner = new MemoryLockBackend();
+    const backend = interceptBackend(inner, (call, proceed) => {
+      if (call.method === 'acquire' || call.method === 'extend') {
+        const ttlMs =
+          call.method === 'acquire'
+            ? (call.args[2] as number)
+            : (call.args[0] as { ttlMs: number }[])[0]!.ttlMs;
+        asked.push(ttlMs);
+      }
+      return proceed();
+    });
+    // As etcd: whole seconds.
+    Object.assign(backend, { effectiveTtlMs: (ttlMs: number) => Math.ceil(ttlMs / 1000) * 1000 });
+    const locks = new LockManager({ backend, defaults: { ttl: '2s' } });
+    managers.push(locks);
+
+    const lock = await locks.acquire('report', { ttl: 300, autoRenew: false });
+    expect(lock.ttlMs).toBe(1_000);
+    await lock.extend(1_500);
+    expect(lock.ttlMs).toBe(2_000);
+    expect(await locks.claim('mail:1', 10)).toBe(true);
+    expect(asked).toEqual([1_000, 2_000, 1_000]);
+    await lock.release();
+  });
 });
