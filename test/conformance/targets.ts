@@ -5,9 +5,10 @@ import {
   PostgresLockBackend,
   RedisLockBackend,
   RedlockLockBackend,
+  ZooKeeperLockBackend,
 } from '../../lib/index.js';
 import { interceptBackend } from '../../lib/testing/index.js';
-import { CLUSTER_PORT, PG_URL, REDIS_URL, REDLOCK_URLS } from '../support/servers.js';
+import { CLUSTER_PORT, PG_URL, REDIS_URL, REDLOCK_URLS, ZK_CONNECT } from '../support/servers.js';
 import type { ConformanceStore, ConformanceTarget } from './conformance-target.js';
 
 /** Opens a fresh backend per call and closes them all at the end. */
@@ -72,6 +73,12 @@ const redlock: ConformanceTarget = {
   createStore: () => openEach(() => new RedlockLockBackend({ nodes: REDLOCK_URLS })),
 };
 
+const zookeeper: ConformanceTarget = {
+  name: 'zookeeper',
+  // Each backend is its own ZooKeeper session, as another process would be.
+  createStore: () => openEach(() => new ZooKeeperLockBackend({ connectionString: ZK_CONNECT })),
+};
+
 /** Every backend that must pass the conformance suite: a new backend is one more line here. */
 export const conformanceTargets: readonly ConformanceTarget[] = [
   memory,
@@ -79,4 +86,5 @@ export const conformanceTargets: readonly ConformanceTarget[] = [
   redisCluster,
   redlock,
   postgres,
+  zookeeper,
 ];

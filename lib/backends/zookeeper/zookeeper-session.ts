@@ -1,0 +1,170 @@
+import { Deadlines } from '../shared/deadlines.js';
+import { StoreTimeoutError } from '../shared/with-timeout.js';
+import type { ZkClientLike, ZkEventLike, ZkModuleLike, ZkStatLike } from './zookeeper-client.js';
+import { ZK_SESSION_EXPIRED, ZooKeeperCallError, zkCode } from './zookeeper-errors.js';
+
+/** A node's data and stat, as `getData` answers. */
+export interface DataAndStat {
+  readonly data: Buffer | undefined;
+  readonly stat: ZkStatLike;
+}
+
+/** How a session is opened. */
+export interface SessionSettings {
+  readonly connectionString: string | undefined;
+  readonly sessionTimeoutMs: number;
+  readonly commandTimeoutMs: number;
+  /** The client passed in: used as it is, never closed nor replaced. */
+  readonly client: ZkClientLike | undefined;
+}
+
+/** How long the client waits before it tries the servers of the list again, in ms. */
+const SPIN_DELAY_MS = 100;
+
+/**
+ * The backend's ZooKeeper session: one client, its calls as promises bounded by the command
+ * timeout (while disconnected the client queues calls, so without a bound a lost quorum would
+ * hang them), and a new session when the old one expired (`node-zookeeper-client` does not open
+ * one by itself). An expired session's ephemeral nodes, and with them its leases, are gone: the
+ * calls made after it find no node of theirs, so their extends answer `undefined`.
+ *
+ * A call that failed because the session expired under it is made once more on the new session.
+ */
+export class ZooKeeperSession {
+  readonly #deadlines = new Deadlines();
+  readonly #timeoutMs: number;
+  readonly #open: (() => ZkClientLike) | undefined;
+  readonly #onNewSession = new Set<() => void>();
+  #client: ZkClientLike;
+  #closed = false;
+
+  constructor(settings: SessionSettings, load: () => ZkModuleLike) {
+    this.#timeoutMs = settings.commandTimeoutMs;
+    if (settings.client) {
+      this.#client = settings.client;
+      this.#open = undefined;
+    } else {
+      const connectionString = settings.connectionString!;
+      const zookeeper = load();
+      this.#open = () =>
+        zookeeper.createClient(connectionString, {
+          sessionTimeout: settings.sessionTimeoutMs,
+          spinDelay: SPIN_DELAY_MS,
+          retries: 0,
+        });
+      this.#client = this.#connect();
+    }
+  }
+
+  /** The client of the current session. */
+  get client(): ZkClientLike {
+    return this.#client;
+  }
+
+  /** Calls `listener` each time a new session replaces an expired one (its watches are gone). */
+  onNewSession(listener: () => void): () => void {
+    this.#onNewSession.add(listener);
+    return () => this.#onNewSession.delete(listener);
+  }
+
+  create(path: string, data: Buffer, mode: number): Promise<string> {
+    return this.#call(
+      'create',
+      path,
+      (client, done) => {
+        client.create(path, data, mode, done);
+      },
+      (created: string) => {
+        // The create landed after its caller gave up: remove the node, or it would hold a place.
+        this.#client.remove(created, -1, () => undefined);
+      },
+    );
+  }
+
+  remove(path: string, version: number): Promise<void> {
+    return this.#call('remove', path, (client, done) => {
+      client.remove(path, version, (error) => done(error, undefined));
+    });
+  }
+
+  getChildren(path: string): Promise<string[]> {
+    return this.#call('getChildren', path, (client, done) => client.getChildren(path, done));
+  }
+
+  getData(path: string): Promise<DataAndStat> {
+    return this.#call('getData', path, (client, done) =>
+      client.getData(path, (error, data, stat) => done(error, { data, stat })),
+    );
+  }
+
+  setData(path: string, data: Buffer, version: number): Promise<ZkStatLike> {
+    return this.#call('setData', path, (client, done) => client.setData(path, data, version, done));
+  }
+
+  /** The node's stat (`null` when it is missing), leaving a watch on it. */
+  watch(path: string, watcher: (event: ZkEventLike) => void): Promise<ZkStatLike | null> {
+    return this.#call('exists', path, (client, done) => client.exists(path, watcher, done));
+  }
+
+  mkdirp(path: string): Promise<string> {
+    return this.#call('mkdirp', path, (client, done) => client.mkdirp(path, done));
+  }
+
+  /** Closes the session if the backend opened it. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#open) this.#client.close();
+  }
+
+  #connect(): ZkClientLike {
+    const client = this.#open!();
+    client.on('expired', () => this.#replace(client));
+    client.connect();
+    return client;
+  }
+
+  #replace(expired: ZkClientLike): void {
+    if (this.#closed || this.#client !== expired) return;
+    expired.close();
+    this.#client = this.#connect();
+    for (const listener of this.#onNewSession) listener();
+  }
+
+  async #call<T>(
+    name: string,
+    path: string,
+    send: (client: ZkClientLike, done: (error: unknown, value: T) => void) => void,
+    onLateAnswer?: (value: T) => void,
+  ): Promise<T> {
+    const client = this.#client;
+    try {
+      return await this.#bounded(client, send, onLateAnswer);
+    } catch (error) {
+      if (zkCode(error) === ZK_SESSION_EXPIRED && this.#client !== client && !this.#closed) {
+        try {
+          return await this.#bounded(this.#client, send, onLateAnswer);
+        } catch (again) {
+          throw new ZooKeeperCallError(name, path, zkCode(again), again);
+        }
+      }
+      throw new ZooKeeperCallError(name, path, zkCode(error), error);
+    }
+  }
+
+  #bounded<T>(
+    client: ZkClientLike,
+    send: (client: ZkClientLike, done: (error: unknown, value: T) => void) => void,
+    onLateAnswer: ((value: T) => void) | undefined,
+  ): Promise<T> {
+    const call = new Promise<T>((resolve, reject) => {
+      send(client, (error, value) => (error ? reject(error) : resolve(value)));
+    });
+    const bounded = this.#deadlines.bound(call, this.#timeoutMs);
+    if (!onLateAnswer) return bounded;
+    return bounded.catch((error: unknown) => {
+      if (error instanceof StoreTimeoutError) call.then(onLateAnswer, () => undefined);
+      throw error;
+    });
+  }
+}
