@@ -9,6 +9,23 @@ export interface DataAndStat {
   readonly stat: ZkStatLike;
 }
 
+/** One operation of a `multi`. */
+export type MultiOp =
+  | { readonly op: 'create'; readonly path: string; readonly data: Buffer; readonly mode: number }
+  | {
+      readonly op: 'setData';
+      readonly path: string;
+      readonly data: Buffer;
+      readonly version: number;
+    }
+  | { readonly op: 'remove'; readonly path: string; readonly version: number };
+
+/** What one operation of a committed `multi` answered: a create's path, a setData's stat. */
+export interface MultiResult {
+  readonly path?: string;
+  readonly stat?: ZkStatLike;
+}
+
 /** How a session is opened. */
 export interface SessionSettings {
   readonly connectionString: string | undefined;
@@ -104,6 +121,32 @@ export class ZooKeeperSession {
   /** The node's stat (`null` when it is missing), leaving a watch on it. */
   watch(path: string, watcher: (event: ZkEventLike) => void): Promise<ZkStatLike | null> {
     return this.#call('exists', path, (client, done) => client.exists(path, watcher, done));
+  }
+
+  /**
+   * Runs `ops` as one transaction: all or none, one zxid (every node it creates has the same
+   * `czxid`). Rejects with the error of the first operation that failed.
+   */
+  multi(ops: readonly MultiOp[]): Promise<MultiResult[]> {
+    return this.#call(
+      'multi',
+      ops[0]?.path ?? '',
+      (client, done) => {
+        const transaction = client.transaction();
+        for (const each of ops) {
+          if (each.op === 'create') transaction.create(each.path, each.data, each.mode);
+          else if (each.op === 'setData') transaction.setData(each.path, each.data, each.version);
+          else transaction.remove(each.path, each.version);
+        }
+        transaction.commit((error, results) => done(error, results as MultiResult[]));
+      },
+      (results: MultiResult[]) => {
+        // The transaction landed after its caller gave up: remove the nodes it created.
+        for (const result of results) {
+          if (result.path !== undefined) this.#client.remove(result.path, -1, () => undefined);
+        }
+      },
+    );
   }
 
   mkdirp(path: string): Promise<string> {

@@ -8,6 +8,7 @@ import type {
   Unsubscribe,
 } from '../../contract/lease.js';
 import type { LockBackend } from '../../contract/lock-backend.js';
+import type { MultiKeyLocks } from '../../contract/multi-key-locks.js';
 import type { Semaphores } from '../../contract/semaphores.js';
 import { loadZooKeeperClient } from './load-zookeeper-client.js';
 import { attemptInQueue } from './zookeeper-attempt.js';
@@ -16,6 +17,7 @@ import { ZooKeeperContext } from './zookeeper-context.js';
 import { extendEach, extendNode } from './zookeeper-extend.js';
 import { ZooKeeperFairLocks } from './zookeeper-fair.js';
 import { inspectQueue } from './zookeeper-inspect.js';
+import { ZooKeeperMultiKeyLocks } from './zookeeper-multi-key.js';
 import { type ZooKeeperLockBackendOptions, zooKeeperSettings } from './zookeeper-options.js';
 import { releaseNodes } from './zookeeper-release.js';
 import { ZooKeeperSemaphores } from './zookeeper-semaphore.js';
@@ -41,8 +43,9 @@ export type { ZooKeeperLockBackendOptions } from './zookeeper-options.js';
  * - Waiters watch only the node they wait behind: a release wakes one waiter (fair) or the
  *   waiters of that holder, never a herd of the whole queue.
  *
- * Fair locks and semaphores are offered (`backend.fair`, `backend.semaphore`); read-write locks,
- * multi-key locks, deadlock detection and shared results are not (see docs/zookeeper.md).
+ * Fair locks, semaphores and multi-key locks are offered (`backend.fair`, `backend.semaphore`,
+ * `backend.multiKey`); read-write locks, deadlock detection and shared results are not (see
+ * docs/zookeeper.md).
  *
  * @example
  * ```ts
@@ -54,6 +57,7 @@ export class ZooKeeperLockBackend implements LockBackend {
   readonly name = 'zookeeper';
   readonly fair: FairLocks;
   readonly semaphore: Semaphores;
+  readonly multiKey: MultiKeyLocks;
   readonly #session: ZooKeeperSession;
   readonly #context: ZooKeeperContext;
   readonly #wakeups: ZooKeeperWakeups;
@@ -67,6 +71,7 @@ export class ZooKeeperLockBackend implements LockBackend {
     this.#context = new ZooKeeperContext(this.#session, settings.rootPath, this.#wakeups);
     this.fair = new ZooKeeperFairLocks(this.#context, this.#calls);
     this.semaphore = new ZooKeeperSemaphores(this.#context, this.#calls);
+    this.multiKey = new ZooKeeperMultiKeyLocks(this.#context, this.#calls);
   }
 
   acquire(key: string, owner: string, ttlMs: number): Promise<AcquireResult> {
