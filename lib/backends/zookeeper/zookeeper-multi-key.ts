@@ -74,7 +74,7 @@ export class ZooKeeperMultiKeyLocks implements MultiKeyLocks {
       blocked.push(await this.#live(nodes, now));
     }
     if (blocked.every((live) => live.length === 0)) {
-      keys.forEach((key, i) => this.context.rememberOwn(key, owner, paths[i]!));
+      this.#remember(keys, owner, paths);
       return { acquired: true, fencingToken: self.czxid, expiresAt: now + ttlMs };
     }
 
@@ -89,6 +89,10 @@ export class ZooKeeperMultiKeyLocks implements MultiKeyLocks {
       ...blocked.flatMap((live) => (live[0] ? [deadlineOf(live[0]) - now] : [])),
     );
     return { acquired: false, retryAfterMs: Math.max(1, frees) };
+  }
+
+  #remember(keys: readonly string[], owner: string, paths: readonly string[]): void {
+    for (const [i, key] of keys.entries()) this.context.rememberOwn(key, owner, paths[i]!);
   }
 
   /** Creates the owner's node in every queue in one `multi`, then lists the queues. */
@@ -174,9 +178,9 @@ export class ZooKeeperMultiKeyLocks implements MultiKeyLocks {
     const results = await this.context.session.multi(
       paths.map((path) => ({ op: 'setData', path, data, version: -1 })),
     );
-    const [self] = await Promise.all([this.context.read(paths[0]!, owner)]);
+    const self = await this.context.read(paths[0]!, owner);
     if (!self) return { acquired: false, retryAfterMs: undefined };
-    keys.forEach((key, i) => this.context.rememberOwn(key, owner, paths[i]!));
+    this.#remember(keys, owner, paths);
     const now = readStat(results[0]!.stat!).mtime;
     return { acquired: true, fencingToken: self.czxid, expiresAt: now + ttlMs };
   }
@@ -208,7 +212,7 @@ export class ZooKeeperMultiKeyLocks implements MultiKeyLocks {
       throw error;
     }
     if (held.some((node) => now >= deadlineOf(node))) {
-      keys.forEach((key) => this.context.forgetOwn(key, owner));
+      for (const key of keys) this.context.forgetOwn(key, owner);
       await Promise.all(held.map((node) => removeNode(session, node.path).catch(() => false)));
       return undefined;
     }
