@@ -1,6 +1,6 @@
 import type { ExtendResult } from '../../contract/lease.js';
 import type { ZooKeeperContext } from './zookeeper-context.js';
-import { zooKeeperError } from './zookeeper-errors.js';
+import { isZk, ZK_SESSION_EXPIRED, zooKeeperError } from './zookeeper-errors.js';
 import { deadlineOf, nodeData, readStat } from './zookeeper-node-data.js';
 import { isLostRace, removeIfUnchanged } from './zookeeper-queue-writes.js';
 
@@ -12,6 +12,23 @@ import { isLostRace, removeIfUnchanged } from './zookeeper-queue-writes.js';
  * judged it expired meanwhile. A waiter's ticket is no lease: `undefined`.
  */
 export async function extendNode(
+  context: ZooKeeperContext,
+  key: string,
+  owner: string,
+  ttlMs: number,
+  permits: number | undefined,
+): Promise<number | undefined> {
+  try {
+    return await restamp(context, key, owner, ttlMs, permits);
+  } catch (error) {
+    // The session that held the node expired (and a client passed in cannot open another):
+    // its ephemeral nodes, this lease's among them, are gone.
+    if (isZk(error, ZK_SESSION_EXPIRED)) return undefined;
+    throw error;
+  }
+}
+
+async function restamp(
   context: ZooKeeperContext,
   key: string,
   owner: string,

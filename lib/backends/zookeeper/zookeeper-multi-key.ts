@@ -3,7 +3,7 @@ import type { MultiKeyLeaseToExtend, MultiKeyLocks } from '../../contract/multi-
 import type { ZooKeeperCalls } from './zookeeper-calls.js';
 import { CREATE_EPHEMERAL_SEQUENTIAL } from './zookeeper-client.js';
 import type { ZooKeeperContext } from './zookeeper-context.js';
-import { isZk, ZK_NO_NODE } from './zookeeper-errors.js';
+import { isZk, ZK_NO_NODE, ZK_SESSION_EXPIRED } from './zookeeper-errors.js';
 import { extendEach } from './zookeeper-extend.js';
 import { ownNodePrefix, type QueueEntry, queueOrder } from './zookeeper-names.js';
 import { deadlineOf, type NodeState, nodeData, readStat } from './zookeeper-node-data.js';
@@ -34,7 +34,11 @@ export class ZooKeeperMultiKeyLocks implements MultiKeyLocks {
       (lease) => lease.keys[0],
       (lease) =>
         this.calls.run('extend', lease.keys[0], () =>
-          this.#extend(lease.keys, lease.owner, lease.ttlMs),
+          this.#extend(lease.keys, lease.owner, lease.ttlMs).catch((error: unknown) => {
+            // The session that held the nodes expired: they are gone.
+            if (isZk(error, ZK_SESSION_EXPIRED)) return undefined;
+            throw error;
+          }),
         ),
     );
   }
