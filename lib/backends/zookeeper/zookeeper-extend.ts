@@ -1,8 +1,17 @@
 import type { ExtendResult } from '../../contract/lease.js';
 import type { ZooKeeperContext } from './zookeeper-context.js';
-import { isZk, ZK_SESSION_EXPIRED, zooKeeperError } from './zookeeper-errors.js';
+import {
+  isZk,
+  ZK_BAD_VERSION,
+  ZK_NO_NODE,
+  ZK_SESSION_EXPIRED,
+  zooKeeperError,
+} from './zookeeper-errors.js';
 import { deadlineOf, nodeData, readStat } from './zookeeper-node-data.js';
-import { isLostRace, removeIfUnchanged } from './zookeeper-queue-writes.js';
+import { removeIfUnchanged } from './zookeeper-queue-writes.js';
+
+/** Reads and writes an extend makes when its own concurrent writes keep changing the node. */
+const MAX_TRIES = 5;
 
 /**
  * Extends `owner`'s lease on `key` to `ttlMs` from the store's now: a version-checked `setData`
@@ -36,31 +45,34 @@ async function restamp(
   permits: number | undefined,
 ): Promise<number | undefined> {
   for (const path of await context.ownNodes(key, owner)) {
-    const node = await context.read(path, owner);
-    if (!node) {
-      context.forgetOwn(key, owner);
-      continue;
+    for (let tries = 0; tries < MAX_TRIES; tries++) {
+      const node = await context.read(path, owner);
+      if (!node) break;
+      if (node.waiting) return undefined;
+      let stat: ReturnType<typeof readStat>;
+      try {
+        stat = readStat(
+          await context.session.setData(
+            path,
+            nodeData({ ttlMs, waiting: false, permits: permits ?? node.permits }),
+            node.version,
+          ),
+        );
+      } catch (error) {
+        // Written meanwhile: only its owner writes a held node (another extend of this lease,
+        // a retried acquire), so read it again; gone: the lease is.
+        if (isZk(error, ZK_BAD_VERSION)) continue;
+        if (isZk(error, ZK_NO_NODE)) break;
+        throw error;
+      }
+      if (stat.mtime >= deadlineOf(node)) {
+        context.forgetOwn(key, owner);
+        await removeIfUnchanged(context.session, { ...node, ...stat }).catch(() => false);
+        return undefined;
+      }
+      return stat.mtime + ttlMs;
     }
-    if (node.waiting) return undefined;
-    let stat: ReturnType<typeof readStat>;
-    try {
-      stat = readStat(
-        await context.session.setData(
-          path,
-          nodeData({ ttlMs, waiting: false, permits: permits ?? node.permits }),
-          node.version,
-        ),
-      );
-    } catch (error) {
-      if (isLostRace(error)) return undefined;
-      throw error;
-    }
-    if (stat.mtime >= deadlineOf(node)) {
-      context.forgetOwn(key, owner);
-      await removeIfUnchanged(context.session, { ...node, ...stat }).catch(() => false);
-      return undefined;
-    }
-    return stat.mtime + ttlMs;
+    context.forgetOwn(key, owner);
   }
   return undefined;
 }

@@ -3,12 +3,16 @@ import type { MultiKeyLeaseToExtend, MultiKeyLocks } from '../../contract/multi-
 import type { ZooKeeperCalls } from './zookeeper-calls.js';
 import { CREATE_EPHEMERAL_SEQUENTIAL } from './zookeeper-client.js';
 import type { ZooKeeperContext } from './zookeeper-context.js';
-import { isZk, ZK_NO_NODE, ZK_SESSION_EXPIRED } from './zookeeper-errors.js';
+import { isZk, ZK_BAD_VERSION, ZK_NO_NODE, ZK_SESSION_EXPIRED } from './zookeeper-errors.js';
 import { extendEach } from './zookeeper-extend.js';
 import { ownNodePrefix, type QueueEntry, queueOrder } from './zookeeper-names.js';
 import { deadlineOf, type NodeState, nodeData, readStat } from './zookeeper-node-data.js';
-import { isLostRace, removeIfUnchanged, removeNode } from './zookeeper-queue-writes.js';
+import { removeIfUnchanged, removeNode } from './zookeeper-queue-writes.js';
 import { releaseNodes } from './zookeeper-release.js';
+
+/** A multi of an extend lost to another write of the same lease's nodes. */
+const WRITTEN_MEANWHILE = Symbol('written meanwhile');
+const MAX_EXTEND_TRIES = 5;
 
 /**
  * Multi-key leases: the owner's node in every key's queue, created in one `multi` (all or none,
@@ -198,10 +202,24 @@ export class ZooKeeperMultiKeyLocks implements MultiKeyLocks {
     owner: string,
     ttlMs: number,
   ): Promise<number | undefined> {
-    const { session } = this.context;
     const found = await Promise.all(keys.map((key) => this.context.ownNodes(key, owner)));
     if (found.some((paths) => paths.length === 0)) return undefined;
-    const nodes = await Promise.all(found.map((paths) => this.context.read(paths[0]!, owner)));
+    const paths = found.map((each) => each[0]!);
+    for (let tries = 0; tries < MAX_EXTEND_TRIES; tries++) {
+      const outcome = await this.#restamp(keys, owner, paths, ttlMs);
+      if (outcome !== WRITTEN_MEANWHILE) return outcome;
+    }
+    return undefined;
+  }
+
+  async #restamp(
+    keys: readonly string[],
+    owner: string,
+    paths: readonly string[],
+    ttlMs: number,
+  ): Promise<number | undefined | typeof WRITTEN_MEANWHILE> {
+    const { session } = this.context;
+    const nodes = await Promise.all(paths.map((path) => this.context.read(path, owner)));
     if (nodes.some((node) => node === undefined)) return undefined;
     const held = nodes as NodeState[];
     const data = nodeData({ ttlMs, waiting: false, permits: undefined });
@@ -212,7 +230,9 @@ export class ZooKeeperMultiKeyLocks implements MultiKeyLocks {
       );
       now = readStat(results[0]!.stat!).mtime;
     } catch (error) {
-      if (isLostRace(error)) return undefined;
+      // Written meanwhile by another extend of this lease: read again. Gone: the lease is.
+      if (isZk(error, ZK_BAD_VERSION)) return WRITTEN_MEANWHILE;
+      if (isZk(error, ZK_NO_NODE)) return undefined;
       throw error;
     }
     if (held.some((node) => now >= deadlineOf(node))) {
