@@ -21,6 +21,7 @@ import { readMostly } from './scenarios/read-mostly.js';
 import { renewal } from './scenarios/renewal.js';
 import { uncontended } from './scenarios/uncontended.js';
 import { type BenchServer, redisPort, startPostgres, startRedis, stopAll } from './servers.js';
+import { zookeeperScenario } from './zookeeper/zookeeper.js';
 
 const SCENARIOS: readonly Scenario[] = [
   uncontended,
@@ -31,6 +32,7 @@ const SCENARIOS: readonly Scenario[] = [
   decoratorOverhead,
   postgresScenario,
   deadlockAndShare,
+  zookeeperScenario,
 ];
 
 /**

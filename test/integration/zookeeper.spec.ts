@@ -145,7 +145,10 @@ describe('ZooKeeperLockBackend', () => {
   it('reports a lease whose session expired as lost to its holder, and lets the waiter in', async () => {
     // The holder's backend on a client of the test's, so that the test can expire its session:
     // a second client that takes over the session id and password and closes it.
-    const holderClient = zookeeper.createClient(ZK_CONNECT, { sessionTimeout: 4_000 });
+    const holderClient = zookeeper.createClient(ZK_CONNECT, {
+      sessionTimeout: 4_000,
+      spinDelay: 100,
+    });
     const connected = new Promise<void>((resolve) =>
       holderClient.once('connected', () => resolve()),
     );
@@ -155,7 +158,8 @@ describe('ZooKeeperLockBackend', () => {
     const holder = managerOn(backend({ client: holderClient }), 'expiry:');
     const waiter = managerOn(backend({ connectionString: ZK_CONNECT }), 'expiry:');
     const key = `session:${uniqueId()}`;
-    const lock = await holder.acquire(key, { ttl: 1_500 });
+    // A ttl far longer than the session's end takes to be seen: the loss is the store's word.
+    const lock = await holder.acquire(key, { ttl: 10_000 });
     const waiting = waiter.acquire(key, { wait: 20_000 });
 
     const thief = zookeeper.createClient(ZK_CONNECT, {

@@ -64,10 +64,15 @@ async function attemptOnce(
 
   let own = context.knownOwn(key, owner);
   let entries: QueueEntry[] | undefined;
+  let known: NodeState | undefined;
   let created = false;
   if (own !== undefined) {
-    entries = await context.queue(key);
-    if (!entries.some((entry) => `${parent}/${entry.name}` === own)) {
+    // The queue and the node, read together (pipelined: one round trip).
+    const [queue, node] = await Promise.all([context.queue(key), context.read(own, owner)]);
+    if (node && queue.some((entry) => `${parent}/${entry.name}` === own)) {
+      entries = queue;
+      known = node;
+    } else {
       context.forgetOwn(key, owner);
       own = undefined;
     }
@@ -82,14 +87,17 @@ async function attemptOnce(
   const mine = entries.filter((entry) => entry.owner === owner);
   const oldest = mine[0] ? `${parent}/${mine[0].name}` : own;
   const strays = mine.slice(1).map((entry) => `${parent}/${entry.name}`);
-  if (oldest !== own) created = false;
+  if (oldest !== own) {
+    created = false;
+    known = undefined;
+  }
   own = oldest;
   context.rememberOwn(key, owner, own);
   const at = entries.findIndex((entry) => `${parent}/${entry.name}` === own);
   const ahead = entries.slice(0, Math.max(0, at));
 
   const [self, ...others] = await Promise.all([
-    context.read(own, owner),
+    known ?? context.read(own, owner),
     ...ahead.map((entry) => context.read(`${parent}/${entry.name}`, entry.owner)),
     ...strays.map((path) => removeNode(session, path).then(() => undefined)),
   ]);
@@ -97,6 +105,18 @@ async function attemptOnce(
     // Our node was removed meanwhile: its ticket or lease had run out.
     context.forgetOwn(key, owner);
     return START_OVER;
+  }
+  if (!created && ahead.length === 0) {
+    // Nothing ahead (a waiter at the head, a held lease retried): one write is both the refresh
+    // and the lease, and its mtime the store's now.
+    try {
+      const stat = readStat(await session.setData(own, holderData, self.version));
+      return { acquired: true, fencingToken: self.czxid, expiresAt: stat.mtime + ttlMs };
+    } catch (error) {
+      if (!isLostRace(error)) throw error;
+      context.forgetOwn(key, owner);
+      return START_OVER;
+    }
   }
 
   let now: number;

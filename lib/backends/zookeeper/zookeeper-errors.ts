@@ -53,7 +53,7 @@ function explain(code: number | undefined): string {
     return ' (the connection to the ZooKeeper server was lost; the client reconnects within the session timeout, and the outcome of this call is unknown)';
   }
   if (code === ZK_SESSION_EXPIRED) {
-    return ' (the ZooKeeper session expired: its locks are gone; the backend opens a new session)';
+    return ' (the ZooKeeper session expired and its locks with it; a backend given a connection string opens a new session, one given a client needs a new client)';
   }
   return '';
 }
@@ -66,4 +66,19 @@ export function zooKeeperError(
 ): LockBackendError {
   if (error instanceof LockBackendError) return error;
   return new LockBackendError('zookeeper', operation, key, error);
+}
+
+/**
+ * The session of a call's client expired while the call waited in the client's queue (the client
+ * fails only the calls already sent): the call is failed as ZooKeeper fails the others.
+ */
+export class SessionExpiredError extends Error {
+  constructor() {
+    super('the ZooKeeper session expired while the call waited to be sent');
+    this.name = 'SessionExpiredError';
+  }
+
+  getCode(): number {
+    return ZK_SESSION_EXPIRED;
+  }
 }

@@ -1,7 +1,12 @@
 import { Deadlines } from '../shared/deadlines.js';
 import { StoreTimeoutError } from '../shared/with-timeout.js';
 import type { ZkClientLike, ZkEventLike, ZkModuleLike, ZkStatLike } from './zookeeper-client.js';
-import { ZK_SESSION_EXPIRED, ZooKeeperCallError, zkCode } from './zookeeper-errors.js';
+import {
+  SessionExpiredError,
+  ZK_SESSION_EXPIRED,
+  ZooKeeperCallError,
+  zkCode,
+} from './zookeeper-errors.js';
 
 /** A node's data and stat, as `getData` answers. */
 export interface DataAndStat {
@@ -52,7 +57,12 @@ export class ZooKeeperSession {
   readonly #timeoutMs: number;
   readonly #open: (() => ZkClientLike) | undefined;
   readonly #onNewSession = new Set<() => void>();
+  /** The calls in flight on each client, failed at once when its session expires. */
+  readonly #inFlight = new Map<ZkClientLike, Set<(error: unknown) => void>>();
   #client: ZkClientLike;
+  #connected = false;
+  /** The client passed in lost its session for good (the backend cannot replace it). */
+  #expired = false;
   #closed = false;
 
   constructor(settings: SessionSettings, load: () => ZkModuleLike) {
@@ -60,6 +70,7 @@ export class ZooKeeperSession {
     if (settings.client) {
       this.#client = settings.client;
       this.#open = undefined;
+      this.#watchExpiry(settings.client);
     } else {
       const connectionString = settings.connectionString!;
       const zookeeper = load();
@@ -153,25 +164,59 @@ export class ZooKeeperSession {
     return this.#call('mkdirp', path, (client, done) => client.mkdirp(path, done));
   }
 
-  /** Closes the session if the backend opened it. */
-  close(): void {
+  /**
+   * Closes the session if the backend opened it. A client still connecting is first given the
+   * command timeout to connect: `node-zookeeper-client` closed while it connects reads the
+   * server's connect answer as the reply to its close and throws from its socket handler (an
+   * uncaught "Unknown code"). One that does not connect by then has its socket dropped.
+   */
+  async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#open) this.#client.close();
+    if (!this.#open) return;
+    const client = this.#client;
+    if (!this.#connected) {
+      let onConnected = (): void => undefined;
+      const connected = new Promise<void>((resolve) => {
+        onConnected = () => resolve();
+        client.on('connected', onConnected);
+      });
+      await this.#deadlines.bound(connected, this.#timeoutMs).catch(() => undefined);
+      client.removeListener('connected', onConnected);
+    }
+    client.close();
+    if (!this.#connected) dropSocket(client);
   }
 
   #connect(): ZkClientLike {
     const client = this.#open!();
-    client.on('expired', () => this.#replace(client));
+    this.#connected = false;
+    client.on('connected', () => {
+      if (this.#client === client) this.#connected = true;
+    });
+    client.on('disconnected', () => {
+      if (this.#client === client) this.#connected = false;
+    });
+    this.#watchExpiry(client);
     client.connect();
     return client;
   }
 
-  #replace(expired: ZkClientLike): void {
-    if (this.#closed || this.#client !== expired) return;
-    expired.close();
-    this.#client = this.#connect();
-    for (const listener of this.#onNewSession) listener();
+  #watchExpiry(client: ZkClientLike): void {
+    client.on('expired', () => {
+      // Calls the client still queues would wait for a server forever: they fail now, and
+      // #call makes them again on the new session.
+      const calls = this.#inFlight.get(client);
+      this.#inFlight.delete(client);
+      if (this.#open && !this.#closed && this.#client === client) {
+        // The expired client closes by itself; a new one takes over.
+        this.#client = this.#connect();
+        for (const listener of this.#onNewSession) listener();
+      } else if (this.#client === client) {
+        this.#expired = true;
+      }
+      for (const fail of calls ?? []) fail(new SessionExpiredError());
+    });
   }
 
   async #call<T>(
@@ -181,6 +226,10 @@ export class ZooKeeperSession {
     onLateAnswer?: (value: T) => void,
   ): Promise<T> {
     const client = this.#client;
+    if (this.#expired) {
+      // An expired client answers every call with a connection loss: say what it is.
+      throw new ZooKeeperCallError(name, path, ZK_SESSION_EXPIRED, new SessionExpiredError());
+    }
     try {
       return await this.#bounded(client, send, onLateAnswer);
     } catch (error) {
@@ -200,8 +249,19 @@ export class ZooKeeperSession {
     send: (client: ZkClientLike, done: (error: unknown, value: T) => void) => void,
     onLateAnswer: ((value: T) => void) | undefined,
   ): Promise<T> {
+    let calls = this.#inFlight.get(client);
+    if (!calls) {
+      calls = new Set();
+      this.#inFlight.set(client, calls);
+    }
+    const inFlight = calls;
     const call = new Promise<T>((resolve, reject) => {
-      send(client, (error, value) => (error ? reject(error) : resolve(value)));
+      inFlight.add(reject);
+      send(client, (error, value) => {
+        inFlight.delete(reject);
+        if (error) reject(error);
+        else resolve(value);
+      });
     });
     const bounded = this.#deadlines.bound(call, this.#timeoutMs);
     if (!onLateAnswer) return bounded;
@@ -210,4 +270,13 @@ export class ZooKeeperSession {
       throw error;
     });
   }
+}
+
+/**
+ * Drops a client's socket, through the client's internals when they are there: a client closed
+ * while it connects must not read the server's answer (see `ZooKeeperSession.close`).
+ */
+function dropSocket(client: ZkClientLike): void {
+  const internals = client as { connectionManager?: { socket?: { destroy?: () => void } } };
+  internals.connectionManager?.socket?.destroy?.();
 }

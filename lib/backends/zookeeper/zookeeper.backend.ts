@@ -115,6 +115,6 @@ export class ZooKeeperLockBackend implements LockBackend {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#session.close();
+    await this.#session.close();
   }
 }
