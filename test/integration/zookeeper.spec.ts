@@ -11,8 +11,11 @@ import {
 import { aborted, eventually, sleep, uniqueId } from '../support/async.js';
 import { testPort, ZK_CONNECT } from '../support/servers.js';
 
-/** Nothing listens here: a connection string may name a server that is down. */
-const DOWN = `127.0.0.1:${testPort(2199)}`;
+/**
+ * Nothing listens here (the port the Postgres specs keep refused): a connection string may name a
+ * server that is down.
+ */
+const DOWN = `127.0.0.1:${testPort(5449)}`;
 
 /** A connected raw client, as an operator's or another program's. */
 async function rawClient(
@@ -59,7 +62,7 @@ describe('ZooKeeperLockBackend', () => {
       ['no options', undefined, 'options'],
       ['an empty connection string', { connectionString: '' }, 'connectionString'],
       ['a server without a port', { connectionString: '127.0.0.1' }, 'connectionString'],
-      ['a port out of range', { connectionString: '127.0.0.1:70000' }, 'connectionString'],
+      ['a port out of range', { connectionString: 'zk.invalid:70000' }, 'connectionString'],
       ['a relative chroot part', { connectionString: `${ZK_CONNECT}/a/../b` }, 'connectionString'],
       ['a relative root path', { connectionString: ZK_CONNECT, rootPath: 'locks' }, 'rootPath'],
       [
