@@ -23,6 +23,12 @@ export interface ZkExceptionLike {
   getName(): string;
 }
 
+type DataCallback = (
+  error: Error | ZkExceptionLike | null,
+  data: Buffer | undefined,
+  stat: ZkStatLike,
+) => void;
+
 type Callback<T> = (error: Error | ZkExceptionLike | null, value: T) => void;
 
 /** One operation result of a `multi` (transaction). */
@@ -44,20 +50,10 @@ export interface ZkClientLike {
     version: number,
     callback: (error: Error | ZkExceptionLike | null) => void,
   ): void;
-  exists(
-    path: string,
-    watcher: (event: ZkEventLike) => void,
-    callback: Callback<ZkStatLike | null>,
-  ): void;
   getChildren(path: string, callback: Callback<string[]>): void;
-  getData(
-    path: string,
-    callback: (
-      error: Error | ZkExceptionLike | null,
-      data: Buffer | undefined,
-      stat: ZkStatLike,
-    ) => void,
-  ): void;
+  getData(path: string, callback: DataCallback): void;
+  /** With a watcher: fires once when the node is deleted or written (none when it is missing). */
+  getData(path: string, watcher: (event: ZkEventLike) => void, callback: DataCallback): void;
   setData(path: string, data: Buffer | null, version: number, callback: Callback<ZkStatLike>): void;
   mkdirp(path: string, callback: Callback<string>): void;
   transaction(): ZkTransactionLike;

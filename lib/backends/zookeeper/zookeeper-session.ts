@@ -3,6 +3,7 @@ import { StoreTimeoutError } from '../shared/with-timeout.js';
 import type { ZkClientLike, ZkEventLike, ZkModuleLike, ZkStatLike } from './zookeeper-client.js';
 import {
   SessionExpiredError,
+  ZK_NO_NODE,
   ZK_SESSION_EXPIRED,
   ZooKeeperCallError,
   zkCode,
@@ -129,9 +130,21 @@ export class ZooKeeperSession {
     return this.#call('setData', path, (client, done) => client.setData(path, data, version, done));
   }
 
-  /** The node's stat (`null` when it is missing), leaving a watch on it. */
-  watch(path: string, watcher: (event: ZkEventLike) => void): Promise<ZkStatLike | null> {
-    return this.#call('exists', path, (client, done) => client.exists(path, watcher, done));
+  /**
+   * Leaves a watch on the node (fired when it is deleted or written); `false` when it is missing,
+   * which leaves none. A data watch, not an exists-watch: an exists-watch on a missing node would
+   * wait for its creation, which never comes for a sequential node.
+   */
+  async watch(path: string, watcher: (event: ZkEventLike) => void): Promise<boolean> {
+    try {
+      await this.#call('getData', path, (client, done) =>
+        client.getData(path, watcher, (error) => done(error, undefined)),
+      );
+      return true;
+    } catch (error) {
+      if (zkCode(error) === ZK_NO_NODE) return false;
+      throw error;
+    }
   }
 
   /**

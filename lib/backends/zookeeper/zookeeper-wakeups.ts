@@ -4,12 +4,12 @@ import type { ZooKeeperSession } from './zookeeper-session.js';
 
 /**
  * Wake-ups without a herd: `subscribe` only registers a listener in this process; a missed
- * attempt then leaves one exists-watch on the node it waits behind (the holder of a plain lock,
+ * attempt then leaves one watch on the node it waits behind (the holder of a plain lock,
  * the node just ahead in a fair queue), and that node's deletion calls the key's listeners. A
  * release thus wakes the waiters watching the released node, not every waiter of the key.
  *
- * One watch per node and session: a node already watched is not watched again. An exists-watch
- * also fires when the node's data changes (its holder extended, a waiter refreshed its ticket);
+ * One watch per node and session: a node already watched is not watched again. The watch also
+ * fires when the node's data changes (its holder extended, a waiter refreshed its ticket);
  * the watch is then left again, and when the node is gone by then the listeners are called.
  */
 export class ZooKeeperWakeups {
@@ -57,15 +57,15 @@ export class ZooKeeperWakeups {
   async #watchOne(key: string, path: string): Promise<void> {
     if (this.#watched.has(path)) return;
     this.#watched.set(path, key);
-    let stat: unknown;
+    let present: boolean;
     try {
-      stat = await this.session.watch(path, (event) => this.#onEvent(event));
+      present = await this.session.watch(path, (event) => this.#onEvent(event));
     } catch {
       // Without the watch the waiter still re-attempts when the holder's ttl runs out.
       this.#watched.delete(path);
       return;
     }
-    if (stat === null) this.#gone(path);
+    if (!present) this.#gone(path);
   }
 
   #onEvent(event: ZkEventLike): void {
