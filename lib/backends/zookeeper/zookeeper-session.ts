@@ -8,28 +8,13 @@ import {
   ZooKeeperCallError,
   zkCode,
 } from './zookeeper-errors.js';
+import { InFlightCalls } from './zookeeper-in-flight.js';
+import { type MultiOp, type MultiResult, sendMulti } from './zookeeper-transaction.js';
 
 /** A node's data and stat, as `getData` answers. */
 export interface DataAndStat {
   readonly data: Buffer | undefined;
   readonly stat: ZkStatLike;
-}
-
-/** One operation of a `multi`. */
-export type MultiOp =
-  | { readonly op: 'create'; readonly path: string; readonly data: Buffer; readonly mode: number }
-  | {
-      readonly op: 'setData';
-      readonly path: string;
-      readonly data: Buffer;
-      readonly version: number;
-    }
-  | { readonly op: 'remove'; readonly path: string; readonly version: number };
-
-/** What one operation of a committed `multi` answered: a create's path, a setData's stat. */
-export interface MultiResult {
-  readonly path?: string;
-  readonly stat?: ZkStatLike;
 }
 
 /** How a session is opened. */
@@ -59,7 +44,7 @@ export class ZooKeeperSession {
   readonly #open: (() => ZkClientLike) | undefined;
   readonly #onNewSession = new Set<() => void>();
   /** The calls in flight on each client, failed at once when its session expires. */
-  readonly #inFlight = new Map<ZkClientLike, Set<(error: unknown) => void>>();
+  readonly #inFlight = new InFlightCalls<ZkClientLike>();
   #client: ZkClientLike;
   #connected = false;
   /** The client passed in lost its session for good (the backend cannot replace it). */
@@ -155,15 +140,7 @@ export class ZooKeeperSession {
     return this.#call(
       'multi',
       ops[0]?.path ?? '',
-      (client, done) => {
-        const transaction = client.transaction();
-        for (const each of ops) {
-          if (each.op === 'create') transaction.create(each.path, each.data, each.mode);
-          else if (each.op === 'setData') transaction.setData(each.path, each.data, each.version);
-          else transaction.remove(each.path, each.version);
-        }
-        transaction.commit((error, results) => done(error, results as MultiResult[]));
-      },
+      (client, done) => sendMulti(client, ops, done),
       (results: MultiResult[]) => {
         // The transaction landed after its caller gave up: remove the nodes it created.
         for (const result of results) {
@@ -219,8 +196,7 @@ export class ZooKeeperSession {
     client.on('expired', () => {
       // Calls the client still queues would wait for a server forever: they fail now, and
       // #call makes them again on the new session.
-      const calls = this.#inFlight.get(client);
-      this.#inFlight.delete(client);
+      const calls = this.#inFlight.takeAll(client);
       if (this.#open && !this.#closed && this.#client === client) {
         // The expired client closes by itself; a new one takes over.
         this.#client = this.#connect();
@@ -228,7 +204,7 @@ export class ZooKeeperSession {
       } else if (this.#client === client) {
         this.#expired = true;
       }
-      for (const fail of calls ?? []) fail(new SessionExpiredError());
+      for (const fail of calls) fail(new SessionExpiredError());
     });
   }
 
@@ -262,20 +238,7 @@ export class ZooKeeperSession {
     send: (client: ZkClientLike, done: (error: unknown, value: T) => void) => void,
     onLateAnswer: ((value: T) => void) | undefined,
   ): Promise<T> {
-    let calls = this.#inFlight.get(client);
-    if (!calls) {
-      calls = new Set();
-      this.#inFlight.set(client, calls);
-    }
-    const inFlight = calls;
-    const call = new Promise<T>((resolve, reject) => {
-      inFlight.add(reject);
-      send(client, (error, value) => {
-        inFlight.delete(reject);
-        if (error) reject(error);
-        else resolve(value);
-      });
-    });
+    const call = this.#inFlight.track<T>(client, (done) => send(client, done));
     const bounded = this.#deadlines.bound(call, this.#timeoutMs);
     if (!onLateAnswer) return bounded;
     return bounded.catch((error: unknown) => {
