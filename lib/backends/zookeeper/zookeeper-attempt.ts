@@ -1,6 +1,6 @@
 import type { AcquireResult } from '../../contract/lease.js';
 import { CREATE_EPHEMERAL_SEQUENTIAL } from './zookeeper-client.js';
-import type { ZooKeeperContext } from './zookeeper-context.js';
+import type { OwnState, ZooKeeperContext } from './zookeeper-context.js';
 import { isZk, ZK_NO_NODE, zooKeeperError } from './zookeeper-errors.js';
 import { ownNodePrefix, type QueueEntry, queueOrder } from './zookeeper-names.js';
 import { deadlineOf, type NodeState, nodeData, readStat } from './zookeeper-node-data.js';
@@ -62,16 +62,21 @@ async function attemptOnce(
     ? nodeData({ ttlMs: shape.fair.ticketTtlMs, waiting: true, permits: undefined })
     : undefined;
 
-  let own = context.knownOwn(key, owner);
+  const cached = context.knownOwn(key, owner);
+  let own = cached?.path;
   let entries: QueueEntry[] | undefined;
-  let known: NodeState | undefined;
+  let known: OwnState | undefined;
   let created = false;
   if (own !== undefined) {
-    // The queue and the node, read together (pipelined: one round trip).
-    const [queue, node] = await Promise.all([context.queue(key), context.read(own, owner)]);
+    // The queue, and the node unless this backend knows what it last wrote there (pipelined:
+    // one round trip).
+    const [queue, node] = await Promise.all([
+      context.queue(key),
+      cached?.state ?? context.read(own, owner),
+    ]);
     if (node && queue.some((entry) => `${parent}/${entry.name}` === own)) {
       entries = queue;
-      known = node;
+      known = 'deadline' in node ? node : ownState(node);
     } else {
       context.forgetOwn(key, owner);
       own = undefined;
@@ -92,67 +97,81 @@ async function attemptOnce(
     known = undefined;
   }
   own = oldest;
-  context.rememberOwn(key, owner, own);
   const at = entries.findIndex((entry) => `${parent}/${entry.name}` === own);
   const ahead = entries.slice(0, Math.max(0, at));
 
-  const [self, ...others] = await Promise.all([
-    known ?? context.read(own, owner),
+  const [read, ...others] = await Promise.all([
+    known ? undefined : context.read(own, owner),
     ...ahead.map((entry) => context.read(`${parent}/${entry.name}`, entry.owner)),
     ...strays.map((path) => removeNode(session, path).then(() => undefined)),
   ]);
+  const self = known ?? read;
   if (!self) {
     // Our node was removed meanwhile: its ticket or lease had run out.
     context.forgetOwn(key, owner);
     return START_OVER;
   }
-  if (!created && ahead.length === 0) {
-    // Nothing ahead (a waiter at the head, a held lease retried): one write is both the refresh
-    // and the lease, and its mtime the store's now.
+  /** Writes `data` to our node, version-checked; its new stat, or START_OVER when it changed. */
+  const write = async (data: Buffer, version: number, waiting: boolean, ttl: number) => {
     try {
-      const stat = readStat(await session.setData(own, holderData, self.version));
-      return { acquired: true, fencingToken: self.czxid, expiresAt: stat.mtime + ttlMs };
+      const stat = readStat(await session.setData(own, data, version));
+      context.rememberOwn(key, owner, own, {
+        czxid: self.czxid,
+        version: stat.version,
+        waiting,
+        permits: waiting ? undefined : shape.permits,
+        deadline: stat.mtime + ttl,
+      });
+      return stat;
     } catch (error) {
       if (!isLostRace(error)) throw error;
       context.forgetOwn(key, owner);
       return START_OVER;
     }
+  };
+  const held = (expiresAt: number): AcquireResult => ({
+    acquired: true,
+    fencingToken: self.czxid,
+    expiresAt,
+  });
+
+  if (!created && ahead.length === 0) {
+    // Nothing ahead (a waiter at the head, a held lease retried): one write is both the refresh
+    // and the lease, and its mtime the store's now.
+    const stat = await write(holderData, self.version, false, ttlMs);
+    return stat === START_OVER ? START_OVER : held(stat.mtime + ttlMs);
   }
 
   let now: number;
   let version = self.version;
-  let waiting = created ? ticketData !== undefined : self.waiting && ticketData !== undefined;
+  const waiting = created ? ticketData !== undefined : self.waiting && ticketData !== undefined;
   if (created) {
-    now = self.ctime;
+    // Not known, so read: it has a ctime.
+    now = (read as NodeState).ctime;
+    const ttl = waiting ? shape.fair!.ticketTtlMs : ttlMs;
+    context.rememberOwn(key, owner, own, {
+      czxid: self.czxid,
+      version,
+      waiting,
+      permits: waiting ? undefined : shape.permits,
+      deadline: now + ttl,
+    });
   } else {
     // A node found again: a held lease retried (refreshed to ttlMs), or a waiter's new attempt
     // (its ticket refreshed). Either way the write's mtime is the store's now.
-    try {
-      const stat = readStat(
-        await session.setData(own, waiting ? ticketData! : holderData, version),
-      );
-      now = stat.mtime;
-      version = stat.version;
-    } catch (error) {
-      if (!isLostRace(error)) throw error;
-      context.forgetOwn(key, owner);
-      return START_OVER;
-    }
-    waiting = waiting && self.waiting;
+    const ttl = waiting ? shape.fair!.ticketTtlMs : ttlMs;
+    const stat = await write(waiting ? ticketData! : holderData, version, waiting, ttl);
+    if (stat === START_OVER) return START_OVER;
+    now = stat.mtime;
+    version = stat.version;
   }
 
   const live = await liveNodes(context, key, shape, others, now);
   if (live.length < shape.holders) {
-    if (!waiting) return { acquired: true, fencingToken: self.czxid, expiresAt: now + ttlMs };
+    if (!waiting) return held(now + ttlMs);
     // A waiter at the head of the queue: its ticket becomes the lease.
-    try {
-      const stat = readStat(await session.setData(own, holderData, version));
-      return { acquired: true, fencingToken: self.czxid, expiresAt: stat.mtime + ttlMs };
-    } catch (error) {
-      if (!isLostRace(error)) throw error;
-      context.forgetOwn(key, owner);
-      return START_OVER;
-    }
+    const stat = await write(holderData, version, false, ttlMs);
+    return stat === START_OVER ? START_OVER : held(stat.mtime + ttlMs);
   }
 
   const join = shape.fair?.join === true;
@@ -164,8 +183,8 @@ async function attemptOnce(
       )
     : undefined;
   if (!join) {
-    await removeNode(session, own);
     context.forgetOwn(key, owner);
+    await removeNode(session, own);
   }
   await watched;
   const frees = Math.min(...live.slice(0, shape.holders).map((node) => deadlineOf(node) - now));
@@ -224,4 +243,15 @@ async function liveNodes(
     expired.map(async (node) => !(await removeIfUnchanged(context.session, node))),
   );
   return present.filter((node) => deadlineOf(node) > now || kept[expired.indexOf(node)]);
+}
+
+/** What a read of our node tells, as this backend keeps it. */
+function ownState(node: NodeState): OwnState {
+  return {
+    czxid: node.czxid,
+    version: node.version,
+    waiting: node.waiting,
+    permits: node.permits,
+    deadline: deadlineOf(node),
+  };
 }

@@ -6,13 +6,34 @@ import type { ZooKeeperSession } from './zookeeper-session.js';
 import type { ZooKeeperWakeups } from './zookeeper-wakeups.js';
 
 /**
+ * What this backend last wrote to its own node: as long as the node's version is still this one
+ * (a version-checked write tells), these are its current fencing token, kind and deadline, and
+ * need not be read again.
+ */
+export interface OwnState {
+  readonly czxid: bigint;
+  readonly version: number;
+  readonly waiting: boolean;
+  /** A semaphore's permits, as written in the node. */
+  readonly permits: number | undefined;
+  /** `mtime` of that write + the ttl it wrote, in Unix epoch ms of the store. */
+  readonly deadline: number;
+}
+
+/** An owner's node of a key, as this backend knows it. */
+export interface OwnNode {
+  readonly path: string;
+  readonly state: OwnState | undefined;
+}
+
+/**
  * What the mutex and each capability of `ZooKeeperLockBackend` share: the session, the root
  * path, the wake-ups, where this backend's own nodes are (so that an extend or a release need not
  * list the queue), and the reads every recipe makes.
  */
 export class ZooKeeperContext {
-  /** `key\0owner` → the path of that owner's node, as this backend created or found it. */
-  readonly #own = new Map<string, string>();
+  /** `key\0owner` → that owner's node, as this backend created or found it. */
+  readonly #own = new Map<string, OwnNode>();
 
   constructor(
     readonly session: ZooKeeperSession,
@@ -24,15 +45,16 @@ export class ZooKeeperContext {
     return parentPath(this.rootPath, key);
   }
 
-  rememberOwn(key: string, owner: string, path: string): void {
-    this.#own.set(`${key}\0${owner}`, path);
+  /** Remembers `owner`'s node of `key`, and what this backend last wrote to it when known. */
+  rememberOwn(key: string, owner: string, path: string, state?: OwnState): void {
+    this.#own.set(`${key}\0${owner}`, { path, state });
   }
 
   forgetOwn(key: string, owner: string): void {
     this.#own.delete(`${key}\0${owner}`);
   }
 
-  knownOwn(key: string, owner: string): string | undefined {
+  knownOwn(key: string, owner: string): OwnNode | undefined {
     return this.#own.get(`${key}\0${owner}`);
   }
 
@@ -51,7 +73,7 @@ export class ZooKeeperContext {
    * else those the queue lists.
    */
   async ownNodes(key: string, owner: string): Promise<string[]> {
-    const known = this.knownOwn(key, owner);
+    const known = this.knownOwn(key, owner)?.path;
     if (known !== undefined) return [known];
     const parent = this.parent(key);
     return (await this.queue(key))

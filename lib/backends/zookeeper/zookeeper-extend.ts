@@ -1,5 +1,5 @@
 import type { ExtendResult } from '../../contract/lease.js';
-import type { ZooKeeperContext } from './zookeeper-context.js';
+import type { OwnState, ZooKeeperContext } from './zookeeper-context.js';
 import {
   isZk,
   ZK_BAD_VERSION,
@@ -8,7 +8,6 @@ import {
   zooKeeperError,
 } from './zookeeper-errors.js';
 import { deadlineOf, nodeData, readStat } from './zookeeper-node-data.js';
-import { removeIfUnchanged } from './zookeeper-queue-writes.js';
 
 /** Reads and writes an extend makes when its own concurrent writes keep changing the node. */
 const MAX_TRIES = 5;
@@ -44,37 +43,73 @@ async function restamp(
   ttlMs: number,
   permits: number | undefined,
 ): Promise<number | undefined> {
+  const known = context.knownOwn(key, owner);
+  if (known?.state) {
+    // What this backend last wrote is still there if the node's version is: one write.
+    if (known.state.waiting) return undefined;
+    const data = nodeData({ ttlMs, waiting: false, permits: permits ?? known.state.permits });
+    const outcome = await restampAs(context, key, owner, known.path, known.state, data, ttlMs);
+    if (outcome !== WRITTEN_MEANWHILE) return outcome;
+  }
   for (const path of await context.ownNodes(key, owner)) {
     for (let tries = 0; tries < MAX_TRIES; tries++) {
       const node = await context.read(path, owner);
       if (!node) break;
       if (node.waiting) return undefined;
-      let stat: ReturnType<typeof readStat>;
-      try {
-        stat = readStat(
-          await context.session.setData(
-            path,
-            nodeData({ ttlMs, waiting: false, permits: permits ?? node.permits }),
-            node.version,
-          ),
-        );
-      } catch (error) {
-        // Written meanwhile: only its owner writes a held node (another extend of this lease,
-        // a retried acquire), so read it again; gone: the lease is.
-        if (isZk(error, ZK_BAD_VERSION)) continue;
-        if (isZk(error, ZK_NO_NODE)) break;
-        throw error;
-      }
-      if (stat.mtime >= deadlineOf(node)) {
-        context.forgetOwn(key, owner);
-        await removeIfUnchanged(context.session, { ...node, ...stat }).catch(() => false);
-        return undefined;
-      }
-      return stat.mtime + ttlMs;
+      const data = nodeData({ ttlMs, waiting: false, permits: permits ?? node.permits });
+      const state = {
+        czxid: node.czxid,
+        version: node.version,
+        waiting: false,
+        permits: permits ?? node.permits,
+        deadline: deadlineOf(node),
+      };
+      const outcome = await restampAs(context, key, owner, path, state, data, ttlMs);
+      if (outcome !== WRITTEN_MEANWHILE) return outcome;
     }
     context.forgetOwn(key, owner);
   }
   return undefined;
+}
+
+/** Another write of the node came first (another extend of this lease, a retried acquire). */
+const WRITTEN_MEANWHILE = Symbol('written meanwhile');
+
+/**
+ * Re-stamps the node at `path` if it is still at `state`'s version: its new expiry, `undefined`
+ * when it is gone or had run out before this write, or WRITTEN_MEANWHILE.
+ */
+async function restampAs(
+  context: ZooKeeperContext,
+  key: string,
+  owner: string,
+  path: string,
+  state: OwnState,
+  data: Buffer,
+  ttlMs: number,
+): Promise<number | undefined | typeof WRITTEN_MEANWHILE> {
+  let stat: ReturnType<typeof readStat>;
+  try {
+    stat = readStat(await context.session.setData(path, data, state.version));
+  } catch (error) {
+    if (isZk(error, ZK_BAD_VERSION)) return WRITTEN_MEANWHILE;
+    if (!isZk(error, ZK_NO_NODE)) throw error;
+    context.forgetOwn(key, owner);
+    return undefined;
+  }
+  if (stat.mtime >= state.deadline) {
+    // Past its deadline before this write: not resurrected (a contender may have judged it
+    // expired meanwhile); removed unless written since.
+    context.forgetOwn(key, owner);
+    await context.session.remove(path, stat.version).catch(() => undefined);
+    return undefined;
+  }
+  context.rememberOwn(key, owner, path, {
+    ...state,
+    version: stat.version,
+    deadline: stat.mtime + ttlMs,
+  });
+  return stat.mtime + ttlMs;
 }
 
 /**
