@@ -111,7 +111,7 @@ export const zookeeperScenario: Scenario = {
         'manager (owner tokens, renewal registry). Contended:',
         `${CONTENDED} workers, each with its own session, take turns on one key; the raw recipe`,
         'waits on an exists-watch of the node ahead, nestjs-locker with `fair: true` likewise, and',
-        'a woken waiter takes the lease in two more round trips (list + read, then one write).',
+        'a woken waiter takes the lease in two more round trips (a list of the queue, one write).',
         'The target (≥ 0.5× raw) applies to the uncontended levels.',
       ].join('\n'),
       contestants: [
