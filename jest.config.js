@@ -17,7 +17,8 @@ const swc = [
 ];
 
 // The one CommonJS source (lib/backends/shared/require-peer.cts), imported as `./require-peer.cjs`
-// as in the build output.
+// as in the build output. Only that name is mapped: a package's own `.cjs` files (underscore's,
+// which node-zookeeper-client loads) must resolve as they are.
 const swcCommonJs = [swc[0], { ...swc[1], module: { type: 'commonjs' } }];
 
 const common = {
@@ -25,7 +26,10 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleFileExtensions: ['ts', 'cts', 'js', 'mjs', 'cjs', 'json'],
   transform: { '^.+\\.ts$': swc, '^.+\\.cts$': swcCommonJs },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', '^(\\.{1,2}/.*)\\.cjs$': '$1.cts' },
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    '^(\\.{1,2}/(?:.*/)?require-peer)\\.cjs$': '$1.cts',
+  },
   setupFilesAfterEnv: ['<rootDir>/test/setup/fail-on-unhandled.ts'],
 };
 

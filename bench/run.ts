@@ -30,6 +30,7 @@ import {
   startZooKeeper,
   stopAll,
 } from './servers.js';
+import { zookeeperScenario } from './zookeeper/zookeeper.js';
 
 const SCENARIOS: readonly Scenario[] = [
   uncontended,
@@ -41,6 +42,7 @@ const SCENARIOS: readonly Scenario[] = [
   postgresScenario,
   deadlockAndShare,
   etcd,
+  zookeeperScenario,
 ];
 
 /**

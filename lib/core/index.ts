@@ -58,6 +58,11 @@ export {
   type RedlockNodeReport,
   RedlockQuorumError,
 } from '../backends/redlock/redlock-quorum.error.js';
+export {
+  type ZkClientLike,
+  ZooKeeperLockBackend,
+  type ZooKeeperLockBackendOptions,
+} from '../backends/zookeeper/zookeeper.backend.js';
 export { CAPABILITIES, type Capability } from '../contract/capabilities.js';
 export {
   InvalidLockOptionsError,

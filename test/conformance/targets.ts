@@ -6,9 +6,17 @@ import {
   PostgresLockBackend,
   RedisLockBackend,
   RedlockLockBackend,
+  ZooKeeperLockBackend,
 } from '../../lib/index.js';
 import { interceptBackend } from '../../lib/testing/index.js';
-import { CLUSTER_PORT, ETCD_URL, PG_URL, REDIS_URL, REDLOCK_URLS } from '../support/servers.js';
+import {
+  CLUSTER_PORT,
+  ETCD_URL,
+  PG_URL,
+  REDIS_URL,
+  REDLOCK_URLS,
+  ZK_CONNECT,
+} from '../support/servers.js';
 import type { ConformanceStore, ConformanceTarget } from './conformance-target.js';
 
 /** Opens a fresh backend per call and closes them all at the end. */
@@ -78,6 +86,12 @@ const etcd: ConformanceTarget = {
   createStore: () => openEach(() => new EtcdLockBackend({ endpoints: ETCD_URL })),
 };
 
+const zookeeper: ConformanceTarget = {
+  name: 'zookeeper',
+  // Each backend is its own ZooKeeper session, as another process would be.
+  createStore: () => openEach(() => new ZooKeeperLockBackend({ connectionString: ZK_CONNECT })),
+};
+
 /** Every backend that must pass the conformance suite: a new backend is one more line here. */
 export const conformanceTargets: readonly ConformanceTarget[] = [
   memory,
@@ -86,4 +100,5 @@ export const conformanceTargets: readonly ConformanceTarget[] = [
   redlock,
   postgres,
   etcd,
+  zookeeper,
 ];

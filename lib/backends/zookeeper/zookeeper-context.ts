@@ -1,0 +1,119 @@
+import { CREATE_PERSISTENT } from './zookeeper-client.js';
+import { isZk, ZK_NO_NODE, ZK_NODE_EXISTS, zooKeeperError } from './zookeeper-errors.js';
+import { parentPath, type QueueEntry, queueOrder } from './zookeeper-names.js';
+import { type NodeState, readNodeData, readStat } from './zookeeper-node-data.js';
+import type { ZooKeeperSession } from './zookeeper-session.js';
+import type { ZooKeeperWakeups } from './zookeeper-wakeups.js';
+
+/**
+ * What this backend last wrote to its own node: as long as the node's version is still this one
+ * (a version-checked write tells), these are its current fencing token, kind and deadline, and
+ * need not be read again.
+ */
+export interface OwnState {
+  readonly czxid: bigint;
+  readonly version: number;
+  readonly waiting: boolean;
+  /** A semaphore's permits, as written in the node. */
+  readonly permits: number | undefined;
+  /** `mtime` of that write + the ttl it wrote, in Unix epoch ms of the store. */
+  readonly deadline: number;
+}
+
+/** An owner's node of a key, as this backend knows it. */
+export interface OwnNode {
+  readonly path: string;
+  readonly state: OwnState | undefined;
+}
+
+/**
+ * What the mutex and each capability of `ZooKeeperLockBackend` share: the session, the root
+ * path, the wake-ups, where this backend's own nodes are (so that an extend or a release need not
+ * list the queue), and the reads every recipe makes.
+ */
+export class ZooKeeperContext {
+  /** `key\0owner` → that owner's node, as this backend created or found it. */
+  readonly #own = new Map<string, OwnNode>();
+
+  constructor(
+    readonly session: ZooKeeperSession,
+    readonly rootPath: string,
+    readonly wakeups: ZooKeeperWakeups,
+  ) {}
+
+  parent(key: string): string {
+    return parentPath(this.rootPath, key);
+  }
+
+  /** Remembers `owner`'s node of `key`, and what this backend last wrote to it when known. */
+  rememberOwn(key: string, owner: string, path: string, state?: OwnState): void {
+    this.#own.set(`${key}\0${owner}`, { path, state });
+  }
+
+  forgetOwn(key: string, owner: string): void {
+    this.#own.delete(`${key}\0${owner}`);
+  }
+
+  knownOwn(key: string, owner: string): OwnNode | undefined {
+    return this.#own.get(`${key}\0${owner}`);
+  }
+
+  /** The queue of `key` in order; empty when the key has no parent node (yet). */
+  async queue(key: string): Promise<QueueEntry[]> {
+    try {
+      return queueOrder(await this.session.getChildren(this.parent(key)));
+    } catch (error) {
+      if (isZk(error, ZK_NO_NODE)) return [];
+      throw error;
+    }
+  }
+
+  /**
+   * The nodes `owner` has in `key`'s queue, oldest first: the known one when it still exists,
+   * else those the queue lists.
+   */
+  async ownNodes(key: string, owner: string): Promise<string[]> {
+    const known = this.knownOwn(key, owner)?.path;
+    if (known !== undefined) return [known];
+    const parent = this.parent(key);
+    return (await this.queue(key))
+      .filter((entry) => entry.owner === owner)
+      .map((entry) => `${parent}/${entry.name}`);
+  }
+
+  /** A node's data and stat; `undefined` when it is gone. */
+  async read(path: string, owner: string): Promise<NodeState | undefined> {
+    let answer: Awaited<ReturnType<ZooKeeperSession['getData']>>;
+    try {
+      answer = await this.session.getData(path);
+    } catch (error) {
+      if (isZk(error, ZK_NO_NODE)) return undefined;
+      throw error;
+    }
+    const data = readNodeData(answer.data);
+    if (!data) {
+      throw zooKeeperError(
+        'read',
+        undefined,
+        `the node ${path} does not hold a lease of this backend (its data is not {"t":<ttl>...}); is another program writing under the root path?`,
+      );
+    }
+    return { ...data, ...readStat(answer.stat), path, owner };
+  }
+
+  /** Creates `key`'s parent node (and the root) when missing. */
+  async ensureParent(key: string): Promise<void> {
+    const parent = this.parent(key);
+    for (let tries = 0; ; tries++) {
+      try {
+        await this.session.create(parent, Buffer.alloc(0), CREATE_PERSISTENT);
+        return;
+      } catch (error) {
+        if (isZk(error, ZK_NODE_EXISTS)) return;
+        // No root yet (its own parent, such as the chroot, must exist).
+        if (!isZk(error, ZK_NO_NODE) || tries > 0) throw error;
+        await this.session.mkdirp(this.rootPath);
+      }
+    }
+  }
+}
