@@ -189,6 +189,9 @@ function termLock(lock: Lock, signal: AbortSignal, stepDown: () => void): Lock {
     get expiresAt() {
       return lock.expiresAt;
     },
+    get ttlMs() {
+      return lock.ttlMs;
+    },
     signal,
     isHeld: () => !signal.aborted && lock.isHeld(),
     extend: (ttl) => lock.extend(ttl),

@@ -83,7 +83,7 @@ export class LockManager {
     this.#backend = options.backend;
     this.#prefix =
       options.keyPrefix === undefined ? DEFAULT_KEY_PREFIX : validateKeyPrefix(options.keyPrefix);
-    this.#defaults = resolveDefaults(options.defaults);
+    this.#defaults = resolveDefaults(options.defaults, this.#backend.maxTtlMs);
     this.#clock = options.clock ?? systemClock;
     checkTtlLimit(this.#defaults.ttl, this.#backend, 'defaults.ttl');
     this.#kinds = new LeaseKinds(this.#backend);

@@ -33,6 +33,11 @@ export interface Lock extends AsyncDisposable {
   /** When the store will expire the lease unless it is renewed (the store's clock). */
   readonly expiresAt: Date;
   /**
+   * The ttl the lease is held and renewed for, in ms: the one asked for (or the default), or what
+   * the store really keeps when it cannot keep that one (etcd rounds up to whole seconds).
+   */
+  readonly ttlMs: number;
+  /**
    * Aborts, with a {@link LockLostError} as its reason, as soon as this holder may no longer act
    * under the lock: the lease was lost (reason `not-held`, `expired` or `closed`) or released
    * (reason `released`). A lock that is not held never has a live signal.

@@ -131,13 +131,23 @@ export function validateKeyPrefix(value: unknown): string {
   return value;
 }
 
-/** Validates manager defaults and fills in the library's own. */
-export function resolveDefaults(defaults: LockDefaults | undefined): ResolvedLockDefaults {
+/**
+ * Validates manager defaults and fills in the library's own. The library's default ttl (30 s)
+ * gives way to a backend that cannot promise that long (`maxTtlMs`); a ttl given is kept as given
+ * (and refused by {@link checkTtlLimit} when too long).
+ */
+export function resolveDefaults(
+  defaults: LockDefaults | undefined,
+  maxTtlMs = Number.POSITIVE_INFINITY,
+): ResolvedLockDefaults {
   if (defaults !== undefined && (typeof defaults !== 'object' || defaults === null)) {
     throw new InvalidLockOptionsError('defaults', `must be an object, got ${show(defaults)}`);
   }
   return {
-    ttl: defaults?.ttl === undefined ? DEFAULT_TTL_MS : validateTtl(defaults.ttl, 'defaults.ttl'),
+    ttl:
+      defaults?.ttl === undefined
+        ? Math.min(DEFAULT_TTL_MS, maxTtlMs)
+        : validateTtl(defaults.ttl, 'defaults.ttl'),
     wait:
       defaults?.wait === undefined ? DEFAULT_WAIT_MS : validateWait(defaults.wait, 'defaults.wait'),
     fair: defaults?.fair === undefined ? false : validateBoolean(defaults.fair, 'defaults.fair'),

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import zookeeper from 'node-zookeeper-client';
 import {
   InvalidLockOptionsError,
+  type Lock,
   LockBackendError,
   LockLostError,
   LockManager,
@@ -98,6 +99,30 @@ describe('ZooKeeperLockBackend', () => {
     });
   });
 
+  it('promises no lease longer than the session timeout the servers granted', async () => {
+    // The test servers grant at most 60 s (maxSessionTimeout): 90 s asked is lowered.
+    const store = backend({ connectionString: ZK_CONNECT, sessionTimeoutMs: 90_000 });
+    expect(store.maxTtlMs).toBe(90_000);
+    const locks = new LockManager({ backend: store, keyPrefix: `zk:${uniqueId()}:` });
+    cleanups.push(() => locks.close());
+    // The first acquire is allowed by the 90 s asked; once connected the backend knows better,
+    // gives the lease back and refuses it.
+    const first = await locks.acquire('long', { ttl: 80_000 }).catch((error: unknown) => error);
+    expect(first).toBeInstanceOf(InvalidLockOptionsError);
+    expect(String(first)).toContain('60000 ms');
+    expect(store.maxTtlMs).toBe(60_000);
+    expect(await locks.isLocked('long')).toBe(false);
+    // Now the manager refuses it before asking the store.
+    const second = await locks.acquire('long', { ttl: 70_000 }).catch((error: unknown) => error);
+    expect(second).toBeInstanceOf(InvalidLockOptionsError);
+    const fits = await locks.acquire('long', { ttl: 60_000 });
+    expect(fits.ttlMs).toBe(60_000);
+    await fits.release();
+    // Without a default ttl of its own, a manager on a shorter session takes the session's.
+    const short = managerOn(backend({ connectionString: ZK_CONNECT, sessionTimeoutMs: 4_000 }));
+    expect(short.defaults.ttl).toBe(4_000);
+  });
+
   it('works under a chroot, through a connection string of several servers one of which is down', async () => {
     const chroot = `/zk-spec-${uniqueId()}`;
     await call<string>((done) => admin.create(chroot, done));
@@ -161,27 +186,34 @@ describe('ZooKeeperLockBackend', () => {
     const holder = managerOn(backend({ client: holderClient }), 'expiry:');
     const waiter = managerOn(backend({ connectionString: ZK_CONNECT }), 'expiry:');
     const key = `session:${uniqueId()}`;
-    // A ttl far longer than the session's end takes to be seen: the loss is the store's word.
-    const lock = await holder.acquire(key, { ttl: 10_000 });
-    const waiting = waiter.acquire(key, { wait: 20_000 });
+    // The longest ttl the 4 s session allows, renewed every 1.3 s: the session is ended at once,
+    // so the next renewal finds no node; the loss is the store's word, before the deadline.
+    const lock = await holder.acquire(key, { ttl: 4_000 });
+    const waiting = waiter.acquire(key, { wait: 30_000 });
 
-    const thief = zookeeper.createClient(ZK_CONNECT, {
-      sessionTimeout: 4_000,
-      // The client API takes these from a session it resumes.
-      ...({
-        sessionId: holderClient.getSessionId(),
-        sessionPassword: holderClient.getSessionPassword(),
-      } as object),
-    });
-    expireSession(thief);
+    // The holder's client may win its session back before the thief's close lands (it reconnects
+    // on its own): the thief tries again until the session's end has let the waiter in.
+    let next: Lock | undefined;
+    for (let attempt = 0; attempt < 5 && !next; attempt++) {
+      const thief = zookeeper.createClient(ZK_CONNECT, {
+        sessionTimeout: 4_000,
+        // The client API takes these from a session it resumes.
+        ...({
+          sessionId: holderClient.getSessionId(),
+          sessionPassword: holderClient.getSessionPassword(),
+        } as object),
+      });
+      expireSession(thief);
+      next = await Promise.race([waiting, sleep(3_000).then(() => undefined)]);
+    }
+    expect(next).toBeDefined();
 
     const reason = await aborted(lock.signal, 15_000);
     expect(reason).toBeInstanceOf(LockLostError);
     // The store said so (an extend found no node), not the holder's own clock.
     expect((reason as LockLostError).reason).toBe('not-held');
-    const next = await waiting;
-    expect(next.fencingToken > lock.fencingToken).toBe(true);
-    await next.release();
+    expect(next!.fencingToken > lock.fencingToken).toBe(true);
+    await next!.release();
   });
 
   it('wakes only the waiter behind a released node: no herd', async () => {

@@ -5,6 +5,7 @@ import { isZk, ZK_NO_NODE, zooKeeperError } from './zookeeper-errors.js';
 import { ownNodePrefix, type QueueEntry, queueOrder } from './zookeeper-names.js';
 import { deadlineOf, type NodeState, nodeData, readStat } from './zookeeper-node-data.js';
 import { isLostRace, removeIfUnchanged, removeNode } from './zookeeper-queue-writes.js';
+import { releaseNodes } from './zookeeper-release.js';
 
 /** What kind of lease an attempt asks for. */
 export interface AttemptShape {
@@ -41,10 +42,19 @@ export async function attemptInQueue(
   ttlMs: number,
   shape: AttemptShape,
 ): Promise<AcquireResult> {
+  context.checkTtl(ttlMs);
   for (let round = 1; ; round++) {
     const result = await attemptOnce(context, key, owner, ttlMs, shape);
-    if (result !== START_OVER) return result;
-    if (round === MAX_ROUNDS) return { acquired: false, retryAfterMs: undefined };
+    if (result === START_OVER) {
+      if (round === MAX_ROUNDS) return { acquired: false, retryAfterMs: undefined };
+      continue;
+    }
+    if (result.acquired && ttlMs > context.maxTtlMs) {
+      // The first call of a session learns the timeout the servers granted only once connected.
+      await releaseNodes(context, key, owner);
+      context.checkTtl(ttlMs);
+    }
+    return result;
   }
 }
 

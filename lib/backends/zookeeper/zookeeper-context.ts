@@ -1,3 +1,4 @@
+import { InvalidLockOptionsError } from '../../contract/errors.js';
 import { CREATE_PERSISTENT } from './zookeeper-client.js';
 import { isZk, ZK_NO_NODE, ZK_NODE_EXISTS, zooKeeperError } from './zookeeper-errors.js';
 import { parentPath, type QueueEntry, queueOrder } from './zookeeper-names.js';
@@ -39,7 +40,35 @@ export class ZooKeeperContext {
     readonly session: ZooKeeperSession,
     readonly rootPath: string,
     readonly wakeups: ZooKeeperWakeups,
+    /** The session timeout asked of the servers, in ms. */
+    readonly sessionTimeoutMs: number,
   ) {}
+
+  /**
+   * The longest ttl a lease may have: the session timeout (the one granted once connected, which
+   * the servers may have lowered). An expired session takes its holder's nodes with it, so a
+   * longer lease could be taken over while its holder, cut off, still counts on it.
+   */
+  get maxTtlMs(): number {
+    const granted = this.session.grantedTimeoutMs;
+    return granted === undefined ? this.sessionTimeoutMs : Math.min(granted, this.sessionTimeoutMs);
+  }
+
+  /**
+   * Refuses a lease longer than {@link maxTtlMs}: the manager checks before the session is set
+   * up, and the servers may grant a shorter one than was asked.
+   *
+   * @throws InvalidLockOptionsError
+   */
+  checkTtl(ttlMs: number): void {
+    const limit = this.maxTtlMs;
+    if (ttlMs > limit) {
+      throw new InvalidLockOptionsError(
+        'ttl',
+        `is ${ttlMs} ms, longer than the ZooKeeper session timeout the servers granted (${limit} ms): an expired session frees its locks, so no lease may outlast it; ask for a longer sessionTimeoutMs (up to the servers' maxSessionTimeout) or a shorter ttl`,
+      );
+    }
+  }
 
   parent(key: string): string {
     return parentPath(this.rootPath, key);

@@ -26,6 +26,7 @@ export async function extendNode(
   ttlMs: number,
   permits: number | undefined,
 ): Promise<number | undefined> {
+  context.checkTtl(ttlMs);
   try {
     return await restamp(context, key, owner, ttlMs, permits);
   } catch (error) {

@@ -55,6 +55,7 @@ export class ZooKeeperMultiKeyLocks implements MultiKeyLocks {
   }
 
   async #acquire(keys: readonly string[], owner: string, ttlMs: number): Promise<AcquireResult> {
+    this.context.checkTtl(ttlMs);
     const { session } = this.context;
     const data = nodeData({ ttlMs, waiting: false, permits: undefined });
     const { paths, queues } = await this.#createAll(keys, owner, data);

@@ -29,9 +29,11 @@ export type ZooKeeperLockBackendOptions = CommonOptions &
         connectionString: string;
         /**
          * The session timeout asked of the servers, in ms (they clamp it to their
-         * `minSessionTimeout`..`maxSessionTimeout`, by default 2..20 ticks). A holder whose
-         * process dies or is cut off loses its locks this long after its last heartbeat, even
-         * before their ttl. Default 10 000.
+         * `minSessionTimeout`..`maxSessionTimeout`, by default 2..20 ticks: 4 s..40 s). A holder
+         * whose process dies or is cut off loses its locks this long after its last heartbeat,
+         * even before their ttl; so it is also the longest ttl a lock may have here
+         * (`maxTtlMs`). Default 30 000, the module's default ttl; a dead holder's locks are
+         * freed by their ttl in any case.
          */
         sessionTimeoutMs?: number;
       }
@@ -46,7 +48,7 @@ export type ZooKeeperLockBackendOptions = CommonOptions &
   );
 
 const DEFAULT_ROOT_PATH = '/nestjs-locker';
-const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
+const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
 const DEFAULT_COMMAND_TIMEOUT_MS = 3_000;
 /** ZooKeeper's limit of a session timeout is the servers'; below 100 ms no ensemble runs. */
 const MIN_SESSION_TIMEOUT_MS = 100;

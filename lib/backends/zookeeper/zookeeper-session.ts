@@ -47,6 +47,8 @@ export class ZooKeeperSession {
   readonly #inFlight = new InFlightCalls<ZkClientLike>();
   #client: ZkClientLike;
   #connected = false;
+  /** The session timeout the servers granted at the last connect, in ms. */
+  #granted: number | undefined;
   /** The client passed in lost its session for good (the backend cannot replace it). */
   #expired = false;
   #closed = false;
@@ -73,6 +75,11 @@ export class ZooKeeperSession {
   /** The client of the current session. */
   get client(): ZkClientLike {
     return this.#client;
+  }
+
+  /** The session timeout the servers granted, in ms, once connected (they may lower the one asked). */
+  get grantedTimeoutMs(): number | undefined {
+    return this.#granted;
   }
 
   /** Calls `listener` each time a new session replaces an expired one (its watches are gone). */
@@ -182,7 +189,10 @@ export class ZooKeeperSession {
     const client = this.#open!();
     this.#connected = false;
     client.on('connected', () => {
-      if (this.#client === client) this.#connected = true;
+      if (this.#client !== client) return;
+      this.#connected = true;
+      const granted = client.getSessionTimeout();
+      if (granted > 0) this.#granted = granted;
     });
     client.on('disconnected', () => {
       if (this.#client === client) this.#connected = false;

@@ -68,10 +68,23 @@ export class ZooKeeperLockBackend implements LockBackend {
     const settings = zooKeeperSettings(options);
     this.#session = new ZooKeeperSession(settings, loadZooKeeperClient);
     this.#wakeups = new ZooKeeperWakeups(this.#session);
-    this.#context = new ZooKeeperContext(this.#session, settings.rootPath, this.#wakeups);
+    this.#context = new ZooKeeperContext(
+      this.#session,
+      settings.rootPath,
+      this.#wakeups,
+      settings.sessionTimeoutMs,
+    );
     this.fair = new ZooKeeperFairLocks(this.#context, this.#calls);
     this.semaphore = new ZooKeeperSemaphores(this.#context, this.#calls);
     this.multiKey = new ZooKeeperMultiKeyLocks(this.#context, this.#calls);
+  }
+
+  /**
+   * The longest ttl a lock may have here: the session timeout (as granted once connected). The
+   * manager refuses a longer one; see `LockBackend.maxTtlMs`.
+   */
+  get maxTtlMs(): number {
+    return this.#context.maxTtlMs;
   }
 
   acquire(key: string, owner: string, ttlMs: number): Promise<AcquireResult> {

@@ -52,6 +52,15 @@ describe('a backend that limits how long it can promise a lease (maxTtlMs)', () 
     expect(error.message).toContain('5000 ms');
   });
 
+  it("takes the backend's limit as its default ttl when none is given", async () => {
+    const locks = new LockManager({ backend: new SessionBoundBackend() });
+    managers.push(locks);
+    expect(locks.defaults.ttl).toBe(LIMIT_MS);
+    const lock = await locks.acquire('report');
+    expect(lock.ttlMs).toBe(LIMIT_MS);
+    await lock.release();
+  });
+
   it('refuses a longer acquire, claim or extend, taking or changing nothing', async () => {
     const locks = manager();
     expect((await caught(() => locks.acquire('report', { ttl: '6s' }))).field).toBe('ttl');
