@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import {
   asBackendError,
   InvalidLockOptionsError,
@@ -81,6 +82,9 @@ export class LockManager {
       );
     }
     this.#backend = options.backend;
+    // Every waiting acquire listens on it until it ends: many at once are normal, not a leak
+    // (Node warns from the eleventh listener on).
+    setMaxListeners(0, this.#shutdown.signal);
     this.#prefix =
       options.keyPrefix === undefined ? DEFAULT_KEY_PREFIX : validateKeyPrefix(options.keyPrefix);
     this.#defaults = resolveDefaults(options.defaults, this.#backend.maxTtlMs);
