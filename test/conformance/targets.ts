@@ -88,8 +88,12 @@ const etcd: ConformanceTarget = {
 
 const zookeeper: ConformanceTarget = {
   name: 'zookeeper',
-  // Each backend is its own ZooKeeper session, as another process would be.
-  createStore: () => openEach(() => new ZooKeeperLockBackend({ connectionString: ZK_CONNECT })),
+  // Each backend is its own ZooKeeper session, as another process would be; 60 s (the test
+  // servers' longest) so that the suite's longest ttl is within it.
+  createStore: () =>
+    openEach(
+      () => new ZooKeeperLockBackend({ connectionString: ZK_CONNECT, sessionTimeoutMs: 60_000 }),
+    ),
 };
 
 /** Every backend that must pass the conformance suite: a new backend is one more line here. */

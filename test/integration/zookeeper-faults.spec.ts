@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import zookeeper from 'node-zookeeper-client';
+import { parentPath } from '../../lib/backends/zookeeper/zookeeper-names.js';
 import {
   type Lock,
   LockBackendError,
@@ -218,4 +220,25 @@ describe('ZooKeeperLockBackend on a three-server ensemble, with servers and hold
       `leader killed: the held lock ${lock.isHeld() ? 'survived' : 'was reported lost'}; a new lock after ${Math.round(freshAfterMs)} ms`,
     );
   }, 90_000);
+  it('leaves nothing behind: a claim nobody releases is removed after its ttl, and the idle key node after it', async () => {
+    const keyPrefix = `zkclean:${uniqueId()}:`;
+    const locks = manager(keyPrefix);
+    // A claim (as a @SingletonCron tick's): acquired, never released, its holder alive.
+    expect(await locks.claim('tick', 1_000)).toBe(true);
+    const admin = zookeeper.createClient(CONNECT, { sessionTimeout: 4_000 });
+    const connected = new Promise<void>((resolve) => admin.once('connected', () => resolve()));
+    admin.connect();
+    await connected;
+    cleanups.push(() => admin.close());
+    const parent = parentPath('/nestjs-locker', `${keyPrefix}tick`);
+    const children = (): Promise<string[] | undefined> =>
+      new Promise((resolve) =>
+        admin.getChildren(parent, (error, names) => resolve(error ? undefined : names)),
+      );
+    expect(await children()).toHaveLength(1);
+    // The janitor removes the node once its ttl is over (its session lives on), then the key's
+    // node once idle: nothing is left of the claim.
+    await eventually(async () => ((await children()) ?? []).length === 0, 20_000, 100);
+    await eventually(async () => (await children()) === undefined, 30_000, 100);
+  }, 60_000);
 });

@@ -1,9 +1,10 @@
 import type { AcquireResult } from '../../contract/lease.js';
 import { CREATE_EPHEMERAL_SEQUENTIAL } from './zookeeper-client.js';
-import type { OwnState, ZooKeeperContext } from './zookeeper-context.js';
+import { type OwnState, PARENT_TRIES, type ZooKeeperContext } from './zookeeper-context.js';
 import { isZk, ZK_NO_NODE, zooKeeperError } from './zookeeper-errors.js';
 import { ownNodePrefix, type QueueEntry, queueOrder } from './zookeeper-names.js';
 import { deadlineOf, type NodeState, nodeData, readStat } from './zookeeper-node-data.js';
+import { probeBusy } from './zookeeper-probe.js';
 import { isLostRace, removeIfUnchanged, removeNode } from './zookeeper-queue-writes.js';
 import { releaseNodes } from './zookeeper-release.js';
 
@@ -43,6 +44,8 @@ export async function attemptInQueue(
   shape: AttemptShape,
 ): Promise<AcquireResult> {
   context.checkTtl(ttlMs);
+  const busy = await probeBusy(context, key, owner, shape);
+  if (busy) return busy;
   for (let round = 1; ; round++) {
     const result = await attemptOnce(context, key, owner, ttlMs, shape);
     if (result === START_OVER) {
@@ -125,6 +128,7 @@ async function attemptOnce(
   const write = async (data: Buffer, version: number, waiting: boolean, ttl: number) => {
     try {
       const stat = readStat(await session.setData(own, data, version));
+      context.noteStoreNow(stat.mtime);
       context.rememberOwn(key, owner, own, {
         czxid: self.czxid,
         version: stat.version,
@@ -158,6 +162,7 @@ async function attemptOnce(
   if (created) {
     // Not known, so read: it has a ctime.
     now = (read as NodeState).ctime;
+    context.noteStoreNow(now);
     const ttl = waiting ? shape.fair!.ticketTtlMs : ttlMs;
     context.rememberOwn(key, owner, own, {
       czxid: self.czxid,
@@ -222,7 +227,8 @@ async function createOwn(
       await removeNode(session, made.value).catch(() => false);
       throw listed.reason;
     }
-    if (!isZk(made.reason, ZK_NO_NODE) || tries > 0) throw made.reason;
+    // No parent: never made, or removed as idle (by any process's janitor) since: make it again.
+    if (!isZk(made.reason, ZK_NO_NODE) || tries >= PARENT_TRIES) throw made.reason;
     await context.ensureParent(key);
   }
 }

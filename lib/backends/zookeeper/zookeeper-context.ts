@@ -1,6 +1,7 @@
 import { InvalidLockOptionsError } from '../../contract/errors.js';
 import { CREATE_PERSISTENT } from './zookeeper-client.js';
 import { isZk, ZK_NO_NODE, ZK_NODE_EXISTS, zooKeeperError } from './zookeeper-errors.js';
+import type { ZooKeeperJanitor } from './zookeeper-janitor.js';
 import { parentPath, type QueueEntry, queueOrder } from './zookeeper-names.js';
 import { type NodeState, readNodeData, readStat } from './zookeeper-node-data.js';
 import type { ZooKeeperSession } from './zookeeper-session.js';
@@ -27,6 +28,12 @@ export interface OwnNode {
   readonly state: OwnState | undefined;
 }
 
+/** How often an attempt makes a key's parent again when it vanished under it (an idle parent removed). */
+export const PARENT_TRIES = 3;
+
+/** How long a learned store-clock offset is trusted, in ms. */
+const CLOCK_ESTIMATE_LIFE_MS = 60_000;
+
 /**
  * What the mutex and each capability of `ZooKeeperLockBackend` share: the session, the root
  * path, the wake-ups, where this backend's own nodes are (so that an extend or a release need not
@@ -35,6 +42,9 @@ export interface OwnNode {
 export class ZooKeeperContext {
   /** `key\0owner` → that owner's node, as this backend created or found it. */
   readonly #own = new Map<string, OwnNode>();
+  /** The store's clock minus this process's, as the last write's stamp showed it. */
+  #clockOffsetMs = 0;
+  #clockLearnedAt: number | undefined;
 
   constructor(
     readonly session: ZooKeeperSession,
@@ -42,6 +52,8 @@ export class ZooKeeperContext {
     readonly wakeups: ZooKeeperWakeups,
     /** The session timeout asked of the servers, in ms. */
     readonly sessionTimeoutMs: number,
+    /** Removes what this backend leaves behind: its nodes past their ttl, its idle parents. */
+    readonly janitor: ZooKeeperJanitor,
   ) {}
 
   /**
@@ -71,16 +83,43 @@ export class ZooKeeperContext {
   }
 
   parent(key: string): string {
-    return parentPath(this.rootPath, key);
+    const parent = parentPath(this.rootPath, key);
+    this.janitor.used(parent);
+    return parent;
+  }
+
+  /** Learns the store's clock from a write's stamp (`ctime`, `mtime`) just answered. */
+  noteStoreNow(storeMs: number): void {
+    this.#clockOffsetMs = storeMs - Date.now();
+    this.#clockLearnedAt = performance.now();
+  }
+
+  /**
+   * This process's estimate of the store's clock, from the last write's stamp (off by up to a
+   * round trip); `undefined` before any write, or when the last one is over a minute old.
+   */
+  storeNowEstimate(): number | undefined {
+    if (this.#clockLearnedAt === undefined) return undefined;
+    if (performance.now() - this.#clockLearnedAt > CLOCK_ESTIMATE_LIFE_MS) return undefined;
+    return Date.now() + this.#clockOffsetMs;
   }
 
   /** Remembers `owner`'s node of `key`, and what this backend last wrote to it when known. */
   rememberOwn(key: string, owner: string, path: string, state?: OwnState): void {
     this.#own.set(`${key}\0${owner}`, { path, state });
+    if (state) {
+      const storeNow = this.storeNowEstimate();
+      // Without an estimate of the store's clock, the longest a lease may last.
+      const left = storeNow === undefined ? this.maxTtlMs : state.deadline - storeNow;
+      this.janitor.wrote(path, state.version, left);
+    }
   }
 
   forgetOwn(key: string, owner: string): void {
-    this.#own.delete(`${key}\0${owner}`);
+    const mine = `${key}\0${owner}`;
+    const known = this.#own.get(mine);
+    if (known) this.janitor.gone(known.path);
+    this.#own.delete(mine);
   }
 
   knownOwn(key: string, owner: string): OwnNode | undefined {

@@ -1,3 +1,4 @@
+import { InvalidLockOptionsError } from '../../contract/errors.js';
 import type { ExtendResult } from '../../contract/lease.js';
 import type { OwnState, ZooKeeperContext } from './zookeeper-context.js';
 import {
@@ -105,6 +106,7 @@ async function restampAs(
     await context.session.remove(path, stat.version).catch(() => undefined);
     return undefined;
   }
+  context.noteStoreNow(stat.mtime);
   context.rememberOwn(key, owner, path, {
     ...state,
     version: stat.version,
@@ -124,6 +126,9 @@ export async function extendEach<Lease>(
 ): Promise<ExtendResult[]> {
   const settled = await Promise.allSettled(leases.map(extend));
   if (settled.length > 0 && settled.every((each) => each.status === 'rejected')) {
+    // Bad input (a ttl longer than the session allows) is the caller's, not the store's.
+    const first: unknown = settled[0]!.reason;
+    if (first instanceof InvalidLockOptionsError) throw first;
     throw zooKeeperError(
       'extend',
       leases.length === 1 ? keyOf(leases[0]!) : undefined,

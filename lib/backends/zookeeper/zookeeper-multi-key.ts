@@ -2,7 +2,7 @@ import type { AcquireResult, ExtendResult } from '../../contract/lease.js';
 import type { MultiKeyLeaseToExtend, MultiKeyLocks } from '../../contract/multi-key-locks.js';
 import type { ZooKeeperCalls } from './zookeeper-calls.js';
 import { CREATE_EPHEMERAL_SEQUENTIAL } from './zookeeper-client.js';
-import type { ZooKeeperContext } from './zookeeper-context.js';
+import { PARENT_TRIES, type ZooKeeperContext } from './zookeeper-context.js';
 import { isZk, ZK_BAD_VERSION, ZK_NO_NODE, ZK_SESSION_EXPIRED } from './zookeeper-errors.js';
 import { extendEach } from './zookeeper-extend.js';
 import { ownNodePrefix, type QueueEntry, queueOrder } from './zookeeper-names.js';
@@ -134,7 +134,8 @@ export class ZooKeeperMultiKeyLocks implements MultiKeyLocks {
         );
         return { paths, queues };
       }
-      if (!isZk(made.reason, ZK_NO_NODE) || tries > 0) throw made.reason;
+      // No parent: never made, or removed as idle (by any process's janitor) since: make it again.
+      if (!isZk(made.reason, ZK_NO_NODE) || tries >= PARENT_TRIES) throw made.reason;
       await Promise.all(keys.map((key) => this.context.ensureParent(key)));
     }
   }

@@ -17,6 +17,7 @@ import { ZooKeeperContext } from './zookeeper-context.js';
 import { extendEach, extendNode } from './zookeeper-extend.js';
 import { ZooKeeperFairLocks } from './zookeeper-fair.js';
 import { inspectQueue } from './zookeeper-inspect.js';
+import { ZooKeeperJanitor } from './zookeeper-janitor.js';
 import { ZooKeeperMultiKeyLocks } from './zookeeper-multi-key.js';
 import { type ZooKeeperLockBackendOptions, zooKeeperSettings } from './zookeeper-options.js';
 import { releaseNodes } from './zookeeper-release.js';
@@ -61,6 +62,7 @@ export class ZooKeeperLockBackend implements LockBackend {
   readonly #session: ZooKeeperSession;
   readonly #context: ZooKeeperContext;
   readonly #wakeups: ZooKeeperWakeups;
+  readonly #janitor: ZooKeeperJanitor;
   readonly #calls = new ZooKeeperCalls();
   #closed = false;
 
@@ -68,11 +70,13 @@ export class ZooKeeperLockBackend implements LockBackend {
     const settings = zooKeeperSettings(options);
     this.#session = new ZooKeeperSession(settings, loadZooKeeperClient);
     this.#wakeups = new ZooKeeperWakeups(this.#session);
+    this.#janitor = new ZooKeeperJanitor(this.#session);
     this.#context = new ZooKeeperContext(
       this.#session,
       settings.rootPath,
       this.#wakeups,
       settings.sessionTimeoutMs,
+      this.#janitor,
     );
     this.fair = new ZooKeeperFairLocks(this.#context, this.#calls);
     this.semaphore = new ZooKeeperSemaphores(this.#context, this.#calls);
@@ -128,6 +132,7 @@ export class ZooKeeperLockBackend implements LockBackend {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#janitor.close();
     await this.#session.close();
   }
 }
