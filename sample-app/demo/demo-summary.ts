@@ -22,23 +22,16 @@ export function formatSummary(result: DemoResult, stores: string): string {
       `${rush.orders} orders: ${rush.accepted} accepted (${rush.items} items), ${rush.outOfStock} refused out of stock (422)`,
     ],
     ['final stock', `${stock} (each started at ${result.initialStock})`],
-    [
-      'opposite transfers',
-      `${deadlock.first.join('; ')}; retried: ${deadlock.retried.join('; ') || 'nothing'}`,
-    ],
-    [
-      'balances',
-      Object.entries(deadlock.balances)
-        .map(([id, balance]) => `${id} ${balance}`)
-        .join(', '),
-    ],
+    ...transferRows(deadlock),
     [
       'catalog cache',
-      `${cache.asked} refreshes at once (${Object.entries(cache.perInstance)
-        .map(([name, n]) => `${n} on ${name}`)
-        .join(
-          ', ',
-        )}): ${cache.rebuilds} rebuild, ${cache.results.length} distinct result (${cache.results.join(', ')})`,
+      cache
+        ? `${cache.asked} refreshes at once (${Object.entries(cache.perInstance)
+            .map(([name, n]) => `${n} on ${name}`)
+            .join(
+              ', ',
+            )}): ${cache.rebuilds} rebuild, ${cache.results.length} distinct result (${cache.results.join(', ')})`
+        : 'skipped: this lock store keeps no shared results (the app runs without its catalog)',
     ],
     ['report (every 1 s)', `${report.quietTicks} ticks watched, ${report.runs} runs in all`],
     [
@@ -63,4 +56,23 @@ export function formatSummary(result: DemoResult, stores: string): string {
       : `${failed.length} of ${result.checks.length} checks FAILED (${seconds(result.durationMs)}).`,
     '',
   ].join('\n');
+}
+
+/** The opposite transfers' rows, or one saying the step was skipped. */
+function transferRows(deadlock: DemoResult['deadlock']): [string, string][] {
+  if (!deadlock) {
+    return [['opposite transfers', 'skipped: this lock store does not detect deadlocks']];
+  }
+  return [
+    [
+      'opposite transfers',
+      `${deadlock.first.join('; ')}; retried: ${deadlock.retried.join('; ') || 'nothing'}`,
+    ],
+    [
+      'balances',
+      Object.entries(deadlock.balances)
+        .map(([id, balance]) => `${id} ${balance}`)
+        .join(', '),
+    ],
+  ];
 }

@@ -3,21 +3,38 @@
 // when a check fails, 130 on Ctrl-C.
 //   DEMO_REDIS_PORT (6398), DEMO_PG_PORT (5448), DEMO_HTTP_PORT (3101: instances on 3101..3103);
 //   LOCKER_PORT_OFFSET (0) moves all three defaults, as it moves the tests' ports.
-//   DEMO_LOCK_STORE=postgres keeps the locks in the Postgres of the data instead of Redis.
+//   DEMO_LOCK_STORE=postgres keeps the locks in the Postgres of the data instead of Redis;
+//   DEMO_LOCK_STORE=zookeeper or etcd in a ZooKeeper or etcd of the demo's own (DEMO_ZK_PORT 2198,
+//   DEMO_ETCD_PORT 2398), where the steps those stores do not offer (deadlock detection, shared
+//   results) are skipped.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServers, stopServers } from './demo-servers.js';
 import { formatSummary } from './demo-summary.js';
-import { runDemo } from './run-demo.js';
+import { type DemoLockStore, runDemo } from './run-demo.js';
 
 const offset = Number(process.env.LOCKER_PORT_OFFSET ?? 0);
 const redisPort = Number(process.env.DEMO_REDIS_PORT ?? 6398 + offset);
 const pgPort = Number(process.env.DEMO_PG_PORT ?? 5448 + offset);
 const httpPort = Number(process.env.DEMO_HTTP_PORT ?? 3101 + offset);
+const zkPort = Number(process.env.DEMO_ZK_PORT ?? 2198 + offset);
+const etcdPort = Number(process.env.DEMO_ETCD_PORT ?? 2398 + offset);
 const serversScript = fileURLToPath(new URL('../../../scripts/servers.sh', import.meta.url));
-const lockStore = process.env.DEMO_LOCK_STORE === 'postgres' ? 'postgres' : 'redis';
+const STORES: readonly DemoLockStore[] = ['redis', 'postgres', 'zookeeper', 'etcd'];
+const lockStore = (process.env.DEMO_LOCK_STORE ?? 'redis') as DemoLockStore;
+if (!STORES.includes(lockStore)) {
+  console.error(`DEMO_LOCK_STORE must be one of ${STORES.join(', ')}, got "${lockStore}"`);
+  process.exit(2);
+}
+/** The lock store's own server, when it is neither the Redis nor the Postgres of the demo. */
+const lockServer =
+  lockStore === 'zookeeper'
+    ? { target: `zookeeper:${zkPort}`, label: `ZooKeeper 127.0.0.1:${zkPort}` }
+    : lockStore === 'etcd'
+      ? { target: `etcd:${etcdPort}`, label: `etcd 127.0.0.1:${etcdPort}` }
+      : undefined;
 const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
 
 const abort = new AbortController();
@@ -34,12 +51,19 @@ const logDir = mkdtempSync(join(tmpdir(), 'nestjs-locker-demo-'));
 let started: string[] = [];
 let exitCode = 1;
 try {
-  console.error(`starting redis:${redisPort} and postgres:${pgPort} (scripts/servers.sh)…`);
-  started = startServers(serversScript, [`redis:${redisPort}`, `postgres:${pgPort}`]);
+  const targets = [
+    `redis:${redisPort}`,
+    `postgres:${pgPort}`,
+    ...(lockServer ? [lockServer.target] : []),
+  ];
+  console.error(`starting ${targets.join(', ')} (scripts/servers.sh)…`);
+  started = startServers(serversScript, targets);
   const result = await runDemo({
     main,
     lockStore,
     redisUrl: `redis://127.0.0.1:${redisPort}`,
+    zookeeperConnect: `127.0.0.1:${zkPort}`,
+    etcdEndpoints: [`http://127.0.0.1:${etcdPort}`],
     databaseUrl: `postgres://postgres@127.0.0.1:${pgPort}/postgres`,
     dbSchema: 'sample_demo',
     ports: [httpPort, httpPort + 1, httpPort + 2],
@@ -50,9 +74,11 @@ try {
   console.log(
     formatSummary(
       result,
-      lockStore === 'redis'
-        ? `Redis 127.0.0.1:${redisPort}, data in Postgres 127.0.0.1:${pgPort}`
-        : `Postgres 127.0.0.1:${pgPort}, with the data`,
+      lockServer
+        ? `${lockServer.label}, data in Postgres 127.0.0.1:${pgPort}`
+        : lockStore === 'redis'
+          ? `Redis 127.0.0.1:${redisPort}, data in Postgres 127.0.0.1:${pgPort}`
+          : `Postgres 127.0.0.1:${pgPort}, with the data`,
     ),
   );
   exitCode = result.checks.every((c) => c.ok) ? 0 : 1;

@@ -18,9 +18,17 @@ import { opposingTransfers, type TransferDeadlock } from './transfer-deadlock.js
 export interface DemoOptions {
   /** The compiled sample app, `sample-app/dist/src/main.js`. */
   readonly main: string;
-  /** Where the instances keep their locks: Redis (the default) or the data's Postgres. */
-  readonly lockStore?: 'redis' | 'postgres';
+  /**
+   * Where the instances keep their locks: Redis (the default), the data's Postgres, ZooKeeper or
+   * etcd. ZooKeeper and etcd neither detect deadlocks nor keep shared results, so the demo skips
+   * the opposite transfers and the catalog there (the app runs without its catalog).
+   */
+  readonly lockStore?: DemoLockStore;
   readonly redisUrl: string;
+  /** The ZooKeeper connection string, with `lockStore: 'zookeeper'`. */
+  readonly zookeeperConnect?: string;
+  /** The etcd endpoints, with `lockStore: 'etcd'`. */
+  readonly etcdEndpoints?: readonly string[];
   readonly databaseUrl: string;
   /** The app's schema for this run; dropped first. */
   readonly dbSchema: string;
@@ -34,6 +42,13 @@ export interface DemoOptions {
   readonly progress: (line: string) => void;
 }
 
+/** The lock stores the demo runs on. */
+export type DemoLockStore = 'redis' | 'postgres' | 'zookeeper' | 'etcd';
+
+/** Whether `store` detects deadlocks and keeps shared results (the transfer and catalog steps). */
+export const runsSharingSteps = (store: DemoLockStore): boolean =>
+  store === 'redis' || store === 'postgres';
+
 /** What the demo saw, for the summary. */
 export interface DemoResult {
   readonly checks: Check[];
@@ -43,8 +58,10 @@ export interface DemoResult {
   readonly rush: { orders: number; accepted: number; items: number; outOfStock: number };
   readonly initialStock: number;
   readonly finalStock: Record<string, number>;
-  readonly cache: MergedRebuild['figures'];
-  readonly deadlock: TransferDeadlock['figures'];
+  /** Absent on a store without shared results (the step was skipped). */
+  readonly cache?: MergedRebuild['figures'];
+  /** Absent on a store without deadlock detection (the step was skipped). */
+  readonly deadlock?: TransferDeadlock['figures'];
   readonly report: { quietTicks: number; runs: number };
   readonly takeover?: { victim: string; pid: number; successor: string; afterMs: number };
   readonly gracefulStops: number;
@@ -60,8 +77,8 @@ const QUIET_TICKS = 5;
 const REPORT_TTL_MS = 3_000;
 
 /**
- * Runs three instances of the sample app against one Redis (locks, unless `lockStore` says
- * Postgres) and one Postgres (data), puts
+ * Runs three instances of the sample app against one Redis (locks, unless `lockStore` names
+ * another store) and one Postgres (data), puts
  * them through concurrent orders, opposite transfers that deadlock, a cache stampede, a
  * per-second cron job and a `kill -9`, and
  * checks the outcomes. The servers must be running; the instances are always stopped.
@@ -71,7 +88,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const db = new ShopDatabase(options.databaseUrl, options.dbSchema);
   const instances: AppInstance[] = [];
   const checks: Check[] = [];
-  const total = 7;
+  const lockStore = options.lockStore ?? 'redis';
+  const sharing = runsSharingSteps(lockStore);
+  const total = sharing ? 7 : 5;
   let step = 0;
   const say = (line: string): void => {
     options.signal?.throwIfAborted();
@@ -93,8 +112,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
             readyTimeoutMs: 30_000,
             env: {
               NO_COLOR: '1',
-              LOCK_STORE: options.lockStore ?? 'redis',
+              LOCK_STORE: lockStore,
               REDIS_URL: options.redisUrl,
+              ...(options.zookeeperConnect ? { ZOOKEEPER_CONNECT: options.zookeeperConnect } : {}),
+              ...(options.etcdEndpoints ? { ETCD_ENDPOINTS: options.etcdEndpoints.join(',') } : {}),
               DATABASE_URL: options.databaseUrl,
               DB_SCHEMA: options.dbSchema,
               LOCK_PREFIX: `demo:${runId}:`,
@@ -148,13 +169,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const finalStock = await db.stock();
     checks.push(checkStock(INITIAL_STOCK, finalStock, [...duplicateAnswers, ...rushAnswers]));
 
-    say('transferring alice → bob on one instance and bob → alice on another, at once');
-    const deadlock = await opposingTransfers(db, instances, options.signal);
-    checks.push(...deadlock.checks);
+    let deadlock: TransferDeadlock | undefined;
+    let cache: MergedRebuild | undefined;
+    if (sharing) {
+      say('transferring alice → bob on one instance and bob → alice on another, at once');
+      deadlock = await opposingTransfers(db, instances, options.signal);
+      checks.push(...deadlock.checks);
 
-    say(`asking ${CACHE_REFRESHES} times at once, on every instance, to rebuild the catalog cache`);
-    const cache = await mergedRebuild(db, instances, CACHE_REFRESHES);
-    checks.push(cache.check);
+      say(
+        `asking ${CACHE_REFRESHES} times at once, on every instance, to rebuild the catalog cache`,
+      );
+      cache = await mergedRebuild(db, instances, CACHE_REFRESHES);
+      checks.push(cache.check);
+    }
 
     say(`watching the every-second report job for ${QUIET_TICKS} ticks`);
     const quietFrom = Math.ceil(Date.now() / 1000) * 1000 + 1000;
@@ -198,8 +225,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       },
       initialStock: INITIAL_STOCK,
       finalStock,
-      cache: cache.figures,
-      deadlock: deadlock.figures,
+      ...(cache ? { cache: cache.figures } : {}),
+      ...(deadlock ? { deadlock: deadlock.figures } : {}),
       report: { quietTicks: QUIET_TICKS, runs: runs.length },
       ...(takeover.figures ? { takeover: takeover.figures } : {}),
       gracefulStops,

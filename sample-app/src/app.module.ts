@@ -1,17 +1,16 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LockModule } from 'nestjs-locker';
 import { AccountsController } from './accounts/accounts.controller.js';
 import { AccountsService } from './accounts/accounts.service.js';
-import { CatalogController } from './catalog/catalog.controller.js';
-import { CatalogCacheService } from './catalog/catalog-cache.service.js';
+import { CatalogModule } from './catalog/catalog.module.js';
 import { AppConfig } from './config/app-config.js';
 import { AppConfigModule } from './config/app-config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthController } from './health/health.controller.js';
 import { LockEventsLogger } from './health/lock-events.logger.js';
 import { InventoryService } from './inventory/inventory.service.js';
-import { lockBackendFor } from './lock-backend.factory.js';
+import { keepsSharedResults, lockBackendFor } from './lock-backend.factory.js';
 import { OrdersController } from './orders/orders.controller.js';
 import { OrdersService } from './orders/orders.service.js';
 import { NightlyReportService } from './reports/nightly-report.service.js';
@@ -32,14 +31,21 @@ import { NightlyReportService } from './reports/nightly-report.service.js';
       }),
     }),
   ],
-  controllers: [OrdersController, AccountsController, CatalogController, HealthController],
+  controllers: [OrdersController, AccountsController, HealthController],
   providers: [
     InventoryService,
     OrdersService,
     AccountsService,
     NightlyReportService,
-    CatalogCacheService,
     LockEventsLogger,
   ],
 })
 export class AppModule {}
+
+/** The app for `config`: with the catalog where the lock store can share its rebuilds. */
+export function appModuleFor(config: AppConfig): DynamicModule {
+  return {
+    module: AppModule,
+    imports: keepsSharedResults(config.lockStore) ? [CatalogModule] : [],
+  };
+}

@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app.module.js';
-import { AppConfig } from './config/app-config.js';
+import { appModuleFor } from './app.module.js';
+import { AppConfig, loadAppConfig } from './config/app-config.js';
 
-const app = await NestFactory.create(AppModule, { logger: ['error', 'warn', 'log'] });
+const app = await NestFactory.create(appModuleFor(loadAppConfig()), {
+  logger: ['error', 'warn', 'log'],
+});
 app.enableShutdownHooks();
 const config = app.get(AppConfig);
 await app.listen(config.port, config.host);

@@ -1,5 +1,7 @@
 /** Which store the app's locks live in. */
-export type LockStore = 'redis' | 'postgres' | 'memory';
+export type LockStore = 'redis' | 'postgres' | 'memory' | 'zookeeper' | 'etcd';
+
+const LOCK_STORES: readonly LockStore[] = ['redis', 'postgres', 'memory', 'zookeeper', 'etcd'];
 
 /**
  * Everything the sample app reads from its environment, read once at boot. Injected by its class,
@@ -12,10 +14,17 @@ export abstract class AppConfig {
   abstract readonly port: number;
   /** Address to listen on (`HOST`, default `127.0.0.1`). */
   abstract readonly host: string;
-  /** Where the locks live (`LOCK_STORE`: `redis` (default), `postgres` or `memory`). */
+  /**
+   * Where the locks live (`LOCK_STORE`: `redis` (default), `postgres`, `memory`, `zookeeper` or
+   * `etcd`).
+   */
   abstract readonly lockStore: LockStore;
   /** `REDIS_URL`, default `redis://127.0.0.1:6379`. */
   abstract readonly redisUrl: string;
+  /** `ZOOKEEPER_CONNECT`, default `127.0.0.1:2181` (servers separated by commas, then a chroot). */
+  abstract readonly zookeeperConnect: string;
+  /** `ETCD_ENDPOINTS`, default `http://127.0.0.1:2379` (several separated by commas). */
+  abstract readonly etcdEndpoints: readonly string[];
   /** `DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`. */
   abstract readonly databaseUrl: string;
   /** Schema of the app's own tables (`DB_SCHEMA`, default `sample_app`). */
@@ -37,9 +46,9 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
 /** Reads and checks the environment; throws a readable error on a bad value. */
 export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const lockStore = env.LOCK_STORE ?? 'redis';
-  if (lockStore !== 'redis' && lockStore !== 'postgres' && lockStore !== 'memory') {
-    throw new Error(`LOCK_STORE must be redis, postgres or memory, got "${lockStore}"`);
+  const lockStore = (env.LOCK_STORE ?? 'redis') as LockStore;
+  if (!LOCK_STORES.includes(lockStore)) {
+    throw new Error(`LOCK_STORE must be one of ${LOCK_STORES.join(', ')}, got "${lockStore}"`);
   }
   const dbSchema = env.DB_SCHEMA ?? 'sample_app';
   if (!IDENTIFIER.test(dbSchema)) {
@@ -51,6 +60,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     host: env.HOST ?? '127.0.0.1',
     lockStore,
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    zookeeperConnect: env.ZOOKEEPER_CONNECT ?? '127.0.0.1:2181',
+    etcdEndpoints: (env.ETCD_ENDPOINTS ?? 'http://127.0.0.1:2379').split(',').map((e) => e.trim()),
     databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     dbSchema,
     keyPrefix: env.LOCK_PREFIX ?? 'sample-app:',

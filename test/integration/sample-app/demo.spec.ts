@@ -65,12 +65,12 @@ describe('npm run demo: three sample-app processes on real Redis and Postgres', 
   });
 
   it('merges concurrent refreshes into one rebuild, and breaks the opposite transfers deadlock', () => {
-    expect(result.cache.rebuilds).toBe(1);
-    expect(result.cache.results).toHaveLength(1);
-    expect(result.deadlock.first.filter((line) => line.endsWith('409 LOCK_DEADLOCK'))).toHaveLength(
-      1,
-    );
-    expect(result.deadlock.retried.every((line) => line.endsWith(': 201'))).toBe(true);
+    expect(result.cache?.rebuilds).toBe(1);
+    expect(result.cache?.results).toHaveLength(1);
+    expect(
+      result.deadlock?.first.filter((line) => line.endsWith('409 LOCK_DEADLOCK')),
+    ).toHaveLength(1);
+    expect(result.deadlock?.retried.every((line) => line.endsWith(': 201'))).toBe(true);
   });
 
   it('moves the report job to another instance after a kill -9 mid-run', () => {
