@@ -3,10 +3,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  EtcdLockBackend,
   type LockBackend,
   PostgresLockBackend,
   RedisLockBackend,
   RedlockLockBackend,
+  ZooKeeperLockBackend,
 } from '../../lib/index.js';
 import { sleep, uniqueId } from '../support/async.js';
 import { FencedStore } from './fenced-store.js';
@@ -24,7 +26,9 @@ const NS_PER_MS = 1_000_000n;
 /** The store a run locks on: its URL (direct), and the URL workers behind the proxy use. */
 export type RunStore =
   | { readonly kind: 'redis' | 'postgres'; readonly url: string }
-  | { readonly kind: 'redlock'; readonly urls: readonly string[] };
+  | { readonly kind: 'redlock'; readonly urls: readonly string[] }
+  | { readonly kind: 'zookeeper'; readonly connect: string }
+  | { readonly kind: 'etcd'; readonly endpoints: readonly string[] };
 
 /** One chaos worker process. */
 export interface RunningWorker {
@@ -71,17 +75,26 @@ export interface TrialResult extends CheckResult {
   readonly scenario: string;
   readonly leftHeld: string[];
   readonly errors: number;
+  /** The names of the errors failed acquires threw (`LockBackendError`, ...), each once. */
+  readonly errorNames: readonly string[];
   readonly faults: number;
   readonly exitCodes: (number | null)[];
   readonly killed: number;
 }
 
 function openBackend(store: RunStore): LockBackend {
-  if (store.kind === 'redlock')
-    return new RedlockLockBackend({ nodes: store.urls, onWarning: false });
-  return store.kind === 'redis'
-    ? new RedisLockBackend({ url: store.url, onWarning: false })
-    : new PostgresLockBackend({ connectionString: store.url, listen: false });
+  switch (store.kind) {
+    case 'redlock':
+      return new RedlockLockBackend({ nodes: store.urls, onWarning: false });
+    case 'redis':
+      return new RedisLockBackend({ url: store.url, onWarning: false });
+    case 'postgres':
+      return new PostgresLockBackend({ connectionString: store.url, listen: false });
+    case 'zookeeper':
+      return new ZooKeeperLockBackend({ connectionString: store.connect });
+    case 'etcd':
+      return new EtcdLockBackend({ endpoints: store.endpoints });
+  }
 }
 
 /**
@@ -201,6 +214,13 @@ export async function runTrial(
       scenario: scenario.name,
       leftHeld,
       errors: history.filter((record) => record.type === 'error').length,
+      errorNames: [
+        ...new Set(
+          history.flatMap((record) =>
+            record.type === 'error' ? [(record.message ?? '').split(':')[0]!] : [],
+          ),
+        ),
+      ],
       faults: healedAt.length,
       exitCodes,
       killed: killed.size,

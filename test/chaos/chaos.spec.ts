@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { TestEnsemble } from '../support/consensus-ensemble.js';
 import { TestPostgresServer } from '../support/postgres-server.js';
 import { TestRedisServer } from '../support/redis-server.js';
 import { testPort } from '../support/servers.js';
 import { type ChaosScenario, runTrial, type TrialResult } from './chaos-runner.js';
+import { consensusScenarios } from './consensus-scenarios.js';
 import { reliabilityTable, writeReliabilityReport } from './reliability-report.js';
 import { type ChaosServers, chaosScenarios, PROFILES } from './scenarios.js';
 import { TcpProxy } from './tcp-proxy.js';
@@ -14,14 +16,33 @@ const profile = PROFILES[process.env.CHAOS_PROFILE === 'full' ? 'full' : 'short'
 const REDIS_PORT = testPort(6393);
 const POSTGRES_PORT = testPort(5443);
 const QUORUM_PORTS = [6450, 6451, 6452, 6453, 6454].map(testPort);
+/** Three-member ensembles of the chaos suite's own (client ports +0..+2; ZooKeeper's peers +10..+22). */
+const ZOOKEEPER_PORT = testPort(2230);
+const ETCD_PORT = testPort(2430);
+
+/** A paused holder must have lost its lock and had its late write refused. */
+const pausedHolderCaught = (trial: TrialResult): void => {
+  expect(trial.lostSections).toBeGreaterThanOrEqual(1);
+  expect(trial.staleWritesRejected).toBeGreaterThanOrEqual(1);
+};
+/** With no majority, acquires failed, each with a typed error (no hang: the trial ended in time). */
+const majorityLostFailedTyped = (trial: TrialResult): void => {
+  expect(trial.errors).toBeGreaterThanOrEqual(1);
+  for (const name of trial.errorNames) {
+    expect(['LockBackendError', 'LockNotAcquiredError']).toContain(name);
+  }
+};
 
 /** What each scenario must show besides "no violation", so a fault that did nothing fails. */
 const EXPECT: Record<string, (trial: TrialResult) => void> = {
   'holder kill -9': (trial) => expect(trial.killed).toBeGreaterThanOrEqual(1),
-  'holder paused past its ttl': (trial) => {
-    expect(trial.lostSections).toBeGreaterThanOrEqual(1);
-    expect(trial.staleWritesRejected).toBeGreaterThanOrEqual(1);
-  },
+  'holder paused past its ttl': pausedHolderCaught,
+  'zookeeper: holder kill -9': (trial) => expect(trial.killed).toBeGreaterThanOrEqual(1),
+  'zookeeper: holder paused past its lease': pausedHolderCaught,
+  'zookeeper: majority lost': majorityLostFailedTyped,
+  'etcd: holder kill -9': (trial) => expect(trial.killed).toBeGreaterThanOrEqual(1),
+  'etcd: holder paused past its lease': pausedHolderCaught,
+  'etcd: majority lost': majorityLostFailedTyped,
 };
 
 describe(`lock checker under faults (${profile.name} profile)`, () => {
@@ -29,24 +50,32 @@ describe(`lock checker under faults (${profile.name} profile)`, () => {
   const postgres = new TestPostgresServer(POSTGRES_PORT);
   const proxy = new TcpProxy(REDIS_PORT);
   const quorum = QUORUM_PORTS.map((port) => new TestRedisServer(port));
+  const zookeeper = new TestEnsemble('zookeeper', ZOOKEEPER_PORT);
+  const etcd = new TestEnsemble('etcd', ETCD_PORT);
   const results: TrialResult[] = [];
   const startedAt = new Date();
   let servers: ChaosServers;
-  const scenarios: ChaosScenario[] = chaosScenarios(profile, {
-    redis,
-    quorum,
-    postgres,
-    proxy,
-    get proxyPort() {
-      return servers.proxyPort;
-    },
-  });
+  const scenarios: ChaosScenario[] = [
+    ...chaosScenarios(profile, {
+      redis,
+      quorum,
+      postgres,
+      proxy,
+      get proxyPort() {
+        return servers.proxyPort;
+      },
+    }),
+    ...consensusScenarios(profile, zookeeper),
+    ...consensusScenarios(profile, etcd),
+  ];
 
   beforeAll(async () => {
     execFileSync('bash', ['scripts/ensure-tools.sh', 'faketime'], { stdio: 'inherit' });
     redis.start();
     for (const node of quorum) node.start();
     postgres.start();
+    zookeeper.start();
+    etcd.start();
     servers = { redis, quorum, postgres, proxy, proxyPort: await proxy.start() };
   }, 120_000);
 
@@ -55,6 +84,8 @@ describe(`lock checker under faults (${profile.name} profile)`, () => {
     redis.stop();
     for (const node of quorum) node.stop();
     postgres.stop();
+    zookeeper.stop();
+    etcd.stop();
     console.log(reliabilityTable(results).join('\n'));
     if (profile.name === 'full') {
       writeReliabilityReport(

@@ -3,7 +3,8 @@
 // section and event is appended to the shared log as one JSON line (see history.ts).
 //
 // Usage: node chaos.worker.mjs '<json config>'
-//   { worker, backend: { kind: 'redis' | 'postgres', url } | { kind: 'redlock', urls }, keys,
+//   { worker, backend: { kind: 'redis' | 'postgres', url } | { kind: 'redlock', urls }
+//     | { kind: 'zookeeper', connect } | { kind: 'etcd', endpoints }, keys,
 //     ttlMs, steps, stepMs,
 //     durationMs, storeUrl, logFile }
 // SIGUSR2: stop this process (SIGSTOP) between its next "lease is valid" check and the write that
@@ -11,10 +12,12 @@
 import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  EtcdLockBackend,
   LockManager,
   PostgresLockBackend,
   RedisLockBackend,
   RedlockLockBackend,
+  ZooKeeperLockBackend,
 } from '../../dist/index.js';
 
 const config = JSON.parse(process.argv[2]);
@@ -36,13 +39,16 @@ process.on('SIGUSR2', () => {
   pauseRequested = true;
 });
 
-function openBackend({ kind, url, urls }) {
+function openBackend({ kind, url, urls, connect, endpoints }) {
   if (kind === 'redis')
     return new RedisLockBackend({ url, commandTimeoutMs: 1_000, onWarning: false });
   if (kind === 'redlock')
     return new RedlockLockBackend({ nodes: urls, commandTimeoutMs: 500, onWarning: false });
   if (kind === 'postgres')
     return new PostgresLockBackend({ connectionString: url, commandTimeoutMs: 1_000 });
+  if (kind === 'zookeeper')
+    return new ZooKeeperLockBackend({ connectionString: connect, commandTimeoutMs: 1_000 });
+  if (kind === 'etcd') return new EtcdLockBackend({ endpoints, commandTimeoutMs: 1_000 });
   throw new Error(`unknown backend ${kind}`);
 }
 

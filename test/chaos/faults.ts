@@ -5,6 +5,21 @@ import type { Healed } from './history.js';
 
 export const now = (): bigint => process.hrtime.bigint();
 
+/** Runs `fault` `times` times, spread over the middle of a run of `durationMs`. */
+export async function repeat(
+  times: number,
+  durationMs: number,
+  fault: (round: number) => Promise<Healed>,
+): Promise<Healed[]> {
+  const healed: Healed[] = [];
+  const gap = durationMs / (times + 1);
+  for (let round = 0; round < times; round++) {
+    await sleep(round === 0 ? Math.min(gap, 1_500) : gap / 2);
+    healed.push(await fault(round));
+  }
+  return healed;
+}
+
 /** Waits until some worker has written `key` (so it is likely to hold it) and returns that worker. */
 export async function holderOf(context: FaultContext, key: string): Promise<RunningWorker> {
   for (let i = 0; i < 200; i++) {

@@ -2,8 +2,7 @@ import { sleep } from '../support/async.js';
 import type { TestPostgresServer } from '../support/postgres-server.js';
 import type { TestRedisServer } from '../support/redis-server.js';
 import type { ChaosScenario, RunStore } from './chaos-runner.js';
-import { killHolder, now, pauseHolder } from './faults.js';
-import type { Healed } from './history.js';
+import { killHolder, now, pauseHolder, repeat } from './faults.js';
 import type { TcpProxy } from './tcp-proxy.js';
 
 /** How hard a run pushes: `short` in `npm test`, `full` in `npm run chaos`. */
@@ -37,21 +36,6 @@ export interface ChaosServers {
 const TTL_MS = 2_000;
 /** Postgres restarts take seconds here: a longer lease, so a restart is shorter than one. */
 const PG_TTL_MS = 5_000;
-
-/** Runs `fault` `times` times, spread over the middle of the run. */
-async function repeat(
-  times: number,
-  durationMs: number,
-  fault: (round: number) => Promise<Healed>,
-): Promise<Healed[]> {
-  const healed: Healed[] = [];
-  const gap = durationMs / (times + 1);
-  for (let round = 0; round < times; round++) {
-    await sleep(round === 0 ? Math.min(gap, 1_500) : gap / 2);
-    healed.push(await fault(round));
-  }
-  return healed;
-}
 
 /** Every fault scenario, for one profile and the servers they break. */
 export function chaosScenarios(profile: ChaosProfile, servers: ChaosServers): ChaosScenario[] {

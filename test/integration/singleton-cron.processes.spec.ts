@@ -6,10 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sleep, uniqueId } from '../support/async.js';
 import { readJsonLines } from '../support/event-log.js';
 import { checkSections, type Section } from '../support/section-checker.js';
-import { REDIS_URL } from '../support/servers.js';
+import { ETCD_URL, REDIS_URL, ZK_CONNECT } from '../support/servers.js';
 
 /** The stores the instances lock on, as store-backend.support.mjs opens them. */
-const STORES = [{ name: 'Redis', store: 'redis', url: REDIS_URL }] as const;
+const STORES = [
+  { name: 'Redis', store: 'redis', url: REDIS_URL },
+  { name: 'ZooKeeper', store: 'zookeeper', url: ZK_CONNECT },
+  { name: 'etcd', store: 'etcd', url: ETCD_URL },
+] as const;
 
 const WORKER = new URL('../fixtures/cron-instance.worker.mjs', import.meta.url).pathname;
 const ENSURE_TOOLS = new URL('../../scripts/ensure-tools.sh', import.meta.url).pathname;
