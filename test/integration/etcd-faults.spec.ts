@@ -18,7 +18,7 @@ import { spawnWorker, within } from '../support/worker-processes.js';
 const WORKER = new URL('../fixtures/etcd-holder.worker.mjs', import.meta.url).pathname;
 const SERVERS = new URL('../../scripts/servers.sh', import.meta.url).pathname;
 const STATE_DIR = process.env.LOCKER_SERVERS_DIR ?? '/tmp/nestjs-locker-servers';
-const PORTS = [0, 1, 2].map((i) => ETCD_CLUSTER_PORT + i);
+const PORTS = Array.from({ length: 3 }, (_, i) => ETCD_CLUSTER_PORT + i);
 const ENDPOINTS = PORTS.map((port) => `http://127.0.0.1:${port}`);
 const CLUSTER = `etcd-cluster:${ETCD_CLUSTER_PORT}`;
 const COMMAND_TIMEOUT_MS = 2_000;

@@ -12,7 +12,7 @@ import { aborted, eventually, sleep, uniqueId } from '../support/async.js';
 import { ETCD_URL, testPort } from '../support/servers.js';
 
 /** Nothing listens here: connections are refused at once. */
-const DEAD_URL = `http://127.0.0.1:${testPort(2399)}`;
+const DEAD_URL = `http://127.0.0.1:${testPort(6496)}`;
 
 describe('EtcdLockBackend', () => {
   const admin = new Etcd3({ hosts: ETCD_URL });
@@ -44,7 +44,7 @@ describe('EtcdLockBackend', () => {
       ['no options', undefined, 'options'],
       ['no endpoints', {}, 'endpoints'],
       ['an empty endpoint list', { endpoints: [] }, 'endpoints'],
-      ['an endpoint without a scheme', { endpoints: '127.0.0.1:2379' }, 'endpoints'],
+      ['an endpoint without a scheme', { endpoints: 'etcd-1.internal:2379' }, 'endpoints'],
       ['an empty prefix', { endpoints: ETCD_URL, prefix: '' }, 'prefix'],
       ['a prefix with a NUL', { endpoints: ETCD_URL, prefix: 'a\0b' }, 'prefix'],
       ['a fractional timeout', { endpoints: ETCD_URL, commandTimeoutMs: 1.5 }, 'commandTimeoutMs'],
