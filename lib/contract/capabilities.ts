@@ -10,6 +10,7 @@ export const CAPABILITIES = [
   'readWrite',
   'waits',
   'results',
+  'directory',
 ] as const;
 
 /** One of {@link CAPABILITIES}. */

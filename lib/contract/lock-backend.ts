@@ -19,6 +19,7 @@ import type {
   LeaseToExtend,
   Unsubscribe,
 } from './lease.js';
+import type { LockDirectory } from './lock-directory.js';
 import type { MultiKeyLocks } from './multi-key-locks.js';
 import type { ReadWriteLocks } from './read-write-locks.js';
 import type { Semaphores } from './semaphores.js';
@@ -124,6 +125,12 @@ export interface LockBackend {
   /** Outcomes of shared runs (`share`), when the store can keep them. */
   readonly results?: SharedResults;
 
+  /**
+   * Listing of the live leases under a prefix, and records of the running instances, when the
+   * store can list its keys: what the lock dashboard shows.
+   */
+  readonly directory?: LockDirectory;
+
   /** Closes the connections this backend opened itself. Connections passed in stay open. */
   close(): Promise<void>;
 }
@@ -139,6 +146,13 @@ export type {
   MissedLease,
   Unsubscribe,
 } from './lease.js';
+export type {
+  InstanceListing,
+  InstanceRecord,
+  LeaseListing,
+  ListedLease,
+  LockDirectory,
+} from './lock-directory.js';
 export type { MultiKeyLeaseToExtend, MultiKeyLocks } from './multi-key-locks.js';
 export type { LockMode, ReadWriteAcquireOptions, ReadWriteLocks } from './read-write-locks.js';
 export type { Semaphores } from './semaphores.js';

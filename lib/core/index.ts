@@ -86,9 +86,14 @@ export type {
   FairAcquireOptions,
   FairLocks,
   Handoff,
+  InstanceListing,
+  InstanceRecord,
   LeaseInfo,
+  LeaseListing,
   LeaseToExtend,
+  ListedLease,
   LockBackend,
+  LockDirectory,
   LockMode,
   MissedLease,
   MultiKeyLeaseToExtend,
@@ -103,6 +108,7 @@ export type {
   WaitGraph,
   WaitRecord,
 } from '../contract/lock-backend.js';
+export { MAX_INSTANCE_PAYLOAD_BYTES } from '../contract/lock-directory.js';
 export type { ClockTimer, MonotonicClock } from '../manager/clock.js';
 export type { Duration, DurationUnit } from '../manager/duration.js';
 export type { LeadershipLostReason } from '../manager/leader-campaign.js';

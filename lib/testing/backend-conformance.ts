@@ -1,6 +1,7 @@
 import type { LockBackend } from '../contract/lock-backend.js';
 import { LockManager } from '../manager/lock-manager.js';
 import { deadlockCases } from './conformance-deadlock.cases.js';
+import { directoryCases } from './conformance-directory.cases.js';
 import { eventCases } from './conformance-events.cases.js';
 import { exclusionCases } from './conformance-exclusion.cases.js';
 import { fairCases } from './conformance-fair.cases.js';
@@ -76,6 +77,7 @@ export function backendConformance(
     ...deadlockCases,
     ...resultCases,
     ...shareCases,
+    ...directoryCases,
   ].map((definition) => ({
     name: definition.name,
     timeoutMs: definition.timeoutMs ?? DEFAULT_TIMEOUT_MS,

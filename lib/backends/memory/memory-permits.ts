@@ -1,4 +1,4 @@
-import type { AcquireResult, LeaseInfo } from '../../contract/lock-backend.js';
+import type { AcquireResult, LeaseInfo, ListedLease } from '../../contract/lock-backend.js';
 
 interface Permit {
   readonly token: bigint;
@@ -20,6 +20,24 @@ interface Semaphore {
  */
 export class MemoryPermits {
   readonly #semaphores = new Map<string, Semaphore>();
+
+  /** Every live permit of a key starting with `prefix`, one entry per holder. */
+  *list(prefix: string, now: number): Generator<ListedLease> {
+    for (const [key, semaphore] of this.#semaphores) {
+      if (!key.startsWith(prefix)) continue;
+      for (const [owner, permit] of semaphore.holders) {
+        if (permit.expiresAt > now) {
+          yield {
+            key,
+            owner,
+            fencingToken: permit.token,
+            expiresAt: permit.expiresAt,
+            kind: 'permit',
+          };
+        }
+      }
+    }
+  }
 
   /** Whether `key` has a live permit holder at `now`. */
   isHeld(key: string, now: number): boolean {

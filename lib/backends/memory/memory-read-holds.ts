@@ -1,4 +1,5 @@
 import type { LeaseInfo } from '../../contract/lease.js';
+import type { ListedLease } from '../../contract/lock-directory.js';
 
 interface ReadHold {
   readonly token: bigint;
@@ -20,6 +21,18 @@ interface Readers {
  */
 export class MemoryReadHolds {
   readonly #readers = new Map<string, Readers>();
+
+  /** Every live read hold of a key starting with `prefix`, one entry per reader. */
+  *list(prefix: string, now: number): Generator<ListedLease> {
+    for (const [key, readers] of this.#readers) {
+      if (!key.startsWith(prefix)) continue;
+      for (const [owner, hold] of readers.holds) {
+        if (hold.expiresAt > now) {
+          yield { key, owner, fencingToken: hold.token, expiresAt: hold.expiresAt, kind: 'read' };
+        }
+      }
+    }
+  }
 
   /** Store-clock ms at which the last live read of `key` expires; `undefined` when none lives. */
   liveUntil(key: string, now: number): number | undefined {

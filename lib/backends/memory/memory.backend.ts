@@ -7,6 +7,7 @@ import type {
   Unsubscribe,
 } from '../../contract/lease.js';
 import type { LockBackend } from '../../contract/lock-backend.js';
+import { MemoryDirectory } from './memory-directory.js';
 import { MemoryFairLocks } from './memory-fair.js';
 import { MemoryMultiKeyLocks } from './memory-multi-key.js';
 import { MemoryReadWriteLocks } from './memory-read-write.js';
@@ -46,6 +47,7 @@ export class MemoryLockBackend implements LockBackend {
   readonly readWrite: MemoryReadWriteLocks;
   readonly waits: MemoryWaitGraph;
   readonly results: MemoryResults;
+  readonly directory: MemoryDirectory;
   readonly #store: MemoryStore;
 
   constructor(options: MemoryLockBackendOptions = {}) {
@@ -56,6 +58,7 @@ export class MemoryLockBackend implements LockBackend {
     this.readWrite = new MemoryReadWriteLocks(this.#store);
     this.waits = new MemoryWaitGraph(this.#store);
     this.results = new MemoryResults(this.#store);
+    this.directory = new MemoryDirectory(this.#store);
   }
 
   async acquire(key: string, owner: string, ttlMs: number): Promise<AcquireResult> {
