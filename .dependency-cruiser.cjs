@@ -7,7 +7,8 @@
  *   backends/shared/   helpers for backends: contract/
  *   backends/<store>/  contract/, backends/shared/, its own folder (redlock also redis/)
  *   telemetry/         contract/, manager/
- *   nest/              contract/, manager/, telemetry/, backends/ (the memory default)
+ *   dashboard/         contract/, manager/ (the lock dashboard's data side, without Nest)
+ *   nest/              contract/, manager/, telemetry/, dashboard/, backends/ (the memory default)
  *   testing/           anything in lib/
  *   entries            lib/index.ts (anything), lib/core/index.ts (never nest/ or testing/)
  *
@@ -77,9 +78,15 @@ module.exports = {
     ),
     layer(
       'nest-on-top',
-      'nest/ imports contract/, manager/, telemetry/, backends/ and itself: never the testing kit or an entry.',
+      'nest/ imports contract/, manager/, telemetry/, dashboard/, backends/ and itself: never the testing kit or an entry.',
       '^lib/nest/',
-      '^lib/(contract|manager|telemetry|backends|nest)/',
+      '^lib/(contract|manager|telemetry|dashboard|backends|nest)/',
+    ),
+    layer(
+      'dashboard-above-manager',
+      'dashboard/ (the lock dashboard without Nest) imports only contract/, manager/ and itself.',
+      '^lib/dashboard/',
+      '^lib/(contract|manager|dashboard)/',
     ),
     {
       name: 'core-entry-without-nest',
