@@ -7,8 +7,8 @@
  *   backends/shared/   helpers for backends: contract/
  *   backends/<store>/  contract/, backends/shared/, its own folder (redlock also redis/)
  *   telemetry/         contract/, manager/
- *   dashboard/         the lock dashboard's data (plain TS): contract/, manager/
- *   nest/              contract/, manager/, telemetry/, backends/ (the memory default), dashboard/
+ *   dashboard/         contract/, manager/ (the lock dashboard's data side, without Nest)
+ *   nest/              contract/, manager/, telemetry/, dashboard/, backends/ (the memory default)
  *   testing/           anything in lib/
  *   entries            lib/index.ts (anything), lib/core/index.ts (never nest/ or testing/)
  *
@@ -77,16 +77,16 @@ module.exports = {
       '^lib/(contract|manager|telemetry)/',
     ),
     layer(
-      'dashboard-above-manager',
-      'dashboard/ (the lock dashboard\'s data, no Nest) imports only contract/, manager/ and itself.',
-      '^lib/dashboard/',
-      '^lib/(contract|manager|dashboard)/',
+      'nest-on-top',
+      'nest/ imports contract/, manager/, telemetry/, dashboard/, backends/ and itself: never the testing kit or an entry.',
+      '^lib/nest/',
+      '^lib/(contract|manager|telemetry|dashboard|backends|nest)/',
     ),
     layer(
-      'nest-on-top',
-      'nest/ imports contract/, manager/, telemetry/, backends/, dashboard/ and itself: never the testing kit or an entry.',
-      '^lib/nest/',
-      '^lib/(contract|manager|telemetry|backends|dashboard|nest)/',
+      'dashboard-above-manager',
+      'dashboard/ (the lock dashboard without Nest) imports only contract/, manager/ and itself.',
+      '^lib/dashboard/',
+      '^lib/(contract|manager|dashboard)/',
     ),
     {
       name: 'core-entry-without-nest',

@@ -109,10 +109,25 @@ export type {
   WaitRecord,
 } from '../contract/lock-backend.js';
 export { MAX_INSTANCE_PAYLOAD_BYTES } from '../contract/lock-directory.js';
+export type {
+  DashboardCronJob,
+  DashboardCronTick,
+  DashboardEvent,
+  DashboardHolder,
+  DashboardInstance,
+  DashboardLeader,
+  DashboardLock,
+  DashboardSnapshot,
+  DashboardWaiter,
+  ForceReleaseOutcome,
+} from '../dashboard/dashboard-snapshot.js';
+export { LockDashboard, type LockDashboardOptions } from '../dashboard/lock-dashboard.js';
 export type { ClockTimer, MonotonicClock } from '../manager/clock.js';
 export type { Duration, DurationUnit } from '../manager/duration.js';
+export type { InstanceRecordPayload } from '../manager/instance-record.js';
 export type { LeadershipLostReason } from '../manager/leader-campaign.js';
 export type { Lock } from '../manager/lock.js';
+export type { ActivityEvent, CronTickReport, LockActivity } from '../manager/lock-activity.js';
 export { currentLock } from '../manager/lock-context.js';
 export type {
   LockAcquiredEvent,
@@ -130,8 +145,10 @@ export type {
   LockDefaults,
   LockManagerOptions,
   LockOptions,
+  PresenceOptions,
   ResolvedLockDefaults,
 } from '../manager/lock-options.js';
+export type { WaitingAcquire } from '../manager/waiting-acquires.js';
 export { instrumentLockManager } from '../telemetry/instrument-lock-manager.js';
 export { lockKeyPattern } from '../telemetry/lock-key-pattern.js';
 export type { LockTelemetry, LockTelemetryOptions } from '../telemetry/lock-telemetry.options.js';

@@ -39,9 +39,12 @@ export interface DashboardInstance {
   readonly recordLeftMs: number;
 }
 
-/** Who holds a lease. `instanceId` is `null` for an owner no live instance record claims (a dead instance, or another app). */
+/** Who holds a lease. */
 export interface DashboardHolder {
+  /** The instance the owner token names; `null` for a token that names none (taken by another client of the store). */
   readonly instanceId: string | null;
+  /** Whether that instance's record is live: `false` for a holder that died (its lease runs out) or stopped announcing itself. */
+  readonly alive: boolean;
   /** The instance's app, host and pid when its record is live. */
   readonly app?: string;
   readonly host?: string;
@@ -83,8 +86,10 @@ export interface DashboardLock {
 export interface DashboardLeader {
   readonly election: string;
   readonly instanceId: string;
-  /** When its term started. */
-  readonly since: number;
+  /** When its term started, as its instance reported it (absent until its record says). */
+  readonly since?: number;
+  /** The term's fencing token (a decimal string): a new term, a larger one. */
+  readonly fencingToken: string;
 }
 
 /** One `@SingletonCron` job and its recent ticks, newest first. */

@@ -60,6 +60,15 @@ export class HeldLocks implements LockHost {
     return this.#scheduler.size;
   }
 
+  /** Each held lock with how long ago it was acquired (ms on the manager's clock). */
+  held(): { readonly lock: LockHandle; readonly heldMs: number }[] {
+    const now = this.#options.clock.now();
+    return this.#scheduler.leases().map((lock) => ({
+      lock,
+      heldMs: Math.max(0, now - (this.#acquiredAt.get(lock) ?? now)),
+    }));
+  }
+
   /** Whether some held lock matches `predicate`. */
   some(predicate: (lock: LockHandle) => boolean): boolean {
     return this.#scheduler.some(predicate);

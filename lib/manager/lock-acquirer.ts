@@ -5,7 +5,7 @@ import {
   LockNotAcquiredError,
 } from '../contract/errors.js';
 import type { AcquireResult, Handoff, Unsubscribe } from '../contract/lease.js';
-import type { LockBackend } from '../contract/lock-backend.js';
+import type { LockBackend, LockMode } from '../contract/lock-backend.js';
 import type { WaitGraph } from '../contract/wait-graph.js';
 import type { MonotonicClock } from './clock.js';
 import { chainHolds, DEADLOCK_CHECK_MS, DeadlockWatch } from './deadlock-watch.js';
@@ -17,6 +17,7 @@ import type { LockOptions, ResolvedLockDefaults } from './lock-options.js';
 import { newOwnerToken } from './owner-token.js';
 import { effectiveTtl, resolveLockOptions } from './validate-options.js';
 import { waitForLock } from './wait-for-lock.js';
+import type { WaitingAcquires } from './waiting-acquires.js';
 
 /** One acquire, as {@link attemptLease} runs it. */
 export interface LeaseRequest {
@@ -35,6 +36,13 @@ export interface LeaseRequest {
    * holds no locks or the store keeps no graph.
    */
   readonly watchWait?: () => DeadlockWatch | undefined;
+  /** Where a wait is listed while it lasts (`LockManager.waiting()`). */
+  readonly waiting: WaitingAcquires;
+  /** The key as the caller named it, the mode and the permits: the wait's description. */
+  readonly key: string;
+  readonly keys: readonly string[];
+  readonly mode: LockMode | undefined;
+  readonly permits: number;
 }
 
 /** The answer of the last attempt, and when that attempt was sent (monotonic ms). */
@@ -56,6 +64,7 @@ export interface LeaseAttempts {
 export async function attemptLease(request: LeaseRequest): Promise<LeaseAttempts> {
   const { backend, kind, owner, ttlMs, waitMs, clock } = request;
   let watch: DeadlockWatch | undefined;
+  let waiting = false;
   // A single attempt of a fair lock must not leave a ticket in the queue behind.
   const join = waitMs > 0;
   let sentAt = clock.now();
@@ -74,6 +83,8 @@ export async function attemptLease(request: LeaseRequest): Promise<LeaseAttempts
     // Set below whenever `first` is undefined (only when waiting).
     result = first as AcquireResult;
     if (!first?.acquired && waitMs > 0) {
+      waiting = true;
+      request.waiting.begin(request);
       // Only a wait is watched: an acquire granted at once costs detection nothing.
       watch = request.watchWait?.();
       result = await waitForLock(
@@ -100,6 +111,7 @@ export async function attemptLease(request: LeaseRequest): Promise<LeaseAttempts
     throw error;
   } finally {
     watch?.end();
+    if (waiting) request.waiting.end(request);
   }
   // A fair waiter that gives up leaves the queue, so the waiters behind it are not held up.
   if (!result.acquired && kind.queued && waitMs > 0) {
@@ -133,6 +145,10 @@ export interface LockAcquirerDeps {
   readonly waits: WaitGraph | undefined;
   /** A store key as the caller named it. */
   readonly userKey: (storeKey: string) => string;
+  /** The manager's instance id and `-`: the start of every owner token. */
+  readonly instancePrefix: string;
+  /** The acquires waiting right now. */
+  readonly waiting: WaitingAcquires;
 }
 
 /**
@@ -158,11 +174,16 @@ export class LockAcquirer {
     const ttlMs = effectiveTtl(this.#deps.backend, resolved.ttlMs);
     if (this.#deps.shutdown.aborted) throw new LockManagerClosedError(key);
     resolved.signal?.throwIfAborted();
-    const owner = newOwnerToken();
+    const owner = newOwnerToken(this.#deps.instancePrefix);
     const startedAt = this.#deps.clock.now();
     let attempts: LeaseAttempts;
     try {
       attempts = await attemptLease({
+        key,
+        keys,
+        mode: resolved.mode,
+        permits: resolved.permits,
+        waiting: this.#deps.waiting,
         backend: this.#deps.backend,
         kind,
         storeKeys,

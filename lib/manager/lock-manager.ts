@@ -7,12 +7,14 @@ import {
   LockNotAcquiredError,
 } from '../contract/errors.js';
 import type { LockBackend } from '../contract/lock-backend.js';
-import { type MonotonicClock, systemClock } from './clock.js';
+import { type MonotonicClock, systemClock, wallNow } from './clock.js';
 import type { Duration } from './duration.js';
 import { HeldLocks } from './held-locks.js';
+import { InstancePresence } from './instance-presence.js';
 import { LeaseKinds } from './lease-kinds.js';
 import { type Lock, LockHandle } from './lock.js';
 import { LockAcquirer } from './lock-acquirer.js';
+import { LockActivity } from './lock-activity.js';
 import { LockEventEmitter, type LockEventListener, type LockEvents } from './lock-events.js';
 import type { LockInfo, LockKeys } from './lock-info.js';
 import type {
@@ -23,6 +25,7 @@ import type {
 } from './lock-options.js';
 import { holdLock, holdScopeKey, refuseUpgrade } from './lock-reentry.js';
 import { newOwnerToken } from './owner-token.js';
+import { resolveInstanceId, resolvePresence } from './presence-settings.js';
 import { type ResolvedShareOptions, runShared, type ShareHost } from './shared-call.js';
 import { DEFAULT_MAX_RESULT_BYTES } from './shared-outcome.js';
 import {
@@ -38,6 +41,7 @@ import {
   validateTtl,
   validateWait,
 } from './validate-options.js';
+import { type WaitingAcquire, WaitingAcquires } from './waiting-acquires.js';
 
 export type { LockInfo, LockKeys } from './lock-info.js';
 
@@ -67,6 +71,12 @@ export class LockManager {
   readonly #events = new LockEventEmitter();
   readonly #held: HeldLocks;
   readonly #acquirer: LockAcquirer;
+  readonly #instanceId: string;
+  /** The instance id and `-`: the start of every owner token of this manager. */
+  readonly #ownerPrefix: string;
+  readonly #waiting: WaitingAcquires;
+  readonly #activity: LockActivity;
+  readonly #presence: InstancePresence | undefined;
   #closing: Promise<void> | undefined;
   /** Shared runs this manager takes part in, by store key: local callers join them. */
   readonly #sharing = new Map<string, Promise<unknown>>();
@@ -89,6 +99,11 @@ export class LockManager {
       options.keyPrefix === undefined ? DEFAULT_KEY_PREFIX : validateKeyPrefix(options.keyPrefix);
     this.#defaults = resolveDefaults(options.defaults, this.#backend.maxTtlMs);
     this.#clock = options.clock ?? systemClock;
+    this.#instanceId = resolveInstanceId(options.instanceId);
+    this.#ownerPrefix = `${this.#instanceId}-`;
+    const presence = resolvePresence(options.presence);
+    this.#waiting = new WaitingAcquires(this.#clock);
+    this.#activity = new LockActivity(this.#events, () => wallNow(this.#clock));
     checkTtlLimit(this.#defaults.ttl, this.#backend, 'defaults.ttl');
     this.#kinds = new LeaseKinds(this.#backend);
     if (this.#defaults.fair) this.#kinds.require('fair', 'defaults.fair');
@@ -113,7 +128,60 @@ export class LockManager {
       waits,
       userKey: (storeKey) =>
         storeKey.startsWith(this.#prefix) ? storeKey.slice(this.#prefix.length) : storeKey,
+      instancePrefix: this.#ownerPrefix,
+      waiting: this.#waiting,
     });
+    const { directory } = this.#backend;
+    if (presence && directory) {
+      this.#presence = new InstancePresence({
+        directory,
+        prefix: this.#prefix,
+        id: this.#instanceId,
+        ...presence,
+        clock: this.#clock,
+        activity: this.#activity,
+        held: () => this.held(),
+        waiting: () => this.#waiting.list(),
+      });
+      this.#presence.start();
+    }
+  }
+
+  /**
+   * This manager's instance id: every owner token it makes starts with it (and `-`), and its
+   * record in the store (with `presence`) is kept under it.
+   */
+  get instanceId(): string {
+    return this.#instanceId;
+  }
+
+  /**
+   * The recent history of this instance the lock dashboard shows: lost leases, failed renewals
+   * and releases, admin actions, cron ticks.
+   */
+  get activity(): LockActivity {
+    return this.#activity;
+  }
+
+  /** The acquires of this manager waiting for their lock right now, oldest first. */
+  waiting(): WaitingAcquire[] {
+    return this.#waiting.list();
+  }
+
+  /** The locks this manager holds right now: keys, fencing token, and how long held (ms). */
+  held(): {
+    readonly keys: readonly string[];
+    readonly fencingToken: bigint;
+    readonly heldMs: number;
+  }[] {
+    return this.#held
+      .held()
+      .map(({ lock, heldMs }) => ({ keys: lock.keys, fencingToken: lock.fencingToken, heldMs }));
+  }
+
+  /** Writes this instance's record now, when `presence` is on (the dashboard's own instance, after a change). */
+  async refreshPresence(): Promise<void> {
+    await this.#presence?.refresh();
   }
 
   /** The backend this manager uses. */
@@ -196,7 +264,7 @@ export class LockManager {
     const storeKey = this.#storeKey(key);
     const ttlMs = effectiveTtl(this.#backend, checkTtlLimit(validateTtl(ttl), this.#backend));
     if (this.#closed()) throw new LockManagerClosedError(key);
-    const owner = newOwnerToken();
+    const owner = newOwnerToken(this.#ownerPrefix);
     try {
       return (await this.#backend.acquire(storeKey, owner, ttlMs)).acquired;
     } catch (error) {
@@ -391,6 +459,7 @@ export class LockManager {
   async #close(): Promise<void> {
     this.#shutdown.abort();
     await this.#held.releaseAll();
+    await this.#presence?.stop();
     await this.#backend.close();
   }
 

@@ -116,10 +116,30 @@ export interface LockManagerOptions {
    */
   detectDeadlocks?: boolean;
   /**
+   * This instance's id, the start of every owner token it makes, so that the lock dashboard can
+   * tell which instance holds each lease. Letters, digits and `_`, 1 to 64 of them. Default: 12
+   * random hex characters, new for each manager.
+   */
+  instanceId?: string;
+  /**
+   * Keep a record of this instance in the store (what it holds, waits for, its recent lost leases
+   * and cron ticks) for the lock dashboard, on a backend with the `directory` capability; ignored
+   * on one without. Default off for `new LockManager()`; `LockModule` turns it on.
+   */
+  presence?: boolean | PresenceOptions;
+  /**
    * The clock local deadlines, renewals and waits are measured and scheduled on. Tests only: pass
    * a `ManualClock` from `nestjs-locker/testing` to drive time by hand.
    */
   clock?: MonotonicClock;
+}
+
+/** Options of an instance's record in the store (`LockManagerOptions.presence`). */
+export interface PresenceOptions {
+  /** The app's name shown on the dashboard. Default: `npm_package_name`, else `'app'`. */
+  appName?: string;
+  /** How often the record is written, in ms or as a duration string; it is kept three times as long. Default `'2s'`. */
+  interval?: Duration;
 }
 
 /** {@link LockOptions} after defaults and validation, in the units the internals use. */

@@ -1,6 +1,6 @@
 import type { LockBackend } from '../contract/lock-backend.js';
 import type { Duration } from '../manager/duration.js';
-import type { LockDefaults } from '../manager/lock-options.js';
+import type { LockDefaults, PresenceOptions } from '../manager/lock-options.js';
 import type { LockTelemetryOptions } from '../telemetry/lock-telemetry.options.js';
 
 /** Options of `LockModule.forRoot()` / `forRootAsync()`. */
@@ -47,4 +47,17 @@ export interface LockModuleOptions {
    * object sets `metrics`, `traces` and the `keyPattern` label. Default `true`.
    */
   telemetry?: boolean | LockTelemetryOptions;
+  /**
+   * This instance's record in the store, for the lock dashboard (`LockDashboardModule`): what it
+   * holds and waits for, its recent lost leases and cron ticks, renewed every `interval` (default
+   * 2 s) and gone within three intervals of the instance dying. Written only on a backend that can
+   * list (`backend.directory`). `false` switches it off; an object sets `appName` (default the
+   * package name) and `interval`. Default `true`.
+   */
+  presence?: boolean | PresenceOptions;
+  /**
+   * This instance's id, the start of every owner token it makes (see `LockManagerOptions`).
+   * Default: 12 random hex characters per start.
+   */
+  instanceId?: string;
 }

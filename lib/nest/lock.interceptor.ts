@@ -172,10 +172,12 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
       const claimed = await this.manager.claim(claimKey, this.#claimTtl(job, tick));
       // Skipping is the normal outcome on every instance but one, every tick: silent by default.
       if (!claimed) {
+        this.manager.activity.recordTick(job.name, { at: tick, outcome: 'claimed-elsewhere' });
         this.#skipped(`${job.name}: tick ${at} already claimed by another instance; skipped`);
         return;
       }
-      if (!(await this.#runAlone(job, invoke))) {
+      if (!(await this.#runAlone(job, tick, invoke))) {
+        this.manager.activity.recordTick(job.name, { at: tick, outcome: 'previous-running' });
         this.#skipped(`${job.name}: the previous run is still in progress; tick ${at} skipped`);
       }
     } catch (error) {
@@ -202,13 +204,25 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
   }
 
   /** Runs the job under its run lock; `false` when another run holds it. */
-  #runAlone(job: SingletonCronJob, invoke: Invoke): Promise<boolean> {
+  #runAlone(job: SingletonCronJob, tick: number, invoke: Invoke): Promise<boolean> {
     return this.#using(
       `cron:${job.name}`,
       async (lock) => {
         const startedAt = performance.now();
+        const { activity } = this.manager;
+        activity.recordTick(job.name, { at: tick, outcome: 'running' });
         try {
           await invoke();
+          const durationMs = Math.round(performance.now() - startedAt);
+          activity.recordTick(job.name, { at: tick, outcome: 'succeeded', durationMs });
+        } catch (error) {
+          activity.recordTick(job.name, {
+            at: tick,
+            outcome: 'failed',
+            durationMs: Math.round(performance.now() - startedAt),
+            error: error instanceof Error ? error.message : String(error),
+          });
+          throw error;
         } finally {
           const keepFor = Math.ceil(job.lockAtLeastFor - (performance.now() - startedAt));
           if (keepFor > 0) await lock.releaseAfter(keepFor);

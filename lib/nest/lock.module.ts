@@ -51,6 +51,8 @@ function createManager(options: LockModuleOptions): LockManager {
     keyPrefix: options.keyPrefix,
     defaults: options.defaults,
     ...(options.detectDeadlocks === undefined ? {} : { detectDeadlocks: options.detectDeadlocks }),
+    presence: options.presence ?? true,
+    ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
   });
 }
 

@@ -96,7 +96,7 @@ export const directoryCases: readonly ConformanceCaseDefinition[] = [
   },
   {
     name: 'directory: lists at most the limit asked for, and says when it left some out',
-    run: withDirectory(async ({ manager, keyPrefix }, directory, backend) => {
+    run: withDirectory(async ({ manager, keyPrefix }, directory) => {
       const locks = await manager();
       for (const key of ['k1', 'k2', 'k3', 'k4', 'k5']) await locks.acquire(key, { ttl: 10_000 });
       const some = await directory.list(keyPrefix, 3);
