@@ -3,19 +3,6 @@
 import '@nestjs/common';
 
 export * from './core/index.js';
-/** What the lock dashboard's JSON API answers: see `LockDashboardModule` and docs/dashboard.md. */
-export type {
-  DashboardCronJob,
-  DashboardCronTick,
-  DashboardEvent,
-  DashboardHolder,
-  DashboardInstance,
-  DashboardLeader,
-  DashboardLock,
-  DashboardSnapshot,
-  DashboardWaiter,
-  ForceReleaseOutcome,
-} from './dashboard/dashboard-snapshot.js';
 export { LockDashboardModule } from './nest/dashboard/lock-dashboard.module.js';
 export type {
   DashboardGuard,

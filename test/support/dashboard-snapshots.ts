@@ -36,6 +36,7 @@ export function sampleSnapshot(overrides: Partial<DashboardSnapshot> = {}): Dash
         holders: [
           {
             instanceId: 'app-2',
+            alive: true,
             app: 'shop',
             host: 'h2',
             pid: 102,
@@ -47,7 +48,7 @@ export function sampleSnapshot(overrides: Partial<DashboardSnapshot> = {}): Dash
         waiters: [{ instanceId: 'app-1', since: now - 300, waitedMs: 300, fair: false }],
       },
     ],
-    leaders: [{ election: 'mailer', instanceId: 'app-1', since: now - 40_000 }],
+    leaders: [{ election: 'mailer', instanceId: 'app-1', since: now - 40_000, fencingToken: '3' }],
     crons: [
       {
         name: 'nightly-report',

@@ -33,8 +33,12 @@ class PushedFeed implements SnapshotFeed {
 }
 
 describe('dashboardEvents (the server-sent events of one client)', () => {
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
+  beforeEach(() => {
+    jest.useFakeTimers();
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   function subscribe(feed: PushedFeed, heartbeatMs = 15_000) {
     const events: MessageEvent[] = [];

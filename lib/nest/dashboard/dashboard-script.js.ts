@@ -113,10 +113,6 @@ export const DASHBOARD_SCRIPT_JS = `'use strict';
     return items.map(function (item) { return el('div', null, [item]); });
   }
 
-  function instanceLabel(id) {
-    return id === null ? el('span', { className: 'muted', text: 'no live instance' }) : el('span', { text: id });
-  }
-
   function renderInstances(s) {
     var rows = s.instances.map(function (i) {
       return el('tr', { 'data-instance': i.id }, [
@@ -132,7 +128,10 @@ export const DASHBOARD_SCRIPT_JS = `'use strict';
 
   function holderWho(h) {
     var where = h.instanceId === null ? null : [h.app, h.host, h.pid === undefined ? undefined : 'pid ' + h.pid].filter(Boolean).join(' · ');
-    return el('div', { 'data-holder': h.instanceId === null ? '' : h.instanceId }, [instanceLabel(h.instanceId), where ? el('span', { className: 'muted', text: ' ' + where }) : null]);
+    var dead = h.instanceId !== null && !h.alive ? el('span', { className: 'bad', text: ' (instance gone: lease running out)' }) : null;
+    return el('div', { 'data-holder': h.instanceId === null ? '' : h.instanceId, 'data-alive': String(h.alive) }, [
+      h.instanceId === null ? el('span', { className: 'muted', text: 'another client of the store' }) : el('span', { text: h.instanceId }),
+      dead, where ? el('span', { className: 'muted', text: ' ' + where }) : null]);
   }
 
   function renderLocks(s) {
@@ -171,9 +170,10 @@ export const DASHBOARD_SCRIPT_JS = `'use strict';
 
   function renderLeaders(s) {
     var rows = s.leaders.map(function (l) {
-      return el('tr', null, [rowHeader(l.election), cell(l.instanceId), cell([clock(l.since) + ' (for ', ticking('since', s.now - l.since), ')'])]);
+      var since = l.since === undefined ? el('span', { className: 'muted', text: 'not reported yet' }) : [clock(l.since) + ' (for ', ticking('since', s.now - l.since), ')'];
+      return el('tr', { 'data-election': l.election }, [rowHeader(l.election), cell(l.instanceId), cell(l.fencingToken, 'num'), cell(since)]);
     });
-    return table(s.leaders.length + (s.leaders.length === 1 ? ' election' : ' elections'), ['Election', 'Leader', 'Term since'], rows, 'No election has a leader.');
+    return table(s.leaders.length + (s.leaders.length === 1 ? ' election' : ' elections'), ['Election', 'Leader', { label: 'Term token', num: true }, 'Term since'], rows, 'No election has a leader.');
   }
 
   function renderCrons(s) {
