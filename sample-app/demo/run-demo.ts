@@ -75,6 +75,8 @@ const RUSH_ORDERS = 150;
 const CACHE_REFRESHES = 12;
 const QUIET_TICKS = 5;
 const REPORT_TTL_MS = 3_000;
+/** The lock dashboard's password on the demo's instances (HTTP Basic, any user name). */
+const DASHBOARD_TOKEN = 'demo';
 
 /**
  * Runs three instances of the sample app against one Redis (locks, unless `lockStore` names
@@ -124,12 +126,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
               REPORT_CRON: '* * * * * *',
               REPORT_TTL: `${REPORT_TTL_MS}ms`,
               REPORT_WORK_MS: '400',
+              DASHBOARD_TOKEN: DASHBOARD_TOKEN,
             },
           }),
         ),
       )),
     );
     const bootMs = performance.now() - bootStart;
+    options.progress(
+      `lock dashboard (any instance shows them all): ${instances[0]!.url}/locks (any user name, password "${DASHBOARD_TOKEN}")`,
+    );
 
     say(`sending ${DUPLICATE_ORDERS} orders, each to every instance at once`);
     const duplicateAnswers = await Promise.all(

@@ -1,11 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { LockModule } from 'nestjs-locker';
+import { LockDashboardModule, LockModule } from 'nestjs-locker';
 import { AccountsController } from './accounts/accounts.controller.js';
 import { AccountsService } from './accounts/accounts.service.js';
 import { CatalogModule } from './catalog/catalog.module.js';
 import { AppConfig } from './config/app-config.js';
 import { AppConfigModule } from './config/app-config.module.js';
+import { dashboardOptionsFor } from './dashboard/dashboard.options.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthController } from './health/health.controller.js';
 import { LockEventsLogger } from './health/lock-events.logger.js';
@@ -28,6 +29,9 @@ import { NightlyReportService } from './reports/nightly-report.service.js';
         backend: lockBackendFor(config),
         keyPrefix: config.keyPrefix,
         defaults: { ttl: '30s', wait: 0 },
+        // The lock dashboard shows each instance by this name (letters, digits and _ only).
+        instanceId: config.instance.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 64),
+        presence: { appName: 'sample-app' },
       }),
     }),
   ],
@@ -42,10 +46,16 @@ import { NightlyReportService } from './reports/nightly-report.service.js';
 })
 export class AppModule {}
 
-/** The app for `config`: with the catalog where the lock store can share its rebuilds. */
+/**
+ * The app for `config`: with the lock dashboard at `/locks` (see `dashboardOptionsFor`), and the
+ * catalog where the lock store can share its rebuilds.
+ */
 export function appModuleFor(config: AppConfig): DynamicModule {
   return {
     module: AppModule,
-    imports: keepsSharedResults(config.lockStore) ? [CatalogModule] : [],
+    imports: [
+      LockDashboardModule.forRoot(dashboardOptionsFor(config)),
+      ...(keepsSharedResults(config.lockStore) ? [CatalogModule] : []),
+    ],
   };
 }

@@ -40,6 +40,13 @@ export abstract class AppConfig {
   abstract readonly slowCallMs: number;
   /** How long building the report takes, in ms (`REPORT_WORK_MS`, default 50). */
   abstract readonly reportWorkMs: number;
+  /**
+   * The lock dashboard's password (`DASHBOARD_TOKEN`; HTTP Basic, any user name). Unset: the
+   * dashboard is unguarded, which is refused when `NODE_ENV=production`.
+   */
+  abstract readonly dashboardToken: string | undefined;
+  /** The password of the dashboard's user `admin`, who may force-release (`DASHBOARD_ADMIN_TOKEN`). */
+  abstract readonly dashboardAdminToken: string | undefined;
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
@@ -68,6 +75,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     initialStock: whole(env, 'INITIAL_STOCK', 100),
     slowCallMs: whole(env, 'SLOW_CALL_MS', 100),
     reportWorkMs: whole(env, 'REPORT_WORK_MS', 50),
+    dashboardToken: env.DASHBOARD_TOKEN || undefined,
+    dashboardAdminToken: env.DASHBOARD_ADMIN_TOKEN || undefined,
   };
 }
 
