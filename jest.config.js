@@ -83,5 +83,11 @@ export default {
     },
     { ...common, displayName: 'faults', testMatch: FAULTS },
     { ...common, displayName: 'chaos', testMatch: ['<rootDir>/test/chaos/**/*.spec.ts'] },
+    // Headless Chromium (the Debian package) against sample-app processes: `npm run test:browser`.
+    {
+      ...common,
+      displayName: 'browser',
+      testMatch: ['<rootDir>/test/browser/**/*.browser.spec.ts'],
+    },
   ],
 };

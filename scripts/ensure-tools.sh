@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
 # Makes sure the command-line tools some tests need besides Node and the servers are installed.
 #
-#   scripts/ensure-tools.sh TOOL ...   (known tools: faketime)
+#   scripts/ensure-tools.sh TOOL ...   (known tools: faketime, chromium)
 #
 # A tool already on PATH is left alone, so running this again is a no-op. A missing one is installed
 # with apt-get (scripts/apt-install.sh, which waits for the package manager's lock) when we are root;
 # otherwise this exits non-zero, saying what to install. `npm run test:faults` and .ci/run run it
-# once, up front, for every tool the fault suites use.
+# once, up front, for every tool the fault suites use; `npm run test:browser` for chromium (the
+# browser tests drive /usr/bin/chromium through playwright-core, which downloads no browser).
 set -euo pipefail
 
 log() { echo "ensure-tools: $*" >&2; }
 die() { log "$*"; exit 1; }
 
-KNOWN="faketime"
+KNOWN="faketime chromium"
 
 # The Debian package that provides a tool.
 package_of() {
   case $1 in
     faketime) echo faketime ;;
+    chromium) echo chromium ;;
     *) return 1 ;;
   esac
 }
