@@ -117,6 +117,9 @@ describe('the lock dashboard in headless Chromium, on three sample-app instances
     page.on('console', (message) => {
       if (message.type() === 'error') errors.push(message.text());
     });
+    page.on('response', (response) => {
+      if (response.status() >= 400) errors.push(`${response.status()} ${response.url()}`);
+    });
     await page.goto(`${instances[0]!.url}/locks`);
     await page
       .getByRole('status')

@@ -14,6 +14,7 @@ export const DASHBOARD_PAGE_HTML = `<!doctype html>
 <meta name="referrer" content="no-referrer">
 <base href="{{base}}">
 <title>{{title}}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="assets/dashboard.css">
 <script src="assets/dashboard.js" defer></script>
 </head>
@@ -29,15 +30,15 @@ export const DASHBOARD_PAGE_HTML = `<!doctype html>
   <p id="notice" class="notice" hidden></p>
   <section aria-labelledby="instances-heading">
     <h2 id="instances-heading">Instances</h2>
-    <div class="scroll" id="instances"></div>
+    <div class="scroll" id="instances" tabindex="0" role="region" aria-labelledby="instances-heading"></div>
   </section>
   <section aria-labelledby="locks-heading">
     <h2 id="locks-heading">Locks</h2>
-    <div class="scroll" id="locks"></div>
+    <div class="scroll" id="locks" tabindex="0" role="region" aria-labelledby="locks-heading"></div>
   </section>
   <section aria-labelledby="leaders-heading">
     <h2 id="leaders-heading">Leaders</h2>
-    <div class="scroll" id="leaders"></div>
+    <div class="scroll" id="leaders" tabindex="0" role="region" aria-labelledby="leaders-heading"></div>
   </section>
   <section aria-labelledby="crons-heading">
     <h2 id="crons-heading">Cron jobs</h2>
@@ -45,7 +46,7 @@ export const DASHBOARD_PAGE_HTML = `<!doctype html>
   </section>
   <section aria-labelledby="events-heading">
     <h2 id="events-heading">Recent events</h2>
-    <div class="scroll" id="events"></div>
+    <div class="scroll" id="events" tabindex="0" role="region" aria-labelledby="events-heading"></div>
   </section>
 </main>
 <dialog id="confirm-release" aria-labelledby="confirm-release-heading">

@@ -10,14 +10,15 @@ export interface DashboardPageInput {
 
 /**
  * The `Content-Security-Policy` of the page: scripts, styles and requests from the app's own
- * origin only, nothing inline, no frames, no plugins, no forms posting elsewhere.
+ * origin only, nothing inline, no frames, no plugins, no forms posting elsewhere. Images may also
+ * be `data:` URLs: the page's empty icon, so browsers do not ask the app for `/favicon.ico`.
  */
 export const DASHBOARD_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
   "connect-src 'self'",
-  "img-src 'self'",
+  "img-src 'self' data:",
   "base-uri 'self'",
   "form-action 'self'",
   "frame-ancestors 'none'",

@@ -192,7 +192,7 @@ export const DASHBOARD_SCRIPT_JS = `'use strict';
           cell(t.error === undefined ? '' : t.error),
         ]);
       });
-      box.appendChild(el('div', { className: 'scroll' }, [table('Recent ticks of ' + job.name + ', newest first', ['Tick', 'Outcome', 'Ran by', { label: 'Duration', num: true }, 'Skipped by', 'Error'], rows, 'No tick yet.')]));
+      box.appendChild(el('div', { className: 'scroll', tabindex: '0', role: 'region', 'aria-label': 'Ticks of ' + job.name }, [table('Recent ticks of ' + job.name + ', newest first', ['Tick', 'Outcome', 'Ran by', { label: 'Duration', num: true }, 'Skipped by', 'Error'], rows, 'No tick yet.')]));
     });
     return box;
   }

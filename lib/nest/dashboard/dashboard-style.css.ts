@@ -41,6 +41,7 @@ thead th { background: var(--panel); font-weight: 600; }
 tbody th { font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 code, .key { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .92em; overflow-wrap: anywhere; }
+th.key { min-width: 11rem; }
 .muted { color: var(--muted); }
 .bad { color: var(--danger); font-weight: 600; }
 .good { color: var(--ok); }

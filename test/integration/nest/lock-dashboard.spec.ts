@@ -8,6 +8,7 @@ import {
   Module,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import {
   type DashboardSnapshot,
   type ForceReleaseOutcome,
@@ -217,5 +218,59 @@ describe('LockDashboardModule in a Nest app on Express (memory backend)', () => 
       process.env.NODE_ENV = before;
     }
     expect(app).toBeUndefined();
+  });
+});
+
+describe('LockDashboardModule on Fastify', () => {
+  let app: INestApplication | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  it('serves the page, the snapshot and the event stream', async () => {
+    @Module({
+      imports: [
+        LockModule.forRoot({ presence: { appName: 'dashboard-spec', interval: 500 } }),
+        LockDashboardModule.forRoot({ guard: ViewerGuard, adminGuard, refreshInterval: 200 }),
+      ],
+    })
+    class AppModule {}
+    app = await NestFactory.create(AppModule, new FastifyAdapter(), {
+      logger: false,
+      abortOnError: false,
+    });
+    await app.listen(0, '127.0.0.1');
+    const url = `${await app.getUrl()}/locks`;
+    expect((await fetch(url)).status).toBe(403);
+    const page = await fetch(url, { headers: VIEWER });
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    expect(await page.text()).toContain('<base href="/locks/">');
+    const lock = await app.get(LockService).acquire('fastify:held', { ttl: 10_000 });
+    const snapshot = (await (
+      await fetch(`${url}/api/snapshot`, { headers: VIEWER })
+    ).json()) as DashboardSnapshot;
+    expect(snapshot.locks.map((each) => each.key)).toContain('fastify:held');
+
+    const stream = new AbortController();
+    const events = await fetch(`${url}/api/events`, { headers: VIEWER, signal: stream.signal });
+    expect(events.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = events.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes('event: snapshot')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    expect(text).toContain('fastify:held');
+    stream.abort();
+
+    const released = await fetch(`${url}/api/locks/release`, {
+      method: 'POST',
+      headers: { ...ADMIN, 'content-type': 'application/json' },
+      body: '{"key":"fastify:held"}',
+    });
+    expect(released.status).toBe(200);
+    await aborted(lock.signal, 10_000);
   });
 });
