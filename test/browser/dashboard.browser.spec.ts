@@ -17,6 +17,7 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 const MAIN = join(ROOT, 'sample-app/dist/src/main.js');
 const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'browser-spec';
+const ADMIN_TOKEN = 'browser-spec-admin';
 /** How long the pretend payment gateway and fraud check hold their locks: long enough to look. */
 const SLOW_CALL_MS = 25_000;
 /** Generous bounds for a loaded two-core machine; none is a measurement. */
@@ -71,6 +72,7 @@ describe('the lock dashboard in headless Chromium, on three sample-app instances
               REPORT_TTL: '12s',
               REPORT_WORK_MS: '20000',
               DASHBOARD_TOKEN: TOKEN,
+              DASHBOARD_ADMIN_TOKEN: ADMIN_TOKEN,
             },
           }),
         ),
@@ -198,6 +200,47 @@ describe('the lock dashboard in headless Chromium, on three sample-app instances
       .waitFor({ timeout: SEE_MS });
     expect(await page.locator('#crons h3').first().textContent()).toBe('nightly-report');
   }, 60_000);
+
+  it('force-releases a lock for the admin, from the keyboard, after a confirmation', async () => {
+    expect(await page.locator('#locks button').count()).toBe(0);
+    const admin = await browser.newContext({
+      viewport: { width: 1280, height: 900 },
+      httpCredentials: { username: 'admin', password: ADMIN_TOKEN },
+    });
+    try {
+      const adminPage = await admin.newPage();
+      const holder = instances[2]!;
+      pending.push(post(holder, '/orders/o-release', { sku: 'cocoa', qty: 1 }));
+      await adminPage.goto(`${instances[0]!.url}/locks`);
+      const row = adminPage.locator('#locks tr[data-key="order:o-release"]');
+      await row.locator(`[data-holder="${idOf(holder)}"]`).waitFor({ timeout: SEE_MS });
+      const token = (await row.locator('td.num').first().textContent())!.trim();
+      const start = performance.now();
+
+      await row.getByRole('button', { name: 'Force-release order:o-release' }).focus();
+      await adminPage.keyboard.press('Enter');
+      const dialog = adminPage.getByRole('dialog');
+      await dialog.waitFor({ timeout: SEE_MS });
+      expect(await dialog.locator('#confirm-release-key').textContent()).toBe('order:o-release');
+      // Cancel has the focus first: a stray Enter keeps the lock.
+      await adminPage.keyboard.press('Tab');
+      await adminPage.keyboard.press('Enter');
+      await adminPage
+        .locator('#action-status')
+        .filter({
+          hasText: `Force-released order:o-release: 1 hold(s), fencing token(s) ${token}.`,
+        })
+        .waitFor({ timeout: SEE_MS });
+      await row.waitFor({ state: 'detached', timeout: SEE_MS });
+      note('force-released lock gone from the page', start);
+      await adminPage
+        .locator('#events tr[data-type="forceReleased"]')
+        .filter({ hasText: 'order:o-release' })
+        .waitFor({ timeout: SEE_MS });
+    } finally {
+      await admin.close();
+    }
+  }, 90_000);
 
   it("shows a kill -9'd holder's lease running out, then another instance taking the job over", async () => {
     const row = page.locator('#locks tr[data-key="cron:nightly-report"]');

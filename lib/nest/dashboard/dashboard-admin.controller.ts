@@ -3,6 +3,8 @@ import {
   Body,
   type CanActivate,
   Controller,
+  Get,
+  Header,
   Headers,
   HttpCode,
   Inject,
@@ -24,12 +26,23 @@ interface AdminRequest {
 const MAX_KEY_LENGTH = 1024;
 
 /**
- * The dashboard's admin route, `POST <path>/api/locks/release` with `{ key }`: force-releases every
- * hold on the key (see `LockDashboard.forceRelease`). `LockDashboardModule.forRoot()` mounts it
+ * The dashboard's admin routes: `POST <path>/api/locks/release` with `{ key }` force-releases every
+ * hold on the key (see `LockDashboard.forceRelease`); `GET <path>/api/admin` tells the page whether
+ * this user may. `LockDashboardModule.forRoot()` mounts it
  * only when an `adminGuard` is given, behind the `guard` and then the `adminGuard`.
  */
 export class LockDashboardAdminController {
   constructor(@Inject(LockDashboard) private readonly dashboard: LockDashboard) {}
+
+  /**
+   * `GET <path>/api/admin`: 200 for a request both guards admit. The page asks once, and offers
+   * force-release buttons only when it may use them.
+   */
+  @Get('api/admin')
+  @Header('Cache-Control', 'no-store')
+  admin(): { canForceRelease: true } {
+    return { canForceRelease: true };
+  }
 
   /**
    * Answers 200 with the {@link ForceReleaseOutcome}; 400 without a key; 415 unless the body is

@@ -17,6 +17,9 @@ export const DASHBOARD_SCRIPT_JS = `'use strict';
   var source = null;
   var pollTimer = null;
   var streamErrors = 0;
+  // Whether this user passes the admin guard too (GET api/admin answers 200): only then are the
+  // force-release buttons shown.
+  var mayRelease = false;
 
   function api(path) { return new URL(path, document.baseURI).toString(); }
 
@@ -136,7 +139,8 @@ export const DASHBOARD_SCRIPT_JS = `'use strict';
 
   function renderLocks(s) {
     var headings = ['Key', 'Kind', 'Holder', { label: 'Fencing token', num: true }, { label: 'Held for', num: true }, { label: 'Lease left', num: true }, 'Waiters (in order)'];
-    if (s.canForceRelease) headings.push('Action');
+    var release = s.canForceRelease && mayRelease;
+    if (release) headings.push('Action');
     var rows = s.locks.map(function (lock) {
       var kind = lock.kind + (lock.permits !== undefined ? ' (' + lock.holders.length + ' of ' + lock.permits + ' permits)' : '') + (lock.role ? ' · ' + lock.role : '');
       var holders = lock.holders.length === 0 ? [el('span', { className: 'muted', text: 'free' })] : lock.holders.map(holderWho);
@@ -153,7 +157,7 @@ export const DASHBOARD_SCRIPT_JS = `'use strict';
         cell(lines(lock.holders.map(function (h) { return ticking('left', h.leaseLeftMs); })), 'num'),
         cell(waiters),
       ];
-      if (s.canForceRelease) {
+      if (release) {
         cells.push(cell(lock.holders.length === 0 ? null : releaseButton(lock.key)));
       }
       return el('tr', { 'data-key': lock.key }, cells);
@@ -329,7 +333,17 @@ export const DASHBOARD_SCRIPT_JS = `'use strict';
       .catch(function (error) { actionEl.textContent = 'Force-release of ' + key + ' failed: ' + error.message; });
   }
 
+  function askAdmin() {
+    fetch(api('api/admin'), { cache: 'no-store', headers: { accept: 'application/json' } })
+      .then(function (response) {
+        mayRelease = response.ok;
+        if (mayRelease && current) render(current);
+      })
+      .catch(function () { mayRelease = false; });
+  }
+
   setInterval(tick, 250);
+  askAdmin();
   connect();
 })();
 `;

@@ -158,6 +158,8 @@ describe('LockDashboardModule in a Nest app on Express (memory backend)', () => 
         body,
       });
 
+    expect((await fetch(`${url}/api/admin`, { headers: VIEWER })).status).toBe(403);
+    expect((await fetch(`${url}/api/admin`, { headers: ADMIN })).status).toBe(200);
     expect((await post(VIEWER, '{"key":"stock:tea"}')).status).toBe(403);
     expect((await post({}, '{"key":"stock:tea"}')).status).toBe(403);
     expect((await post(ADMIN, 'key=stock:tea', 'application/x-www-form-urlencoded')).status).toBe(
@@ -195,6 +197,7 @@ describe('LockDashboardModule in a Nest app on Express (memory backend)', () => 
       body: '{"key":"stock:tea"}',
     });
     expect(response.status).toBe(404);
+    expect((await fetch(`${url}/api/admin`, { headers: ADMIN })).status).toBe(404);
   });
 
   it('refuses to boot without a guard when NODE_ENV=production', async () => {
