@@ -151,7 +151,7 @@ export const DASHBOARD_SCRIPT_JS = `'use strict';
       var cells = [
         el('th', { scope: 'row', className: 'key' }, [lock.key]),
         cell(kind),
-        cell(holders),
+        cell(holders, 'who'),
         cell(lines(lock.holders.map(function (h) { return h.fencingToken; })), 'num'),
         cell(lines(lock.holders.map(function (h) { return h.heldMs === undefined ? '–' : ticking('since', h.heldMs); })), 'num'),
         cell(lines(lock.holders.map(function (h) { return ticking('left', h.leaseLeftMs); })), 'num'),

@@ -42,6 +42,7 @@ tbody th { font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 code, .key { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .92em; overflow-wrap: anywhere; }
 th.key { min-width: 11rem; }
+td.who { min-width: 14rem; }
 .muted { color: var(--muted); }
 .bad { color: var(--danger); font-weight: 600; }
 .good { color: var(--ok); }
