@@ -17,13 +17,16 @@ import { DASHBOARD_SETTINGS } from './dashboard.tokens.js';
 import { dashboardEvents } from './dashboard-events.js';
 import { DASHBOARD_CSP, renderDashboardPage } from './dashboard-page.js';
 import { DASHBOARD_SCRIPT_JS } from './dashboard-script.js.js';
+import { DashboardStreams, type StreamSocket } from './dashboard-streams.js';
 import { DASHBOARD_STYLE_CSS } from './dashboard-style.css.js';
 import type { DashboardGuard, DashboardSettings } from './lock-dashboard.options.js';
 
-/** The parts of an Express or Fastify request the page reads. */
+/** The parts of an Express or Fastify request the routes read. */
 interface PageRequest {
   readonly originalUrl?: string;
   readonly url: string;
+  readonly socket?: StreamSocket;
+  readonly raw?: { readonly socket?: StreamSocket };
 }
 
 /**
@@ -35,6 +38,7 @@ export class LockDashboardController {
   constructor(
     @Inject(LockDashboard) private readonly dashboard: LockDashboard,
     @Inject(DASHBOARD_SETTINGS) private readonly settings: DashboardSettings,
+    @Inject(DashboardStreams) private readonly streams: DashboardStreams,
   ) {}
 
   /** `GET <path>`: the page, under a Content-Security-Policy that admits no inline script. */
@@ -77,10 +81,14 @@ export class LockDashboardController {
     return this.dashboard.snapshot();
   }
 
-  /** `GET <path>/api/events`: server-sent `snapshot` events (see `dashboardEvents`). */
+  /**
+   * `GET <path>/api/events`: server-sent `snapshot` events (see `dashboardEvents`), until the
+   * client leaves or the app shuts down.
+   */
   @Sse('api/events')
-  events(): Observable<MessageEvent> {
-    return dashboardEvents(this.dashboard);
+  events(@Req() request: PageRequest): Observable<MessageEvent> {
+    const socket = request.raw?.socket ?? request.socket;
+    return this.streams.untilShutdown(dashboardEvents(this.dashboard), socket);
   }
 }
 

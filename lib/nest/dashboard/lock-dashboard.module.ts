@@ -4,6 +4,7 @@ import { LockManager } from '../../manager/lock-manager.js';
 import { dashboardController } from './dashboard.controller.js';
 import { DASHBOARD_SETTINGS } from './dashboard.tokens.js';
 import { dashboardAdminController } from './dashboard-admin.controller.js';
+import { DashboardStreams } from './dashboard-streams.js';
 import {
   type DashboardSettings,
   type LockDashboardModuleOptions,
@@ -49,6 +50,7 @@ export class LockDashboardModule {
       controllers,
       providers: [
         { provide: DASHBOARD_SETTINGS, useValue: settings },
+        DashboardStreams,
         {
           provide: LockDashboard,
           useFactory: (manager: LockManager) => dashboardFor(manager, settings),

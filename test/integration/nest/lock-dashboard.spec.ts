@@ -147,6 +147,26 @@ describe('LockDashboardModule in a Nest app on Express (memory backend)', () => 
     await lock.release();
   });
 
+  it('ends open event streams when the app closes, so shutdown does not wait for the pages', async () => {
+    const url = await boot({ guard: ViewerGuard, refreshInterval: 200 });
+    const response = await fetch(`${url}/api/events`, { headers: VIEWER });
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    await reader.read();
+    // Left open, the stream's keep-alive connection would hold close() for the server's
+    // keep-alive timeout (5 s); closed by the module, it takes milliseconds.
+    const closing = app!.close().then(() => 'closed');
+    app = undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise((resolve) => {
+      timer = setTimeout(resolve, 3_000, 'still open');
+    });
+    expect(await Promise.race([closing, bound])).toBe('closed');
+    clearTimeout(timer);
+    let ended = false;
+    while (!ended) ended = (await reader.read()).done;
+    expect(ended).toBe(true);
+  });
+
   it('force-releases with the admin guard: the holder is told, the next holder gets a larger token', async () => {
     const url = await boot({ guard: ViewerGuard, adminGuard });
     const locks = app!.get(LockService);
@@ -249,7 +269,7 @@ describe('LockDashboardModule on Fastify', () => {
     const page = await fetch(url, { headers: VIEWER });
     expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
     expect(await page.text()).toContain('<base href="/locks/">');
-    const lock = await app.get(LockService).acquire('fastify:held', { ttl: 10_000 });
+    const lock = await app.get(LockService).acquire('fastify:held', { ttl: 3_000 });
     const snapshot = (await (
       await fetch(`${url}/api/snapshot`, { headers: VIEWER })
     ).json()) as DashboardSnapshot;
