@@ -3,6 +3,10 @@ import { LockBackendError, PostgresLockBackend } from '../../lib/index.js';
 import { eventually, uniqueId } from '../support/async.js';
 import { granted } from '../support/lease-results.js';
 import { postgresSpecKit } from '../support/postgres-spec-kit.js';
+import { testPort } from '../support/servers.js';
+
+/** A port nothing listens on. */
+const DEAD_URL = `postgres://postgres@127.0.0.1:${testPort(5449)}/postgres`;
 
 const rw = { mode: 'read', fair: false, ticketTtlMs: 5_000, join: false } as const;
 
@@ -89,6 +93,21 @@ describe('PostgresLockBackend directory', () => {
     expect(await stored()).toEqual(['gone', 'keeper']);
     await store.directory.announce(prefix, 'live', '{}', 10_000);
     expect(await stored()).toEqual(['keeper', 'live']);
+  });
+
+  it('fails every directory call on an unreachable server with LockBackendError', async () => {
+    const store = backend({ connectionString: DEAD_URL, commandTimeoutMs: 500 });
+    for (const call of [
+      store.directory.list('p:', 10),
+      store.directory.announce('p:', 'a', '{}', 1_000),
+      store.directory.withdraw('p:', 'a'),
+      store.directory.instances('p:'),
+    ]) {
+      const error = (await call.catch((e: unknown) => e)) as LockBackendError;
+      expect(error).toBeInstanceOf(LockBackendError);
+      expect(error.key).toBe('p:');
+      expect((error.cause as { code?: string }).code).toBe('ECONNREFUSED');
+    }
   });
 
   it('on tables an older version made, lists leases, and says to run the DDL for instance records', async () => {
