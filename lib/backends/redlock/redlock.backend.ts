@@ -1,5 +1,4 @@
 import { asBackendError, LockBackendError } from '../../contract/errors.js';
-import type { LockDirectory } from '../../contract/lock-directory.js';
 import type {
   AcquireResult,
   ExtendResult,
@@ -8,6 +7,7 @@ import type {
   LockBackend,
   Unsubscribe,
 } from '../../contract/lock-backend.js';
+import type { LockDirectory } from '../../contract/lock-directory.js';
 import { lockKeyOf, releaseChannelOf } from '../redis/redis-keys.js';
 import { checkRedisServer } from '../redis/redis-server-check.js';
 import { Deadlines } from '../shared/deadlines.js';
