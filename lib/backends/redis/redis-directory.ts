@@ -95,7 +95,7 @@ export class RedisDirectory implements LockDirectory {
    */
   async #servers(): Promise<readonly RedisCommandClient[]> {
     const cluster = this.context.client;
-    if (!cluster.nodes) return [this.client];
+    if (!this.context.cluster || !cluster.nodes) return [this.client];
     if (cluster.nodes('master').length === 0) await serverTimeMs(this.client, this.#scan);
     return cluster.nodes('master');
   }

@@ -34,7 +34,8 @@ interface NodeListing {
  * majority of the nodes that answered hold it for the same owner (`majorityLeases`): a lease left
  * on a minority (a failed acquire not yet undone, a node that missed a release) is not live. Its
  * `now` is the moment a majority of the nodes' clocks had reached (`majorityExpiry` of their
- * readings). It fails with a `RedlockQuorumError` when fewer than a majority answered.
+ * readings). It fails with a `RedlockQuorumError` when fewer than a majority answered; with some
+ * nodes down, a lease is listed only where the nodes that answered make its majority alone.
  *
  * Instance records are written to every node (a majority must accept), each node keeping them
  * by its own clock; `instances` reads every node and keeps each id a majority keeps, with the
