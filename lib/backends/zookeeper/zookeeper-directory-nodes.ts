@@ -22,11 +22,14 @@ export function recordsPath(rootPath: string, prefix: string): string {
   return `${directoryPath(rootPath)}/_${encodeName(prefix)}`;
 }
 
-/** The key a child of the root stands for, when it is a key's parent; `undefined` otherwise. */
-export function keyOfChild(name: string): string | undefined {
+/**
+ * The text a node name of the backend's encoding stands for (a key, for a child of the root; an
+ * instance id, for a record); `undefined` for any other name, such as `.directory`.
+ */
+export function textOfName(name: string): string | undefined {
   try {
-    const key = decodeName(name);
-    return encodeName(key) === name ? key : undefined;
+    const text = decodeName(name);
+    return encodeName(text) === name ? text : undefined;
   } catch {
     return undefined;
   }

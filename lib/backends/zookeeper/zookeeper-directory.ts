@@ -11,13 +11,13 @@ import { CREATE_EPHEMERAL } from './zookeeper-client.js';
 import type { ZooKeeperContext } from './zookeeper-context.js';
 import {
   directoryPath,
-  keyOfChild,
   readRecordData,
   recordData,
   recordsPath,
+  textOfName,
 } from './zookeeper-directory-nodes.js';
 import { isZk, ZK_NO_NODE, ZK_NODE_EXISTS } from './zookeeper-errors.js';
-import { decodeName, encodeName, parentPath, queueOrder } from './zookeeper-names.js';
+import { encodeName, parentPath, queueOrder } from './zookeeper-names.js';
 import { deadlineOf, type NodeState, readStat } from './zookeeper-node-data.js';
 
 /** How many keys (or records) a listing reads at once. */
@@ -66,7 +66,7 @@ export class ZooKeeperDirectory implements LockDirectory {
         this.#children(this.context.rootPath),
       ]);
       const keys = names
-        .map(keyOfChild)
+        .map(textOfName)
         .filter((key): key is string => key?.startsWith(prefix) === true);
       const found = await eachAtMost(keys, (key) => this.#holders(key, now));
       return leaseListing(found.flat(), limit, now);
@@ -134,13 +134,12 @@ export class ZooKeeperDirectory implements LockDirectory {
       const parent = recordsPath(this.context.rootPath, prefix);
       const [now, names] = await Promise.all([this.#storeNow(), this.#children(parent)]);
       const read = await eachAtMost(names, async (name): Promise<InstanceRecord[]> => {
-        const node = await this.#data(`${parent}/${name}`);
+        const id = textOfName(name);
+        const node = id === undefined ? undefined : await this.#data(`${parent}/${name}`);
         const record = node && readRecordData(node.data);
-        if (!node || !record) return [];
+        if (id === undefined || !node || !record) return [];
         const expiresAt = readStat(node.stat).mtime + record.ttlMs;
-        return expiresAt > now
-          ? [{ id: decodeName(name), payload: record.payload, expiresAt }]
-          : [];
+        return expiresAt > now ? [{ id, payload: record.payload, expiresAt }] : [];
       });
       return { instances: read.flat().sort(byId), now };
     });
