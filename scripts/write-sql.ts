@@ -19,7 +19,8 @@ const HEADER = `-- The lease table of nestjs-locker's PostgresLockBackend, with 
 -- tables, then start the backend with createTable: false; run it again after an upgrade (tables are
 -- IF NOT EXISTS, functions CREATE OR REPLACE). The application's role then needs:
 --   GRANT SELECT, INSERT, UPDATE, DELETE ON public.nestjs_locker, public.nestjs_locker_queue,
---     public.nestjs_locker_permits, public.nestjs_locker_readers, public.nestjs_locker_rw_queue
+--     public.nestjs_locker_permits, public.nestjs_locker_readers, public.nestjs_locker_rw_queue,
+--     public.nestjs_locker_waits, public.nestjs_locker_results, public.nestjs_locker_instances
 --     TO app;
 --   GRANT USAGE ON SEQUENCE public.nestjs_locker_fence TO app;
 -- (functions run with the caller's rights; EXECUTE is granted to PUBLIC by default). With

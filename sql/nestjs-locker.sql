@@ -6,7 +6,8 @@
 -- tables, then start the backend with createTable: false; run it again after an upgrade (tables are
 -- IF NOT EXISTS, functions CREATE OR REPLACE). The application's role then needs:
 --   GRANT SELECT, INSERT, UPDATE, DELETE ON public.nestjs_locker, public.nestjs_locker_queue,
---     public.nestjs_locker_permits, public.nestjs_locker_readers, public.nestjs_locker_rw_queue
+--     public.nestjs_locker_permits, public.nestjs_locker_readers, public.nestjs_locker_rw_queue,
+--     public.nestjs_locker_waits, public.nestjs_locker_results, public.nestjs_locker_instances
 --     TO app;
 --   GRANT USAGE ON SEQUENCE public.nestjs_locker_fence TO app;
 -- (functions run with the caller's rights; EXECUTE is granted to PUBLIC by default). With
@@ -667,4 +668,11 @@ CREATE TABLE IF NOT EXISTS "public"."nestjs_locker_results" (
   stored_at timestamptz NOT NULL,
   expires_at timestamptz NOT NULL
 );
-COMMENT ON TABLE "public"."nestjs_locker" IS 'nestjs-locker schema 47549e6e415f2893';
+CREATE TABLE IF NOT EXISTS "public"."nestjs_locker_instances" (
+  prefix text NOT NULL,
+  id text NOT NULL,
+  payload text NOT NULL,
+  expires_at timestamptz NOT NULL,
+  PRIMARY KEY (prefix, id)
+);
+COMMENT ON TABLE "public"."nestjs_locker" IS 'nestjs-locker schema 67a9256fe8406853';

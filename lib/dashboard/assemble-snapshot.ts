@@ -203,10 +203,13 @@ function cronJobs(
     }
     return tick;
   };
+  /** `<job> <tick> <instance>` of every tick an instance reported, however it saw it. */
+  const reported = new Set<string>();
   for (const { id, payload } of instances) {
     for (const { job, ticks } of payload.cron) {
       for (const report of ticks) {
         const tick = tickOf(job, report.at);
+        reported.add(`${job} ${report.at} ${id}`);
         if (report.outcome === 'claimed-elsewhere') {
           tick.skippedBy.push(id);
         } else if (report.outcome !== 'previous-running') {
@@ -220,8 +223,10 @@ function cronJobs(
   }
   for (const claim of claims) {
     const tick = tickOf(claim.job, claim.at);
-    // A claim whose instance has not reported the tick (it died, or has not written since).
-    if (tick.ranBy === null && claim.instanceId !== null) {
+    // A claim whose instance has not reported the tick (it died, or has not written since). A
+    // claimer that reported it skipped the run (its previous run still held the job) ran nothing.
+    const unreported = !reported.has(`${claim.job} ${claim.at} ${claim.instanceId}`);
+    if (tick.ranBy === null && claim.instanceId !== null && unreported) {
       tick.ranBy = claim.instanceId;
       tick.outcome = 'running';
     }

@@ -11,7 +11,8 @@ export const exclusionCases: readonly ConformanceCaseDefinition[] = [
       const locks = await manager();
       const lock = await locks.acquire('k', { ttl: 5_000 });
       assert.equal(lock.isHeld(), true);
-      assert.match(lock.owner, /^[0-9a-f]{32}$/);
+      // The manager's instance id, then 128 random bits.
+      assert.match(lock.owner, new RegExp(`^${locks.instanceId}-[0-9a-f]{32}$`));
       const info = await locks.inspect('k');
       assert.ok(info, 'inspect() found no lease on a held key');
       assert.equal(info.key, 'k');

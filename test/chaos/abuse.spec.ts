@@ -63,7 +63,7 @@ describe.each(stores)('abuse of the %s backend', (_name, open) => {
     const owners = new Set<string>();
     for (let i = 0; i < 200; i++) {
       const lock = await locks.acquire(`owner:${i}`);
-      expect(lock.owner).toMatch(/^[0-9a-f]{32}$/);
+      expect(lock.owner).toMatch(new RegExp(`^${locks.instanceId}-[0-9a-f]{32}$`));
       owners.add(lock.owner);
       await lock.release();
     }

@@ -696,8 +696,8 @@ describe('PostgresLockBackend lease shapes', () => {
       const names = new Set([...ddl.matchAll(/"([^"]+)"/g)].map((match) => match[1]!));
       for (const name of names) expect(name.length).toBeLessThanOrEqual(63);
       // The schema, table, sequence, queue, its index, permits, readers, the read-write queue, its
-      // index, waits, its index, results and nine functions.
-      expect(names.size).toBe(21);
+      // index, waits, its index, results, instances and nine functions.
+      expect(names.size).toBe(22);
       await admin.query(ddl);
       const store = backend({ schema, table, createTable: false, listen: false });
       granted(await store.fair!.acquire('k', 'o', 5_000, fair()));
@@ -707,6 +707,10 @@ describe('PostgresLockBackend lease shapes', () => {
         [{ id: 'w', keys: ['k'], since: expect.any(Number) }],
       ]);
       expect(await store.results.put('k', 'o', '1', 5_000)).toBe(true);
+      await store.directory.announce('', 'i', '{}', 5_000);
+      expect((await store.directory.instances('')).instances.map((record) => record.id)).toEqual([
+        'i',
+      ]);
     });
   });
 

@@ -142,7 +142,11 @@ describe('assembleSnapshot', () => {
   it('merges every instance’s cron ticks, and takes a claim still in the store for an unreported tick', () => {
     const snapshot = assembleSnapshot(
       sources({
-        leases: [lease('cron:nightly:1799999940000', 'ccc-1', 7n)],
+        leases: [
+          lease('cron:nightly:1799999940000', 'ccc-1', 7n),
+          // Claimed by bbb, which reported that its previous run still held the job.
+          lease('cron:nightly:1799999760000', 'bbb-1', 6n),
+        ],
         records: [
           record('aaa', {
             cron: [

@@ -8,11 +8,13 @@ import type {
   Unsubscribe,
 } from '../../contract/lease.js';
 import type { LockBackend } from '../../contract/lock-backend.js';
+import type { LockDirectory } from '../../contract/lock-directory.js';
 import type { MultiKeyLocks } from '../../contract/multi-key-locks.js';
 import type { Semaphores } from '../../contract/semaphores.js';
 import { acquireMutex } from './etcd-acquire.js';
 import type { EtcdClientLike } from './etcd-client.js';
 import { EtcdContext } from './etcd-context.js';
+import { EtcdDirectory } from './etcd-directory.js';
 import { extendRecords } from './etcd-extend.js';
 import { EtcdFairLocks } from './etcd-fair.js';
 import { inspectKey } from './etcd-inspect.js';
@@ -41,9 +43,9 @@ export type { EtcdLockBackendOptions, EtcdTlsCredentials } from './etcd-options.
  *
  * Expiry is decided by etcd, but etcd exposes no clock: `expiresAt` is this process's clock when
  * the grant (or renewal) was sent plus the TTL etcd granted, a lower bound of when etcd frees the
- * key. Fair locks, semaphores and multi-key locks (`backend.fair`, `backend.semaphore`,
- * `backend.multiKey`) are offered; read-write locks, deadlock detection and shared results are
- * not (see docs/etcd.md).
+ * key. Fair locks, semaphores, multi-key locks and the directory (`backend.fair`,
+ * `backend.semaphore`, `backend.multiKey`, `backend.directory`) are offered; read-write locks,
+ * deadlock detection and shared results are not (see docs/etcd.md).
  *
  * @example
  * ```ts
@@ -56,6 +58,7 @@ export class EtcdLockBackend implements LockBackend {
   readonly fair: FairLocks;
   readonly semaphore: Semaphores;
   readonly multiKey: MultiKeyLocks;
+  readonly directory: LockDirectory;
   readonly #context: EtcdContext;
   readonly #client: EtcdClientLike;
   readonly #ownsClient: boolean;
@@ -69,6 +72,7 @@ export class EtcdLockBackend implements LockBackend {
     this.fair = new EtcdFairLocks(this.#context);
     this.semaphore = new EtcdSemaphores(this.#context);
     this.multiKey = new EtcdMultiKeyLocks(this.#context);
+    this.directory = new EtcdDirectory(this.#context);
   }
 
   acquire(key: string, owner: string, ttlMs: number): Promise<AcquireResult> {

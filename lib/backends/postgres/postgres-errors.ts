@@ -51,7 +51,7 @@ export function backendError(
       BACKEND_NAME,
       operation,
       key,
-      `${(error as Error).message}: run the DDL of sql/nestjs-locker.sql (or PostgresLockBackend.createTableSql()) again, it adds what fair locks, semaphores, multi-key and read-write locks, deadlock detection and shared results need`,
+      `${(error as Error).message}: run the DDL of sql/nestjs-locker.sql (or PostgresLockBackend.createTableSql()) again, it adds what fair locks, semaphores, multi-key and read-write locks, deadlock detection, shared results and the directory need`,
     );
   }
   return new LockBackendError(BACKEND_NAME, operation, key, error);

@@ -44,6 +44,8 @@ export interface LeaseTableNames {
   readonly waitsHolds: string;
   /** `"schema"."table_results"`: the outcomes of shared runs, one row per key. */
   readonly results: string;
+  /** `"schema"."table_instances"`: the records of running instances, one row per (prefix, id). */
+  readonly instances: string;
   /** The PL/pgSQL functions of the lease shapes and of the waits-for graph, qualified. */
   readonly fairAcquire: string;
   readonly fairRelease: string;
@@ -90,6 +92,7 @@ export function leaseTableNames(schema: unknown, table: unknown): LeaseTableName
     waits: qualified('waits'),
     waitsHolds: `"${derivedName(tableName, id, 'waits_holds')}"`,
     results: qualified('results'),
+    instances: qualified('instances'),
     waitCycles: qualified('wait_cycles'),
   };
 }

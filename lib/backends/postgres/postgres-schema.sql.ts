@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { directorySql } from './postgres-directory.sql.js';
 import { fairSql } from './postgres-fair.sql.js';
 import { multiSql } from './postgres-multi-key.sql.js';
 import type { LeaseTableNames } from './postgres-names.js';
@@ -16,7 +17,7 @@ import { waitGraphSql } from './postgres-wait-graph.sql.js';
 export interface SchemaSql {
   /**
    * The DDL: schema (unless public), table and fence sequence, all `IF NOT EXISTS`; then the queue,
-   * permits, readers, read-write queue, waits and results tables and the functions of the lease
+   * permits, readers, read-write queue, waits, results and instances tables and the functions of the lease
    * shapes and the waits-for graph (`CREATE OR REPLACE`, so an upgrade brings them up to date). The shapes only add objects: a table made by an older version keeps
    * working for plain locks until this runs again.
    */
@@ -71,6 +72,7 @@ export function schemaSql(names: LeaseTableNames): SchemaSql {
     readWriteSql(names).ddl,
     waitGraphSql(names).ddl,
     resultsSql(names).ddl,
+    directorySql(names).ddl,
   ].join('');
   const digest = createHash('sha256').update(objects).digest('hex').slice(0, 16);
   const schemaComment = `nestjs-locker schema ${digest}`;

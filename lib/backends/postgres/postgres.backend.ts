@@ -8,6 +8,7 @@ import type {
   Unsubscribe,
 } from '../../contract/lease.js';
 import type { LockBackend } from '../../contract/lock-backend.js';
+import type { LockDirectory } from '../../contract/lock-directory.js';
 import type { MultiKeyLocks } from '../../contract/multi-key-locks.js';
 import type { ReadWriteLocks } from '../../contract/read-write-locks.js';
 import type { Semaphores } from '../../contract/semaphores.js';
@@ -16,6 +17,7 @@ import type { WaitGraph } from '../../contract/wait-graph.js';
 import type { PgPoolLike } from './pg-client.js';
 import { leaseSql } from './postgres.sql.js';
 import { PostgresContext, refuseReservedOwner } from './postgres-context.js';
+import { PostgresDirectory } from './postgres-directory.js';
 import { extendWithStatement } from './postgres-extend.js';
 import { PostgresFairLocks } from './postgres-fair.js';
 import { PostgresMultiKeyLocks } from './postgres-multi-key.js';
@@ -56,7 +58,9 @@ export type { PostgresLockBackendOptions } from './postgres-options.js';
  * Deadlock detection (`backend.waits`) keeps the waits of chains that hold locks in
  * `<table>_waits`: a publish upserts one and finds the cycles through it in one statement over one
  * snapshot (`postgres-wait-graph.ts`). Shared runs (`backend.results`) keep their outcomes in
- * `<table>_results`, stored only under the key's live lease (`postgres-results.ts`).
+ * `<table>_results`, stored only under the key's live lease (`postgres-results.ts`). The directory
+ * (`backend.directory`) lists live leases under a prefix in one statement and keeps instance
+ * records in `<table>_instances` (`postgres-directory.ts`).
  *
  * @example
  * ```ts
@@ -75,6 +79,8 @@ export class PostgresLockBackend implements LockBackend {
   readonly waits: WaitGraph;
   /** The outcomes of shared runs (`LockService.share`). */
   readonly results: SharedResults;
+  /** Listing of live leases under a prefix, and instance records (`<table>_instances`). */
+  readonly directory: LockDirectory;
   /**
    * Calls `onRelease` on every release of `key`, in any process, with the {@link Handoff} when a
    * fair release handed the lease to a waiter; present unless `listen: false`.
@@ -107,6 +113,7 @@ export class PostgresLockBackend implements LockBackend {
     this.readWrite = this.#readWrite;
     this.waits = new PostgresWaitGraph(this.#context);
     this.results = new PostgresResults(this.#context);
+    this.directory = new PostgresDirectory(this.#context);
     if (settings.openListenClient) {
       this.#wakeups = new PostgresWakeups(
         settings.openListenClient,

@@ -13,6 +13,8 @@ export interface RedisClientLike {
    * with `waitForReplicas`.
    */
   call?(command: string, ...args: (string | number)[]): Promise<unknown>;
+  /** A `Cluster`'s connection to each of its masters: a listing scans every one of them. */
+  nodes?(role: 'master'): readonly RedisCommandClient[];
   /** `true` on an ioredis `Cluster`. */
   readonly isCluster?: boolean;
   /**
@@ -27,6 +29,11 @@ export interface RedisClientLike {
     /** A `Cluster`'s options for its node connections. */
     readonly redisOptions?: { readonly commandTimeout?: number | undefined } | undefined;
   };
+}
+
+/** A connection that takes any command: what a listing sends SCAN and TIME through. */
+export interface RedisCommandClient {
+  call(command: string, ...args: (string | number)[]): Promise<unknown>;
 }
 
 /** The part of a duplicated ioredis connection used for wake-up subscriptions. */

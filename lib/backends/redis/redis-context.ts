@@ -75,6 +75,12 @@ export class RedisContext {
     return timeoutMs === undefined ? call : deadlines.bound(call, timeoutMs);
   }
 
+  /** `call` within the command timeout, for the calls that are not scripts (SCAN, TIME). */
+  bound<T>(call: Promise<T>): Promise<T> {
+    const { timeoutMs, deadlines } = this.#parts;
+    return timeoutMs === undefined ? call : deadlines.bound(call, timeoutMs);
+  }
+
   /**
    * Runs `run` on all of `items`, or once per hash slot on a cluster, where the items of a slot
    * that failed get that slot's `LockBackendError` and the others their answers.

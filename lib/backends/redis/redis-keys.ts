@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Where a lock lives in Redis. The whole store key is one hash tag, so the lock key, its fence key
  * and its channel name all map to the same cluster slot, whatever characters the key contains: each
@@ -66,3 +68,37 @@ export const WAIT_GRAPH_KEYS: readonly string[] = [
   'nestjs-locker:waits:expiry',
   'nestjs-locker:waits:last-since',
 ];
+
+/**
+ * The instance records kept under `prefix` (see `LockDirectory.announce`): a hash of id →
+ * "<writer's stamp>:<payload>" and a sorted set of id → store-clock expiry ms. Both start with
+ * "nestjs-locker:", never "{", so neither is a lock key nor a key derived from one, and a listing
+ * (which scans "{<prefix>*") never meets them. Both carry the same hash tag, a digest of the prefix
+ * (never empty, never holding a "}"), so they share one cluster slot and one script reads both;
+ * the prefix itself follows the tag, so two prefixes never share a record key.
+ */
+export function instanceKeysOf(prefix: string): [records: string, expiries: string] {
+  const tag = createHash('sha1').update(prefix).digest('hex').slice(0, 20);
+  return [
+    `nestjs-locker:instances:{${tag}}${prefix}`,
+    `nestjs-locker:instance-expiries:{${tag}}${prefix}`,
+  ];
+}
+
+/**
+ * The SCAN pattern of every lock key (and key derived from one) whose store key starts with
+ * `prefix`: the prefix with the glob characters `*?[]\` escaped, after the "{" that opens every lock
+ * key.
+ */
+export function lockKeyPattern(prefix: string): string {
+  return `{${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+}
+
+/**
+ * The store key of `key` when it is a lock key (`lockKeyOf`), `undefined` for a key derived from
+ * one (fence, queue, tickets, permits, readers, result): only a lock key ends with the "}" that
+ * closes it, every derived key ends in its suffix.
+ */
+export function storeKeyOfLockKey(key: string): string | undefined {
+  return key.length >= 2 && key.startsWith('{') && key.endsWith('}') ? key.slice(1, -1) : undefined;
+}

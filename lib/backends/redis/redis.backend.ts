@@ -9,6 +9,7 @@ import type {
   Unsubscribe,
 } from '../../contract/lease.js';
 import type { LockBackend } from '../../contract/lock-backend.js';
+import type { LockDirectory } from '../../contract/lock-directory.js';
 import type { MultiKeyLocks } from '../../contract/multi-key-locks.js';
 import type { ReadWriteLocks } from '../../contract/read-write-locks.js';
 import type { Semaphores } from '../../contract/semaphores.js';
@@ -21,6 +22,7 @@ import { withTimeout } from '../shared/with-timeout.js';
 import { hashSlot, slotMaster } from './cluster-slot.js';
 import type { RedisClientLike } from './redis-client.js';
 import { MAX_BATCH, RedisContext } from './redis-context.js';
+import { RedisDirectory } from './redis-directory.js';
 import { RedisFairLocks } from './redis-fair.js';
 import { lockKeyOf, releaseChannelOf } from './redis-keys.js';
 import { RedisMultiKeyLocks } from './redis-multi-key.js';
@@ -74,6 +76,11 @@ export class RedisLockBackend implements LockBackend {
   /** The waits-for graph is walked by one script across keys of any slot: not on a Cluster. */
   readonly waits?: WaitGraph;
   /**
+   * Listing of the leases under a prefix (SCAN of the server, or of every master of a Cluster) and
+   * instance records; offered when the client takes any command (`call`), as ioredis clients do.
+   */
+  readonly directory?: LockDirectory;
+  /**
    * On a cluster: the master of the key's slot. Same-tick calls and renewals are then made per
    * master, so a stopped master holds back only the calls about its own keys.
    */
@@ -123,6 +130,10 @@ export class RedisLockBackend implements LockBackend {
     this.semaphore = new RedisSemaphores(this.#context);
     this.readWrite = new RedisReadWriteLocks(this.#context);
     this.results = new RedisResults(this.#context);
+    if (client.call) {
+      const commands = { call: client.call.bind(client) };
+      this.directory = new RedisDirectory(this.#context, commands);
+    }
     if (!partitionOf) {
       this.multiKey = new RedisMultiKeyLocks(this.#context);
       this.waits = new RedisWaitGraph(this.#context);

@@ -7,6 +7,7 @@ import type {
   LockBackend,
   Unsubscribe,
 } from '../../contract/lock-backend.js';
+import type { LockDirectory } from '../../contract/lock-directory.js';
 import { lockKeyOf, releaseChannelOf } from '../redis/redis-keys.js';
 import { checkRedisServer } from '../redis/redis-server-check.js';
 import { Deadlines } from '../shared/deadlines.js';
@@ -21,6 +22,7 @@ import { QuorumNode } from './quorum-node.js';
 import { quorumOf } from './quorum-outcome.js';
 import { quorumRelease, type ReleaseRequest } from './quorum-release.js';
 import { quorumSubscribe } from './quorum-wakeups.js';
+import { RedlockDirectory } from './redlock-directory.js';
 import { type RedlockLockBackendOptions, resolveRedlockOptions } from './redlock-options.js';
 import { RedlockQuorumError } from './redlock-quorum.error.js';
 
@@ -51,6 +53,11 @@ import { RedlockQuorumError } from './redlock-quorum.error.js';
  */
 export class RedlockLockBackend implements LockBackend {
   readonly name = 'redlock';
+  /**
+   * Listing of the leases a majority of the nodes holds under a prefix, and instance records kept
+   * by a majority; offered when every node's client takes any command (`call`), as ioredis does.
+   */
+  readonly directory?: LockDirectory;
   readonly #context: QuorumContext;
   readonly #acquire: QuorumAcquire;
   readonly #acquires = new TickBatcher<AcquireRequest, AcquireResult>(
@@ -77,6 +84,7 @@ export class RedlockLockBackend implements LockBackend {
       deadlines: new Deadlines(),
     };
     this.#acquire = new QuorumAcquire(this.#context);
+    this.directory = RedlockDirectory.of(this.#context);
     this.#onWarning = resolved.onWarning;
   }
 

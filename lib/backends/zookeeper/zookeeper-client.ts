@@ -78,6 +78,7 @@ export interface ZkModuleLike {
 
 /** Create modes (ZooKeeper's flags). */
 export const CREATE_PERSISTENT = 0;
+export const CREATE_EPHEMERAL = 1;
 export const CREATE_EPHEMERAL_SEQUENTIAL = 3;
 
 /** Watch event types. */

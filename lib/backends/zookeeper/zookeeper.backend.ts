@@ -8,12 +8,14 @@ import type {
   Unsubscribe,
 } from '../../contract/lease.js';
 import type { LockBackend } from '../../contract/lock-backend.js';
+import type { LockDirectory } from '../../contract/lock-directory.js';
 import type { MultiKeyLocks } from '../../contract/multi-key-locks.js';
 import type { Semaphores } from '../../contract/semaphores.js';
 import { loadZooKeeperClient } from './load-zookeeper-client.js';
 import { attemptInQueue } from './zookeeper-attempt.js';
 import { ZooKeeperCalls } from './zookeeper-calls.js';
 import { ZooKeeperContext } from './zookeeper-context.js';
+import { ZooKeeperDirectory } from './zookeeper-directory.js';
 import { extendEach, extendNode } from './zookeeper-extend.js';
 import { ZooKeeperFairLocks } from './zookeeper-fair.js';
 import { inspectQueue } from './zookeeper-inspect.js';
@@ -44,9 +46,9 @@ export type { ZooKeeperLockBackendOptions } from './zookeeper-options.js';
  * - Waiters watch only the node they wait behind: a release wakes one waiter (fair) or the
  *   waiters of that holder, never a herd of the whole queue.
  *
- * Fair locks, semaphores and multi-key locks are offered (`backend.fair`, `backend.semaphore`,
- * `backend.multiKey`); read-write locks, deadlock detection and shared results are not (see
- * docs/zookeeper.md).
+ * Fair locks, semaphores, multi-key locks and the directory are offered (`backend.fair`,
+ * `backend.semaphore`, `backend.multiKey`, `backend.directory`); read-write locks, deadlock
+ * detection and shared results are not (see docs/zookeeper.md).
  *
  * @example
  * ```ts
@@ -59,6 +61,7 @@ export class ZooKeeperLockBackend implements LockBackend {
   readonly fair: FairLocks;
   readonly semaphore: Semaphores;
   readonly multiKey: MultiKeyLocks;
+  readonly directory: LockDirectory;
   readonly #session: ZooKeeperSession;
   readonly #context: ZooKeeperContext;
   readonly #wakeups: ZooKeeperWakeups;
@@ -81,6 +84,7 @@ export class ZooKeeperLockBackend implements LockBackend {
     this.fair = new ZooKeeperFairLocks(this.#context, this.#calls);
     this.semaphore = new ZooKeeperSemaphores(this.#context, this.#calls);
     this.multiKey = new ZooKeeperMultiKeyLocks(this.#context, this.#calls);
+    this.directory = new ZooKeeperDirectory(this.#context, this.#calls);
   }
 
   /**
