@@ -14,13 +14,14 @@ describe('the Nest-free entry nestjs-locker/core', () => {
     expect(differing).toEqual([]);
   });
 
-  it('leaves out only the Nest layer: module, service, decorators, interceptor, filter, health indicator and module token', () => {
+  it('leaves out only the Nest layer: modules, service, decorators, interceptor, filter, health indicator and module token', () => {
     const onlyInRoot = Object.keys(root)
       .filter((name) => !(name in core))
       .sort();
     expect(onlyInRoot).toEqual([
       'LOCK_MODULE_OPTIONS',
       'LeaderElection',
+      'LockDashboardModule',
       'LockExceptionFilter',
       'LockHealthIndicator',
       'LockInterceptor',
