@@ -6,7 +6,9 @@ export * from './core/index.js';
 export { LockDashboardModule } from './nest/dashboard/lock-dashboard.module.js';
 export type {
   DashboardGuard,
+  LockDashboardModuleAsyncOptions,
   LockDashboardModuleOptions,
+  LockDashboardRuntimeOptions,
 } from './nest/dashboard/lock-dashboard.options.js';
 export {
   LeaderElection,

@@ -1,7 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import type { CanActivate } from '@nestjs/common';
 import { InvalidLockOptionsError } from '../../lib/contract/errors.js';
-import { resolveDashboardOptions } from '../../lib/nest/dashboard/lock-dashboard.options.js';
+import {
+  resolveDashboardOptions,
+  withRuntimeOptions,
+} from '../../lib/nest/dashboard/lock-dashboard.options.js';
 
 class AllowGuard implements CanActivate {
   canActivate(): boolean {
@@ -85,5 +88,32 @@ describe('LockDashboardModule.forRoot() options', () => {
     const error = refusal(options);
     expect(error.field).toBe(field);
     expect(error.code).toBe('INVALID_LOCK_OPTIONS');
+  });
+
+  it("takes forRootAsync()'s factory result for the refresh, limit and title only", () => {
+    const base = resolveDashboardOptions({ guard: AllowGuard, path: 'ops' });
+    expect(withRuntimeOptions(base, { refreshInterval: '3s', title: 'Ops' })).toEqual({
+      ...base,
+      refreshMs: 3_000,
+      title: 'Ops',
+    });
+    expect(withRuntimeOptions(base, {})).toEqual(base);
+  });
+
+  it.each([
+    [null, 'useFactory'],
+    [{ path: 'elsewhere' }, 'path'],
+    [{ guard: false }, 'guard'],
+    [{ limit: -1 }, 'limit'],
+  ])("refuses %p from forRootAsync()'s factory, naming %s", (runtime, field) => {
+    const base = resolveDashboardOptions({ guard: AllowGuard });
+    let error: unknown;
+    try {
+      withRuntimeOptions(base, runtime);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(InvalidLockOptionsError);
+    expect((error as InvalidLockOptionsError).field).toBe(field);
   });
 });

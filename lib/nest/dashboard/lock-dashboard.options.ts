@@ -1,4 +1,4 @@
-import type { CanActivate, ModuleMetadata, Type } from '@nestjs/common';
+import type { CanActivate, FactoryProvider, ModuleMetadata, Type } from '@nestjs/common';
 import { InvalidLockOptionsError } from '../../contract/errors.js';
 import type { Duration } from '../../manager/duration.js';
 import { validateTtl } from '../../manager/validate-options.js';
@@ -39,6 +39,35 @@ export interface LockDashboardModuleOptions {
   title?: string;
   /** Modules the guards' dependencies come from, when they are not global. */
   imports?: ModuleMetadata['imports'];
+}
+
+/** The options `forRootAsync()`'s factory returns: those that may come from configuration. */
+export type LockDashboardRuntimeOptions = Pick<
+  LockDashboardModuleOptions,
+  'refreshInterval' | 'limit' | 'title'
+>;
+
+/**
+ * Options of `LockDashboardModule.forRootAsync()`: the path and the guards shape the module's
+ * routes, so they are given here; `useFactory` (with `inject`) returns the rest.
+ *
+ * @example
+ * ```ts
+ * LockDashboardModule.forRootAsync({
+ *   guard: OperatorsGuard,
+ *   inject: [ConfigService],
+ *   useFactory: (config: ConfigService) => ({ refreshInterval: config.get('LOCKS_REFRESH') }),
+ * });
+ * ```
+ */
+export interface LockDashboardModuleAsyncOptions
+  extends Pick<LockDashboardModuleOptions, 'path' | 'guard' | 'adminGuard' | 'imports'> {
+  /** Providers handed to `useFactory`, in order. */
+  inject?: FactoryProvider['inject'];
+  /** Returns `refreshInterval`, `limit` and `title` (each optional), or a promise of them. */
+  useFactory: (
+    ...args: never[]
+  ) => LockDashboardRuntimeOptions | Promise<LockDashboardRuntimeOptions>;
 }
 
 /** The options once checked, with their defaults. */
@@ -105,6 +134,39 @@ export function resolveDashboardOptions(
     path: pathOf(given.path),
     guard: mainGuardOf(given, production),
     adminGuard,
+    refreshMs: refreshOf(given.refreshInterval),
+    limit: limitOf(given.limit),
+    title: titleOf(given.title),
+  };
+}
+
+const RUNTIME = new Set(['refreshInterval', 'limit', 'title']);
+
+/**
+ * `settings` with what `forRootAsync()`'s factory returned; throws an `InvalidLockOptionsError`
+ * naming a bad option, or one the factory may not set.
+ */
+export function withRuntimeOptions(
+  settings: DashboardSettings,
+  runtime: unknown,
+): DashboardSettings {
+  if (runtime === null || typeof runtime !== 'object') {
+    throw new InvalidLockOptionsError(
+      'useFactory',
+      `must return an object of refreshInterval, limit and title, got ${describe(runtime)}`,
+    );
+  }
+  const given = runtime as Record<string, unknown>;
+  for (const name of Object.keys(given)) {
+    if (!RUNTIME.has(name)) {
+      throw new InvalidLockOptionsError(
+        name,
+        'is not an option the forRootAsync() factory may return (it returns refreshInterval, limit and title); give path, guard and adminGuard to forRootAsync() itself',
+      );
+    }
+  }
+  return {
+    ...settings,
     refreshMs: refreshOf(given.refreshInterval),
     limit: limitOf(given.limit),
     title: titleOf(given.title),

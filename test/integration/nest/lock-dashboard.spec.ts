@@ -220,6 +220,43 @@ describe('LockDashboardModule in a Nest app on Express (memory backend)', () => 
     expect((await fetch(`${url}/api/admin`, { headers: ADMIN })).status).toBe(404);
   });
 
+  it('takes its refresh, limit and title from a factory with forRootAsync', async () => {
+    const SETTINGS = Symbol('settings');
+    @Module({
+      providers: [{ provide: SETTINGS, useValue: { title: 'From config' } }],
+      exports: [SETTINGS],
+    })
+    class SettingsModule {}
+    @Module({
+      imports: [
+        LockModule.forRoot({ presence: false }),
+        LockDashboardModule.forRootAsync({
+          guard: ViewerGuard,
+          path: 'ops',
+          imports: [SettingsModule],
+          inject: [SETTINGS],
+          useFactory: (settings: { title: string }) => ({ title: settings.title, limit: 5 }),
+        }),
+      ],
+    })
+    class AppModule {}
+    app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
+    await app.listen(0, '127.0.0.1');
+    const page = await fetch(`${await app.getUrl()}/ops`, { headers: VIEWER });
+    expect(await page.text()).toContain('<title>From config</title>');
+
+    @Module({
+      imports: [
+        LockModule.forRoot({ presence: false }),
+        LockDashboardModule.forRootAsync({ guard: false, useFactory: () => ({ limit: 0 }) }),
+      ],
+    })
+    class BadModule {}
+    await expect(
+      NestFactory.create(BadModule, { logger: false, abortOnError: false }),
+    ).rejects.toThrow(/Invalid lock option "limit"/);
+  });
+
   it('refuses to boot without a guard when NODE_ENV=production', async () => {
     const before = process.env.NODE_ENV;
     process.env.NODE_ENV = 'production';
