@@ -145,6 +145,26 @@ describe('the lock dashboard in headless Chromium, on three sample-app instances
     expect(errors).toEqual([]);
   }, 60_000);
 
+  it('falls back to polling the snapshot when the event stream is refused', async () => {
+    const polling = await context.newPage();
+    try {
+      // As behind a proxy that does not pass event streams.
+      await polling.route('**/api/events', (route) =>
+        route.fulfill({ status: 503, body: 'no event streams here' }),
+      );
+      await polling.goto(`${instances[0]!.url}/locks`);
+      await polling
+        .locator('#status')
+        .filter({ hasText: 'Live (polling every 1.0 s)' })
+        .waitFor({ timeout: SEE_MS });
+      await polling
+        .locator(`#instances tr[data-instance="${idOf(instances[2]!)}"]`)
+        .waitFor({ timeout: SEE_MS });
+    } finally {
+      await polling.close();
+    }
+  }, 60_000);
+
   it('lists the lock an in-flight order holds, with its holder and fencing token, and a waiter', async () => {
     const [, second, third] = instances;
     const start = performance.now();

@@ -83,3 +83,43 @@ describe('the dashboard script and sheet', () => {
     expect(DASHBOARD_STYLE_CSS).toMatch(/:focus-visible \{ outline: 3px solid/);
   });
 });
+
+/** The WCAG relative luminance of `#rrggbb`. */
+function luminance(hex: string): number {
+  const channel = (i: number) => {
+    const c = Number.parseInt(hex.slice(1 + 2 * i, 3 + 2 * i), 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * channel(0) + 0.7152 * channel(1) + 0.0722 * channel(2);
+}
+
+function contrast(a: string, b: string): number {
+  const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
+  return (light + 0.05) / (dark + 0.05);
+}
+
+/** The colour variables of one `:root { ... }` block of the sheet. */
+function scheme(css: string): Record<string, string> {
+  return Object.fromEntries(
+    [...css.matchAll(/--([a-z]+): (#[0-9a-f]{6})/g)].map(([, name, value]) => [name!, value!]),
+  );
+}
+
+describe('the dashboard colours', () => {
+  const [light, dark] = DASHBOARD_STYLE_CSS.split('@media (prefers-color-scheme: dark)') as [
+    string,
+    string,
+  ];
+
+  it.each([
+    ['light', scheme(light)],
+    ['dark', scheme(dark.slice(0, dark.indexOf('\n}\n')))],
+  ])('have a contrast of 4.5:1 or more for every text colour in the %s scheme', (_, colours) => {
+    for (const text of ['text', 'muted', 'accent', 'danger', 'ok', 'focus']) {
+      for (const background of ['bg', 'panel']) {
+        const ratio = contrast(colours[text]!, colours[background]!);
+        expect([text, background, ratio >= 4.5]).toEqual([text, background, true]);
+      }
+    }
+  });
+});
