@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AppInstance, startAppInstance, stopAppInstance } from './app-instance.js';
+import { checkDashboard } from './dashboard-check.js';
 import {
   type Check,
   checkDuplicateOrders,
@@ -203,6 +204,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const runs = await db.reportRuns();
     checks.push(checkNoTickTwice(runs));
     checks.push(checkNoOverlap(runs, takeover.killedRun?.startedAt));
+    checks.push(await checkDashboard(instances, DASHBOARD_TOKEN, takeover.figures?.victim));
 
     const survivors = instances.filter((i) => i.exit === undefined);
     const stops = await Promise.all(survivors.map((i) => stopAppInstance(i, 15_000)));

@@ -1,0 +1,43 @@
+import type { DashboardSnapshot } from 'nestjs-locker';
+import type { AppInstance } from './app-instance.js';
+import type { Check } from './demo-checks.js';
+
+/** The sample app's instance id for an instance name (`app-1` → `app_1`). */
+const idOf = (name: string): string => name.replace(/[^A-Za-z0-9_]/g, '_');
+
+/**
+ * Reads the lock dashboard of one surviving instance after the kill -9 and checks that it tells
+ * what happened: the survivors are listed and the killed instance is not (its record ran out),
+ * and the report job's recent ticks name the surviving instance that ran each.
+ */
+export async function checkDashboard(
+  instances: readonly AppInstance[],
+  password: string,
+  victim: string | undefined,
+): Promise<Check> {
+  const name =
+    'the lock dashboard lists the survivors, not the killed instance, and who ran each report tick';
+  const survivors = instances.filter((instance) => instance.exit === undefined);
+  const reader = survivors[0];
+  if (!reader) return { name, ok: false, detail: 'no instance survived to serve it' };
+  const response = await fetch(`${reader.url}/locks/api/snapshot`, {
+    headers: { authorization: `Basic ${Buffer.from(`demo:${password}`).toString('base64')}` },
+  });
+  if (!response.ok) return { name, ok: false, detail: `api/snapshot answered ${response.status}` };
+  const snapshot = (await response.json()) as DashboardSnapshot;
+  const listed = snapshot.instances.map((instance) => instance.id).sort();
+  const expected = survivors.map((instance) => idOf(instance.name)).sort();
+  const report = snapshot.crons.find((job) => job.name === 'nightly-report');
+  const ran = (report?.ticks ?? []).filter((tick) => tick.ranBy !== null);
+  const ranBySurvivors = ran.filter((tick) => expected.includes(tick.ranBy!));
+  const ok =
+    listed.join() === expected.join() &&
+    (victim === undefined || !listed.includes(idOf(victim))) &&
+    ran.length >= 3 &&
+    ranBySurvivors.length === ran.length;
+  return {
+    name,
+    ok,
+    detail: `instances ${listed.join(', ') || 'none'}; ${ran.length} recent ticks, run by ${[...new Set(ran.map((tick) => tick.ranBy))].join(', ') || 'none'}`,
+  };
+}
