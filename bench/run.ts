@@ -14,6 +14,7 @@ import { markdownTable } from './report/table.js';
 import { type ReportPaths, targetSummary, writeReport } from './report/write-report.js';
 import type { Scenario, ScenarioReport } from './scenario.js';
 import { contended } from './scenarios/contended.js';
+import { dashboard } from './scenarios/dashboard.js';
 import { deadlockAndShare } from './scenarios/deadlock-and-share.js';
 import { decoratorOverhead } from './scenarios/decorator-overhead.js';
 import { postgres as postgresScenario } from './scenarios/postgres.js';
@@ -43,6 +44,7 @@ const SCENARIOS: readonly Scenario[] = [
   deadlockAndShare,
   etcd,
   zookeeperScenario,
+  dashboard,
 ];
 
 /**

@@ -1,4 +1,9 @@
-import { type LockBackend, LockManager, type LockOptions } from '../../lib/index.js';
+import {
+  type LockBackend,
+  LockManager,
+  type LockManagerOptions,
+  type LockOptions,
+} from '../../lib/index.js';
 import type { HeldLock, LockAdapter } from './lock-adapter.js';
 
 /** How long a waiting acquire may wait before the scenario counts it as failed, in ms. */
@@ -17,8 +22,9 @@ export function nestjsLocker(
   setup: string,
   backend: LockBackend,
   options: NestjsLockerOptions = {},
+  managerOptions: Omit<LockManagerOptions, 'backend'> = {},
 ): LockAdapter {
-  const manager = new LockManager({ backend });
+  const manager = new LockManager({ ...managerOptions, backend });
   const take = async (key: string, ttlMs: number): Promise<HeldLock> => {
     const lock = await manager.acquire(key, { ...options, ttl: ttlMs, wait: WAIT_MS });
     return {

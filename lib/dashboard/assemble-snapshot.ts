@@ -212,7 +212,9 @@ function cronJobs(
         reported.add(`${job} ${report.at} ${id}`);
         if (report.outcome === 'claimed-elsewhere') {
           tick.skippedBy.push(id);
-        } else if (report.outcome !== 'previous-running') {
+        } else if (report.outcome === 'previous-running') {
+          tick.claimedBy = id;
+        } else {
           tick.ranBy = id;
           tick.outcome = report.outcome;
           if (report.durationMs !== undefined) tick.durationMs = report.durationMs;

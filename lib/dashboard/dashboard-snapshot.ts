@@ -109,6 +109,11 @@ export interface DashboardCronTick {
   readonly durationMs?: number;
   /** The failure's message when `failed`. */
   readonly error?: string;
+  /**
+   * For a tick `skipped` because the job's previous run still held it: the instance that claimed
+   * the tick and found the run in progress.
+   */
+  readonly claimedBy?: string;
   /** The instances that fired the tick and found it claimed by another. */
   readonly skippedBy: readonly string[];
 }

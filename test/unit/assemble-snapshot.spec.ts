@@ -195,7 +195,13 @@ describe('assembleSnapshot', () => {
             error: 'boom',
             skippedBy: ['aaa'],
           },
-          { at: 1_799_999_760_000, ranBy: null, outcome: 'skipped', skippedBy: [] },
+          {
+            at: 1_799_999_760_000,
+            ranBy: null,
+            outcome: 'skipped',
+            claimedBy: 'bbb',
+            skippedBy: [],
+          },
         ],
       },
     ]);

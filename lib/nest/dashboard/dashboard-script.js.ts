@@ -186,7 +186,8 @@ export const DASHBOARD_SCRIPT_JS = `'use strict';
     s.crons.forEach(function (job) {
       box.appendChild(el('h3', { text: job.name }));
       var rows = job.ticks.map(function (t) {
-        var outcome = el('span', { text: t.outcome, className: t.outcome === 'failed' ? 'bad' : t.outcome === 'succeeded' ? 'good' : 'muted' });
+        var outcomeText = t.claimedBy ? 'skipped: the previous run was still going (claimed by ' + t.claimedBy + ')' : t.outcome;
+        var outcome = el('span', { text: outcomeText, className: t.outcome === 'failed' ? 'bad' : t.outcome === 'succeeded' ? 'good' : 'muted' });
         return el('tr', { 'data-ran-by': t.ranBy === null ? '' : t.ranBy, 'data-outcome': t.outcome }, [
           rowHeader(clock(t.at)),
           cell(outcome),
