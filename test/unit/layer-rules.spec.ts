@@ -60,6 +60,7 @@ describe('the layer rules of lib/ (.dependency-cruiser.cjs)', () => {
         'backends-shared-below-stores: lib/backends/shared/reaches-memory.ts -> lib/backends/memory/memory-thing.ts',
         'contract-is-ground-floor: lib/contract/reaches-manager.ts -> lib/manager/manager-thing.ts',
         'core-entry-without-nest: lib/core/index.ts -> lib/nest/nest-thing.ts',
+        'dashboard-above-manager: lib/dashboard/reaches-nest.ts -> lib/nest/nest-thing.ts',
         'lib-not-tests: lib/testing/reaches-test.ts -> test/test-helper.ts',
         'manager-below-nest: lib/manager/reaches-nest.ts -> lib/nest/nest-thing.ts',
         'nest-on-top: lib/nest/reaches-testing.ts -> lib/testing/testing-thing.ts',
