@@ -1,8 +1,7 @@
 import { Redlock as SesameRedlock } from '@sesamecare-oss/redlock';
 import { Redis } from 'ioredis';
 import RedlockBeta from 'redlock-beta';
-import { RedisLockBackend } from '../../lib/index.js';
-import { nestjsLocker } from '../contestants/nestjs-locker.js';
+import { nestjsLockerRenewing } from '../contestants/nestjs-locker.js';
 import { redisSemaphore } from '../contestants/redis-semaphore.js';
 import { redlockV5 } from '../contestants/redlock-v5.js';
 import { holdAndRenew, type RenewalRound, type RenewingContestant } from '../hold-and-renew.js';
@@ -13,7 +12,7 @@ import { median } from '../stats.js';
 const LOCKS = 10_000;
 /** At most this many round trips per 100 held locks per renewal period. */
 const TARGET_ROUND_TRIPS_PER_100 = 1;
-const LOCKER = 'nestjs-locker';
+const LOCKER = nestjsLockerRenewing.name;
 
 /** redlock 5 and its fork renew the same way: `using()` held open, extend 500 ms before expiry. */
 function redlockV5Contestant(
@@ -33,19 +32,7 @@ function redlockV5Contestant(
 }
 
 const CONTESTANTS: readonly RenewingContestant[] = [
-  {
-    name: LOCKER,
-    description:
-      '`LockManager.acquire(key, { ttl })` on `RedisLockBackend({ client })`: one background loop renews every held lock due within the same sixth of the ttl together, up to 128 keys per `EVALSHA`. Renewal period: ttl / 3.',
-    periodMs: (ttlMs) => ttlMs / 3,
-    open(url) {
-      const client = new Redis(url);
-      return {
-        client,
-        adapter: nestjsLocker(LOCKER, '', new RedisLockBackend({ client })),
-      };
-    },
-  },
+  nestjsLockerRenewing,
   {
     name: 'redis-semaphore Mutex',
     description:

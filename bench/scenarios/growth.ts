@@ -1,0 +1,224 @@
+import { Redis } from 'ioredis';
+import { nestjsLockerRenewing } from '../contestants/nestjs-locker.js';
+import { growthSection, type Measured } from '../growth/growth-exponent.js';
+import {
+  claimTicks,
+  type LeftBehind,
+  lockEachOnce,
+  postgresStore,
+  redisStore,
+} from '../growth/key-count.js';
+import { holdAndRenew, type RenewalRound } from '../hold-and-renew.js';
+import { formatMs, formatOps } from '../report/table.js';
+import type { BenchContext, Scenario, ScenarioReport, Section } from '../scenario.js';
+import { median } from '../stats.js';
+
+/** How long a claim of the cron section lives: short, so that the run waits little for it. */
+const CLAIM_TTL_MS = 500;
+
+/** The sizes one run tries: a quick run the smaller ones, so that it stays a smoke test. */
+function sizes(quick: boolean) {
+  return {
+    heldLocks: quick ? [1_000, 10_000] : [1_000, 10_000, 100_000],
+    // Renewal period ttl / 3: 2 s periods, 6 in the full window (1 s and 3 in a quick one).
+    ttlMs: quick ? 3_000 : 6_000,
+    windowMs: quick ? 3_000 : 12_000,
+    rounds: quick ? 1 : 3,
+    redisKeys: quick ? 10_000 : 1_000_000,
+    // Durable Postgres acquires run at a few thousand a second here: 1M would take far over 3 min.
+    postgresKeys: quick ? 10_000 : 100_000,
+    ticks: quick ? 1_000 : 10_000,
+  };
+}
+
+/**
+ * Cost as work grows: nestjs-locker alone renewing 1k, 10k and 100k held locks on one Redis
+ * (round trips, Redis CPU and memory, event-loop lag, heap per held lock), then what distinct keys
+ * leave in the store once released (Redis fence keys, Postgres lease rows) and what a
+ * `@SingletonCron` job's tick claims leave once their ttl has passed.
+ */
+export const growth: Scenario = {
+  name: 'growth',
+  async run(context: BenchContext): Promise<ScenarioReport> {
+    const plan = sizes(context.quick);
+    const renewals = await renewalByHeldLocks(context, plan);
+    const redis = redisStore(context.redisUrl);
+    const postgres = postgresStore(context.postgresUrl);
+    const keys: LeftBehind[] = [];
+    for (const [store, count] of [
+      [redis, plan.redisKeys],
+      [postgres, plan.postgresKeys],
+    ] as const) {
+      context.log(`  growth: ${store.name}, ${count} distinct keys locked once`);
+      keys.push(await lockEachOnce(store, count, context.log));
+    }
+    const claims: LeftBehind[] = [];
+    for (const store of [redis, postgres]) {
+      context.log(`  growth: ${store.name}, ${plan.ticks} cron ticks claimed`);
+      claims.push(await claimTicks(store, plan.ticks, CLAIM_TTL_MS, context.log));
+    }
+    const renewalGrowth = growthSection(renewals.measured);
+    return {
+      name: 'growth',
+      title: 'Cost as work grows',
+      description: [
+        'nestjs-locker alone, with nothing else running. First, one process holds 1,000, 10,000 and',
+        `(full run) 100,000 locks on one local Redis and keeps them renewed; then ${formatOps(plan.redisKeys)}`,
+        `distinct keys on Redis (${formatOps(plan.postgresKeys)} on Postgres) are each locked once and released,`,
+        `and ${formatOps(plan.ticks)} ticks of one \`@SingletonCron\` job are claimed, to see what each leaves in the store.`,
+        `As measured here: ${renewalGrowth.summary}.`,
+      ].join('\n'),
+      contestants: [
+        { name: nestjsLockerRenewing.name, description: nestjsLockerRenewing.description },
+      ],
+      sections: [
+        renewals.section,
+        renewalGrowth.section,
+        keyCountSection(keys),
+        claimSection(claims),
+      ],
+      charts: [],
+    };
+  },
+};
+
+async function renewalByHeldLocks(
+  context: BenchContext,
+  plan: ReturnType<typeof sizes>,
+): Promise<{ section: Section; measured: Measured[] }> {
+  const { heldLocks, ttlMs, windowMs, rounds } = plan;
+  const contestant = nestjsLockerRenewing;
+  const info = new Redis(context.redisUrl);
+  const byCount = new Map<number, RenewalRound[]>(heldLocks.map((n) => [n, []]));
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const locks of heldLocks) {
+        const result = await holdAndRenew(contestant, context.redisUrl, info, {
+          locks,
+          ttlMs,
+          windowMs,
+          keyOf: (i) => `bench:growth:renewal:${round}:${locks}:${i}`,
+        });
+        byCount.get(locks)!.push(result);
+        context.log(
+          `  growth round ${round + 1}/${rounds}: ${locks} held, ${Math.round(result.roundTripsPerSec)} round trips/s, Redis CPU ${Math.round(result.redisCpuMsPerSec)} ms/s, loop delay p99 ${formatMs(result.loopDelayP99Ms)} ms`,
+        );
+      }
+    }
+  } finally {
+    await info.quit();
+  }
+  const gc = (globalThis as { gc?: () => void }).gc !== undefined;
+  const measured = heldLocks.map((locks): Measured => {
+    const rows = byCount.get(locks)!;
+    const of = (pick: (r: RenewalRound) => number): number => median(rows.map(pick));
+    const roundTripsPerSec = of((r) => r.roundTripsPerSec);
+    return {
+      locks,
+      lost: rows.reduce((sum, r) => sum + r.lost, 0),
+      figures: {
+        'round trips/s': roundTripsPerSec,
+        'Redis commands/s': of((r) => r.serverCommandsPerSec),
+        'round trips per 100 locks per renewal period':
+          (roundTripsPerSec * contestant.periodMs(ttlMs)) / 1000 / (locks / 100),
+        'Redis CPU ms/s': of((r) => r.redisCpuMsPerSec),
+        'loop delay p50 ms': of((r) => r.loopDelayP50Ms),
+        'loop delay p99 ms': of((r) => r.loopDelayP99Ms),
+        'loop delay max ms': of((r) => r.loopDelayMaxMs),
+        'heap bytes per held lock': gc ? of((r) => r.bytesPerLock) : Number.NaN,
+        'Redis bytes per held lock': of((r) => r.redisBytesPerLock),
+      },
+    };
+  });
+  const columns = Object.keys(measured[0]!.figures);
+  const section: Section = {
+    title: `Renewal by held locks, ttl ${ttlMs} ms, ${windowMs} ms measured`,
+    table: {
+      header: ['held locks', ...columns, 'lost'],
+      align: ['right', ...columns.map(() => 'right' as const), 'right'],
+      rows: measured.map((m) => [
+        formatOps(m.locks),
+        ...columns.map((column) => formatFigure(column, m.figures[column]!)),
+        String(m.lost),
+      ]),
+    },
+    notes: [
+      `Medians over ${rounds} round${rounds === 1 ? '' : 's'}, the sizes taking turns. Figures as in the renewal table (renewal period: ttl / 3). Redis CPU: \`used_cpu_sys\` + \`used_cpu_user\` (\`INFO cpu\`) over the window, in ms per second (1,000 = one core busy). Redis bytes per held lock: growth of \`used_memory\` from before the acquires to the window's start (the lease key and its fence key). Heap bytes per held lock: after a full GC${gc ? '' : ' (run with --expose-gc to measure it)'}.`,
+    ],
+  };
+  return { section, measured };
+}
+
+function keyCountSection(rows: readonly LeftBehind[]): Section {
+  return {
+    title: 'Distinct keys locked once, after release',
+    table: {
+      header: [
+        'Store',
+        'keys locked once',
+        'locked + released per s',
+        'keys (rows) left',
+        'left per key',
+        'bytes left',
+        'bytes per key',
+        'kept for',
+      ],
+      align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+      rows: rows.map((row) => [
+        row.store,
+        formatOps(row.keys),
+        formatOps(row.perSec),
+        formatOps(row.left.keys),
+        (row.left.keys / row.keys).toFixed(2),
+        formatOps(row.left.bytes),
+        formatOps(row.left.bytes / row.keys),
+        keptFor(row),
+      ]),
+    },
+    notes: [
+      "`LockManager.acquire(key, { ttl: 30 s })` then `release()`, 256 at once, each key once. Redis: growth of `DBSIZE` and `used_memory`; what is left is each key's fence key (`{key}:fence`, its last fencing token), kept `fenceRetentionMs` (default 10 min) past the lease, so that tokens keep increasing. PostgreSQL (its own schema, sweep off): growth of the lease table's rows and of `pg_total_relation_size` over the backend's tables; a released row stays (owner NULL) until the sweep, which deletes up to 1,000 rows free for `sweepIntervalMs` (default 60 s) every `sweepIntervalMs`. Fencing tokens there come from one sequence, so a row holds no token history. Postgres runs fewer keys than Redis: at its measured rate, 1M would take well over 3 minutes.",
+    ],
+  };
+}
+
+function claimSection(rows: readonly LeftBehind[]): Section {
+  return {
+    title: `One cron job's tick claims, ${CLAIM_TTL_MS} ms after their ttl`,
+    table: {
+      header: [
+        'Store',
+        'ticks claimed',
+        'claims per s',
+        'keys (rows) left',
+        'left per tick',
+        'bytes per tick',
+        'kept for',
+      ],
+      align: ['left', 'right', 'right', 'right', 'right', 'right', 'left'],
+      rows: rows.map((row) => [
+        row.store,
+        formatOps(row.keys),
+        formatOps(row.perSec),
+        formatOps(row.left.keys),
+        (row.left.keys / row.keys).toFixed(2),
+        formatOps(row.left.bytes / row.keys),
+        keptFor(row),
+      ]),
+    },
+    notes: [
+      `\`LockManager.claim('cron:growth:<tick>', ${CLAIM_TTL_MS})\` for ticks 1 s apart, as \`@SingletonCron\` claims them, 256 at once; measured once every claim's ttl had passed (expired Redis keys deleted by a SCAN first). Kept for: the remaining expiry of the first tick's fence key. In a steady state a job keeps one fence key per tick of the last claim ttl + \`fenceRetentionMs\` on Redis: with \`@SingletonCron\`'s claim ttl of two periods and the default 10 min, about 602 keys for a job every second, 12 for a job every minute; on Postgres one row per tick until the sweep (≥ 60 s, at most 1,000 rows a minute per backend).`,
+    ],
+  };
+}
+
+/** The expiry left on a key's leftovers, or how it goes without one. */
+function keptFor(row: LeftBehind): string {
+  if (Number.isFinite(row.keptMs)) return `${Math.round(row.keptMs / 1000)} s more`;
+  return row.store === 'PostgreSQL' ? 'until swept' : '–';
+}
+
+function formatFigure(column: string, value: number): string {
+  if (column.endsWith(' ms')) return formatMs(value);
+  if (column.startsWith('round trips per 100')) return value.toFixed(2);
+  return formatOps(value);
+}
