@@ -111,17 +111,25 @@ export function postgresStore(url: string): FootprintStore {
 
 /**
  * Locks `keys` distinct keys once each (acquire then release, `IN_FLIGHT` at once) through a
- * `LockManager`, and measures what they leave in the store after their release.
+ * `LockManager`, and measures what they leave in the store after their release. Stops taking new
+ * keys once `budgetMs` has passed: the row then says how many it reached.
  */
 export async function lockEachOnce(
   store: FootprintStore,
   keys: number,
+  budgetMs: number,
   log: (message: string) => void,
 ): Promise<LeftBehind> {
-  return leftBehind(store, keys, log, async (manager, i) => {
-    const lock = await manager.acquire(`k${i}`, { ttl: TTL_MS });
-    await lock.release();
-  });
+  return leftBehind(
+    store,
+    keys,
+    log,
+    async (manager, i) => {
+      const lock = await manager.acquire(`k${i}`, { ttl: TTL_MS });
+      await lock.release();
+    },
+    { afterMs: 0, sampleKey: 'k0', budgetMs },
+  );
 }
 
 /**
@@ -143,8 +151,17 @@ export async function claimTicks(
     async (manager, i) => {
       if (!(await manager.claim(tickKey(i), claimTtlMs))) throw new Error(`${tickKey(i)} taken`);
     },
-    { afterMs: claimTtlMs + SETTLE_MS, sampleKey: tickKey(0) },
+    { afterMs: claimTtlMs + SETTLE_MS, sampleKey: tickKey(0), budgetMs: Number.POSITIVE_INFINITY },
   );
+}
+
+/** How a run ends: how long it waits before looking, which key's expiry it reads, its time budget. */
+interface RunEnd {
+  /** Waited after the last task (and after the first, before the baseline), in ms. */
+  readonly afterMs: number;
+  readonly sampleKey: string;
+  /** No task starts after this many ms of the run. */
+  readonly budgetMs: number;
 }
 
 async function leftBehind(
@@ -152,33 +169,33 @@ async function leftBehind(
   count: number,
   log: (message: string) => void,
   task: (manager: LockManager, i: number) => Promise<void>,
-  after: { readonly afterMs: number; readonly sampleKey: string } = {
-    afterMs: 0,
-    sampleKey: 'k0',
-  },
+  end: RunEnd,
 ): Promise<LeftBehind> {
   const run = await store.open(`bench:growth:${Date.now().toString(36)}:`);
   try {
-    // One key first: schema, scripts and connections are in place before the baseline.
+    // One key first: schema, scripts and connections are in place before the baseline, and its
+    // lease has run out as the others' will have when the footprint is read again.
     await task(run.manager, count);
+    await sleep(end.afterMs);
     const before = await run.footprint();
     const progressEvery = Math.max(1, Math.floor(count / 10));
     let done = 0;
     const startedAt = performance.now();
     await inParallel(count, IN_FLIGHT, async (i) => {
+      if (performance.now() - startedAt > end.budgetMs) return;
       await task(run.manager, i);
       if (++done % progressEvery === 0 && done < count)
         log(`    ${store.name}: ${done} of ${count}`);
     });
     const elapsedSec = (performance.now() - startedAt) / 1000;
-    await sleep(after.afterMs);
+    await sleep(end.afterMs);
     const footprint = await run.footprint();
     return {
       store: store.name,
-      keys: count,
-      perSec: count / elapsedSec,
+      keys: done,
+      perSec: done / elapsedSec,
       left: { keys: footprint.keys - before.keys, bytes: footprint.bytes - before.bytes },
-      keptMs: await run.keptMs(after.sampleKey),
+      keptMs: await run.keptMs(end.sampleKey),
     };
   } finally {
     await run.close();
