@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { nestjsLockerRenewing } from '../contestants/nestjs-locker.js';
 import { growthSection, type Measured } from '../growth/growth-exponent.js';
@@ -8,15 +9,17 @@ import {
   postgresStore,
   redisStore,
 } from '../growth/key-count.js';
+import { claimSection, keyCountSection, leftSummary } from '../growth/key-count-sections.js';
 import { deleteRedisKeys } from '../growth/store-footprint.js';
 import { holdAndRenew, type RenewalRound } from '../hold-and-renew.js';
+import { readServerInfo } from '../redis-info.js';
 import { formatMs, formatOps } from '../report/table.js';
 import type { BenchContext, Scenario, ScenarioReport, Section } from '../scenario.js';
 import { median } from '../stats.js';
 
 /**
- * Each store's time for the distinct keys: a store too slow for all of them within it (Postgres
- * made 14,000 a second in a quick run, about 70 s for 1M) reports how many it reached.
+ * Each store's time for the distinct keys: a store too slow for all of them within it reports how
+ * many it reached (Postgres made 14,000 to 25,000 a second in quick runs: 40 to 70 s for 1M).
  */
 const KEYS_BUDGET_MS = 180_000;
 /** How long a claim of the cron section lives: short, so that the run waits little for it. */
@@ -67,7 +70,7 @@ export const growth: Scenario = {
         `(full run) 100,000 locks on one local Redis and keeps them renewed; then ${formatOps(plan.distinctKeys)}`,
         'distinct keys on Redis and on Postgres are each locked once and released (within 3 min a store),',
         `and ${formatOps(plan.ticks)} ticks of one \`@SingletonCron\` job are claimed, to see what each leaves in the store.`,
-        `As measured here: ${renewalGrowth.summary}.`,
+        `As measured here: ${renewalGrowth.summary}. ${leftSummary(keys)}`,
       ].join('\n'),
       contestants: [
         { name: nestjsLockerRenewing.name, description: nestjsLockerRenewing.description },
@@ -75,8 +78,8 @@ export const growth: Scenario = {
       sections: [
         renewals.section,
         renewalGrowth.section,
-        keyCountSection(keys, plan.distinctKeys),
-        claimSection(claims),
+        keyCountSection(keys, plan.distinctKeys, KEYS_BUDGET_MS),
+        claimSection(claims, CLAIM_TTL_MS),
       ],
       charts: [],
     };
@@ -91,7 +94,9 @@ async function renewalByHeldLocks(
   const contestant = nestjsLockerRenewing;
   const info = new Redis(context.redisUrl);
   const byCount = new Map<number, RenewalRound[]>(heldLocks.map((n) => [n, []]));
+  let idleCpuMsPerSec = Number.NaN;
   try {
+    idleCpuMsPerSec = await idleRedisCpu(info, windowMs);
     for (let round = 0; round < rounds; round++) {
       for (const locks of heldLocks) {
         const result = await holdAndRenew(contestant, context.redisUrl, info, {
@@ -130,7 +135,7 @@ async function renewalByHeldLocks(
         'round trips per 100 locks per renewal period':
           (roundTripsPerSec * contestant.periodMs(ttlMs)) / 1000 / (locks / 100),
         'Redis CPU ms/s': redisCpuMsPerSec,
-        'Redis CPU µs per renewal': (redisCpuMsPerSec * 1000) / renewalsPerSec,
+        'Redis CPU µs per renewal': ((redisCpuMsPerSec - idleCpuMsPerSec) * 1000) / renewalsPerSec,
         'loop delay p50 ms': of((r) => r.loopDelayP50Ms),
         'loop delay p99 ms': of((r) => r.loopDelayP99Ms),
         'loop delay max ms': of((r) => r.loopDelayMaxMs),
@@ -152,84 +157,19 @@ async function renewalByHeldLocks(
       ]),
     },
     notes: [
-      `Medians over ${rounds} round${rounds === 1 ? '' : 's'}, the sizes taking turns. Figures as in the renewal table (renewal period: ttl / 3). Redis CPU: \`used_cpu_sys\` + \`used_cpu_user\` (\`INFO cpu\`) over the window, in ms per second (1,000 = one core busy). Per renewal: over the held locks ÷ the period, each lock renewed once a period. Redis bytes per held lock: growth of \`used_memory\` from before the acquires to the window's start (the lease key and its fence key). Heap bytes per held lock: after a full GC${gc ? '' : ' (run with --expose-gc to measure it)'}.`,
+      `Medians over ${rounds} round${rounds === 1 ? '' : 's'}, the sizes taking turns. Figures as in the renewal table (renewal period: ttl / 3). Redis CPU: \`used_cpu_sys\` + \`used_cpu_user\` (\`INFO cpu\`) over the window, in ms per second (1,000 = one core busy). Per renewal: over the held locks ÷ the period, each lock renewed once a period; the CPU less Redis's own with nothing held (${formatMs(idleCpuMsPerSec)} ms/s over one window before the rounds). Redis bytes per held lock: growth of \`used_memory\` from before the acquires to the window's start (the lease key and its fence key). Heap bytes per held lock: after a full GC${gc ? '' : ' (run with --expose-gc to measure it)'}.`,
     ],
   };
   return { section, measured };
 }
 
-function keyCountSection(rows: readonly LeftBehind[], asked: number): Section {
-  const short = rows.filter((row) => row.keys < asked).map((row) => row.store);
-  return {
-    title: 'Distinct keys locked once, after release',
-    table: {
-      header: [
-        'Store',
-        'keys locked once',
-        'locked + released per s',
-        'keys (rows) left',
-        'left per key',
-        'bytes left',
-        'bytes per key',
-        'kept for',
-      ],
-      align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
-      rows: rows.map((row) => [
-        row.store,
-        formatOps(row.keys),
-        formatOps(row.perSec),
-        formatOps(row.left.keys),
-        (row.left.keys / row.keys).toFixed(2),
-        formatOps(row.left.bytes),
-        formatOps(row.left.bytes / row.keys),
-        keptFor(row),
-      ]),
-    },
-    notes: [
-      "`LockManager.acquire(key, { ttl: 30 s })` then `release()`, 256 at once, each key once. Redis: growth of `DBSIZE` and `used_memory`; what is left is each key's fence key (`{key}:fence`, its last fencing token), kept `fenceRetentionMs` (default 10 min) past the lease, so that tokens keep increasing. PostgreSQL (its own schema, sweep off): growth of the lease table's rows and of `pg_total_relation_size` over the backend's tables; a released row stays (owner NULL) until the sweep, which deletes up to 1,000 rows free for `sweepIntervalMs` (default 60 s) every `sweepIntervalMs`. Fencing tokens there come from one sequence, so a row holds no token history. Redis's fence keys expire `fenceRetentionMs` after the lease's ttl as the acquire set it, hence \"kept for\" ≈ 10 min + 30 s.",
-      ...(short.length > 0
-        ? [
-            `${short.join(' and ')} did not lock all ${formatOps(asked)} keys within ${KEYS_BUDGET_MS / 60_000} min: the row says how many it reached.`,
-          ]
-        : []),
-    ],
-  };
-}
-
-function claimSection(rows: readonly LeftBehind[]): Section {
-  return {
-    title: `One cron job's tick claims, ${CLAIM_TTL_MS} ms after their ttl`,
-    table: {
-      header: [
-        'Store',
-        'ticks claimed',
-        'claims per s',
-        'keys (rows) left',
-        'left per tick',
-        'bytes per tick',
-        'kept for',
-      ],
-      align: ['left', 'right', 'right', 'right', 'right', 'right', 'left'],
-      rows: rows.map((row) => [
-        row.store,
-        formatOps(row.keys),
-        formatOps(row.perSec),
-        formatOps(row.left.keys),
-        (row.left.keys / row.keys).toFixed(2),
-        formatOps(row.left.bytes / row.keys),
-        keptFor(row),
-      ]),
-    },
-    notes: [
-      `\`LockManager.claim('cron:growth:<tick>', ${CLAIM_TTL_MS})\` for ticks 1 s apart, as \`@SingletonCron\` claims them, 256 at once; measured once every claim's ttl had passed (expired Redis keys deleted by a SCAN first). Kept for: the remaining expiry of the first tick's fence key. In a steady state a job keeps one fence key per tick of the last claim ttl + \`fenceRetentionMs\` on Redis: with \`@SingletonCron\`'s claim ttl of two periods and the default 10 min, about 602 keys for a job every second, 12 for a job every minute; on Postgres one row per tick until the sweep (≥ 60 s, at most 1,000 rows a minute per backend).`,
-    ],
-  };
-}
-
-/** The expiry left on a key's leftovers, or how it goes without one. */
-function keptFor(row: LeftBehind): string {
-  if (Number.isFinite(row.keptMs)) return `${Math.round(row.keptMs / 1000)} s more`;
-  return row.store === 'PostgreSQL' ? 'until swept' : '–';
+/** Redis's CPU with no client but `info` at work (its timers, expiry cycle), in ms per second. */
+async function idleRedisCpu(info: Redis, windowMs: number): Promise<number> {
+  const before = await readServerInfo(info);
+  const startedAt = performance.now();
+  await sleep(windowMs);
+  const after = await readServerInfo(info);
+  return ((after.cpuSec - before.cpuSec) * 1e6) / (performance.now() - startedAt);
 }
 
 function formatFigure(column: string, value: number): string {
