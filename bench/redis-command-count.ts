@@ -28,12 +28,3 @@ export function countCommands(client: Redis): CommandCount {
     },
   };
 }
-
-/**
- * The commands Redis has executed so far (`total_commands_processed`), counting those a script
- * ran inside the server and this call's own `INFO`.
- */
-export async function serverCommandsProcessed(client: Redis): Promise<number> {
-  const info = await client.info('stats');
-  return Number(/^total_commands_processed:(\d+)/m.exec(info)?.[1] ?? Number.NaN);
-}

@@ -17,6 +17,7 @@ import { contended } from './scenarios/contended.js';
 import { dashboard } from './scenarios/dashboard.js';
 import { deadlockAndShare } from './scenarios/deadlock-and-share.js';
 import { decoratorOverhead } from './scenarios/decorator-overhead.js';
+import { growth } from './scenarios/growth.js';
 import { postgres as postgresScenario } from './scenarios/postgres.js';
 import { quorum } from './scenarios/quorum.js';
 import { readMostly } from './scenarios/read-mostly.js';
@@ -39,6 +40,7 @@ const SCENARIOS: readonly Scenario[] = [
   contended,
   readMostly,
   renewal,
+  growth,
   decoratorOverhead,
   postgresScenario,
   deadlockAndShare,

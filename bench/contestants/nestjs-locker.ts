@@ -1,9 +1,12 @@
+import { Redis } from 'ioredis';
 import {
   type LockBackend,
   LockManager,
   type LockManagerOptions,
   type LockOptions,
+  RedisLockBackend,
 } from '../../lib/index.js';
+import type { RenewingContestant } from '../hold-and-renew.js';
 import type { HeldLock, LockAdapter } from './lock-adapter.js';
 
 /** How long a waiting acquire may wait before the scenario counts it as failed, in ms. */
@@ -44,3 +47,21 @@ export function nestjsLocker(
     close: () => manager.close(),
   };
 }
+
+/**
+ * nestjs-locker as a renewing contestant: `LockManager.acquire(key, { ttl })` on
+ * `RedisLockBackend({ client })`, held locks renewed by the manager's one batching loop.
+ */
+export const nestjsLockerRenewing: RenewingContestant = {
+  name: 'nestjs-locker',
+  description:
+    '`LockManager.acquire(key, { ttl })` on `RedisLockBackend({ client })`: one background loop renews every held lock due within the same sixth of the ttl together, up to 128 keys per `EVALSHA`. Renewal period: ttl / 3.',
+  periodMs: (ttlMs) => ttlMs / 3,
+  open(url) {
+    const client = new Redis(url);
+    return {
+      client,
+      adapter: nestjsLocker('nestjs-locker', '', new RedisLockBackend({ client })),
+    };
+  },
+};

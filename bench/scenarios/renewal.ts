@@ -1,49 +1,18 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Redlock as SesameRedlock } from '@sesamecare-oss/redlock';
 import { Redis } from 'ioredis';
 import RedlockBeta from 'redlock-beta';
-import { RedisLockBackend } from '../../lib/index.js';
-import type { HeldLock, LockAdapter } from '../contestants/lock-adapter.js';
-import { nestjsLocker } from '../contestants/nestjs-locker.js';
+import { nestjsLockerRenewing } from '../contestants/nestjs-locker.js';
 import { redisSemaphore } from '../contestants/redis-semaphore.js';
 import { redlockV5 } from '../contestants/redlock-v5.js';
-import { inParallel } from '../in-parallel.js';
-import { countCommands, serverCommandsProcessed } from '../redis-command-count.js';
+import { holdAndRenew, type RenewalRound, type RenewingContestant } from '../hold-and-renew.js';
 import { formatMs, formatOps, formatVerdict } from '../report/table.js';
 import type { BenchContext, Scenario, ScenarioReport, Section, TargetResult } from '../scenario.js';
 import { median } from '../stats.js';
 
 const LOCKS = 10_000;
-/** Acquires and releases in flight at once while setting up and tearing down. */
-const IN_FLIGHT = 256;
 /** At most this many round trips per 100 held locks per renewal period. */
 const TARGET_ROUND_TRIPS_PER_100 = 1;
-const LOCKER = 'nestjs-locker';
-/** The event-loop delay monitor samples every this many ms; its figures include that interval. */
-const LOOP_SAMPLE_MS = 1;
-
-/** One round's figures for one contestant. */
-interface RenewalRound {
-  readonly roundTripsPerSec: number;
-  readonly serverCommandsPerSec: number;
-  readonly loopDelayP50Ms: number;
-  readonly loopDelayP99Ms: number;
-  readonly loopDelayMaxMs: number;
-  /** Heap growth per held lock after a full GC, in bytes; NaN without `--expose-gc`. */
-  readonly bytesPerLock: number;
-  readonly lost: number;
-}
-
-/** A contestant: a library that renews held locks, with its renewal period for a ttl. */
-interface RenewingContestant {
-  readonly name: string;
-  readonly description: string;
-  /** How often the library renews one lock of this ttl, in ms. */
-  periodMs(ttlMs: number): number;
-  /** A fresh adapter on a fresh client whose commands are counted. */
-  open(url: string): { adapter: LockAdapter; client: Redis };
-}
+const LOCKER = nestjsLockerRenewing.name;
 
 /** redlock 5 and its fork renew the same way: `using()` held open, extend 500 ms before expiry. */
 function redlockV5Contestant(
@@ -63,19 +32,7 @@ function redlockV5Contestant(
 }
 
 const CONTESTANTS: readonly RenewingContestant[] = [
-  {
-    name: LOCKER,
-    description:
-      '`LockManager.acquire(key, { ttl })` on `RedisLockBackend({ client })`: one background loop renews every held lock due within the same sixth of the ttl together, up to 128 keys per `EVALSHA`. Renewal period: ttl / 3.',
-    periodMs: (ttlMs) => ttlMs / 3,
-    open(url) {
-      const client = new Redis(url);
-      return {
-        client,
-        adapter: nestjsLocker(LOCKER, '', new RedisLockBackend({ client })),
-      };
-    },
-  },
+  nestjsLockerRenewing,
   {
     name: 'redis-semaphore Mutex',
     description:
@@ -120,10 +77,10 @@ export const renewal: Scenario = {
         for (let k = 0; k < CONTESTANTS.length; k++) {
           const contestant = CONTESTANTS[(round + k) % CONTESTANTS.length]!;
           const result = await holdAndRenew(contestant, context.redisUrl, info, {
+            locks: LOCKS,
             ttlMs,
             windowMs,
-            gc,
-            round,
+            keyOf: (i) => `bench:renewal:${round}:${contestant.name}:${i}`,
           });
           results.get(contestant.name)!.push(result);
           context.log(
@@ -209,60 +166,3 @@ export const renewal: Scenario = {
     };
   },
 };
-
-async function holdAndRenew(
-  contestant: RenewingContestant,
-  url: string,
-  info: Redis,
-  options: { ttlMs: number; windowMs: number; gc: (() => void) | undefined; round: number },
-): Promise<RenewalRound> {
-  const { ttlMs, windowMs, gc, round } = options;
-  const { adapter, client } = contestant.open(url);
-  const count = countCommands(client);
-  const hold = adapter.hold!;
-  const key = (i: number): string => `bench:renewal:${round}:${contestant.name}:${i}`;
-  try {
-    await client.ping();
-    gc?.();
-    const heapBefore = process.memoryUsage().heapUsed;
-    const held: HeldLock[] = await inParallel(LOCKS, IN_FLIGHT, (i) => hold(key(i), ttlMs));
-    gc?.();
-    const bytesPerLock = (process.memoryUsage().heapUsed - heapBefore) / LOCKS;
-
-    const delay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
-    const serverBefore = await serverCommandsProcessed(info);
-    count.reset();
-    const startedAt = performance.now();
-    delay.enable();
-    await sleep(windowMs);
-    delay.disable();
-    const elapsedSec = (performance.now() - startedAt) / 1000;
-    const sent = count.sent;
-    const serverAfter = await serverCommandsProcessed(info);
-
-    let lost = 0;
-    await inParallel(held.length, IN_FLIGHT, (i) =>
-      held[i]!.release().catch(() => {
-        lost++;
-      }),
-    );
-    return {
-      roundTripsPerSec: sent / elapsedSec,
-      // Less the INFO call that read the second count.
-      serverCommandsPerSec: (serverAfter - serverBefore - 1) / elapsedSec,
-      loopDelayP50Ms: loopDelayMs(delay.percentile(50)),
-      loopDelayP99Ms: loopDelayMs(delay.percentile(99)),
-      loopDelayMaxMs: loopDelayMs(delay.max),
-      bytesPerLock: gc ? bytesPerLock : Number.NaN,
-      lost,
-    };
-  } finally {
-    await adapter.close();
-    await client.quit();
-  }
-}
-
-/** A delay sample of the monitor (ns, the sampling interval included) as the lateness in ms. */
-function loopDelayMs(nanoseconds: number): number {
-  return Math.max(0, nanoseconds / 1e6 - LOOP_SAMPLE_MS);
-}
