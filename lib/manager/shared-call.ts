@@ -58,10 +58,13 @@ export async function runShared<T>(
   };
   /** The outcome of a run that completed after this caller arrived (by the store's clock). */
   const completedSinceArrival = async (): Promise<SharedOutcome | undefined> => {
+    // The store measured the age at some instant between sending and answering: only an age
+    // under the time from arrival to the SEND proves the run ended after this caller arrived (a
+    // slow answer must not pass an older outcome off as a new one; at worst a run that ended
+    // during the read runs again). A store may also floor the age to whole ms.
+    const sentAt = clock.now();
     const done = await read();
-    // A store may floor the age to whole ms: a run that ended just before this caller arrived
-    // must not pass for one that ended after.
-    return done && done.ageMs < clock.now() - arrivedAt - AGE_RESOLUTION_MS ? done : undefined;
+    return done && done.ageMs < sentAt - arrivedAt - AGE_RESOLUTION_MS ? done : undefined;
   };
 
   if (options.shareForMs > 0) {

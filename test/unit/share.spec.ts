@@ -26,6 +26,29 @@ function heldCall() {
   return call;
 }
 
+describe('LockManager.share: what counts as a run after arrival', () => {
+  it('a caller arriving after a run ended runs again, even when the store answers slowly', async () => {
+    const store = new MemoryLockBackend();
+    // The store measures an outcome's age when asked, and its answer then takes 200 ms to arrive.
+    const slowReads = interceptBackend(store, async (call, proceed) => {
+      if (call.method === 'close') return undefined;
+      const answer = await proceed();
+      if (call.capability === 'results' && call.method === 'get') await sleep(200);
+      return answer;
+    });
+    const [first, late] = [
+      new LockManager({ backend: store }),
+      new LockManager({ backend: slowReads }),
+    ];
+    let runs = 0;
+    const rebuild = async () => ++runs;
+    expect(await first.share('catalog', rebuild)).toBe(1);
+    await sleep(20);
+    expect(await late.share('catalog', rebuild)).toBe(2);
+    await Promise.all([first.close(), late.close()]);
+  });
+});
+
 describe('LockManager.share: errors and limits', () => {
   it('a waiter whose wait runs out before the run ends gets LockNotAcquiredError; the run goes on', async () => {
     const store = new MemoryLockBackend();
