@@ -8,15 +8,17 @@ const idOf = (name: string): string => name.replace(/[^A-Za-z0-9_]/g, '_');
 /**
  * Reads the lock dashboard of one surviving instance after the kill -9 and checks that it tells
  * what happened: the survivors are listed and the killed instance is not (its record ran out),
- * and the report job's recent ticks name the surviving instance that ran each.
+ * the report job's recent ticks each name an instance of the demo that ran it (the killed one's
+ * ticks before the kill too: their claims are still in the store), and the instance that took
+ * the job over is among them.
  */
 export async function checkDashboard(
   instances: readonly AppInstance[],
   password: string,
-  victim: string | undefined,
+  takeover: { readonly victim: string; readonly successor: string } | undefined,
 ): Promise<Check> {
   const name =
-    'the lock dashboard lists the survivors, not the killed instance, and who ran each report tick';
+    'the lock dashboard lists the survivors, not the killed instance, and who ran each report tick, the successor included';
   const survivors = instances.filter((instance) => instance.exit === undefined);
   const reader = survivors[0];
   if (!reader) return { name, ok: false, detail: 'no instance survived to serve it' };
@@ -29,15 +31,18 @@ export async function checkDashboard(
   const expected = survivors.map((instance) => idOf(instance.name)).sort();
   const report = snapshot.crons.find((job) => job.name === 'nightly-report');
   const ran = (report?.ticks ?? []).filter((tick) => tick.ranBy !== null);
-  const ranBySurvivors = ran.filter((tick) => expected.includes(tick.ranBy!));
+  const ranBy = new Set(ran.map((tick) => tick.ranBy!));
+  const everyInstance = instances.map((instance) => idOf(instance.name));
   const ok =
     listed.join() === expected.join() &&
-    (victim === undefined || !listed.includes(idOf(victim))) &&
+    (takeover === undefined ||
+      (!listed.includes(idOf(takeover.victim)) && ranBy.has(idOf(takeover.successor)))) &&
     ran.length >= 3 &&
-    ranBySurvivors.length === ran.length;
+    [...ranBy].every((id) => everyInstance.includes(id));
+  const killed = takeover ? `; ${takeover.victim} killed, ${takeover.successor} took over` : '';
   return {
     name,
     ok,
-    detail: `instances ${listed.join(', ') || 'none'}; ${ran.length} recent ticks, run by ${[...new Set(ran.map((tick) => tick.ranBy))].join(', ') || 'none'}`,
+    detail: `instances ${listed.join(', ') || 'none'}; ${ran.length} recent ticks, run by ${[...ranBy].join(', ') || 'none'}${killed}`,
   };
 }

@@ -204,7 +204,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const runs = await db.reportRuns();
     checks.push(checkNoTickTwice(runs));
     checks.push(checkNoOverlap(runs, takeover.killedRun?.startedAt));
-    checks.push(await checkDashboard(instances, DASHBOARD_TOKEN, takeover.figures?.victim));
+    checks.push(await checkDashboard(instances, DASHBOARD_TOKEN, takeover.figures));
 
     const survivors = instances.filter((i) => i.exit === undefined);
     const stops = await Promise.all(survivors.map((i) => stopAppInstance(i, 15_000)));
