@@ -1,7 +1,6 @@
-import { hostname } from 'node:os';
 import type { InstanceRecord, ListedLease } from '../contract/lock-directory.js';
 import { wallNow } from '../manager/clock.js';
-import type { InstanceRecordPayload } from '../manager/instance-record.js';
+import { instancePayload } from '../manager/instance-record.js';
 import type { LockManager } from '../manager/lock-manager.js';
 
 /** What a snapshot shows on a store that cannot list: this instance alone, from its own memory. */
@@ -22,22 +21,14 @@ export function ownRecord(manager: LockManager): OwnView {
   const now = wallNow(manager.clock);
   const owner = `${manager.instanceId}-`;
   const held = manager.held();
-  const payload: InstanceRecordPayload = {
-    v: 1,
-    app: process.env.npm_package_name ?? 'app',
-    host: hostname(),
-    pid: process.pid,
+  const payload = instancePayload({
+    appName: process.env.npm_package_name ?? 'app',
     startedAt: now - Math.round(process.uptime() * 1000),
-    writtenAt: now,
-    held: held.map((lock) => ({
-      keys: lock.keys,
-      token: lock.fencingToken.toString(),
-      since: Math.round(now - lock.heldMs),
-    })),
-    waiting: manager.waiting().map(({ key: _key, ...wait }) => wait),
-    events: manager.activity.events(),
-    cron: manager.activity.ticks(),
-  };
+    now,
+    held,
+    waiting: manager.waiting(),
+    activity: manager.activity,
+  });
   const leases = held.flatMap((lock) =>
     lock.keys.map(
       (key): ListedLease => ({
@@ -53,7 +44,7 @@ export function ownRecord(manager: LockManager): OwnView {
     leases,
     truncated: false,
     now,
-    records: [{ id: manager.instanceId, payload: JSON.stringify(payload), expiresAt: now }],
+    records: [{ id: manager.instanceId, payload, expiresAt: now }],
     recordsNow: now,
   };
 }

@@ -1,18 +1,9 @@
-import { hostname } from 'node:os';
 import { libraryWarnings } from '../contract/library-warnings.js';
 import { type LockDirectory, MAX_INSTANCE_PAYLOAD_BYTES } from '../contract/lock-directory.js';
 import { type ClockTimer, type MonotonicClock, startTimer, wallNow } from './clock.js';
-import type { InstanceRecordPayload } from './instance-record.js';
+import { type HeldSummary, instancePayload } from './instance-record.js';
 import type { LockActivity } from './lock-activity.js';
 import type { WaitingAcquire } from './waiting-acquires.js';
-
-/** A held lock as the record lists it. */
-export interface HeldSummary {
-  readonly keys: readonly string[];
-  readonly fencingToken: bigint;
-  /** How long it has been held, ms. */
-  readonly heldMs: number;
-}
 
 /** What {@link InstancePresence} reads and writes through. */
 export interface InstancePresenceDeps {
@@ -26,9 +17,6 @@ export interface InstancePresenceDeps {
   readonly held: () => readonly HeldSummary[];
   readonly waiting: () => readonly WaitingAcquire[];
 }
-
-/** Held locks and waits listed at most, before the record is cut to fit. */
-const LISTED_AT_MOST = 500;
 
 /**
  * Keeps this instance's record in the store: written at start, then every `intervalMs`, kept for
@@ -56,30 +44,14 @@ export class InstancePresence {
 
   /** The record's payload as it would be written now. */
   payload(): string {
-    const now = wallNow(this.#deps.clock);
-    const held = this.#deps.held().map((lock) => ({
-      keys: lock.keys,
-      token: lock.fencingToken.toString(),
-      since: Math.round(now - lock.heldMs),
-    }));
-    const waiting = this.#deps.waiting().map(({ key: _key, ...wait }) => wait);
-    const record = (limit: number): InstanceRecordPayload => ({
-      v: 1,
-      app: this.#deps.appName,
-      host: hostname(),
-      pid: process.pid,
+    return instancePayload({
+      appName: this.#deps.appName,
       startedAt: this.#startedAt,
-      writtenAt: now,
-      held: held.slice(0, limit),
-      waiting: waiting.slice(0, limit),
-      events: this.#deps.activity.events(),
-      cron: this.#deps.activity.ticks(),
-      ...(held.length > limit || waiting.length > limit ? { partial: true } : {}),
+      now: wallNow(this.#deps.clock),
+      held: this.#deps.held(),
+      waiting: this.#deps.waiting(),
+      activity: this.#deps.activity,
     });
-    for (let limit = LISTED_AT_MOST; ; limit = Math.floor(limit / 2)) {
-      const text = JSON.stringify(record(limit));
-      if (Buffer.byteLength(text) <= MAX_INSTANCE_PAYLOAD_BYTES || limit === 0) return text;
-    }
   }
 
   /** Writes the record now (waits for a write in progress first). */
