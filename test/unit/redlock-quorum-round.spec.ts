@@ -91,6 +91,26 @@ describe('runQuorumRound', () => {
     expect(silence[1]?.cause.message).toContain('20 ms');
   });
 
+  it('says a node past the deadline was unreachable when it was only trying to reconnect', async () => {
+    // A server that is down leaves its client cycling between `reconnecting` and `connecting`; a
+    // deadline that passes during `connecting` met no server at all (a CI run reported it as
+    // `timeout`).
+    const nodes = [fakeNode('a', 'ready'), fakeNode('b', 'connecting'), fakeNode('c', 'connect')];
+    const ended = round(
+      nodes.map((n) => n.node),
+      () => false,
+      20,
+    );
+    nodes[0]!.reply(1);
+    const silence = await ended;
+    expect(silence.map((failure) => failure?.reason)).toEqual([
+      undefined,
+      'unreachable',
+      'timeout',
+    ]);
+    expect(silence[1]?.cause.message).toContain('not connected (connecting)');
+  });
+
   it('counts a reply of the wrong shape as a failed node, naming the script', async () => {
     const nodes = ['a', 'b', 'c'].map((label) => fakeNode(label, 'ready'));
     const answers: NodeAnswer<number>[] = [];

@@ -11,6 +11,13 @@ import type { NodeSpec } from './redlock-options.js';
 /** ioredis connection states in which a command would only wait in the offline queue. */
 const DISCONNECTED = new Set(['reconnecting', 'close', 'end']);
 
+/**
+ * ioredis connection states with a live socket to the server: a call that got no answer in one of
+ * these met a slow server. In any other state (`connecting` included: a reconnect attempt to a
+ * server that is down spends a moment in it) the call only waited for a connection.
+ */
+const SOCKET_UP = new Set(['ready', 'connect']);
+
 /** Connection-level failures, as ioredis and Node word them. */
 const UNREACHABLE =
   /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|Connection is closed|max retries per request|Stream isn't writeable/i;
@@ -75,6 +82,16 @@ export class QuorumNode {
     return typeof status !== 'string' || !DISCONNECTED.has(status);
   }
 
+  /**
+   * Whether the node has a live connection, so that a call without an answer met a slow server
+   * rather than a missing one. Stricter than {@link connected}, which lets a first connection
+   * attempt (`connecting`) take calls.
+   */
+  get #socketUp(): boolean {
+    const status = (this.client as { status?: unknown }).status;
+    return typeof status !== 'string' || SOCKET_UP.has(status);
+  }
+
   /** Runs `script` with `input` (by its SHA, or by its source after NOSCRIPT) and reads its reply. */
   run<In, Out extends ScriptReply>(script: RedisScript<In, Out>, input: In): Promise<Out> {
     return script.run(this.client, input, 'redlock');
@@ -111,7 +128,7 @@ export class QuorumNode {
     if (cause instanceof StoreTimeoutError || /timed? ?out/i.test(cause.message)) {
       // A call sent just before the connection dropped waits for a reconnect until it times out:
       // the node is down, not slow.
-      return { reason: this.connected ? 'timeout' : 'unreachable', cause };
+      return { reason: this.#socketUp ? 'timeout' : 'unreachable', cause };
     }
     if (UNREACHABLE.test(cause.message) || !this.connected) return { reason: 'unreachable', cause };
     return { reason: 'error', cause };
@@ -122,7 +139,7 @@ export class QuorumNode {
    * it: a round decided by a majority leaves the slower nodes silent, and that is no failure.
    */
   silent(timeoutMs: number): NodeFailure {
-    const reachable = this.connected;
+    const reachable = this.#socketUp;
     const explain = reachable
       ? () => new StoreTimeoutError(timeoutMs)
       : (): Error => this.#disconnected();
