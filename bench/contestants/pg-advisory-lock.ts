@@ -18,7 +18,7 @@ const UNLOCK_SQL = 'SELECT pg_advisory_unlock(hashtextextended($1, 0)) AS unlock
 const RETRY_DELAY_MS = 1;
 
 /**
- * The least a PostgreSQL lock can do, as the baseline of the Postgres scenario: a session-level
+ * The least a PostgreSQL lock can do, a reference row of the Postgres scenario: a session-level
  * `pg_try_advisory_lock` on a connection checked out of a `pg.Pool` of `connections` for as long
  * as the lock is held, then `pg_advisory_unlock`; both as prepared statements. No lease: the lock
  * lives as long as the session, and the ttl is ignored. Waiting polls every millisecond.
@@ -33,7 +33,7 @@ export function pgAdvisoryLock(url: string, connections: number): LockAdapter {
   const pool = new pg.Pool({ connectionString: url, max: connections });
   return {
     name: 'raw pg_try_advisory_lock',
-    description: `\`SELECT pg_try_advisory_lock(hashtextextended(key, 0))\`, then \`pg_advisory_unlock\`, as prepared statements, on a connection of a \`pg.Pool\` (max ${connections}) held while locked; retries every 1 ms while taken. The baseline.`,
+    description: `\`SELECT pg_try_advisory_lock(hashtextextended(key, 0))\`, then \`pg_advisory_unlock\`, as prepared statements, on a connection of a \`pg.Pool\` (max ${connections}) held while locked; retries every 1 ms while taken. The least any Postgres lock can do (no lease row, nothing written).`,
     async acquire(key): Promise<HeldLock> {
       const client = await pool.connect();
       try {
