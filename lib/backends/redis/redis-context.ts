@@ -4,7 +4,7 @@ import type { Deadlines } from '../shared/deadlines.js';
 import { withTimeout } from '../shared/with-timeout.js';
 import { bySlot } from './cluster-slot.js';
 import type { RedisClientLike } from './redis-client.js';
-import { lockKeyOf } from './redis-keys.js';
+import { lockKeyOf, releaseChannelOf } from './redis-keys.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS } from './redis-options.js';
 import type { RedisReplicaWait } from './redis-replica-wait.js';
 import type { RedisScript, ScriptReply } from './redis-script.js';
@@ -118,6 +118,19 @@ export class RedisContext {
   /** A failure of `operation` on `key` (or several keys: `undefined`) as the backend's error. */
   error(operation: string, key: string | undefined, error: unknown): LockBackendError {
     return asBackendError(this.backend, operation, key, error);
+  }
+
+  /**
+   * What an acquire attempt on `key` passes as this process's sleeper registration: the inbox
+   * while a local waiter listens on the key, else `''` (see `RedisWakeups.sleeper`).
+   */
+  sleeper(key: string): string {
+    return this.#parts.wakeups.sleeper(releaseChannelOf(lockKeyOf(key)));
+  }
+
+  /** Wakes this process's own waiters on `key`, which this process just released. */
+  wakeLocal(key: string): void {
+    this.#parts.wakeups.wakeLocal(releaseChannelOf(lockKeyOf(key)));
   }
 
   /** The channel fair hand-offs to this process go to ('' for the key's own channel). */

@@ -14,9 +14,24 @@ export function fenceKeyOf(lockKey: string): string {
   return `${lockKey}:fence`;
 }
 
+const RELEASED = ':released';
+
 /** The pub/sub channel the release script publishes on. Must match `RELEASE_LUA`. */
 export function releaseChannelOf(lockKey: string): string {
-  return `${lockKey}:released`;
+  return `${lockKey}${RELEASED}`;
+}
+
+/** The lock key whose release channel is `channel`; `undefined` for any other channel. */
+export function lockKeyOfReleaseChannel(channel: string): string | undefined {
+  return channel.endsWith(RELEASED) ? channel.slice(0, -RELEASED.length) : undefined;
+}
+
+/**
+ * The processes whose waiters sleep on a lock (sorted set of inbox channel → registration expiry,
+ * store ms): a plain release wakes the oldest one instead of every process. Must match the scripts.
+ */
+export function sleepersKeyOf(lockKey: string): string {
+  return `${lockKey}:sleepers`;
 }
 
 /** A fair lock's queue of waiting owners (sorted set by arrival). Must match the fair scripts. */
@@ -96,7 +111,7 @@ export function lockKeyPattern(prefix: string): string {
 
 /**
  * The store key of `key` when it is a lock key (`lockKeyOf`), `undefined` for a key derived from
- * one (fence, queue, tickets, permits, readers, result): only a lock key ends with the "}" that
+ * one (fence, sleepers, queue, tickets, permits, readers, result): only a lock key ends with the "}" that
  * closes it, every derived key ends in its suffix.
  */
 export function storeKeyOfLockKey(key: string): string | undefined {

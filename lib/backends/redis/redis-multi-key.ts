@@ -24,7 +24,15 @@ export class RedisMultiKeyLocks implements MultiKeyLocks {
     context.checkServerOnce();
     try {
       const { fenceRetentionMs } = context;
-      const result = await context.run(MULTI_ACQUIRE, { keys, owner, ttlMs, fenceRetentionMs });
+      // Registered as a sleeper when a local waiter listens on any of the keys (it listens on all).
+      const sleeper = keys.map((key) => context.sleeper(key)).find((inbox) => inbox !== '') ?? '';
+      const result = await context.run(MULTI_ACQUIRE, {
+        keys,
+        owner,
+        ttlMs,
+        fenceRetentionMs,
+        sleeper,
+      });
       return await context.replicated(keys[0]!, result, () => this.#release(keys, owner));
     } catch (error) {
       throw context.error('acquire', keys[0], error);
@@ -69,6 +77,7 @@ export class RedisMultiKeyLocks implements MultiKeyLocks {
       RELEASE,
       keys.map((key) => ({ key, owner })),
     );
+    for (const [i, key] of keys.entries()) if (released[i]) this.context.wakeLocal(key);
     return released.some(Boolean);
   }
 }

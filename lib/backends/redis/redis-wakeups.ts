@@ -3,6 +3,7 @@ import type { Handoff, Unsubscribe } from '../../contract/lock-backend.js';
 import { withTimeout } from '../shared/with-timeout.js';
 import type { RedisSubscriberLike } from './redis-client.js';
 import { parseHandoff, parseInboxMessage } from './redis-handoff.js';
+import { WAKE_PREFIX } from './scripts/wake-one.lua.js';
 
 interface Channel {
   readonly listeners: Set<(handoff?: Handoff) => void>;
@@ -26,7 +27,11 @@ const LINGER_MS = 1_000;
  *
  * Fair hand-offs come through this connection's own **inbox** channel: a fair waiter names it in its
  * ticket, and the release that hands it the lease publishes there, so only this process hears it
- * instead of every process waiting on the key.
+ * instead of every process waiting on the key. Plain waiters use the inbox too: a missed attempt
+ * made while a local waiter listens registers the process as a sleeper on the lock
+ * ({@link sleeper}), and a plain release wakes one registered process (`wake:<channel>` on its
+ * inbox) rather than all of them. A wake-up for a lock nobody here waits on any more is passed on
+ * (`passOn`), so that the next registered process wakes instead.
  */
 export class RedisWakeups {
   #subscriber: RedisSubscriberLike | undefined;
@@ -34,9 +39,37 @@ export class RedisWakeups {
   /** This connection's inbox channel (random), subscribed on first fair wait. */
   readonly #inbox = `nestjs-locker:inbox:${randomBytes(16).toString('hex')}`;
   #inboxReady: Promise<string> | undefined;
+  /** The inbox once Redis confirmed its subscription, `''` before. */
+  #inboxConfirmed = '';
   #sweeper: ReturnType<typeof setInterval> | undefined;
 
-  constructor(private readonly open: () => RedisSubscriberLike) {}
+  /**
+   * @param open opens the subscriber connection (on first use).
+   * @param passOn wakes the next sleeper of a lock whose wake-up reached this process after its
+   *   waiters left (given the lock's release channel); without it, such a wake-up is dropped and
+   *   the other sleepers wake at their next re-check.
+   */
+  constructor(
+    private readonly open: () => RedisSubscriberLike,
+    private readonly passOn?: (channel: string) => void,
+  ) {}
+
+  /**
+   * The sleeper registration an acquire attempt on the lock of `channel` passes to the store: the
+   * inbox while a local waiter listens on the lock, `''` (register nothing) otherwise or while the
+   * inbox is not subscribed.
+   */
+  sleeper(channel: string): string {
+    return (this.#channels.get(channel)?.listeners.size ?? 0) > 0 ? this.#inboxConfirmed : '';
+  }
+
+  /**
+   * Wakes this process's own waiters on the lock of `channel`, after this process released it: the
+   * store wakes one other process, and these need no registration to hear of it.
+   */
+  wakeLocal(channel: string): void {
+    this.#deliver(channel, undefined);
+  }
 
   async subscribe(
     channel: string,
@@ -63,8 +96,11 @@ export class RedisWakeups {
       current.idleSince = performance.now();
       this.#sweepLater();
     };
+    // The inbox as well, so that the waiter's next attempt registers the process as a sleeper
+    // (once per connection; a failed inbox only means waking with everyone on the channel).
+    const ready = Promise.all([current.ready, this.inbox(timeoutMs)]);
     try {
-      await (timeoutMs === undefined ? current.ready : withTimeout(current.ready, timeoutMs));
+      await (timeoutMs === undefined ? ready : withTimeout(ready, timeoutMs));
     } catch (error) {
       unsubscribe();
       throw error;
@@ -80,7 +116,10 @@ export class RedisWakeups {
     if (!this.#inboxReady) {
       const ready = this.#connection()
         .subscribe(this.#inbox)
-        .then(() => this.#inbox);
+        .then(() => {
+          this.#inboxConfirmed = this.#inbox;
+          return this.#inbox;
+        });
       const bounded = timeoutMs === undefined ? ready : withTimeout(ready, timeoutMs);
       this.#inboxReady = bounded.catch(() => {
         this.#inboxReady = undefined;
@@ -95,6 +134,7 @@ export class RedisWakeups {
     const subscriber = this.#subscriber;
     this.#subscriber = undefined;
     this.#inboxReady = undefined;
+    this.#inboxConfirmed = '';
     this.#channels.clear();
     if (this.#sweeper) clearInterval(this.#sweeper);
     this.#sweeper = undefined;
@@ -135,6 +175,10 @@ export class RedisWakeups {
       subscriber.on('error', () => undefined);
       subscriber.on('message', (channel, message) => {
         if (channel === this.#inbox) {
+          if (message.startsWith(WAKE_PREFIX)) {
+            this.#wakeOne(message.slice(WAKE_PREFIX.length));
+            return;
+          }
           const delivery = parseInboxMessage(message);
           if (delivery) this.#deliver(delivery.channel, delivery.handoff);
           return;
@@ -144,6 +188,16 @@ export class RedisWakeups {
       this.#subscriber = subscriber;
     }
     return this.#subscriber;
+  }
+
+  /** A wake-up sent to this process alone: its waiters on the lock try, or the next sleeper does. */
+  #wakeOne(channel: string): void {
+    const entry = this.#channels.get(channel);
+    if (entry && entry.listeners.size > 0) {
+      for (const wake of entry.listeners) wake();
+      return;
+    }
+    this.passOn?.(channel);
   }
 
   #deliver(channel: string, handoff: Handoff | undefined): void {

@@ -24,7 +24,7 @@ import type { RedisClientLike } from './redis-client.js';
 import { MAX_BATCH, RedisContext } from './redis-context.js';
 import { RedisDirectory } from './redis-directory.js';
 import { RedisFairLocks } from './redis-fair.js';
-import { lockKeyOf, releaseChannelOf } from './redis-keys.js';
+import { lockKeyOf, lockKeyOfReleaseChannel, releaseChannelOf } from './redis-keys.js';
 import { RedisMultiKeyLocks } from './redis-multi-key.js';
 import {
   DEFAULT_COMMAND_TIMEOUT_MS,
@@ -42,6 +42,7 @@ import { ACQUIRE } from './scripts/acquire.lua.js';
 import { EXTEND } from './scripts/extend.lua.js';
 import { INSPECT } from './scripts/inspect.lua.js';
 import { RELEASE } from './scripts/release.lua.js';
+import { WAKE_NEXT } from './scripts/wake-next.lua.js';
 
 export type { RedisConnectionOptions, RedisLockBackendOptions } from './redis-options.js';
 
@@ -51,8 +52,11 @@ export type { RedisConnectionOptions, RedisLockBackendOptions } from './redis-op
  * One lock is one string key, `{<prefix><key>}`, holding `<fencing token>:<owner>` with a `PX`
  * expiry set by Redis; beside it `{<prefix><key>}:fence` keeps the last fencing token. Acquire,
  * extend and release are Lua scripts (by SHA, NOSCRIPT-safe) that check the owner atomically;
- * concurrent calls made in the same tick share one script run. Releases publish on
- * `{<prefix><key>}:released`, which wakes waiters in every process at once. Fair locks, semaphores,
+ * concurrent calls made in the same tick share one script run. A waiter's missed attempt registers
+ * its process in `{<prefix><key>}:sleepers`, and a release wakes the process registered longest,
+ * on that process's own channel, rather than every waiting process at once (with nobody
+ * registered, it publishes on `{<prefix><key>}:released` for all, as fair locks, semaphores and
+ * read-write locks always do). Fair locks, semaphores,
  * read-write locks and the outcomes of shared runs (`{<prefix><key>}:result`) are the capabilities
  * `fair`, `semaphore`, `readWrite` and `results`; except on a Cluster, so are multi-key locks and
  * the waits-for graph of deadlock detection (`multiKey`, `waits`: one script reads keys of many
@@ -105,7 +109,10 @@ export class RedisLockBackend implements LockBackend {
       timeoutMs: resolved.timeoutMs,
       deadlines: new Deadlines(),
       fenceRetentionMs: resolved.fenceRetentionMs,
-      wakeups: new RedisWakeups(() => client.duplicate()),
+      wakeups: new RedisWakeups(
+        () => client.duplicate(),
+        (channel) => this.#passOn(channel),
+      ),
       partitionOf,
       replicas:
         resolved.waitForReplicas &&
@@ -212,12 +219,24 @@ export class RedisLockBackend implements LockBackend {
   }
 
   async #acquireBatch(locks: AcquireRequest[]): Promise<(AcquireResult | LockBackendError)[]> {
-    const { fenceRetentionMs } = this.#context;
-    const results = await this.#context.run(ACQUIRE, { locks, fenceRetentionMs });
-    return this.#context.replicatedBatch(locks, results, (taken) => this.#releaseBatch(taken));
+    const context = this.#context;
+    const { fenceRetentionMs } = context;
+    const sleepers = locks.map((lock) => context.sleeper(lock.key));
+    const results = await context.run(ACQUIRE, { locks, fenceRetentionMs, sleepers });
+    return context.replicatedBatch(locks, results, (taken) => this.#releaseBatch(taken));
   }
 
-  #releaseBatch(items: ReleaseRequest[]): Promise<boolean[]> {
-    return this.#context.run(RELEASE, items);
+  async #releaseBatch(items: ReleaseRequest[]): Promise<boolean[]> {
+    const released = await this.#context.run(RELEASE, items);
+    for (const [i, item] of items.entries()) if (released[i]) this.#context.wakeLocal(item.key);
+    return released;
+  }
+
+  /** Wakes the next sleeper of the lock of `channel`: its wake-up found no waiter here. */
+  #passOn(channel: string): void {
+    const lockKey = lockKeyOfReleaseChannel(channel);
+    if (this.#closed || lockKey === undefined) return;
+    // Best effort: if it fails, the other sleepers wake at their next re-check.
+    this.#context.run(WAKE_NEXT, lockKey).catch(() => undefined);
   }
 }

@@ -1,18 +1,22 @@
 import type { AcquireResult } from '../../../contract/lease.js';
 import type { AcquireRequest } from '../../shared/lease-requests.js';
-import { fenceKeyOf, lockKeyOf } from '../redis-keys.js';
+import { fenceKeyOf, lockKeyOf, sleepersKeyOf } from '../redis-keys.js';
 import { integer, integerText, missed } from '../redis-replies.js';
 import { RedisScript } from '../redis-script.js';
 import { lockGrantLua } from './lock-grant.lua.js';
 import { OWNER_CHECK_LUA } from './owner-check.lua.js';
 import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
+import { registerSleeperLua, unregisterSleeperLua } from './wake-one.lua.js';
 
 /**
  * Acquires a batch of locks in one round trip and one atomic script run.
  *
- * KEYS: for each lock i, KEYS[2i-1] = the lock key, KEYS[2i] = its fence key (same hash tag).
- * ARGV[3i-2], ARGV[3i-1], ARGV[3i] = owner token, ttl in ms and the fence key's lifetime in ms
- * (the ttl plus the fence retention) of lock i, as text.
+ * KEYS: for each lock i, KEYS[3i-2] = the lock key, KEYS[3i-1] = its fence key, KEYS[3i] = its
+ * sleepers key (same hash tag).
+ * ARGV[4i-3], ARGV[4i-2], ARGV[4i-1] = owner token, ttl in ms and the fence key's lifetime in ms
+ * (the ttl plus the fence retention) of lock i, as text; ARGV[4i] = the sleeper registration of
+ * the caller's process (its inbox, or `''` for none; see `RedisWakeups.sleeper`): a missed attempt
+ * registers it, so that a release wakes it (see `wakeOneLua`), and a granted one drops it.
  * Returns { nowMs, then per lock: its fencing token (an integer) when granted, or its holder's
  * PTTL as text when refused }. A lone lock granted under the clock's token is answered with the
  * token alone, and a lone refusal with the PTTL text alone.
@@ -26,12 +30,18 @@ import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
  */
 export const ACQUIRE_LUA = `${SERVER_CLOCK_LUA}${OWNER_CHECK_LUA}
 local out = { nowMs }
-for i = 1, #KEYS / 2 do
-  local lockKey, fenceKey, a = KEYS[2 * i - 1], KEYS[2 * i], 3 * i - 2
-  local owner, ttl, fenceTtl = ARGV[a], ARGV[a + 1], ARGV[a + 2]
+for i = 1, #KEYS / 3 do
+  local lockKey, fenceKey, sleepersKey, a = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i], 4 * i - 3
+  local owner, ttl, fenceTtl, sleeper = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
   local value = nowText .. ':' .. owner
   ${lockGrantLua('nowText')}
-  out[i + 1] = token or tostring(redis.call('PTTL', lockKey))
+  if token then
+    ${unregisterSleeperLua()}
+    out[i + 1] = token
+  else
+    ${registerSleeperLua()}
+    out[i + 1] = tostring(redis.call('PTTL', lockKey))
+  end
 end
 if #out == 2 and (out[2] == nowUs or type(out[2]) == 'string') then
   return out[2]
@@ -43,19 +53,26 @@ return out
 export interface AcquireInput {
   readonly locks: readonly AcquireRequest[];
   readonly fenceRetentionMs: number;
+  /** Per lock, the sleeper registration of this process (`RedisWakeups.sleeper`); none when absent. */
+  readonly sleepers?: readonly string[];
 }
 
 /** The plain-lock acquire of `RedisLockBackend`: one result per lock, in order. */
 export const ACQUIRE = new RedisScript<AcquireInput, AcquireResult[]>({
   name: 'acquire',
   source: ACQUIRE_LUA,
-  call: ({ locks, fenceRetentionMs }) => {
+  call: ({ locks, fenceRetentionMs, sleepers }) => {
     const keys: string[] = [];
     const args: string[] = [];
-    for (const lock of locks) {
+    for (const [i, lock] of locks.entries()) {
       const lockKey = lockKeyOf(lock.key);
-      keys.push(lockKey, fenceKeyOf(lockKey));
-      args.push(lock.owner, String(lock.ttlMs), String(lock.ttlMs + fenceRetentionMs));
+      keys.push(lockKey, fenceKeyOf(lockKey), sleepersKeyOf(lockKey));
+      args.push(
+        lock.owner,
+        String(lock.ttlMs),
+        String(lock.ttlMs + fenceRetentionMs),
+        sleepers?.[i] ?? '',
+      );
     }
     return { keys, args };
   },

@@ -1,25 +1,29 @@
 import type { ReleaseRequest } from '../../shared/lease-requests.js';
-import { lockKeyOf } from '../redis-keys.js';
+import { lockKeyOf, queueKeyOf, sleepersKeyOf } from '../redis-keys.js';
 import { batchFlags } from '../redis-replies.js';
 import { RedisScript } from '../redis-script.js';
 import { lockValueLua } from './lock-value.lua.js';
 import { OWNER_CHECK_LUA } from './owner-check.lua.js';
+import { wakeOneLua } from './wake-one.lua.js';
 
 /**
- * Releases a batch of locks, each only if its owner holds it, and publishes a wake-up on the
- * lock's channel ("<lock key>:released") for the waiters.
+ * Releases a batch of locks, each only if its owner holds it, and wakes the lock's waiters: the
+ * process registered longest as a sleeper, else everyone on the lock's channel
+ * ("<lock key>:released"; see `wakeOneLua`).
  *
- * KEYS[i] = lock key i.
+ * KEYS[3i-2] = lock key i, KEYS[3i-1] = its sleepers key, KEYS[3i] = its fair queue key.
  * ARGV[i] = owner token of lock i.
  * Returns per lock: 1 released | 0 not held by that owner; a lone lock's answer is the whole reply.
  */
 export const RELEASE_LUA = `${OWNER_CHECK_LUA}
 local out = {}
-for i = 1, #KEYS do
-  ${lockValueLua('value', 'KEYS[i]')}
+for i = 1, #KEYS / 3 do
+  local lockKey, sleepersKey, queueKey = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
+  ${lockValueLua('value', 'lockKey')}
   if leaseOf(value) == ARGV[i] then
-    redis.call('DEL', KEYS[i])
-    redis.call('PUBLISH', KEYS[i] .. ':released', '')
+    redis.call('DEL', lockKey)
+    local channel = lockKey .. ':released'
+    ${wakeOneLua()}
     out[i] = 1
   else
     out[i] = 0
@@ -39,7 +43,10 @@ export const RELEASE = new RedisScript<readonly ReleaseRequest[], boolean[]>({
   name: 'release',
   source: RELEASE_LUA,
   call: (locks) => ({
-    keys: locks.map((lock) => lockKeyOf(lock.key)),
+    keys: locks.flatMap((lock) => {
+      const lockKey = lockKeyOf(lock.key);
+      return [lockKey, sleepersKeyOf(lockKey), queueKeyOf(lockKey)];
+    }),
     args: locks.map((lock) => lock.owner),
   }),
   reply: (raw, locks) => batchFlags(raw, locks.length),

@@ -1,0 +1,29 @@
+import { queueKeyOf, sleepersKeyOf } from '../redis-keys.js';
+import { integer } from '../redis-replies.js';
+import { RedisScript } from '../redis-script.js';
+import { wakeOneLua } from './wake-one.lua.js';
+
+/**
+ * Passes on a wake-up that reached a process whose waiters on the lock had left (gave up, or got
+ * it by a re-check): wakes the next registered sleeper, as the release did, unless the lock is
+ * held again (then its own release will).
+ *
+ * KEYS[1] = lock key, KEYS[2] = its sleepers key, KEYS[3] = its fair queue key.
+ * Returns 1 when it woke someone (or everyone on the channel), 0 when the lock is held.
+ */
+export const WAKE_NEXT_LUA = `
+local lockKey, sleepersKey, queueKey = KEYS[1], KEYS[2], KEYS[3]
+if redis.call('EXISTS', lockKey) == 1 then return 0 end
+local channel = lockKey .. ':released'
+${wakeOneLua()}
+return 1
+`;
+
+/** The lock key (`lockKeyOf`) of the wake-up to pass on. */
+export const WAKE_NEXT = new RedisScript<string, number>({
+  name: 'wake-next',
+  source: WAKE_NEXT_LUA,
+  call: (lockKey) => ({ keys: [lockKey, sleepersKeyOf(lockKey), queueKeyOf(lockKey)], args: [] }),
+  reply: (raw) => integer(raw),
+  returns: '1 | 0',
+});

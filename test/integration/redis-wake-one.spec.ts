@@ -1,0 +1,153 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
+import { type Lock, LockManager, LockNotAcquiredError, RedisLockBackend } from '../../lib/index.js';
+import { uniqueId } from '../support/async.js';
+import { REDIS_URL } from '../support/servers.js';
+
+/** The prefix of an inbox channel: one per backend (per process, in an app). */
+const INBOXES = 'nestjs-locker:inbox:*';
+
+/**
+ * How a plain release wakes waiters on Redis: one registered process (the one registered longest),
+ * on its own inbox, instead of every waiting process at once. Each manager here has a backend of
+ * its own, with its own subscriber connection and inbox, as separate processes would.
+ */
+describe('RedisLockBackend plain waiters: one process woken per release', () => {
+  const redis = new Redis(REDIS_URL);
+  const managers: LockManager[] = [];
+  const subscribers: Redis[] = [];
+  afterAll(async () => {
+    await Promise.all(managers.map((locks) => locks.close()));
+    for (const subscriber of subscribers) subscriber.disconnect();
+    await redis.quit();
+  });
+
+  /** `count` managers on separate backends sharing a fresh prefix, and what Redis sees of them. */
+  async function setUp(count: number) {
+    const keyPrefix = `wake-one:${uniqueId()}:`;
+    const locks = Array.from({ length: count }, () => {
+      const manager = new LockManager({
+        backend: new RedisLockBackend({ url: REDIS_URL, onWarning: false }),
+        keyPrefix,
+      });
+      managers.push(manager);
+      return manager;
+    });
+    const lockKey = (key: string) => `{${keyPrefix}${key}}`;
+    // Every wake-up sent to an inbox, and every message published for all on a release channel.
+    const wakes: { inbox: string; message: string }[] = [];
+    const broadcasts: string[] = [];
+    const subscriber = redis.duplicate();
+    subscribers.push(subscriber);
+    subscriber.on('pmessage', (pattern, channel, message) => {
+      if (pattern === INBOXES) wakes.push({ inbox: channel, message });
+      else broadcasts.push(channel);
+    });
+    await subscriber.psubscribe(INBOXES, `{${keyPrefix}*}:released`);
+    /** The registered sleepers of `key`, oldest first. */
+    const sleepers = (key: string) => redis.zrange(`${lockKey(key)}:sleepers`, 0, -1);
+    /** Resolves once `key` has `n` registered sleepers (each waiter registers on its first miss). */
+    const registered = async (key: string, n: number): Promise<string[]> => {
+      for (;;) {
+        const now = await sleepers(key);
+        if (now.length >= n) return now;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    return { locks, lockKey, wakes, broadcasts, sleepers, registered };
+  }
+
+  it('wakes the waiting processes one per release, in the order they registered', async () => {
+    const { locks, lockKey, wakes, broadcasts, registered } = await setUp(4);
+    const [holder, ...waiters] = locks as [LockManager, ...LockManager[]];
+    let lock: Lock = await holder.acquire('k', { ttl: 30_000 });
+    const order: number[] = [];
+    // Started one after another, so that their registrations have a known order.
+    const waiting: Promise<Lock>[] = [];
+    const inboxes: string[] = [];
+    for (const [i, waiter] of waiters.entries()) {
+      waiting.push(
+        waiter.acquire('k', { ttl: 30_000, wait: 60_000 }).then((taken) => {
+          order.push(i);
+          return taken;
+        }),
+      );
+      const now = await registered('k', i + 1);
+      inboxes.push(now.find((inbox) => !inboxes.includes(inbox))!);
+    }
+    for (let turn = 0; turn < waiters.length; turn++) {
+      const before = wakes.length;
+      await lock.release();
+      lock = await Promise.race(waiting.filter((_, i) => !order.includes(i)));
+      // One wake-up per release, to the process registered longest; nothing for all on the channel.
+      expect(wakes.slice(before)).toEqual([
+        { inbox: inboxes[turn], message: `wake:${lockKey('k')}:released` },
+      ]);
+    }
+    await lock.release();
+    expect(order).toEqual([0, 1, 2]);
+    // The last release found nobody registered: it published for all, once.
+    while (broadcasts.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(broadcasts).toEqual([`${lockKey('k')}:released`]);
+    expect(await redis.exists(`${lockKey('k')}:sleepers`)).toBe(0);
+  }, 30_000);
+
+  it('publishes for all on the channel when no process is registered', async () => {
+    const { locks, lockKey, wakes, broadcasts } = await setUp(1);
+    const lock = await locks[0]!.acquire('free');
+    await lock.release();
+    // The release publishes on the channel only when it woke no process on its inbox.
+    while (broadcasts.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(broadcasts).toEqual([`${lockKey('free')}:released`]);
+    expect(wakes).toEqual([]);
+  });
+
+  it('passes a wake-up on when the woken process has no waiter left on the lock', async () => {
+    const { locks, lockKey, wakes, registered } = await setUp(3);
+    const [holder, leaver, stayer] = locks as [LockManager, LockManager, LockManager];
+    const lock = await holder.acquire('k', { ttl: 30_000 });
+    // The leaver registers, then gives up (its registration stays until it lapses).
+    await expect(leaver.acquire('k', { wait: 300 })).rejects.toThrow(LockNotAcquiredError);
+    const [leaverInbox] = await registered('k', 1);
+    const staying = stayer.acquire('k', { ttl: 30_000, wait: 60_000 });
+    const both = await registered('k', 2);
+    const stayerInbox = both.find((inbox) => inbox !== leaverInbox);
+    await lock.release();
+    const next = await staying;
+    expect(wakes.map((wake) => wake.inbox)).toEqual([leaverInbox, stayerInbox]);
+    expect(wakes[1]!.message).toBe(`wake:${lockKey('k')}:released`);
+    expect(next.fencingToken > lock.fencingToken).toBe(true);
+    await next.release();
+  }, 30_000);
+
+  it('skips a registration that lapsed (its process is gone)', async () => {
+    const { locks, lockKey, wakes, registered } = await setUp(2);
+    const [holder, waiter] = locks as [LockManager, LockManager];
+    const lock = await holder.acquire('k', { ttl: 30_000 });
+    // A process that registered long ago and never came back: its score is in the past.
+    const gone = 'nestjs-locker:inbox:gone';
+    await redis.zadd(`${lockKey('k')}:sleepers`, 1, gone);
+    const waiting = waiter.acquire('k', { ttl: 30_000, wait: 60_000 });
+    const [, waiterInbox] = await registered('k', 2);
+    await lock.release();
+    await (await waiting).release();
+    expect(wakes[0]).toEqual({ inbox: waiterInbox, message: `wake:${lockKey('k')}:released` });
+    expect(wakes.map((wake) => wake.inbox)).not.toContain(gone);
+  }, 30_000);
+
+  it('wakes a multi-key waiter registered on the key a plain holder released', async () => {
+    const { locks, lockKey, wakes, registered } = await setUp(2);
+    const [holder, waiter] = locks as [LockManager, LockManager];
+    const lock = await holder.acquire('a', { ttl: 30_000 });
+    const waiting = waiter.acquire(['a', 'b'], { ttl: 30_000, wait: 60_000 });
+    const [waiterInbox] = await registered('a', 1);
+    // Registered only where it found the key busy.
+    expect(await redis.exists(`${lockKey('b')}:sleepers`)).toBe(0);
+    await lock.release();
+    const both = await waiting;
+    expect(wakes).toEqual([{ inbox: waiterInbox, message: `wake:${lockKey('a')}:released` }]);
+    expect(both.fencingToken > lock.fencingToken).toBe(true);
+    expect(await redis.exists(`${lockKey('a')}:sleepers`)).toBe(0);
+    await both.release();
+  }, 30_000);
+});
