@@ -45,7 +45,7 @@ describe('RedisLockBackend plain waiters: one process woken per release', () => 
     });
     await subscriber.psubscribe(INBOXES, `{${keyPrefix}*}:released`);
     /** The registered sleepers of `key`, oldest first. */
-    const sleepers = (key: string) => redis.zrange(`${lockKey(key)}:sleepers`, 0, -1);
+    const sleepers = (key: string) => redis.zrange(`${lockKey(key)}:sleepers`, '0', '-1');
     /** Resolves once `key` has `n` registered sleepers (each waiter registers on its first miss). */
     const registered = async (key: string, n: number): Promise<string[]> => {
       for (;;) {
