@@ -1,5 +1,5 @@
 import { libraryWarnings } from '../contract/library-warnings.js';
-import { type LockDirectory, MAX_INSTANCE_PAYLOAD_BYTES } from '../contract/lock-directory.js';
+import type { LockDirectory } from '../contract/lock-directory.js';
 import { type ClockTimer, type MonotonicClock, startTimer, wallNow } from './clock.js';
 import { type HeldSummary, instancePayload } from './instance-record.js';
 import type { LockActivity } from './lock-activity.js';

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
+import { RELEASE } from '../../lib/backends/redis/scripts/release.lua.js';
 import { type Lock, LockManager, LockNotAcquiredError, RedisLockBackend } from '../../lib/index.js';
 import { uniqueId } from '../support/async.js';
 import { REDIS_URL } from '../support/servers.js';
@@ -54,7 +55,7 @@ describe('RedisLockBackend plain waiters: one process woken per release', () => 
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     };
-    return { locks, lockKey, wakes, broadcasts, sleepers, registered };
+    return { locks, keyPrefix, lockKey, wakes, broadcasts, sleepers, registered };
   }
 
   it('wakes the waiting processes one per release, in the order they registered', async () => {
@@ -120,19 +121,55 @@ describe('RedisLockBackend plain waiters: one process woken per release', () => 
     await next.release();
   }, 30_000);
 
-  it('skips a registration that lapsed (its process is gone)', async () => {
+  it("costs one wake-up when a registered process died: the next waiter's re-check takes the lock", async () => {
     const { locks, lockKey, wakes, registered } = await setUp(2);
     const [holder, waiter] = locks as [LockManager, LockManager];
     const lock = await holder.acquire('k', { ttl: 30_000 });
-    // A process that registered long ago and never came back: its score is in the past.
+    // A process that registered first and then died: nobody reads its inbox.
     const gone = 'nestjs-locker:inbox:gone';
     await redis.zadd(`${lockKey('k')}:sleepers`, 1, gone);
     const waiting = waiter.acquire('k', { ttl: 30_000, wait: 60_000 });
-    const [, waiterInbox] = await registered('k', 2);
+    await registered('k', 2);
     await lock.release();
-    await (await waiting).release();
-    expect(wakes[0]).toEqual({ inbox: waiterInbox, message: `wake:${lockKey('k')}:released` });
-    expect(wakes.map((wake) => wake.inbox)).not.toContain(gone);
+    const next = await waiting;
+    expect(wakes.map((wake) => wake.inbox)).toEqual([gone]);
+    expect(next.fencingToken > lock.fencingToken).toBe(true);
+    // The dead process's place was used up by that one wake-up.
+    expect(await redis.zrange(`${lockKey('k')}:sleepers`, '0', '-1')).toEqual([]);
+    await next.release();
+  }, 30_000);
+
+  it('gives a woken process that lost the freed lock to a caller that did not wait the next turn', async () => {
+    const { locks, keyPrefix, lockKey, wakes, registered } = await setUp(3);
+    const [holder, waiter, other] = locks as [LockManager, LockManager, LockManager];
+    const key = lockKey('k');
+    const storeKey = `${keyPrefix}k`;
+    const lock = await holder.acquire('k', { ttl: 30_000 });
+    const waiting = waiter.acquire('k', { ttl: 30_000, wait: 60_000 });
+    const [waiterInbox] = await registered('k', 1);
+    // The holder releases and, in the same breath, someone who never waited takes the key: the
+    // woken waiter's attempt can only miss.
+    const barger = `1:${'b'.repeat(32)}`;
+    const { keys, args } = RELEASE.call([{ key: storeKey, owner: lock.owner }]);
+    await redis
+      .multi()
+      .eval(RELEASE.source, keys.length, ...keys, ...args)
+      .set(key, barger, 'PX', 30_000)
+      .exec();
+    while ((await redis.get(`${key}:turn`)) !== waiterInbox) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // While the barger holds it and when it lets go, the turn is the woken waiter's.
+    const released = RELEASE.call([{ key: storeKey, owner: barger.slice(2) }]);
+    await redis
+      .multi()
+      .eval(RELEASE.source, released.keys.length, ...released.keys, ...released.args)
+      .exec();
+    expect(await other.tryAcquire('k')).toBeNull();
+    const next = await waiting;
+    expect(wakes.map((wake) => wake.inbox)).toEqual([waiterInbox, waiterInbox]);
+    expect(await redis.exists(`${key}:turn`)).toBe(0);
+    await next.release();
   }, 30_000);
 
   it('wakes a multi-key waiter registered on the key a plain holder released', async () => {

@@ -10,6 +10,7 @@ import type { RedisReplicaWait } from './redis-replica-wait.js';
 import type { RedisScript, ScriptReply } from './redis-script.js';
 import { checkRedisServer } from './redis-server-check.js';
 import type { RedisWakeups } from './redis-wakeups.js';
+import type { SleeperArgument } from './scripts/wake-one.lua.js';
 
 /** Locks per script run: keeps every script short, so it never blocks Redis for long. */
 export const MAX_BATCH = 128;
@@ -124,7 +125,7 @@ export class RedisContext {
    * What an acquire attempt on `key` passes as this process's sleeper registration: the inbox
    * while a local waiter listens on the key, else `''` (see `RedisWakeups.sleeper`).
    */
-  sleeper(key: string): string {
+  sleeper(key: string): SleeperArgument {
     return this.#parts.wakeups.sleeper(releaseChannelOf(lockKeyOf(key)));
   }
 

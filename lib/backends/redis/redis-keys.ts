@@ -27,11 +27,16 @@ export function lockKeyOfReleaseChannel(channel: string): string | undefined {
 }
 
 /**
- * The processes whose waiters sleep on a lock (sorted set of inbox channel → registration expiry,
- * store ms): a plain release wakes the oldest one instead of every process. Must match the scripts.
+ * The processes whose waiters sleep on a lock (sorted set of inbox channel → arrival, store ms): a
+ * plain release wakes the one that arrived first instead of every process. See `wake-one.lua.ts`.
  */
 export function sleepersKeyOf(lockKey: string): string {
   return `${lockKey}:sleepers`;
+}
+
+/** The inbox of the process whose turn it is to take a lock next (string, with a PX). */
+export function turnKeyOf(lockKey: string): string {
+  return `${lockKey}:turn`;
 }
 
 /** A fair lock's queue of waiting owners (sorted set by arrival). Must match the fair scripts. */
@@ -111,7 +116,7 @@ export function lockKeyPattern(prefix: string): string {
 
 /**
  * The store key of `key` when it is a lock key (`lockKeyOf`), `undefined` for a key derived from
- * one (fence, sleepers, queue, tickets, permits, readers, result): only a lock key ends with the "}" that
+ * one (fence, sleepers, turn, queue, tickets, permits, readers, result): only a lock key ends with the "}" that
  * closes it, every derived key ends in its suffix.
  */
 export function storeKeyOfLockKey(key: string): string | undefined {

@@ -25,7 +25,7 @@ export class RedisMultiKeyLocks implements MultiKeyLocks {
     try {
       const { fenceRetentionMs } = context;
       // Registered as a sleeper when a local waiter listens on any of the keys (it listens on all).
-      const sleeper = keys.map((key) => context.sleeper(key)).find((inbox) => inbox !== '') ?? '';
+      const sleeper = keys.map((key) => context.sleeper(key)).find((arg) => arg !== '') ?? '';
       const result = await context.run(MULTI_ACQUIRE, {
         keys,
         owner,

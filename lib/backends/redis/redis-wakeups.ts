@@ -3,7 +3,7 @@ import type { Handoff, Unsubscribe } from '../../contract/lock-backend.js';
 import { withTimeout } from '../shared/with-timeout.js';
 import type { RedisSubscriberLike } from './redis-client.js';
 import { parseHandoff, parseInboxMessage } from './redis-handoff.js';
-import { WAKE_PREFIX } from './scripts/wake-one.lua.js';
+import { type SleeperArgument, WAKE_PREFIX } from './scripts/wake-one.lua.js';
 
 interface Channel {
   readonly listeners: Set<(handoff?: Handoff) => void>;
@@ -11,6 +11,8 @@ interface Channel {
   readonly ready: Promise<unknown>;
   /** Since when (ms, `performance.now()`) the channel has had no listener; `undefined` while used. */
   idleSince: number | undefined;
+  /** A wake-up for this process alone arrived, and no attempt on the lock has been made since. */
+  woken: boolean;
 }
 
 /**
@@ -46,21 +48,27 @@ export class RedisWakeups {
   /**
    * @param open opens the subscriber connection (on first use).
    * @param passOn wakes the next sleeper of a lock whose wake-up reached this process after its
-   *   waiters left (given the lock's release channel); without it, such a wake-up is dropped and
-   *   the other sleepers wake at their next re-check.
+   *   waiters left (given the lock's release channel and this process's inbox); without it, such
+   *   a wake-up is dropped and the other sleepers wake at their next re-check.
    */
   constructor(
     private readonly open: () => RedisSubscriberLike,
-    private readonly passOn?: (channel: string) => void,
+    private readonly passOn?: (channel: string, inbox: string) => void,
   ) {}
 
   /**
-   * The sleeper registration an acquire attempt on the lock of `channel` passes to the store: the
-   * inbox while a local waiter listens on the lock, `''` (register nothing) otherwise or while the
-   * inbox is not subscribed.
+   * The sleeper argument an acquire attempt on the lock of `channel` passes to the store (see
+   * `SleeperArgument`): `''` while no local waiter listens on the lock or the inbox is not
+   * subscribed; `!<inbox>` for the first attempt after a wake-up for this process alone; else
+   * `+<inbox>`.
    */
-  sleeper(channel: string): string {
-    return (this.#channels.get(channel)?.listeners.size ?? 0) > 0 ? this.#inboxConfirmed : '';
+  sleeper(channel: string): SleeperArgument {
+    const entry = this.#channels.get(channel);
+    const inbox = this.#inboxConfirmed;
+    if (!entry || entry.listeners.size === 0 || inbox === '') return '';
+    if (!entry.woken) return `+${inbox}`;
+    entry.woken = false;
+    return `!${inbox}`;
   }
 
   /**
@@ -80,7 +88,7 @@ export class RedisWakeups {
     let entry = this.#channels.get(channel);
     if (!entry) {
       const ready = subscriber.subscribe(channel);
-      entry = { listeners: new Set(), ready, idleSince: undefined };
+      entry = { listeners: new Set(), ready, idleSince: undefined, woken: false };
       this.#channels.set(channel, entry);
       // A failed SUBSCRIBE must not stay cached for the next waiter.
       ready.catch(() => {
@@ -194,10 +202,11 @@ export class RedisWakeups {
   #wakeOne(channel: string): void {
     const entry = this.#channels.get(channel);
     if (entry && entry.listeners.size > 0) {
+      entry.woken = true;
       for (const wake of entry.listeners) wake();
       return;
     }
-    this.passOn?.(channel);
+    this.passOn?.(channel, this.#inbox);
   }
 
   #deliver(channel: string, handoff: Handoff | undefined): void {

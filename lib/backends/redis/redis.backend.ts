@@ -111,7 +111,7 @@ export class RedisLockBackend implements LockBackend {
       fenceRetentionMs: resolved.fenceRetentionMs,
       wakeups: new RedisWakeups(
         () => client.duplicate(),
-        (channel) => this.#passOn(channel),
+        (channel, inbox) => this.#passOn(channel, inbox),
       ),
       partitionOf,
       replicas:
@@ -233,10 +233,10 @@ export class RedisLockBackend implements LockBackend {
   }
 
   /** Wakes the next sleeper of the lock of `channel`: its wake-up found no waiter here. */
-  #passOn(channel: string): void {
+  #passOn(channel: string, inbox: string): void {
     const lockKey = lockKeyOfReleaseChannel(channel);
     if (this.#closed || lockKey === undefined) return;
     // Best effort: if it fails, the other sleepers wake at their next re-check.
-    this.#context.run(WAKE_NEXT, lockKey).catch(() => undefined);
+    this.#context.run(WAKE_NEXT, { lockKey, inbox }).catch(() => undefined);
   }
 }

@@ -1,22 +1,28 @@
 import type { AcquireResult } from '../../../contract/lease.js';
 import type { AcquireRequest } from '../../shared/lease-requests.js';
-import { fenceKeyOf, lockKeyOf, sleepersKeyOf } from '../redis-keys.js';
+import { fenceKeyOf, lockKeyOf, sleepersKeyOf, turnKeyOf } from '../redis-keys.js';
 import { integer, integerText, missed } from '../redis-replies.js';
 import { RedisScript } from '../redis-script.js';
 import { lockGrantLua } from './lock-grant.lua.js';
 import { OWNER_CHECK_LUA } from './owner-check.lua.js';
 import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
-import { registerSleeperLua, unregisterSleeperLua } from './wake-one.lua.js';
+import {
+  grantedAttemptLua,
+  missedAttemptLua,
+  type SleeperArgument,
+  turnAllowsLua,
+} from './wake-one.lua.js';
 
 /**
  * Acquires a batch of locks in one round trip and one atomic script run.
  *
- * KEYS: for each lock i, KEYS[3i-2] = the lock key, KEYS[3i-1] = its fence key, KEYS[3i] = its
- * sleepers key (same hash tag).
+ * KEYS: for each lock i, KEYS[4i-3] = the lock key, KEYS[4i-2] = its fence key, KEYS[4i-1] = its
+ * sleepers key, KEYS[4i] = its turn key (same hash tag).
  * ARGV[4i-3], ARGV[4i-2], ARGV[4i-1] = owner token, ttl in ms and the fence key's lifetime in ms
  * (the ttl plus the fence retention) of lock i, as text; ARGV[4i] = the sleeper registration of
- * the caller's process (its inbox, or `''` for none; see `RedisWakeups.sleeper`): a missed attempt
- * registers it, so that a release wakes it (see `wakeOneLua`), and a granted one drops it.
+ * the caller's process (see `SleeperArgument`): a missed attempt registers it, so that a release
+ * wakes it (see `wakeOneLua`), and a granted one drops it. A free key whose turn belongs to another
+ * process is refused.
  * Returns { nowMs, then per lock: its fencing token (an integer) when granted, or its holder's
  * PTTL as text when refused }. A lone lock granted under the clock's token is answered with the
  * token alone, and a lone refusal with the PTTL text alone.
@@ -30,17 +36,19 @@ import { registerSleeperLua, unregisterSleeperLua } from './wake-one.lua.js';
  */
 export const ACQUIRE_LUA = `${SERVER_CLOCK_LUA}${OWNER_CHECK_LUA}
 local out = { nowMs }
-for i = 1, #KEYS / 3 do
-  local lockKey, fenceKey, sleepersKey, a = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i], 4 * i - 3
-  local owner, ttl, fenceTtl, sleeper = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+for i = 1, #KEYS / 4 do
+  local k = 4 * i - 3
+  local lockKey, fenceKey, sleepersKey, turnKey = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
+  local owner, ttl, fenceTtl, sleeper = ARGV[k], ARGV[k + 1], ARGV[k + 2], ARGV[k + 3]
   local value = nowText .. ':' .. owner
-  ${lockGrantLua('nowText')}
+  ${turnAllowsLua()}
+  ${lockGrantLua('nowText', 'allowed')}
   if token then
-    ${unregisterSleeperLua()}
+    ${grantedAttemptLua()}
     out[i + 1] = token
   else
-    ${registerSleeperLua()}
-    out[i + 1] = tostring(redis.call('PTTL', lockKey))
+    ${missedAttemptLua()}
+    out[i + 1] = tostring(math.max(redis.call('PTTL', lockKey), redis.call('PTTL', turnKey)))
   end
 end
 if #out == 2 and (out[2] == nowUs or type(out[2]) == 'string') then
@@ -53,8 +61,8 @@ return out
 export interface AcquireInput {
   readonly locks: readonly AcquireRequest[];
   readonly fenceRetentionMs: number;
-  /** Per lock, the sleeper registration of this process (`RedisWakeups.sleeper`); none when absent. */
-  readonly sleepers?: readonly string[];
+  /** Per lock, this process's sleeper argument (`RedisWakeups.sleeper`); none when absent. */
+  readonly sleepers?: readonly SleeperArgument[];
 }
 
 /** The plain-lock acquire of `RedisLockBackend`: one result per lock, in order. */
@@ -66,7 +74,7 @@ export const ACQUIRE = new RedisScript<AcquireInput, AcquireResult[]>({
     const args: string[] = [];
     for (const [i, lock] of locks.entries()) {
       const lockKey = lockKeyOf(lock.key);
-      keys.push(lockKey, fenceKeyOf(lockKey), sleepersKeyOf(lockKey));
+      keys.push(lockKey, fenceKeyOf(lockKey), sleepersKeyOf(lockKey), turnKeyOf(lockKey));
       args.push(
         lock.owner,
         String(lock.ttlMs),

@@ -13,12 +13,13 @@ import { lockValueLua } from './lock-value.lua.js';
  * case that the fence was ahead, so the usual grant is two commands (`SET NX`, `SET … GET`) with no
  * number formatting. A key the same owner holds gets its lease refreshed and its token back (a
  * retried acquire whose answer was lost is harmless). Otherwise `holder` names the owner holding it
- * (`''` for read holds, which keep the key busy while they live).
+ * (`''` for read holds, which keep the key busy while they live). `gate`, a Lua expression, can
+ * keep a free key from being taken (the single server's turns, see `turnAllowsLua`).
  */
-export function lockGrantLua(proposed: string): string {
+export function lockGrantLua(proposed: string, gate?: string): string {
   return `
   local token, holder = false, ''
-  if redis.call('SET', lockKey, value, 'NX', 'PX', ttl) then
+  if ${gate ? `${gate} and ` : ''}redis.call('SET', lockKey, value, 'NX', 'PX', ttl) then
     token = tonumber(${proposed})
     local last = tonumber(redis.call('SET', fenceKey, ${proposed}, 'PX', fenceTtl, 'GET'))
     if last and last >= token then

@@ -1,60 +1,94 @@
 /**
- * How long a process stays registered as a sleeper on a lock after its last missed attempt, in ms.
- * A waiter tries again at least every 2 s (its fallback re-check), which registers it anew, so a
- * live waiter never drops out; a registration of a process that died lapses after this long.
+ * How long a lock's sleepers set lives after the last missed attempt on it, in ms. Every waiter
+ * misses again at least every 2 s (its fallback re-check), so the set of a busy lock never lapses;
+ * one left by processes that died does.
  */
-export const SLEEPER_REGISTRATION_MS = 5_000;
+export const SLEEPERS_LIFETIME_MS = 10_000;
+
+/**
+ * How long a woken process's turn blocks others from a free lock, in ms: the time it has, after
+ * the release woke it, to make its attempt. A turn of a process that died keeps the free lock from
+ * the others for at most this long (they take it at their next re-check).
+ */
+export const TURN_REACTION_MS = 1_000;
 
 /** The prefix of a wake-up sent to one process's inbox; the lock's release channel follows it. */
 export const WAKE_PREFIX = 'wake:';
 
 /**
- * Registers a process as a sleeper on a lock, after a missed attempt of one of its waiters: a Lua
- * block spliced into the acquire scripts. It reads the locals `nowMs`, `sleepersKey` and `sleeper`
- * (the process's inbox channel; `''` when no waiter of the process listens on the lock: nothing to
- * register).
+ * The sleeper argument of an acquire attempt: `''` (no local waiter listens on the lock: register
+ * nothing), `+<inbox>` (a waiter of the process listens: a miss registers it), or `!<inbox>` (the
+ * process was woken for this lock: a miss gives it the next turn).
  */
-export function registerSleeperLua(): string {
+export type SleeperArgument = '' | `+${string}` | `!${string}`;
+
+/**
+ * A missed attempt of a waiting process: a Lua block spliced into the acquire scripts, reading the
+ * locals `nowMs`, `lockKey`, `sleepersKey`, `turnKey` and `sleeper` (see {@link SleeperArgument}).
+ *
+ * A waiter's process joins the sleepers in arrival order (`ZADD NX`: its place is kept while it
+ * keeps missing). A woken process that lost the race for the freed lock to a caller that did not
+ * wait (a holder taking it again at once) gets the lock's **turn**: the next release wakes it and
+ * no one else may take the lock before it tries. So a caller can barge in once, never twice: the
+ * wait of a woken process is bounded by one more hold.
+ */
+export function missedAttemptLua(): string {
   return `
   if sleeper ~= '' then
-    redis.call('ZADD', sleepersKey, nowMs + ${SLEEPER_REGISTRATION_MS}, sleeper)
-    redis.call('PEXPIRE', sleepersKey, ${SLEEPER_REGISTRATION_MS})
+    local inbox = string.sub(sleeper, 2)
+    if string.sub(sleeper, 1, 1) == '!' and redis.call('EXISTS', turnKey) == 0 then
+      local held = redis.call('PTTL', lockKey)
+      redis.call('SET', turnKey, inbox, 'PX', math.max(held, 0) + ${TURN_REACTION_MS})
+    else
+      redis.call('ZADD', sleepersKey, 'NX', nowMs, inbox)
+      redis.call('PEXPIRE', sleepersKey, ${SLEEPERS_LIFETIME_MS})
+    end
   end`;
 }
 
 /**
- * Drops a process's registration once it got the lock: a Lua block for the acquire scripts,
- * reading the locals `sleepersKey` and `sleeper`. Other waiters of the same process need no
- * registration while it holds the lock: its release wakes them in the process itself.
+ * A granted attempt: drops the process's place (and its turn). A Lua block for the acquire
+ * scripts, reading the locals `sleepersKey`, `turnKey` and `sleeper`. Other waiters of the same
+ * process need no place while it holds the lock: its release wakes them in the process itself.
  */
-export function unregisterSleeperLua(): string {
+export function grantedAttemptLua(): string {
   return `
-  if sleeper ~= '' then redis.call('ZREM', sleepersKey, sleeper) end`;
+  if sleeper ~= '' then
+    local inbox = string.sub(sleeper, 2)
+    redis.call('ZREM', sleepersKey, inbox)
+    if redis.call('GET', turnKey) == inbox then redis.call('DEL', turnKey) end
+  end`;
+}
+
+/**
+ * Sets the local `allowed`: whether the lock's turn lets the caller take it (a Lua block for the
+ * acquire scripts, reading `turnKey` and `sleeper`). A turn belongs to one woken process, and
+ * only it may take the lock while the turn lasts.
+ */
+export function turnAllowsLua(): string {
+  return `
+  local turn = redis.call('GET', turnKey)
+  local allowed = not turn or turn == string.sub(sleeper, 2)`;
 }
 
 /**
  * Wakes the waiters of a lock that just became free: a Lua block for the release scripts, reading
- * the locals `sleepersKey`, `queueKey` and `channel` (the lock's release channel). The registered
- * process that has slept longest (lapsed registrations skipped) is sent `wake:<channel>` on its
- * inbox, and only it wakes: no herd of every waiting process racing for one key. With nobody
- * registered (waiters of other kinds, or of an older version of this library), or with a fair
- * queue on the key, the release is also published on the channel itself, as before, for everyone.
+ * the locals `sleepersKey`, `turnKey`, `queueKey` and `channel` (the lock's release channel). The
+ * process whose turn it is, else the process that has slept longest, is sent `wake:<channel>` on
+ * its inbox, and only it wakes: no herd of every waiting process racing for one key. A turn then
+ * lasts {@link TURN_REACTION_MS} at most. With nobody registered (waiters of other kinds, or of an
+ * older version of this library), or with a fair queue on the key, the release is also published
+ * on the channel itself, as before, for everyone.
  */
 export function wakeOneLua(): string {
   return `
-  local woken = false
-  local popped = redis.call('ZPOPMIN', sleepersKey)
-  if popped[1] then
-    local time = redis.call('TIME')
-    local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-    while popped[1] and tonumber(popped[2]) < nowMs do
-      popped = redis.call('ZPOPMIN', sleepersKey)
-    end
-    if popped[1] then
-      redis.call('PUBLISH', popped[1], '${WAKE_PREFIX}' .. channel)
-      woken = true
-    end
+  local woken = redis.call('GET', turnKey)
+  if woken then
+    redis.call('PEXPIRE', turnKey, ${TURN_REACTION_MS})
+  else
+    woken = redis.call('ZPOPMIN', sleepersKey)[1]
   end
+  if woken then redis.call('PUBLISH', woken, '${WAKE_PREFIX}' .. channel) end
   if not woken or redis.call('EXISTS', queueKey) == 1 then
     redis.call('PUBLISH', channel, '')
   end`;
