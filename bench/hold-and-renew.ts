@@ -32,6 +32,8 @@ export interface RenewalRound {
   readonly loopDelayP50Ms: number;
   readonly loopDelayP99Ms: number;
   readonly loopDelayMaxMs: number;
+  /** The loop delay at each whole percentile 1–100 of the window, in ms: its distribution. */
+  readonly loopDelayPercentilesMs: readonly number[];
   /** Heap growth per held lock after a full GC, in bytes; NaN without `--expose-gc`. */
   readonly bytesPerLock: number;
   readonly lost: number;
@@ -99,6 +101,9 @@ export async function holdAndRenew(
       loopDelayP50Ms: loopDelayMs(delay.percentile(50)),
       loopDelayP99Ms: loopDelayMs(delay.percentile(99)),
       loopDelayMaxMs: loopDelayMs(delay.max),
+      loopDelayPercentilesMs: Array.from({ length: 100 }, (_, i) =>
+        loopDelayMs(delay.percentile(i + 1)),
+      ),
       bytesPerLock: gc ? bytesPerLock : Number.NaN,
       lost,
     };

@@ -14,6 +14,7 @@ import { markdownTable } from './report/table.js';
 import { type ReportPaths, targetSummary, writeReport } from './report/write-report.js';
 import type { Scenario, ScenarioReport } from './scenario.js';
 import { contended } from './scenarios/contended.js';
+import { costPerOp } from './scenarios/cost-per-op.js';
 import { dashboard } from './scenarios/dashboard.js';
 import { deadlockAndShare } from './scenarios/deadlock-and-share.js';
 import { decoratorOverhead } from './scenarios/decorator-overhead.js';
@@ -36,6 +37,7 @@ import { zookeeperScenario } from './zookeeper/zookeeper.js';
 
 const SCENARIOS: readonly Scenario[] = [
   uncontended,
+  costPerOp,
   quorum,
   contended,
   readMostly,

@@ -36,11 +36,19 @@ export const deadlockAndShare: Scenario = {
     const bursts = context.quick ? 3 : context.plan.rounds * 2;
     const waitRows: string[][] = [];
     const shareRows: string[][] = [];
+    const handOffs: { name: string; values: Float64Array }[] = [];
+    const merges: { name: string; values: Float64Array }[] = [];
     const skipped: string[] = [];
     try {
       for (const views of stores) {
         context.log(`deadlock-and-share on ${views.title}: ${iterations} waits per arm`);
         const costs = await measureWaitCost(views, iterations, HOLD_MS);
+        for (const cost of costs ?? []) {
+          handOffs.push({
+            name: `${views.title}, detection ${cost.detection}`,
+            values: cost.handOffMs,
+          });
+        }
         if (costs) waitRows.push(...costs.map((cost) => waitRow(views.title, cost)));
         else skipped.push(`${views.title} has no waits-for graph: no detection rows`);
         context.log(`  ${bursts} bursts of ${INSTANCES * CALLERS_PER_INSTANCE} callers per length`);
@@ -51,6 +59,9 @@ export const deadlockAndShare: Scenario = {
           },
         );
         shareRows.push(...merged.map((m) => shareRow(views.title, m)));
+        for (const m of merged) {
+          merges.push({ name: `${views.title}, ${m.callMs} ms call`, values: m.callersMs });
+        }
       }
     } finally {
       await Promise.all(stores.map((views) => views.close()));
@@ -100,7 +111,20 @@ export const deadlockAndShare: Scenario = {
       description: description(iterations, bursts),
       contestants: [],
       sections,
-      charts: [],
+      charts: [
+        {
+          file: 'deadlock-hand-off',
+          title: 'Deadlock detection: hand-off to a waiting chain, detection on and off',
+          axis: 'from the holder’s release to the waiter holding (ms)',
+          series: handOffs,
+        },
+        {
+          file: 'share-callers',
+          title: `Merged calls: wait of each of ${INSTANCES * CALLERS_PER_INSTANCE} callers`,
+          axis: 'from calling share to its result (ms)',
+          series: merges,
+        },
+      ],
     };
   },
 };

@@ -14,7 +14,7 @@ import { deleteRedisKeys } from '../growth/store-footprint.js';
 import { holdAndRenew, type RenewalRound } from '../hold-and-renew.js';
 import { readServerInfo } from '../redis-info.js';
 import { formatMs, formatOps } from '../report/table.js';
-import type { BenchContext, Scenario, ScenarioReport, Section } from '../scenario.js';
+import type { BenchContext, Chart, Scenario, ScenarioReport, Section } from '../scenario.js';
 import { median } from '../stats.js';
 
 /**
@@ -81,7 +81,7 @@ export const growth: Scenario = {
         keyCountSection(keys, plan.distinctKeys, KEYS_BUDGET_MS),
         claimSection(claims, CLAIM_TTL_MS),
       ],
-      charts: [],
+      charts: [renewals.chart],
     };
   },
 };
@@ -89,7 +89,7 @@ export const growth: Scenario = {
 async function renewalByHeldLocks(
   context: BenchContext,
   plan: ReturnType<typeof sizes>,
-): Promise<{ section: Section; measured: Measured[] }> {
+): Promise<{ section: Section; measured: Measured[]; chart: Chart }> {
   const { heldLocks, ttlMs, windowMs, rounds } = plan;
   const contestant = nestjsLockerRenewing;
   const info = new Redis(context.redisUrl);
@@ -144,6 +144,15 @@ async function renewalByHeldLocks(
       },
     };
   });
+  const chart: Chart = {
+    file: 'growth-loop-delay',
+    title: 'Event-loop delay of the holding process while it renews, by held locks',
+    axis: 'event-loop delay (ms; each round’s whole percentiles 1–100)',
+    series: heldLocks.map((locks) => ({
+      name: `${formatOps(locks)} held`,
+      values: byCount.get(locks)!.flatMap((round) => round.loopDelayPercentilesMs),
+    })),
+  };
   const columns = Object.keys(measured[0]!.figures);
   const section: Section = {
     title: `Renewal by held locks, ttl ${ttlMs} ms, ${windowMs} ms measured`,
@@ -160,7 +169,7 @@ async function renewalByHeldLocks(
       `Medians over ${rounds} round${rounds === 1 ? '' : 's'}, the sizes taking turns. Figures as in the renewal table (renewal period: ttl / 3). Redis CPU: \`used_cpu_sys\` + \`used_cpu_user\` (\`INFO cpu\`) over the window, in ms per second (1,000 = one core busy). Per renewal: over the held locks ÷ the period, each lock renewed once a period; the CPU less Redis's own with nothing held (${formatMs(idleCpuMsPerSec)} ms/s over one window before the rounds). Redis bytes per held lock: growth of \`used_memory\` from before the acquires to the window's start (the lease key and its fence key). Heap bytes per held lock: after a full GC${gc ? '' : ' (run with --expose-gc to measure it)'}.`,
     ],
   };
-  return { section, measured };
+  return { section, measured, chart };
 }
 
 /** Redis's CPU with no client but `info` at work (its timers, expiry cycle), in ms per second. */

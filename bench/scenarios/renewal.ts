@@ -161,7 +161,17 @@ export const renewal: Scenario = {
       ].join('\n'),
       contestants: CONTESTANTS,
       sections: [section],
-      charts: [],
+      charts: [
+        {
+          file: 'renewal-loop-delay',
+          title: `Event-loop delay while holding ${formatOps(LOCKS)} renewed locks`,
+          axis: 'event-loop delay (ms; each round’s whole percentiles 1–100)',
+          series: CONTESTANTS.map((contestant) => ({
+            name: contestant.name,
+            values: results.get(contestant.name)!.flatMap((r) => r.loopDelayPercentilesMs),
+          })),
+        },
+      ],
       targets,
     };
   },
