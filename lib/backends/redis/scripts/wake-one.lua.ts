@@ -78,15 +78,18 @@ export function turnAllowsLua(): string {
  * its inbox, and only it wakes: no herd of every waiting process racing for one key. A turn then
  * lasts {@link TURN_REACTION_MS} at most. With nobody registered (waiters of other kinds, or of an
  * older version of this library), or with a fair queue on the key, the release is also published
- * on the channel itself, as before, for everyone.
+ * on the channel itself, as before, for everyone. A lock nobody waits on costs one `EXISTS`.
  */
 export function wakeOneLua(): string {
   return `
-  local woken = redis.call('GET', turnKey)
-  if woken then
-    redis.call('PEXPIRE', turnKey, ${TURN_REACTION_MS})
-  else
-    woken = redis.call('ZPOPMIN', sleepersKey)[1]
+  local woken = false
+  if redis.call('EXISTS', turnKey, sleepersKey) > 0 then
+    woken = redis.call('GET', turnKey)
+    if woken then
+      redis.call('PEXPIRE', turnKey, ${TURN_REACTION_MS})
+    else
+      woken = redis.call('ZPOPMIN', sleepersKey)[1]
+    end
   end
   if woken then redis.call('PUBLISH', woken, '${WAKE_PREFIX}' .. channel) end
   if not woken or redis.call('EXISTS', queueKey) == 1 then
