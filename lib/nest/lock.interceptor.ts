@@ -89,15 +89,8 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
     if (method.problem) throw method.problem;
     const key = method.key(args);
     if (method.onBusy === 'share') return this.#share(method, key, invoke);
-    const options = {
-      ttl: method.ttl,
-      wait: method.wait,
-      fair: method.fair,
-      permits: method.permits,
-      mode: method.mode,
-    };
     const run = () =>
-      this.#using(key, invoke, options, method.onBusy, () => {
+      this.#using(key, invoke, method.lockOptions, method.onBusy, () => {
         this.#logger.debug(`${method.where}: lock "${String(key)}" is busy; call skipped`);
         return undefined;
       });

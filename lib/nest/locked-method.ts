@@ -1,5 +1,6 @@
 import type { InvalidLockOptionsError } from '../contract/errors.js';
 import type { LockMode } from '../contract/read-write-locks.js';
+import type { LockOptions } from '../manager/lock-options.js';
 import type { CronSchedule } from './cron-schedule.js';
 import type { KeyResolver } from './lock-key.js';
 
@@ -23,6 +24,8 @@ export interface LockedMethod {
   readonly mode: LockMode | undefined;
   /** With `onBusy: 'share'`: reuse a result this long after its run, in ms (0: never). */
   readonly shareFor: number;
+  /** `ttl`, `wait`, `fair`, `permits` and `mode` as the manager takes them, built once. */
+  readonly lockOptions: LockOptions;
   /** A bad static option found at decoration time; thrown at bootstrap. */
   readonly problem: InvalidLockOptionsError | undefined;
 }

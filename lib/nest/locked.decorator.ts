@@ -106,19 +106,23 @@ export function Locked<A extends unknown[] = never[]>(
       throw new InvalidLockOptionsError('@Locked', 'can only decorate a method', where);
     }
     const problem = findProblem(key, options, where, parameterCount(target, propertyKey, original));
+    // Parsed once, here; with a problem the method refuses to run, so these stay unset.
+    const lockOptions = {
+      ttl: problem || options.ttl === undefined ? undefined : validateTtl(options.ttl),
+      wait: problem || options.wait === undefined ? undefined : validateWait(options.wait),
+      fair: problem ? undefined : options.fair,
+      permits: problem ? undefined : options.permits,
+      mode: problem ? undefined : options.mode,
+    };
     const method: LockedMethod = {
       kind: 'locked',
       where,
       key: compileKey(key as LockKeySource<never[]>, where),
-      // Parsed once, here; with a problem the method refuses to run, so these stay unset.
-      ttl: problem || options.ttl === undefined ? undefined : validateTtl(options.ttl),
-      wait: problem || options.wait === undefined ? undefined : validateWait(options.wait),
+      ...lockOptions,
       onBusy: options.onBusy ?? 'throw',
-      fair: problem ? undefined : options.fair,
-      permits: problem ? undefined : options.permits,
-      mode: problem ? undefined : options.mode,
       shareFor: problem ? 0 : validateShareFor(options.shareFor),
       problem,
+      lockOptions,
     };
     wrapMethod(descriptor, (instance, args, invoke) =>
       lockRuntime.runLocked(instance, method, args, invoke),

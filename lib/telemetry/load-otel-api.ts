@@ -1,7 +1,8 @@
 import type * as OtelApi from '@opentelemetry/api';
 
 /** The parts of `@opentelemetry/api` the instruments use. */
-export type OtelApiModule = Pick<typeof OtelApi, 'metrics' | 'trace'>;
+export type OtelApiModule = Pick<typeof OtelApi, 'metrics' | 'trace'> &
+  Partial<Pick<typeof OtelApi, 'createNoopMeter'>>;
 
 /**
  * Loads `@opentelemetry/api`, an optional peer dependency: `undefined` when it is not installed.

@@ -38,42 +38,51 @@ export function instrumentManager(
     // Taken from the provider registered now, and again whenever another one is registered: an
     // SDK started after the module (by another module's init, say) still gets the locks' metrics,
     // where a meter taken once, before it, would stay a no-op.
+    // While no SDK is registered the meter is the API's no-op one: then nothing is recorded and
+    // no attributes are built (an acquire's labels cost more than the no-op calls themselves).
     let provider: MeterProvider | undefined;
     let instruments: MetricInstruments | undefined;
-    const current = (): MetricInstruments => {
+    const current = (): MetricInstruments | undefined => {
       const registered = api.metrics.getMeterProvider();
-      if (registered !== provider || !instruments) {
+      if (registered !== provider) {
         provider = registered;
-        instruments = metricInstruments(registered.getMeter(INSTRUMENTATION_NAME));
+        const meter = registered.getMeter(INSTRUMENTATION_NAME);
+        // The API's no-op meter is one object, which `createNoopMeter` returns.
+        const noop = api.createNoopMeter !== undefined && meter === api.createNoopMeter();
+        instruments = noop ? undefined : metricInstruments(meter);
       }
       return instruments;
     };
     current();
     unsubscribe.push(
       manager.on('acquired', ({ key, waitedMs }) => {
-        const { acquired, wait } = current();
+        const metrics = current();
+        if (!metrics) return;
         const attributes = labels(key);
-        acquired.add(1, attributes);
-        wait.record(waitedMs / 1_000, { ...attributes, 'locker.outcome': 'acquired' });
+        metrics.acquired.add(1, attributes);
+        metrics.wait.record(waitedMs / 1_000, { ...attributes, 'locker.outcome': 'acquired' });
       }),
       manager.on('busy', ({ key, waitedMs }) => {
-        const { busy, wait } = current();
+        const metrics = current();
+        if (!metrics) return;
         const attributes = labels(key);
-        busy.add(1, attributes);
-        wait.record(waitedMs / 1_000, { ...attributes, 'locker.outcome': 'busy' });
+        metrics.busy.add(1, attributes);
+        metrics.wait.record(waitedMs / 1_000, { ...attributes, 'locker.outcome': 'busy' });
       }),
       manager.on('released', ({ key, heldMs }) =>
-        current().hold.record(heldMs / 1_000, labels(key)),
+        current()?.hold.record(heldMs / 1_000, labels(key)),
       ),
       manager.on('lost', ({ key, heldMs, error }) => {
-        const { hold, lost } = current();
+        const metrics = current();
+        if (!metrics) return;
         const attributes = labels(key);
-        hold.record(heldMs / 1_000, attributes);
-        lost.add(1, { ...attributes, 'locker.lost_reason': error.reason });
+        metrics.hold.record(heldMs / 1_000, attributes);
+        metrics.lost.add(1, { ...attributes, 'locker.lost_reason': error.reason });
       }),
       manager.on('renewalFailed', ({ keys }) => {
-        const { renewalFailures } = current();
-        for (const key of keys) renewalFailures.add(1, labels(key));
+        const metrics = current();
+        if (!metrics) return;
+        for (const key of keys) metrics.renewalFailures.add(1, labels(key));
       }),
     );
   }
@@ -81,9 +90,11 @@ export function instrumentManager(
   let runInSpan: RunInSpan | undefined;
   if (options.traces) {
     const tracer = api.trace.getTracer(INSTRUMENTATION_NAME);
+    const tracing = (): boolean => tracerRegistered(api);
     // The acquire is over when its event fires: its span is recorded then, from when it began.
     // It is started in the caller's context, so a `@Locked()` run's span is its parent.
     const acquireSpan = (key: string, waitedMs: number, attributes: Attributes) => {
+      if (!tracing()) return;
       const endedAt = Date.now();
       tracer
         .startSpan('lock.acquire', {
@@ -104,7 +115,7 @@ export function instrumentManager(
       ),
     );
     runInSpan = (name, attributes, fn) =>
-      runSpan(tracer, name, { 'locker.backend': backend, ...attributes }, fn);
+      tracing() ? runSpan(tracer, name, { 'locker.backend': backend, ...attributes }, fn) : fn();
   }
 
   return {
@@ -113,6 +124,21 @@ export function instrumentManager(
       for (const off of unsubscribe) off();
     },
   };
+}
+
+/**
+ * Whether a tracer provider is registered: until an SDK registers one, the API's global provider
+ * is a proxy without a delegate, whose spans record nothing and carry no trace, so starting them
+ * (and running the `@Locked()` method in their context) would be work for nothing.
+ */
+function tracerRegistered(api: OtelApiModule): boolean {
+  const provider = api.trace.getTracerProvider() as {
+    getDelegateTracer?: (name: string) => Tracer | undefined;
+  };
+  return (
+    typeof provider.getDelegateTracer !== 'function' ||
+    provider.getDelegateTracer(INSTRUMENTATION_NAME) !== undefined
+  );
 }
 
 function runSpan<T>(

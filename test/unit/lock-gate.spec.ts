@@ -22,6 +22,7 @@ const method = (key: string): LockedMethod => ({
   permits: undefined,
   mode: undefined,
   problem: undefined,
+  lockOptions: {},
 });
 
 /** A promise and its resolve function: a call the test ends when it chooses. */

@@ -126,12 +126,14 @@ export class RedisContext {
    * while a local waiter listens on the key, else `''` (see `RedisWakeups.sleeper`).
    */
   sleeper(key: string): SleeperArgument {
-    return this.#parts.wakeups.sleeper(releaseChannelOf(lockKeyOf(key)));
+    const wakeups = this.#parts.wakeups;
+    return wakeups.listening ? wakeups.sleeper(releaseChannelOf(lockKeyOf(key))) : '';
   }
 
   /** Wakes this process's own waiters on `key`, which this process just released. */
   wakeLocal(key: string): void {
-    this.#parts.wakeups.wakeLocal(releaseChannelOf(lockKeyOf(key)));
+    const wakeups = this.#parts.wakeups;
+    if (wakeups.listening) wakeups.wakeLocal(releaseChannelOf(lockKeyOf(key)));
   }
 
   /** The channel fair hand-offs to this process go to ('' for the key's own channel). */

@@ -62,6 +62,11 @@ export class RedisWakeups {
    * subscribed; `!<inbox>` for the first attempt after a wake-up for this process alone; else
    * `+<inbox>`.
    */
+  /** Whether any channel is subscribed: without one, no local waiter listens on any lock. */
+  get listening(): boolean {
+    return this.#channels.size > 0;
+  }
+
   sleeper(channel: string): SleeperArgument {
     const entry = this.#channels.get(channel);
     const inbox = this.#inboxConfirmed;

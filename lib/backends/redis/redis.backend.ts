@@ -221,7 +221,9 @@ export class RedisLockBackend implements LockBackend {
   async #acquireBatch(locks: AcquireRequest[]): Promise<(AcquireResult | LockBackendError)[]> {
     const context = this.#context;
     const { fenceRetentionMs } = context;
-    const sleepers = locks.map((lock) => context.sleeper(lock.key));
+    const sleepers = context.wakeups.listening
+      ? locks.map((lock) => context.sleeper(lock.key))
+      : undefined;
     const results = await context.run(ACQUIRE, { locks, fenceRetentionMs, sleepers });
     return context.replicatedBatch(locks, results, (taken) => this.#releaseBatch(taken));
   }

@@ -44,13 +44,16 @@ return out
 export const RELEASE = new RedisScript<readonly ReleaseRequest[], boolean[]>({
   name: 'release',
   source: RELEASE_LUA,
-  call: (locks) => ({
-    keys: locks.flatMap((lock) => {
+  call: (locks) => {
+    const keys: string[] = [];
+    const args: string[] = [];
+    for (const lock of locks) {
       const lockKey = lockKeyOf(lock.key);
-      return [lockKey, sleepersKeyOf(lockKey), queueKeyOf(lockKey), turnKeyOf(lockKey)];
-    }),
-    args: locks.map((lock) => lock.owner),
-  }),
+      keys.push(lockKey, sleepersKeyOf(lockKey), queueKeyOf(lockKey), turnKeyOf(lockKey));
+      args.push(lock.owner);
+    }
+    return { keys, args };
+  },
   reply: (raw, locks) => batchFlags(raw, locks.length),
   returns: '1 | 0 per lock (a lone lock: 1 | 0)',
 });
