@@ -89,11 +89,23 @@ export class LockInterceptor implements NestInterceptor, LockRunner {
     if (method.problem) throw method.problem;
     const key = method.key(args);
     if (method.onBusy === 'share') return this.#share(method, key, invoke);
-    const run = () =>
-      this.#using(key, invoke, method.lockOptions, method.onBusy, () => {
-        this.#logger.debug(`${method.where}: lock "${String(key)}" is busy; call skipped`);
-        return undefined;
-      });
+    const { lockOptions, onBusy } = method;
+    // A busy lock thrown as it is (the default) needs no wrapper: the call is LockService.using's.
+    const run =
+      onBusy === 'throw'
+        ? (): Promise<unknown> => {
+            try {
+              this.gate.admit(key);
+            } catch (error) {
+              return Promise.reject(error);
+            }
+            return this.gate.track(this.manager.using(key, invoke, lockOptions));
+          }
+        : () =>
+            this.#using(key, invoke, lockOptions, onBusy, () => {
+              this.#logger.debug(`${method.where}: lock "${String(key)}" is busy; call skipped`);
+              return undefined;
+            });
     // With OpenTelemetry, the run (acquire included, as its child span) is one span, named for
     // the method rather than the key, which varies per call.
     const inSpan = runInSpanOf(this.manager);
