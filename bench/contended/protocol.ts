@@ -40,4 +40,6 @@ export interface DoneMessage {
   readonly waitsMs: number[];
   /** From the run message to the last release, in ms. */
   readonly elapsedMs: number;
+  /** The worker process's CPU time (user + system) over the run, in µs, the held work included. */
+  readonly cpuUs: number;
 }

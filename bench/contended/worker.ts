@@ -51,6 +51,7 @@ function work(ms: number): void {
 async function run(message: RunMessage): Promise<DoneMessage> {
   const adapter = adapters.find((a) => a.name === message.contestant);
   if (!adapter) throw new Error(`no contestant named ${message.contestant}`);
+  const cpu = process.cpuUsage();
   const startedAt = performance.now();
   const deadline = startedAt + message.durationMs;
   const waitsMs: number[] = [];
@@ -62,7 +63,13 @@ async function run(message: RunMessage): Promise<DoneMessage> {
     await lock.release();
     now = performance.now();
   }
-  return { ops: waitsMs.length, waitsMs, elapsedMs: performance.now() - startedAt };
+  const used = process.cpuUsage(cpu);
+  return {
+    ops: waitsMs.length,
+    waitsMs,
+    elapsedMs: performance.now() - startedAt,
+    cpuUs: used.user + used.system,
+  };
 }
 
 async function close(): Promise<void> {

@@ -1,10 +1,20 @@
 import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
 import type { DoneMessage, ReadyMessage, RunMessage } from '../contended/protocol.js';
 import { WorkerPool } from '../contended/worker-pool.js';
+import { readServerInfo } from '../redis-info.js';
 import { formatMs, formatOps, formatRatio, formatVerdict, type Table } from '../report/table.js';
 import { redisRoundTripMs } from '../round-trip.js';
 import type { BenchContext, Scenario, ScenarioReport, TargetResult } from '../scenario.js';
-import { minOverMax, percentile, Samples, type Spread, sortedCopy, spread } from '../stats.js';
+import {
+  median,
+  minOverMax,
+  percentile,
+  Samples,
+  type Spread,
+  sortedCopy,
+  spread,
+} from '../stats.js';
 
 const PROCESSES = 8;
 /** The compiled worker, beside the contended pool in the benchmark's build output. */
@@ -34,6 +44,10 @@ const TARGETS = {
 interface Tally {
   readonly name: string;
   readonly opsPerSec: number[];
+  /** Per round: the CPU of all worker processes per lock taken, less the held work, in µs. */
+  readonly clientCpuUsPerOp: number[];
+  /** Per round: Redis's CPU time (`INFO cpu`, user + system) per lock taken, in µs. */
+  readonly redisUsPerOp: number[];
   readonly waitsMs: Samples;
   /** Locks taken by each process over all rounds. */
   readonly perProcess: number[];
@@ -59,9 +73,12 @@ export const contended: Scenario = {
       (index) => [context.redisUrl, String(index), String(PROCESSES)],
     );
     const contestants = pool.ready[0]!.contestants;
+    const admin = new Redis(context.redisUrl);
     const tallies: Tally[] = contestants.map(({ name }) => ({
       name,
       opsPerSec: [],
+      clientCpuUsPerOp: [],
+      redisUsPerOp: [],
       waitsMs: new Samples(),
       perProcess: new Array<number>(PROCESSES).fill(0),
     }));
@@ -80,6 +97,7 @@ export const contended: Scenario = {
         const line: string[] = [];
         for (let k = 0; k < tallies.length; k++) {
           const tally = tallies[(round + k) % tallies.length]!;
+          const serverBefore = await readServerInfo(admin);
           const startedAt = performance.now();
           const done = await pool.run({
             contestant: tally.name,
@@ -89,20 +107,26 @@ export const contended: Scenario = {
             ttlMs: TTL_MS,
           });
           const elapsedMs = performance.now() - startedAt;
+          const redisUs = ((await readServerInfo(admin)).cpuSec - serverBefore.cpuSec) * 1e6;
           let ops = 0;
+          let cpuUs = 0;
           done.forEach((worker, i) => {
             ops += worker.ops;
+            cpuUs += worker.cpuUs;
             tally.perProcess[i]! += worker.ops;
             for (const wait of worker.waitsMs) tally.waitsMs.add(wait);
           });
           const opsPerSec = (ops * 1_000) / elapsedMs;
           tally.opsPerSec.push(opsPerSec);
+          tally.clientCpuUsPerOp.push(cpuUs / ops - HOLD_MS * 1_000);
+          tally.redisUsPerOp.push(redisUs / ops);
           line.push(`${tally.name} ${Math.round(opsPerSec)}`);
         }
         context.log(`  round ${round + 1}/${plan.rounds}: ${line.join(', ')} ops/s`);
       }
     } finally {
       await pool.stop();
+      admin.disconnect();
     }
     const figures = tallies.map((tally) => figuresOf(tally, ceiling));
     const references = referencesOf(figures);
@@ -134,6 +158,7 @@ export const contended: Scenario = {
           table: contendedTable(figures, references),
           notes: [
             'Peers run with their default retry delays (redlock: 200 ± 100 ms; redis-semaphore: 10 ms) and unlimited retries; the raw baseline polls every 1 ms.',
+            'Client CPU µs / lock: the CPU time of all 8 processes over a round (`process.cpuUsage`) per lock taken, less the 1 ms of held work: what waiting, waking and taking the lock cost the clients. Redis CPU µs / lock: the server’s CPU (`INFO cpu`) per lock taken. Medians over rounds. The machine has 2 cores: a hand-off cannot be faster than the CPU it needs, the held work’s included.',
           ],
         },
       ],
@@ -160,6 +185,8 @@ interface ContendedFigures {
   readonly waitP99Ms: number;
   readonly waitMaxMs: number;
   readonly share: number;
+  readonly clientCpuUsPerOp: number;
+  readonly redisUsPerOp: number;
 }
 
 function figuresOf(tally: Tally, ceiling: number): ContendedFigures {
@@ -173,6 +200,8 @@ function figuresOf(tally: Tally, ceiling: number): ContendedFigures {
     waitP99Ms: percentile(waits, 99),
     waitMaxMs: percentile(waits, 100),
     share: minOverMax(tally.perProcess),
+    clientCpuUsPerOp: median(tally.clientCpuUsPerOp),
+    redisUsPerOp: median(tally.redisUsPerOp),
   };
 }
 
@@ -260,6 +289,8 @@ function contendedTable(all: readonly ContendedFigures[], references: References
     'wait p99 ms',
     'wait max ms',
     'share min/max',
+    'client CPU µs / lock',
+    'Redis CPU µs / lock',
     'targets',
   ];
   const rows = all.map((figures) => {
@@ -285,12 +316,14 @@ function contendedTable(all: readonly ContendedFigures[], references: References
       formatMs(figures.waitP99Ms),
       formatMs(figures.waitMaxMs),
       Number.isFinite(figures.share) ? figures.share.toFixed(2) : '–',
+      figures.clientCpuUsPerOp.toFixed(0),
+      figures.redisUsPerOp.toFixed(1),
       verdict,
     ];
   });
   return {
     header,
-    align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+    align: ['left', ...Array<'right'>(10).fill('right'), 'left'],
     rows,
   };
 }

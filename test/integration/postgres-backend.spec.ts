@@ -291,6 +291,29 @@ describe('PostgresLockBackend', () => {
         expect(second.fencingToken).toBeGreaterThan(first.fencingToken);
       }
     });
+    it('sweeps more rows than one batch in one sweep, a batch at a time', async () => {
+      const schema = freshSchema();
+      const intervalMs = 3_000;
+      const store = backend({ connectionString: PG_URL, schema, sweepIntervalMs: intervalMs });
+      await store.acquire(`first:${uniqueId()}`, 'owner-a', 60_000); // makes the table
+      const table = `"${schema}"."nestjs_locker"`;
+      // 2,500 keys released an hour ago: two and a half batches of the sweep.
+      await admin.query(
+        `INSERT INTO ${table} (key, owner, token, expires_at)
+         SELECT 'bulk:' || g, NULL, g, clock_timestamp() - interval '1 hour'
+           FROM generate_series(1, 2500) g`,
+      );
+      const bulk = async (): Promise<number> =>
+        Number(
+          (await admin.query(`SELECT count(*) AS n FROM ${table} WHERE key LIKE 'bulk:%'`)).rows[0]
+            .n,
+        );
+      await eventually(async () => (await bulk()) < 2_500, 2 * intervalMs);
+      const firstSeenAt = Date.now();
+      await eventually(async () => (await bulk()) === 0, 2 * intervalMs);
+      // All in the sweep that began it, not one batch per interval (that would take 2 more).
+      expect(Date.now() - firstSeenAt).toBeLessThan(intervalMs);
+    });
   });
 
   describe('wake-ups', () => {

@@ -40,8 +40,9 @@ interface CommonOptions {
    */
   commandTimeoutMs?: number;
   /**
-   * Every this many ms, delete up to 1 000 rows that have been free (released or expired) for at
-   * least as long. Default 60 000; `0` never sweeps. Fencing tokens do not depend on kept rows.
+   * Every this many ms, delete the rows that have been free (released or expired) for at least as
+   * long, 1 000 per statement and up to 60 000 per sweep. Default 60 000; `0` never sweeps.
+   * Fencing tokens do not depend on kept rows.
    */
   sweepIntervalMs?: number;
 }

@@ -6,8 +6,8 @@ import type { LeaseTableNames } from './postgres-names.js';
 import { readWriteSql } from './postgres-read-write.sql.js';
 import { resultsSql } from './postgres-results.sql.js';
 import { semaphoreSql } from './postgres-semaphore.sql.js';
-import { deleteLongExpired } from './postgres-sql-fragments.js';
-import { bool, float8, type Statement, statement, text } from './postgres-statement.js';
+import { deleteLongExpired, SWEEP_BATCH } from './postgres-sql-fragments.js';
+import { bool, float8, int4, type Statement, statement, text } from './postgres-statement.js';
 import { waitGraphSql } from './postgres-wait-graph.sql.js';
 
 /**
@@ -32,8 +32,11 @@ export interface SchemaSql {
    * advisory lock to queue on, no function to recompile in every session.
    */
   readonly schemaCurrent: Statement<readonly [table: string], { readonly current: boolean }>;
-  /** $1 ms. Deletes up to 1 000 rows that have been free for at least that long. Row count. */
-  readonly sweep: Statement<readonly [ms: number], unknown>;
+  /**
+   * $1 ms. Deletes up to {@link SWEEP_BATCH} rows that have been free for at least that long. One
+   * row: `swept`, how many it deleted (a full batch: there may be more).
+   */
+  readonly sweep: Statement<readonly [ms: number], { readonly swept: number }>;
   /**
    * $1 ms. Deletes up to 1 000 tickets and 1 000 permit slots each that have been expired or free
    * for at least that long (an acquire makes a key's slots again). Apart from `sweep`, so that a
@@ -99,10 +102,14 @@ export function schemaSql(names: LeaseTableNames): SchemaSql {
     }),
     sweep: statement({
       name: 'sweep',
-      text: deleteLongExpired(table, ['key']),
+      text: `WITH gone AS (
+${deleteLongExpired(table, ['key'])}
+  RETURNING 1
+)
+SELECT count(*)::int AS swept FROM gone`,
       params: [float8],
-      rows: 'any',
-      columns: {},
+      rows: 'one',
+      columns: { swept: int4 },
     }),
     sweepShapes: statement({
       name: 'sweepShapes',

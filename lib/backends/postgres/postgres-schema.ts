@@ -1,7 +1,14 @@
 import { backendProblem } from './postgres-errors.js';
 import type { LeaseTableNames } from './postgres-names.js';
 import { type SchemaSql, schemaSql } from './postgres-schema.sql.js';
+import { SWEEP_BATCH } from './postgres-sql-fragments.js';
 import type { Statement } from './postgres-statement.js';
+
+/**
+ * The most lease-row batches one sweep deletes: with the default interval (60 s), up to 60 000
+ * released keys a minute are given back, 1 000 a second.
+ */
+const MAX_SWEEP_BATCHES = 60;
 
 /** What the schema needs of the backend's context (which owns the schema): running statements. */
 export interface SchemaRunner {
@@ -77,7 +84,7 @@ export class PostgresSchema {
       // The shapes' tables (and the waits and results) are swept on their own: they may be
       // missing where an older version's DDL was run by hand.
       Promise.all([
-        this.context.run(sql.sweep, [intervalMs]).catch(() => undefined),
+        this.#sweepLeases(intervalMs).catch(() => undefined),
         this.context.run(sql.sweepShapes, [intervalMs]).catch(() => undefined),
         this.context.run(sql.sweepReadWrite, [intervalMs]).catch(() => undefined),
         this.context.run(sql.sweepWaitsAndResults, [intervalMs]).catch(() => undefined),
@@ -86,6 +93,18 @@ export class PostgresSchema {
       });
     }, intervalMs);
     this.#sweepTimer.unref();
+  }
+
+  /**
+   * Deletes the lease rows free for `intervalMs`, a batch at a time, until a batch is not full or
+   * {@link MAX_SWEEP_BATCHES} ran: an app that locks many distinct keys gets its rows back as fast
+   * as it makes them (up to that many batches an interval), not one batch an interval.
+   */
+  async #sweepLeases(intervalMs: number): Promise<void> {
+    for (let batch = 0; batch < MAX_SWEEP_BATCHES && !this.#closed; batch++) {
+      const [row] = await this.context.run(this.#sql.sweep, [intervalMs]);
+      if ((row?.swept ?? 0) < SWEEP_BATCH) return;
+    }
   }
 
   close(): void {

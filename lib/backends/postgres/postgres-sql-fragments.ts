@@ -33,13 +33,16 @@ export const MAX_HANDOFF_OWNER_BYTES = 7_000;
  * skipping rows another session holds: the sweeps' one statement shape. `key` names the rows (the
  * table's primary-key columns).
  */
+/** The most rows one sweep statement deletes, so that a sweep never holds many row locks at once. */
+export const SWEEP_BATCH = 1_000;
+
 export function deleteLongExpired(table: string, key: readonly string[]): string {
   const columns = key.join(', ');
   const row = key.length === 1 ? columns : `(${columns})`;
   return `DELETE FROM ${table} WHERE ${row} IN (
   SELECT ${columns} FROM ${table}
    WHERE expires_at <= clock_timestamp() - $1::float8 * interval '1 millisecond'
-   LIMIT 1000 FOR UPDATE SKIP LOCKED)`;
+   LIMIT ${SWEEP_BATCH} FOR UPDATE SKIP LOCKED)`;
 }
 
 /** Epoch milliseconds of a timestamptz, as a double (whole ms). */
