@@ -35,7 +35,7 @@ export function keyCountSection(
       ]),
     },
     notes: [
-      "`LockManager.acquire(key, { ttl: 30 s })` then `release()`, 256 at once, each key once. Redis: growth of `DBSIZE` and `used_memory`; what is left is each key's fence key (`{key}:fence`, its last fencing token), kept `fenceRetentionMs` (default 10 min) past the lease, so that tokens keep increasing. PostgreSQL (its own schema, sweep off): growth of the lease table's rows and of `pg_total_relation_size` over the backend's tables (the release's dead row versions included until a vacuum); a released row stays (owner NULL) until the sweep, which deletes up to 1,000 rows free for `sweepIntervalMs` (default 60 s) every `sweepIntervalMs`. Fencing tokens there come from one sequence, so a row holds no token history. Redis's fence keys expire `fenceRetentionMs` after the lease's ttl as the acquire set it, hence \"kept for\" ≈ 10 min + 30 s.",
+      "`LockManager.acquire(key, { ttl: 30 s })` then `release()`, 256 at once, each key once. Redis: growth of `DBSIZE` and `used_memory`; what is left is each key's fence key (`{key}:fence`, its last fencing token), kept `fenceRetentionMs` (default 10 min) past the lease, so that tokens keep increasing. PostgreSQL (its own schema, sweep off): growth of the lease table's rows and of `pg_total_relation_size` over the backend's tables (the release's dead row versions included until a vacuum); a released row stays (owner NULL) until the sweep, which deletes the rows free for `sweepIntervalMs` (default 60 s) every `sweepIntervalMs`, 1,000 per statement and up to 60,000 per sweep. Fencing tokens there come from one sequence, so a row holds no token history. Redis's fence keys expire `fenceRetentionMs` after the lease's ttl as the acquire set it, hence \"kept for\" ≈ 10 min + 30 s.",
       ...(short.length > 0
         ? [
             `${short.join(' and ')} did not lock all ${formatOps(asked)} keys within ${budgetMs / 60_000} min: the row says how many it reached.`,
@@ -71,7 +71,7 @@ export function claimSection(rows: readonly LeftBehind[], claimTtlMs: number): S
       ]),
     },
     notes: [
-      `\`LockManager.claim('cron:growth:<tick>', ${claimTtlMs})\` for ticks 1 s apart, as \`@SingletonCron\` claims them, 256 at once; measured once every claim's ttl had passed (expired Redis keys deleted by a SCAN first). Kept for: the remaining expiry of the first tick's fence key. In a steady state a job keeps one fence key per tick of the last claim ttl + \`fenceRetentionMs\` on Redis: with \`@SingletonCron\`'s claim ttl of two periods and the default 10 min, about 602 keys for a job every second, 12 for a job every minute; on Postgres one row per tick until the sweep (≥ 60 s, at most 1,000 rows a minute per backend).`,
+      `\`LockManager.claim('cron:growth:<tick>', ${claimTtlMs})\` for ticks 1 s apart, as \`@SingletonCron\` claims them, 256 at once; measured once every claim's ttl had passed (expired Redis keys deleted by a SCAN first). Kept for: the remaining expiry of the first tick's fence key. In a steady state a job keeps one fence key per tick of the last claim ttl + \`fenceRetentionMs\` on Redis: with \`@SingletonCron\`'s claim ttl of two periods and the default 10 min, about 602 keys for a job every second, 12 for a job every minute; on Postgres one row per tick until the sweep (≥ 60 s; up to 60,000 rows a sweep per backend).`,
     ],
   };
 }
