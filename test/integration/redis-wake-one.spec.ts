@@ -159,6 +159,8 @@ describe('RedisLockBackend plain waiters: one process woken per release', () => 
     while ((await redis.get(`${key}:turn`)) !== waiterInbox) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+    // The turn marks the fence, which tells the next grant to look at the turn.
+    expect(await redis.get(`${key}:fence`)).toMatch(/^\d+!$/);
     // While the barger holds it and when it lets go, the turn is the woken waiter's.
     const released = RELEASE.call([{ key: storeKey, owner: barger.slice(2) }]);
     await redis
@@ -169,8 +171,32 @@ describe('RedisLockBackend plain waiters: one process woken per release', () => 
     const next = await waiting;
     expect(wakes.map((wake) => wake.inbox)).toEqual([waiterInbox, waiterInbox]);
     expect(await redis.exists(`${key}:turn`)).toBe(0);
+    expect(await redis.get(`${key}:fence`)).toBe(String(next.fencingToken));
     await next.release();
   }, 30_000);
+
+  it('reads the fencing token of a fence marked by a turn, for every kind of lock', async () => {
+    const { locks, lockKey } = await setUp(1);
+    const manager = locks[0]!;
+    // A fence ahead of the server's clock, marked: every grant must go past its number.
+    const ahead = BigInt(Date.now()) * 1_000n + 10_000_000_000n;
+    const mark = async (key: string) =>
+      redis.set(`${lockKey(key)}:fence`, `${ahead}!`, 'PX', 60_000);
+    const kinds: [string, () => Promise<Lock>][] = [
+      ['plain', () => manager.acquire('plain')],
+      ['multi', () => manager.acquire(['multi', 'multi-b'])],
+      ['fair', () => manager.acquire('fair', { fair: true })],
+      ['semaphore', () => manager.acquire('semaphore', { permits: 2 })],
+      ['write', () => manager.acquire('write', { mode: 'write' })],
+      ['read', () => manager.acquire('read', { mode: 'read' })],
+    ];
+    for (const [key, take] of kinds) {
+      await mark(key);
+      const lock = await take();
+      expect([key, lock.fencingToken]).toEqual([key, ahead + 1n]);
+      await lock.release();
+    }
+  });
 
   it('wakes a multi-key waiter registered on the key a plain holder released', async () => {
     const { locks, lockKey, wakes, registered } = await setUp(2);

@@ -230,7 +230,7 @@ export class RedisLockBackend implements LockBackend {
 
   async #releaseBatch(items: ReleaseRequest[]): Promise<boolean[]> {
     const released = await this.#context.run(RELEASE, items);
-    for (const [i, item] of items.entries()) if (released[i]) this.#context.wakeLocal(item.key);
+    for (let i = 0; i < items.length; i++) if (released[i]) this.#context.wakeLocal(items[i]!.key);
     return released;
   }
 

@@ -6,12 +6,7 @@ import { RedisScript } from '../redis-script.js';
 import { lockGrantLua } from './lock-grant.lua.js';
 import { OWNER_CHECK_LUA } from './owner-check.lua.js';
 import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
-import {
-  grantedAttemptLua,
-  missedAttemptLua,
-  type SleeperArgument,
-  turnAllowsLua,
-} from './wake-one.lua.js';
+import { grantedAttemptLua, missedAttemptLua, type SleeperArgument } from './wake-one.lua.js';
 
 /**
  * Acquires a batch of locks in one round trip and one atomic script run.
@@ -41,8 +36,7 @@ for i = 1, #KEYS / 4 do
   local lockKey, fenceKey, sleepersKey, turnKey = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
   local owner, ttl, fenceTtl, sleeper = ARGV[k], ARGV[k + 1], ARGV[k + 2], ARGV[k + 3]
   local value = nowText .. ':' .. owner
-  ${turnAllowsLua()}
-  ${lockGrantLua('nowText', 'allowed')}
+  ${lockGrantLua('nowText', { turns: true })}
   if token then
     ${grantedAttemptLua()}
     out[i + 1] = token
@@ -72,7 +66,8 @@ export const ACQUIRE = new RedisScript<AcquireInput, AcquireResult[]>({
   call: ({ locks, fenceRetentionMs, sleepers }) => {
     const keys: string[] = [];
     const args: string[] = [];
-    for (const [i, lock] of locks.entries()) {
+    for (let i = 0; i < locks.length; i++) {
+      const lock = locks[i]!;
       const lockKey = lockKeyOf(lock.key);
       keys.push(lockKey, fenceKeyOf(lockKey), sleepersKeyOf(lockKey), turnKeyOf(lockKey));
       args.push(

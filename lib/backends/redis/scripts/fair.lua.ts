@@ -1,6 +1,7 @@
 import { fenceKeyOf, queueKeyOf, ticketsKeyOf } from '../redis-keys.js';
 import { OWNER_CHECK_LUA } from './owner-check.lua.js';
 import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
+import { fenceNumberLua } from './wake-one.lua.js';
 
 /**
  * The Lua shared by the fair scripts: a per-key queue of waiters and the hand-off. Prepended to
@@ -38,7 +39,7 @@ local function head()
 end
 
 local function grant(who, ttl)
-  local token = math.max((tonumber(redis.call('GET', fenceKey)) or 0) + 1, nowUs)
+  local token = math.max((${fenceNumberLua("redis.call('GET', fenceKey)")} or 0) + 1, nowUs)
   local tokenText = string.format('%.0f', token)
   redis.call('SET', lockKey, tokenText .. ':' .. who, 'PX', ttl)
   redis.call('SET', fenceKey, tokenText, 'PX', ttl + grace)

@@ -1,4 +1,5 @@
 import { lockValueLua } from './lock-value.lua.js';
+import { FENCE_TURN_MARK_BYTE } from './wake-one.lua.js';
 
 /**
  * The grant shared by the single-server and the Redlock acquire scripts: a block of Lua spliced
@@ -13,20 +14,24 @@ import { lockValueLua } from './lock-value.lua.js';
  * case that the fence was ahead, so the usual grant is two commands (`SET NX`, `SET … GET`) with no
  * number formatting. A key the same owner holds gets its lease refreshed and its token back (a
  * retried acquire whose answer was lost is harmless). Otherwise `holder` names the owner holding it
- * (`''` for read holds, which keep the key busy while they live). `gate`, a Lua expression, can
- * keep a free key from being taken (the single server's turns, see `turnAllowsLua`).
+ * (`''` for read holds, which keep the key busy while they live). With `turns` (the single server),
+ * a free key whose turn belongs to another process is refused (see `TURN_CHECK_LUA`).
  */
-export function lockGrantLua(proposed: string, gate?: string): string {
+export function lockGrantLua(proposed: string, options: { turns?: boolean } = {}): string {
   return `
   local token, holder = false, ''
-  if ${gate ? `${gate} and ` : ''}redis.call('SET', lockKey, value, 'NX', 'PX', ttl) then
-    token = tonumber(${proposed})
-    local last = tonumber(redis.call('SET', fenceKey, ${proposed}, 'PX', fenceTtl, 'GET'))
-    if last and last >= token then
-      token = last + 1
-      local tokenText = string.format('%.0f', token)
-      redis.call('SET', lockKey, tokenText .. string.sub(value, #${proposed} + 1), 'PX', ttl)
-      redis.call('SET', fenceKey, tokenText, 'PX', fenceTtl)
+  if redis.call('SET', lockKey, value, 'NX', 'PX', ttl) then
+    local last = redis.call('SET', fenceKey, ${proposed}, 'PX', fenceTtl, 'GET')
+    local granted = true${options.turns ? TURN_CHECK_LUA : ''}
+    if granted then
+      token = tonumber(${proposed})
+      last = tonumber(last)
+      if last and last >= token then
+        token = last + 1
+        local tokenText = string.format('%.0f', token)
+        redis.call('SET', lockKey, tokenText .. string.sub(value, #${proposed} + 1), 'PX', ttl)
+        redis.call('SET', fenceKey, tokenText, 'PX', fenceTtl)
+      end
     end
   else
     ${lockValueLua('held', 'lockKey')}
@@ -38,3 +43,22 @@ export function lockGrantLua(proposed: string, gate?: string): string {
     end
   end`;
 }
+
+/**
+ * The turn check of the single server's grant (see `wake-one.lua.ts`): a fence value ending in
+ * `!` says a woken process may have the key's turn. Only then is the turn read; if it is another
+ * process's, the grant is undone (the key deleted again, the fence restored with its mark) and
+ * refused. So a key nobody contends pays nothing for turns: the fence is read by the grant anyway.
+ * Reads the locals `turnKey` and `sleeper`.
+ */
+const TURN_CHECK_LUA = `
+    if last and string.byte(last, -1) == ${FENCE_TURN_MARK_BYTE} then
+      local turn = redis.call('GET', turnKey)
+      if turn and turn ~= string.sub(sleeper, 2) then
+        granted = false
+        redis.call('DEL', lockKey)
+        redis.call('SET', fenceKey, last, 'PX', fenceTtl)
+      else
+        last = string.sub(last, 1, -2)
+      end
+    end`;

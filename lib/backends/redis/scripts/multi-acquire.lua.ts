@@ -5,7 +5,12 @@ import { RedisScript } from '../redis-script.js';
 import { lockValueLua } from './lock-value.lua.js';
 import { OWNER_CHECK_LUA } from './owner-check.lua.js';
 import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
-import { grantedAttemptLua, missedAttemptLua, type SleeperArgument } from './wake-one.lua.js';
+import {
+  fenceNumberLua,
+  grantedAttemptLua,
+  missedAttemptLua,
+  type SleeperArgument,
+} from './wake-one.lua.js';
 
 /**
  * Takes several locks at once, all or none, for one owner with one fencing token.
@@ -27,7 +32,8 @@ local owner, ttl, grace, sleeper = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local n = #KEYS / 4
 local busyFor, mine, mineToken, last = nil, 0, nil, 0
 for i = 1, n do
-  local lockKey, sleepersKey, turnKey = KEYS[4 * i - 3], KEYS[4 * i - 1], KEYS[4 * i]
+  local lockKey, fenceKey, sleepersKey, turnKey = KEYS[4 * i - 3], KEYS[4 * i - 2], KEYS[4 * i - 1], KEYS[4 * i]
+  local fenceTtl = ttl + grace
   ${lockValueLua('value', 'lockKey')}
   if value then
     local holder, token = leaseOf(value)
@@ -39,7 +45,7 @@ for i = 1, n do
       ${missedAttemptLua()}
     end
   end
-  last = math.max(last, tonumber(redis.call('GET', KEYS[4 * i - 2])) or 0)
+  last = math.max(last, ${fenceNumberLua("redis.call('GET', fenceKey)")} or 0)
 end
 if busyFor then return { nowMs, 0, busyFor } end
 for i = 1, n do

@@ -9,6 +9,7 @@ import {
   READ_WRITE_QUEUE_LUA,
   readWriteKeys,
 } from './read-write.lua.js';
+import { fenceNumberLua } from './wake-one.lua.js';
 
 /**
  * One attempt at a read or a write hold of a read-write lock (see `READ_HOLDS_LUA` for the keys).
@@ -32,7 +33,7 @@ local ticketTtl, joins, grace = tonumber(ARGV[5]), ARGV[6] == '1', tonumber(ARGV
 ${READ_HOLDS_LUA}${READ_WRITE_QUEUE_LUA}
 -- The next fencing token of the key (the mutex's rule); the fence key lives at least ttl + grace.
 local function nextToken()
-  local token = math.max((tonumber(redis.call('GET', fenceKey)) or 0) + 1, nowUs)
+  local token = math.max((${fenceNumberLua("redis.call('GET', fenceKey)")} or 0) + 1, nowUs)
   local text = string.format('%.0f', token)
   if redis.call('PTTL', fenceKey) < ttl + grace then
     redis.call('SET', fenceKey, text, 'PX', ttl + grace)

@@ -1,5 +1,5 @@
 import type { ReleaseRequest } from '../../shared/lease-requests.js';
-import { lockKeyOf, queueKeyOf, sleepersKeyOf, turnKeyOf } from '../redis-keys.js';
+import { lockKeyOf, sleepersKeyOf, turnKeyOf } from '../redis-keys.js';
 import { batchFlags } from '../redis-replies.js';
 import { RedisScript } from '../redis-script.js';
 import { lockValueLua } from './lock-value.lua.js';
@@ -11,16 +11,15 @@ import { wakeOneLua } from './wake-one.lua.js';
  * process registered longest as a sleeper, else everyone on the lock's channel
  * ("<lock key>:released"; see `wakeOneLua`).
  *
- * KEYS[4i-3] = lock key i, KEYS[4i-2] = its sleepers key, KEYS[4i-1] = its fair queue key,
- * KEYS[4i] = its turn key.
+ * KEYS[3i-2] = lock key i, KEYS[3i-1] = its sleepers key, KEYS[3i] = its turn key.
  * ARGV[i] = owner token of lock i.
  * Returns per lock: 1 released | 0 not held by that owner; a lone lock's answer is the whole reply.
  */
 export const RELEASE_LUA = `${OWNER_CHECK_LUA}
 local out = {}
-for i = 1, #KEYS / 4 do
-  local k = 4 * i - 3
-  local lockKey, sleepersKey, queueKey, turnKey = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
+for i = 1, #KEYS / 3 do
+  local k = 3 * i - 2
+  local lockKey, sleepersKey, turnKey = KEYS[k], KEYS[k + 1], KEYS[k + 2]
   ${lockValueLua('value', 'lockKey')}
   if leaseOf(value) == ARGV[i] then
     redis.call('DEL', lockKey)
@@ -49,7 +48,7 @@ export const RELEASE = new RedisScript<readonly ReleaseRequest[], boolean[]>({
     const args: string[] = [];
     for (const lock of locks) {
       const lockKey = lockKeyOf(lock.key);
-      keys.push(lockKey, sleepersKeyOf(lockKey), queueKeyOf(lockKey), turnKeyOf(lockKey));
+      keys.push(lockKey, sleepersKeyOf(lockKey), turnKeyOf(lockKey));
       args.push(lock.owner);
     }
     return { keys, args };

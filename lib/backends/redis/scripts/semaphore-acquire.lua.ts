@@ -4,6 +4,7 @@ import { leaseReply } from '../redis-replies.js';
 import { RedisScript } from '../redis-script.js';
 import { SEMAPHORE_FUNCTIONS_LUA } from './semaphore.lua.js';
 import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
+import { fenceNumberLua } from './wake-one.lua.js';
 
 /**
  * Takes one permit of a semaphore.
@@ -32,7 +33,7 @@ if redis.call('ZCARD', semKey) >= permits then
   local first = redis.call('ZRANGE', semKey, 0, 0, 'WITHSCORES')
   return { nowMs, 0, tonumber(first[2]) - nowMs }
 end
-local token = math.max((tonumber(redis.call('GET', fenceKey)) or 0) + 1, nowUs)
+local token = math.max((${fenceNumberLua("redis.call('GET', fenceKey)")} or 0) + 1, nowUs)
 local tokenText = string.format('%.0f', token)
 redis.call('ZADD', semKey, nowMs + ttl, owner)
 redis.call('HSET', permitsKey, owner, tokenText)

@@ -1,4 +1,4 @@
-import { queueKeyOf, sleepersKeyOf, turnKeyOf } from '../redis-keys.js';
+import { sleepersKeyOf, turnKeyOf } from '../redis-keys.js';
 import { integer } from '../redis-replies.js';
 import { RedisScript } from '../redis-script.js';
 import { wakeOneLua } from './wake-one.lua.js';
@@ -8,12 +8,11 @@ import { wakeOneLua } from './wake-one.lua.js';
  * it by a re-check): wakes the next registered sleeper, as the release did, unless the lock is
  * held again (then its own release will).
  *
- * KEYS[1] = lock key, KEYS[2] = its sleepers key, KEYS[3] = its fair queue key, KEYS[4] = its
- * turn key. ARGV[1] = the inbox of the process passing it on: its turn, if it had one, ends.
+ * KEYS[1] = lock key, KEYS[2] = its sleepers key, KEYS[3] = its turn key. ARGV[1] = the inbox of the process passing it on: its turn, if it had one, ends.
  * Returns 1 when it woke someone (or everyone on the channel), 0 when the lock is held.
  */
 export const WAKE_NEXT_LUA = `
-local lockKey, sleepersKey, queueKey, turnKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local lockKey, sleepersKey, turnKey = KEYS[1], KEYS[2], KEYS[3]
 if redis.call('GET', turnKey) == ARGV[1] then redis.call('DEL', turnKey) end
 if redis.call('EXISTS', lockKey) == 1 then return 0 end
 local channel = lockKey .. ':released'
@@ -26,7 +25,7 @@ export const WAKE_NEXT = new RedisScript<{ lockKey: string; inbox: string }, num
   name: 'wake-next',
   source: WAKE_NEXT_LUA,
   call: ({ lockKey, inbox }) => ({
-    keys: [lockKey, sleepersKeyOf(lockKey), queueKeyOf(lockKey), turnKeyOf(lockKey)],
+    keys: [lockKey, sleepersKeyOf(lockKey), turnKeyOf(lockKey)],
     args: [inbox],
   }),
   reply: (raw) => integer(raw),

@@ -12,6 +12,18 @@ export const SLEEPERS_LIFETIME_MS = 10_000;
  */
 export const TURN_REACTION_MS = 1_000;
 
+/**
+ * A fence key's value ends with this character (`!`) while a woken process may have the lock's
+ * turn: a grant, which reads the fence anyway, then reads the turn too. Every reader of a fence
+ * value takes its number with {@link fenceNumberLua}.
+ */
+export const FENCE_TURN_MARK_BYTE = 33;
+
+/** A Lua expression: the fencing token in the fence value `value` (text or nil), the mark removed. */
+export function fenceNumberLua(value: string): string {
+  return `tonumber((string.gsub(${value} or '', '!$', '')))`;
+}
+
 /** The prefix of a wake-up sent to one process's inbox; the lock's release channel follows it. */
 export const WAKE_PREFIX = 'wake:';
 
@@ -24,13 +36,15 @@ export type SleeperArgument = '' | `+${string}` | `!${string}`;
 
 /**
  * A missed attempt of a waiting process: a Lua block spliced into the acquire scripts, reading the
- * locals `nowMs`, `lockKey`, `sleepersKey`, `turnKey` and `sleeper` (see {@link SleeperArgument}).
+ * locals `nowMs`, `lockKey`, `fenceKey`, `fenceTtl`, `sleepersKey`, `turnKey` and `sleeper` (see
+ * {@link SleeperArgument}).
  *
  * A waiter's process joins the sleepers in arrival order (`ZADD NX`: its place is kept while it
  * keeps missing). A woken process that lost the race for the freed lock to a caller that did not
  * wait (a holder taking it again at once) gets the lock's **turn**: the next release wakes it and
  * no one else may take the lock before it tries. So a caller can barge in once, never twice: the
- * wait of a woken process is bounded by one more hold.
+ * wait of a woken process is bounded by one more hold. The turn marks the fence value (a trailing
+ * `!`), which tells a grant to look at the turn.
  */
 export function missedAttemptLua(): string {
   return `
@@ -39,6 +53,12 @@ export function missedAttemptLua(): string {
     if string.sub(sleeper, 1, 1) == '!' and redis.call('EXISTS', turnKey) == 0 then
       local held = redis.call('PTTL', lockKey)
       redis.call('SET', turnKey, inbox, 'PX', math.max(held, 0) + ${TURN_REACTION_MS})
+      local fence = redis.call('GET', fenceKey)
+      if not fence then
+        redis.call('SET', fenceKey, '0!', 'PX', fenceTtl)
+      elseif string.byte(fence, -1) ~= ${FENCE_TURN_MARK_BYTE} then
+        redis.call('SET', fenceKey, fence .. '!', 'KEEPTTL')
+      end
     else
       redis.call('ZADD', sleepersKey, 'NX', nowMs, inbox)
       redis.call('PEXPIRE', sleepersKey, ${SLEEPERS_LIFETIME_MS})
@@ -61,24 +81,14 @@ export function grantedAttemptLua(): string {
 }
 
 /**
- * Sets the local `allowed`: whether the lock's turn lets the caller take it (a Lua block for the
- * acquire scripts, reading `turnKey` and `sleeper`). A turn belongs to one woken process, and
- * only it may take the lock while the turn lasts.
- */
-export function turnAllowsLua(): string {
-  return `
-  local turn = redis.call('GET', turnKey)
-  local allowed = not turn or turn == string.sub(sleeper, 2)`;
-}
-
-/**
  * Wakes the waiters of a lock that just became free: a Lua block for the release scripts, reading
- * the locals `sleepersKey`, `turnKey`, `queueKey` and `channel` (the lock's release channel). The
+ * the locals `sleepersKey`, `turnKey` and `channel` (the lock's release channel). The
  * process whose turn it is, else the process that has slept longest, is sent `wake:<channel>` on
  * its inbox, and only it wakes: no herd of every waiting process racing for one key. A turn then
  * lasts {@link TURN_REACTION_MS} at most. With nobody registered (waiters of other kinds, or of an
- * older version of this library), or with a fair queue on the key, the release is also published
- * on the channel itself, as before, for everyone. A lock nobody waits on costs one `EXISTS`.
+ * older version of this library), the release is published on the channel itself, as before, for
+ * everyone. A lock nobody waits on costs one `EXISTS`. (Fair waiters on a key that plain waiters
+ * also wait on are then told by their ticket refresh, within 750 ms: keep a key fair or not.)
  */
 export function wakeOneLua(): string {
   return `
@@ -92,7 +102,5 @@ export function wakeOneLua(): string {
     end
   end
   if woken then redis.call('PUBLISH', woken, '${WAKE_PREFIX}' .. channel) end
-  if not woken or redis.call('EXISTS', queueKey) == 1 then
-    redis.call('PUBLISH', channel, '')
-  end`;
+  if not woken then redis.call('PUBLISH', channel, '') end`;
 }
