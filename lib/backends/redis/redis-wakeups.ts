@@ -56,17 +56,17 @@ export class RedisWakeups {
     private readonly passOn?: (channel: string, inbox: string) => void,
   ) {}
 
+  /** Whether any channel is subscribed: without one, no local waiter listens on any lock. */
+  get listening(): boolean {
+    return this.#channels.size > 0;
+  }
+
   /**
    * The sleeper argument an acquire attempt on the lock of `channel` passes to the store (see
    * `SleeperArgument`): `''` while no local waiter listens on the lock or the inbox is not
    * subscribed; `!<inbox>` for the first attempt after a wake-up for this process alone; else
    * `+<inbox>`.
    */
-  /** Whether any channel is subscribed: without one, no local waiter listens on any lock. */
-  get listening(): boolean {
-    return this.#channels.size > 0;
-  }
-
   sleeper(channel: string): SleeperArgument {
     const entry = this.#channels.get(channel);
     const inbox = this.#inboxConfirmed;
