@@ -175,6 +175,38 @@ describe('RedisLockBackend plain waiters: one process woken per release', () => 
     await next.release();
   }, 30_000);
 
+  it('marks the lease that processes wait on, so that only its release looks for them', async () => {
+    const { locks, keyPrefix, lockKey, wakes, registered } = await setUp(2);
+    const [holder, waiter] = locks as [LockManager, LockManager];
+    const key = lockKey('k');
+    const lock = await holder.acquire('k', { ttl: 30_000 });
+    // Nobody waits: the lease is as it always was.
+    expect(await redis.get(key)).toBe(`${lock.fencingToken}:${lock.owner}`);
+    const waiting = waiter.acquire('k', { ttl: 30_000, wait: 60_000 });
+    const [waiterInbox] = await registered('k', 1);
+    // The waiter's miss marked it; its owner and token read as before.
+    expect(await redis.get(key)).toBe(`${lock.fencingToken}!:${lock.owner}`);
+    expect(await holder.inspect('k')).toMatchObject({
+      owner: lock.owner,
+      fencingToken: lock.fencingToken,
+    });
+    // Passed without the keys of its waiters (as by a process that never waited on it), a marked
+    // lease is left held and answered 'waited-on'.
+    const alone = [{ key: `${keyPrefix}k`, owner: lock.owner, unwatched: true }];
+    const { keys, args } = RELEASE.call(alone);
+    expect(keys).toEqual([key]);
+    const raw = await redis.eval(RELEASE.source, keys.length, ...keys, ...args);
+    expect(RELEASE.parse(raw, alone, 'redis')).toEqual(['waited-on']);
+    expect(await redis.exists(key)).toBe(1);
+    // The holder's release (its process never waited on the key) still wakes the waiter.
+    await lock.release();
+    const next = await waiting;
+    expect(wakes.map((wake) => wake.inbox)).toEqual([waiterInbox]);
+    // Nobody else is registered: the new lease is not marked.
+    expect(await redis.get(key)).toBe(`${next.fencingToken}:${next.owner}`);
+    await next.release();
+  }, 30_000);
+
   it('reads the fencing token of a fence marked by a turn, for every kind of lock', async () => {
     const { locks, lockKey } = await setUp(1);
     const manager = locks[0]!;

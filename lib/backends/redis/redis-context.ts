@@ -130,6 +130,15 @@ export class RedisContext {
     return wakeups.listening ? wakeups.sleeper(releaseChannelOf(lockKeyOf(key))) : '';
   }
 
+  /**
+   * Whether this process has waited on `key` lately (see `RedisWakeups.watches`): its release
+   * then passes the keys of the lock's waiters at once instead of after a `WAITED_ON` answer.
+   */
+  watches(key: string): boolean {
+    const wakeups = this.#parts.wakeups;
+    return wakeups.listening && wakeups.watches(releaseChannelOf(lockKeyOf(key)));
+  }
+
   /** Wakes this process's own waiters on `key`, which this process just released. */
   wakeLocal(key: string): void {
     const wakeups = this.#parts.wakeups;

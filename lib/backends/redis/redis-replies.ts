@@ -23,6 +23,18 @@ export function token(value: unknown): bigint | undefined {
   return typeof value === 'string' && /^\d+$/.test(value) ? BigInt(value) : undefined;
 }
 
+/**
+ * A lock key's value, `"<fencing token>:<owner>"`, read as its owner and token; the token may be
+ * followed by the mark of a lease that processes wait on (`"<token>!:<owner>"`, see
+ * `LEASE_WAKE_MARK_BYTE`).
+ */
+export function lease(value: string): { owner: string; fencingToken: bigint } | undefined {
+  const sep = value.indexOf(':');
+  if (sep <= 0) return undefined;
+  const fencingToken = token(value.slice(0, value.charCodeAt(sep - 1) === 33 ? sep - 1 : sep));
+  return fencingToken === undefined ? undefined : { owner: value.slice(sep + 1), fencingToken };
+}
+
 /** `1` or `0` as `true` or `false`. */
 export function flag(value: unknown): boolean | undefined {
   return value === 1 ? true : value === 0 ? false : undefined;

@@ -62,6 +62,14 @@ export class RedisWakeups {
   }
 
   /**
+   * Whether a local waiter listens on the lock of `channel`, or did within the last second or so
+   * (its channel is still subscribed): then others may well wait on it too.
+   */
+  watches(channel: string): boolean {
+    return this.#channels.has(channel);
+  }
+
+  /**
    * The sleeper argument an acquire attempt on the lock of `channel` passes to the store (see
    * `SleeperArgument`): `''` while no local waiter listens on the lock or the inbox is not
    * subscribed; `!<inbox>` for the first attempt after a wake-up for this process alone; else

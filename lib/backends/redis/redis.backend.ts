@@ -16,7 +16,7 @@ import type { Semaphores } from '../../contract/semaphores.js';
 import type { SharedResults } from '../../contract/shared-results.js';
 import type { WaitGraph } from '../../contract/wait-graph.js';
 import { Deadlines } from '../shared/deadlines.js';
-import type { AcquireRequest, ReleaseRequest } from '../shared/lease-requests.js';
+import type { AcquireRequest } from '../shared/lease-requests.js';
 import { TickBatcher } from '../shared/tick-batcher.js';
 import { withTimeout } from '../shared/with-timeout.js';
 import { hashSlot, slotMaster } from './cluster-slot.js';
@@ -32,16 +32,16 @@ import {
   type RedisLockBackendOptions,
   resolveRedisOptions,
 } from './redis-options.js';
+import { acquirePlain, releasePlain } from './redis-plain-batch.js';
 import { RedisReadWriteLocks } from './redis-read-write.js';
 import { RedisReplicaWait } from './redis-replica-wait.js';
 import { RedisResults } from './redis-results.js';
 import { RedisSemaphores } from './redis-semaphore.js';
 import { RedisWaitGraph } from './redis-wait-graph.js';
 import { RedisWakeups } from './redis-wakeups.js';
-import { ACQUIRE } from './scripts/acquire.lua.js';
 import { EXTEND } from './scripts/extend.lua.js';
 import { INSPECT } from './scripts/inspect.lua.js';
-import { RELEASE } from './scripts/release.lua.js';
+import type { ReleaseItem } from './scripts/release.lua.js';
 import { WAKE_NEXT } from './scripts/wake-next.lua.js';
 
 export type { RedisConnectionOptions, RedisLockBackendOptions } from './redis-options.js';
@@ -92,7 +92,7 @@ export class RedisLockBackend implements LockBackend {
   readonly #context: RedisContext;
   readonly #ownsClient: boolean;
   readonly #acquires: TickBatcher<AcquireRequest, AcquireResult>;
-  readonly #releases: TickBatcher<ReleaseRequest, boolean>;
+  readonly #releases: TickBatcher<ReleaseItem, boolean>;
   #closed = false;
 
   constructor(options: RedisLockBackendOptions) {
@@ -128,7 +128,7 @@ export class RedisLockBackend implements LockBackend {
       MAX_BATCH,
       partitionOf && ((item) => partitionOf(item.key)),
     );
-    this.#releases = new TickBatcher<ReleaseRequest, boolean>(
+    this.#releases = new TickBatcher<ReleaseItem, boolean>(
       (items) => this.#context.perSlot(items, (group) => this.#releaseBatch(group), 'release'),
       MAX_BATCH,
       partitionOf && ((item) => partitionOf(item.key)),
@@ -170,7 +170,8 @@ export class RedisLockBackend implements LockBackend {
   }
 
   async release(key: string, owner: string): Promise<boolean> {
-    return this.#releases.add({ key, owner }).catch((error: unknown) => {
+    const unwatched = !this.#context.watches(key);
+    return this.#releases.add({ key, owner, unwatched }).catch((error: unknown) => {
       throw this.#context.error('release', key, error);
     });
   }
@@ -219,19 +220,12 @@ export class RedisLockBackend implements LockBackend {
   }
 
   async #acquireBatch(locks: AcquireRequest[]): Promise<(AcquireResult | LockBackendError)[]> {
-    const context = this.#context;
-    const { fenceRetentionMs } = context;
-    const sleepers = context.wakeups.listening
-      ? locks.map((lock) => context.sleeper(lock.key))
-      : undefined;
-    const results = await context.run(ACQUIRE, { locks, fenceRetentionMs, sleepers });
-    return context.replicatedBatch(locks, results, (taken) => this.#releaseBatch(taken));
+    const results = await acquirePlain(this.#context, locks);
+    return this.#context.replicatedBatch(locks, results, (taken) => this.#releaseBatch(taken));
   }
 
-  async #releaseBatch(items: ReleaseRequest[]): Promise<boolean[]> {
-    const released = await this.#context.run(RELEASE, items);
-    for (let i = 0; i < items.length; i++) if (released[i]) this.#context.wakeLocal(items[i]!.key);
-    return released;
+  #releaseBatch(items: ReleaseItem[]): Promise<boolean[]> {
+    return releasePlain(this.#context, items);
   }
 
   /** Wakes the next sleeper of the lock of `channel`: its wake-up found no waiter here. */

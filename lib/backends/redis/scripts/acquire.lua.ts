@@ -6,21 +6,39 @@ import { RedisScript } from '../redis-script.js';
 import { lockGrantLua } from './lock-grant.lua.js';
 import { OWNER_CHECK_LUA } from './owner-check.lua.js';
 import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
-import { grantedAttemptLua, missedAttemptLua, type SleeperArgument } from './wake-one.lua.js';
+import {
+  ALONE_LAYOUT,
+  grantedAttemptLua,
+  markAfterGrantLua,
+  missedAttemptLua,
+  type SleeperArgument,
+  WAITING_LAYOUT,
+} from './wake-one.lua.js';
+
+/**
+ * The answer for a lock passed without its turn key whose fence is marked by a turn: nothing was
+ * granted; ask again with the turn key (`AcquireInput.withTurns`).
+ */
+export const ASK_WITH_TURN = 'turn';
 
 /**
  * Acquires a batch of locks in one round trip and one atomic script run.
  *
- * KEYS: for each lock i, KEYS[4i-3] = the lock key, KEYS[4i-2] = its fence key, KEYS[4i-1] = its
- * sleepers key, KEYS[4i] = its turn key (same hash tag).
- * ARGV[4i-3], ARGV[4i-2], ARGV[4i-1] = owner token, ttl in ms and the fence key's lifetime in ms
- * (the ttl plus the fence retention) of lock i, as text; ARGV[4i] = the sleeper registration of
- * the caller's process (see `SleeperArgument`): a missed attempt registers it, so that a release
- * wakes it (see `wakeOneLua`), and a granted one drops it. A free key whose turn belongs to another
- * process is refused.
- * Returns { nowMs, then per lock: its fencing token (an integer) when granted, or its holder's
- * PTTL as text when refused }. A lone lock granted under the clock's token is answered with the
- * token alone, and a lone refusal with the PTTL text alone.
+ * ARGV[1] = the layout: one character per lock, `w` for a lock passed with the keys of its
+ * waiters, `-` for one passed alone. Then per lock, in order:
+ * - alone: KEYS = the lock key and its fence key; ARGV = owner token, ttl in ms and the fence
+ *   key's lifetime in ms (the ttl plus the fence retention), as text;
+ * - with its waiters: KEYS = the lock key, its fence key, its sleepers key and its turn key (same
+ *   hash tag); ARGV = the same three, then the sleeper registration of the caller's process (see
+ *   `SleeperArgument`): a missed attempt registers it and marks the lease it found, so that its
+ *   release wakes it (see `wakeOneLua`), and a granted one drops it (and marks its own lease while
+ *   others stay registered).
+ * A free key whose turn belongs to another process is refused. A lock passed alone whose fence is
+ * marked by a turn is not granted and answered {@link ASK_WITH_TURN}: a caller that does not wait
+ * passes two keys and reads no more than it did before processes registered.
+ * Returns { nowMs, then per lock: its fencing token (an integer) when granted, its holder's PTTL
+ * as text when refused, or `"turn"` }. A lone lock granted under the clock's token is answered
+ * with the token alone, and any other lone answer but a token with that text alone.
  *
  * The lock key holds "<fencing token>:<owner>" with PX = ttl. The fencing token is the larger of
  * the key's last token + 1 (kept in the fence key) and the server's clock in microseconds, so it
@@ -30,19 +48,30 @@ import { grantedAttemptLua, missedAttemptLua, type SleeperArgument } from './wak
  * is harmless.
  */
 export const ACQUIRE_LUA = `${SERVER_CLOCK_LUA}${OWNER_CHECK_LUA}
+local layout = ARGV[1]
 local out = { nowMs }
-for i = 1, #KEYS / 4 do
-  local k = 4 * i - 3
-  local lockKey, fenceKey, sleepersKey, turnKey = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
-  local owner, ttl, fenceTtl, sleeper = ARGV[k], ARGV[k + 1], ARGV[k + 2], ARGV[k + 3]
+local k, a = 1, 2
+for i = 1, #layout do
+  local lockKey, fenceKey, sleepersKey, turnKey = KEYS[k], KEYS[k + 1], false, false
+  local owner, ttl, fenceTtl, sleeper = ARGV[a], ARGV[a + 1], ARGV[a + 2], ''
+  if string.byte(layout, i) == ${WAITING_LAYOUT.charCodeAt(0)} then
+    sleepersKey, turnKey, sleeper = KEYS[k + 2], KEYS[k + 3], ARGV[a + 3]
+    k, a = k + 4, a + 4
+  else
+    k, a = k + 2, a + 3
+  end
   local value = nowText .. ':' .. owner
   ${lockGrantLua('nowText', { turns: true })}
   if token then
-    ${grantedAttemptLua()}
+    ${grantedAttemptLua()}${markAfterGrantLua()}
     out[i + 1] = token
+  elseif turnUnread then
+    out[i + 1] = '${ASK_WITH_TURN}'
   else
     ${missedAttemptLua()}
-    out[i + 1] = tostring(math.max(redis.call('PTTL', lockKey), redis.call('PTTL', turnKey)))
+    local pttl = redis.call('PTTL', lockKey)
+    if turnKey then pttl = math.max(pttl, redis.call('PTTL', turnKey)) end
+    out[i + 1] = tostring(pttl)
   end
 end
 if #out == 2 and (out[2] == nowUs or type(out[2]) == 'string') then
@@ -55,54 +84,84 @@ return out
 export interface AcquireInput {
   readonly locks: readonly AcquireRequest[];
   readonly fenceRetentionMs: number;
-  /** Per lock, this process's sleeper argument (`RedisWakeups.sleeper`); none when absent. */
+  /**
+   * Per lock, this process's sleeper argument (`RedisWakeups.sleeper`); none when absent. A lock
+   * with one is passed with the keys of its waiters, the others alone.
+   */
   readonly sleepers?: readonly SleeperArgument[];
+  /** Pass every lock with the keys of its waiters (after an {@link ASK_WITH_TURN}). */
+  readonly withTurns?: boolean;
 }
 
-/** The plain-lock acquire of `RedisLockBackend`: one result per lock, in order. */
-export const ACQUIRE = new RedisScript<AcquireInput, AcquireResult[]>({
+/** Per lock: its result, or {@link ASK_WITH_TURN} for a lock passed alone. */
+export type AcquireAnswer = AcquireResult | typeof ASK_WITH_TURN;
+
+/** The plain-lock acquire of `RedisLockBackend`: one answer per lock, in order. */
+export const ACQUIRE = new RedisScript<AcquireInput, AcquireAnswer[]>({
   name: 'acquire',
   source: ACQUIRE_LUA,
-  call: ({ locks, fenceRetentionMs, sleepers }) => {
+  call: ({ locks, fenceRetentionMs, sleepers, withTurns }) => {
     const keys: string[] = [];
-    const args: string[] = [];
+    const args: string[] = [''];
+    let layout = '';
     for (let i = 0; i < locks.length; i++) {
       const lock = locks[i]!;
       const lockKey = lockKeyOf(lock.key);
-      keys.push(lockKey, fenceKeyOf(lockKey), sleepersKeyOf(lockKey), turnKeyOf(lockKey));
-      args.push(
-        lock.owner,
-        String(lock.ttlMs),
-        String(lock.ttlMs + fenceRetentionMs),
-        sleepers?.[i] ?? '',
-      );
+      const ttl = String(lock.ttlMs);
+      const fenceTtl = String(lock.ttlMs + fenceRetentionMs);
+      const sleeper = sleepers?.[i] ?? '';
+      if (passedAlone(sleeper, withTurns)) {
+        layout += ALONE_LAYOUT;
+        keys.push(lockKey, fenceKeyOf(lockKey));
+        args.push(lock.owner, ttl, fenceTtl);
+      } else {
+        layout += WAITING_LAYOUT;
+        keys.push(lockKey, fenceKeyOf(lockKey), sleepersKeyOf(lockKey), turnKeyOf(lockKey));
+        args.push(lock.owner, ttl, fenceTtl, sleeper);
+      }
     }
+    args[0] = layout;
     return { keys, args };
   },
-  reply: (raw, { locks }) => {
+  reply: (raw, { locks, sleepers, withTurns }) => {
     if (!Array.isArray(raw)) {
       if (locks.length !== 1) return undefined;
       // A lone grant under the clock's token: now is its ms part.
       const lone = integer(raw);
       if (lone !== undefined) return [granted(lone, Math.floor(lone / 1000), locks[0]!.ttlMs)];
+      if (raw === ASK_WITH_TURN && passedAlone(sleepers?.[0] ?? '', withTurns)) {
+        return [ASK_WITH_TURN];
+      }
       const pttl = integerText(raw);
       return pttl === undefined ? undefined : [missed(pttl)];
     }
     const nowMs = integer(raw[0]);
     if (nowMs === undefined || raw.length !== locks.length + 1) return undefined;
-    const results: AcquireResult[] = [];
-    for (const [i, lock] of locks.entries()) {
+    const results: AcquireAnswer[] = [];
+    for (let i = 0; i < locks.length; i++) {
       const value = raw[i + 1];
       const fencingToken = integer(value);
-      const pttl = fencingToken === undefined ? integerText(value) : undefined;
-      if (fencingToken !== undefined) results.push(granted(fencingToken, nowMs, lock.ttlMs));
-      else if (pttl !== undefined) results.push(missed(pttl));
-      else return undefined;
+      if (fencingToken !== undefined) {
+        results.push(granted(fencingToken, nowMs, locks[i]!.ttlMs));
+        continue;
+      }
+      if (value === ASK_WITH_TURN && passedAlone(sleepers?.[i] ?? '', withTurns)) {
+        results.push(ASK_WITH_TURN);
+        continue;
+      }
+      const pttl = integerText(value);
+      if (pttl === undefined) return undefined;
+      results.push(missed(pttl));
     }
     return results;
   },
-  returns: '{ nowMs, per lock: token | "<pttl>" }, or a lone token or "<pttl>"',
+  returns: '{ nowMs, per lock: token | "<pttl>" | "turn" }, or a lone token, "<pttl>" or "turn"',
 });
+
+/** Whether a lock with this sleeper argument is passed without the keys of its waiters. */
+function passedAlone(sleeper: SleeperArgument, withTurns: boolean | undefined): boolean {
+  return sleeper === '' && withTurns !== true;
+}
 
 function granted(fencingToken: number, nowMs: number, ttlMs: number): AcquireResult {
   return { acquired: true, fencingToken: BigInt(fencingToken), expiresAt: nowMs + ttlMs };

@@ -1,6 +1,6 @@
 import type { ListedLease } from '../../../contract/lock-directory.js';
 import { permitsKeyOf, readersKeyOf, storeKeyOfLockKey } from '../redis-keys.js';
-import { integer, integerText, token } from '../redis-replies.js';
+import { integer, integerText, lease, token } from '../redis-replies.js';
 import { RedisScript } from '../redis-script.js';
 import { READ_HOLDS_MARK } from './lock-value.lua.js';
 import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
@@ -87,11 +87,9 @@ function readEntry(key: string, entry: unknown[], nowMs: number, leases: ListedL
     const [, value, pttlValue] = entry;
     const pttl = integer(pttlValue);
     if (entry.length !== 3 || typeof value !== 'string' || pttl === undefined) return false;
-    const sep = value.indexOf(':');
-    const fencingToken = sep > 0 ? token(value.slice(0, sep)) : undefined;
-    if (fencingToken !== undefined && pttl > 0) {
-      const owner = value.slice(sep + 1);
-      leases.push({ key, owner, fencingToken, expiresAt: nowMs + pttl, kind: 'mutex' });
+    const held = lease(value);
+    if (held !== undefined && pttl > 0) {
+      leases.push({ key, ...held, expiresAt: nowMs + pttl, kind: 'mutex' });
     }
     return true;
   }

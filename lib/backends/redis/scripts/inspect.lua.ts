@@ -1,5 +1,5 @@
 import { lockKeyOf, permitsKeyOf, readersKeyOf } from '../redis-keys.js';
-import { integer, token } from '../redis-replies.js';
+import { integer, lease } from '../redis-replies.js';
 import { RedisScript } from '../redis-script.js';
 import { READ_HOLDS_MARK } from './lock-value.lua.js';
 import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
@@ -65,15 +65,13 @@ export const INSPECT = new RedisScript<{ readonly key: string }, InspectedLease 
     if (nowMs === undefined || pttl === undefined) return undefined;
     if (value === null || pttl < 0) return null;
     if (typeof value !== 'string') return undefined;
-    const sep = value.indexOf(':');
-    const fencingToken = sep > 0 ? token(value.slice(0, sep)) : undefined;
-    if (fencingToken === undefined) return undefined;
+    const held = lease(value);
+    if (held === undefined) return undefined;
     const holders = raw.length >= 4 ? integer(raw[3]) : undefined;
     if (raw.length >= 4 && holders === undefined) return undefined;
     if (raw.length === 5 && raw[4] !== 'read') return undefined;
     return {
-      owner: value.slice(sep + 1),
-      fencingToken,
+      ...held,
       expiresAt: nowMs + pttl,
       ...(holders === undefined ? {} : { holders }),
       ...(raw.length === 5 ? { mode: 'read' as const } : {}),

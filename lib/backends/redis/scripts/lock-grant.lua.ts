@@ -7,7 +7,7 @@ import { FENCE_TURN_MARK_BYTE } from './wake-one.lua.js';
  * node, measured). It needs `OWNER_CHECK_LUA` in the script's prologue, reads the locals `lockKey`,
  * `fenceKey`, `ttl` and `fenceTtl` (ms, as text), `value` ("<proposed>:<owner>") and the one named
  * `proposed` (the proposed fencing token, as text), and sets the locals `token` (the fencing token,
- * or `false` when refused) and `holder`.
+ * or `false` when refused), `holder` and `turnUnread` (see `TURN_CHECK_LUA`).
  *
  * A free key is set to `value` and gets the larger of its fence's last token + 1 and the proposal:
  * the lock is set under the proposal first, and its value and the fence are corrected in the rare
@@ -19,7 +19,7 @@ import { FENCE_TURN_MARK_BYTE } from './wake-one.lua.js';
  */
 export function lockGrantLua(proposed: string, options: { turns?: boolean } = {}): string {
   return `
-  local token, holder = false, ''
+  local token, holder, turnUnread = false, '', false
   if redis.call('SET', lockKey, value, 'NX', 'PX', ttl) then
     local last = redis.call('SET', fenceKey, ${proposed}, 'PX', fenceTtl, 'GET')
     local granted = true${options.turns ? TURN_CHECK_LUA : ''}
@@ -49,13 +49,15 @@ export function lockGrantLua(proposed: string, options: { turns?: boolean } = {}
  * `!` says a woken process may have the key's turn. Only then is the turn read; if it is another
  * process's, the grant is undone (the key deleted again, the fence restored with its mark) and
  * refused. So a key nobody contends pays nothing for turns: the fence is read by the grant anyway.
- * Reads the locals `turnKey` and `sleeper`.
+ * Reads the locals `turnKey` (`false` when the caller did not pass it) and `sleeper`; without the
+ * turn key, a marked fence undoes the grant too and sets the local `turnUnread`, so that the caller
+ * asks again with it.
  */
 const TURN_CHECK_LUA = `
     if last and string.byte(last, -1) == ${FENCE_TURN_MARK_BYTE} then
-      local turn = redis.call('GET', turnKey)
-      if turn and turn ~= string.sub(sleeper, 2) then
-        granted = false
+      local turn = turnKey and redis.call('GET', turnKey)
+      if not turnKey or (turn and turn ~= string.sub(sleeper, 2)) then
+        granted, turnUnread = false, not turnKey
         redis.call('DEL', lockKey)
         redis.call('SET', fenceKey, last, 'PX', fenceTtl)
       else

@@ -8,6 +8,7 @@ import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
 import {
   fenceNumberLua,
   grantedAttemptLua,
+  markAfterGrantLua,
   missedAttemptLua,
   type SleeperArgument,
 } from './wake-one.lua.js';
@@ -19,7 +20,8 @@ import {
  * its turn key.
  * ARGV[1] = owner, ARGV[2] = ttl ms, ARGV[3] = how long a fence key outlives its lease, in ms,
  * ARGV[4] = the caller's sleeper registration (see `RedisWakeups.sleeper`): a miss registers the
- * process on every busy key, so that the release of any of them wakes it; a grant drops it. Turns
+ * process on every busy key (and marks its lease), so that the release of any of them wakes it; a
+ * grant drops it, and marks each lease it sets that other processes stay registered on. Turns
  * (see `missedAttemptLua`) do not keep a multi-key lock out.
  * Returns { nowMs, 1, "<fencing token>" } or { nowMs, 0, ms until the last busy key frees }.
  *
@@ -58,8 +60,10 @@ if mine == n then
 end
 local tokenText = string.format('%.0f', math.max(last + 1, nowUs))
 for i = 1, n do
-  redis.call('SET', KEYS[4 * i - 3], tokenText .. ':' .. owner, 'PX', ttl)
+  local lockKey, sleepersKey = KEYS[4 * i - 3], KEYS[4 * i - 1]
+  redis.call('SET', lockKey, tokenText .. ':' .. owner, 'PX', ttl)
   redis.call('SET', KEYS[4 * i - 2], tokenText, 'PX', ttl + grace)
+  ${markAfterGrantLua()}
 end
 return { nowMs, 1, tokenText }
 `;

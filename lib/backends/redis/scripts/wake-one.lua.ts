@@ -19,10 +19,45 @@ export const TURN_REACTION_MS = 1_000;
  */
 export const FENCE_TURN_MARK_BYTE = 33;
 
+/**
+ * A lease whose token is followed by this character (`!`: `"<token>!:<owner>"`) has waiting
+ * processes: a waiter's missed attempt marks the lease it found (see {@link missedAttemptLua}), and
+ * so does a waiter's grant while others stay registered. Only the release of a marked lease looks
+ * for a sleeper or a turn to wake; any other release publishes on the lock's channel, as it did
+ * before processes registered, so a lock nobody waits on pays nothing for wake-one. `leaseOf`
+ * reads a lease with or without it.
+ */
+export const LEASE_WAKE_MARK_BYTE = 33;
+
+/**
+ * Marks the lease held at `lockKey` (see {@link LEASE_WAKE_MARK_BYTE}), if it is a lease and not
+ * marked yet, keeping its expiry. A Lua block reading the local `lockKey`; read holds and permits
+ * (sorted sets) are left alone, as is a free key.
+ */
+export function markLeaseLua(): string {
+  return `
+    local lease = redis.pcall('GET', lockKey)
+    local sep = type(lease) == 'string' and string.find(lease, ':', 1, true)
+    if sep and sep > 1 and string.byte(lease, sep - 1) ~= ${LEASE_WAKE_MARK_BYTE} then
+      redis.call('SET', lockKey, string.sub(lease, 1, sep - 1) .. '!' .. string.sub(lease, sep), 'KEEPTTL')
+    end`;
+}
+
 /** A Lua expression: the fencing token in the fence value `value` (text or nil), the mark removed. */
 export function fenceNumberLua(value: string): string {
   return `tonumber((string.gsub(${value} or '', '!$', '')))`;
 }
+
+/**
+ * How the acquire and release scripts are told, per lock, which keys are passed (their `ARGV[1]`
+ * holds one character per lock): `w` for a lock passed with the keys of its waiters (sleepers,
+ * turn), `-` for one passed without them, which is all a lock nobody waits on needs (a Redis
+ * Cluster requires a script to declare every key it touches, so the keys a script may need must be
+ * passed; these two let the scripts be given them only where they may be needed).
+ */
+export const WAITING_LAYOUT = 'w';
+/** See {@link WAITING_LAYOUT}. */
+export const ALONE_LAYOUT = '-';
 
 /** The prefix of a wake-up sent to one process's inbox; the lock's release channel follows it. */
 export const WAKE_PREFIX = 'wake:';
@@ -44,7 +79,8 @@ export type SleeperArgument = '' | `+${string}` | `!${string}`;
  * wait (a holder taking it again at once) gets the lock's **turn**: the next release wakes it and
  * no one else may take the lock before it tries. So a caller can barge in once, never twice: the
  * wait of a woken process is bounded by one more hold. The turn marks the fence value (a trailing
- * `!`), which tells a grant to look at the turn.
+ * `!`), which tells a grant to look at the turn; the place or the turn marks the lease the attempt
+ * found (see {@link LEASE_WAKE_MARK_BYTE}), which tells its release to wake someone.
  */
 export function missedAttemptLua(): string {
   return `
@@ -62,7 +98,7 @@ export function missedAttemptLua(): string {
     else
       redis.call('ZADD', sleepersKey, 'NX', nowMs, inbox)
       redis.call('PEXPIRE', sleepersKey, ${SLEEPERS_LIFETIME_MS})
-    end
+    end${markLeaseLua()}
   end`;
 }
 
@@ -70,6 +106,7 @@ export function missedAttemptLua(): string {
  * A granted attempt: drops the process's place (and its turn). A Lua block for the acquire
  * scripts, reading the locals `sleepersKey`, `turnKey` and `sleeper`. Other waiters of the same
  * process need no place while it holds the lock: its release wakes them in the process itself.
+ * A grant to a caller that does not wait (`sleeper` is `''`) touches neither key.
  */
 export function grantedAttemptLua(): string {
   return `
@@ -81,14 +118,28 @@ export function grantedAttemptLua(): string {
 }
 
 /**
+ * After a waiter's grant has set the lease at `lockKey`: marks it while other processes stay
+ * registered on the key, so that its release wakes the next of them (see
+ * {@link LEASE_WAKE_MARK_BYTE}). A Lua block reading the locals `lockKey`, `sleepersKey` and
+ * `sleeper`; a caller that does not wait pays nothing for it. (Turns need no check: a grant while
+ * another process's turn lives is refused.)
+ */
+export function markAfterGrantLua(): string {
+  return `
+  if sleeper ~= '' and redis.call('EXISTS', sleepersKey) == 1 then${markLeaseLua()}
+  end`;
+}
+
+/**
  * Wakes the waiters of a lock that just became free: a Lua block for the release scripts, reading
  * the locals `sleepersKey`, `turnKey` and `channel` (the lock's release channel). The
  * process whose turn it is, else the process that has slept longest, is sent `wake:<channel>` on
  * its inbox, and only it wakes: no herd of every waiting process racing for one key. A turn then
  * lasts {@link TURN_REACTION_MS} at most. With nobody registered (waiters of other kinds, or of an
  * older version of this library), the release is published on the channel itself, as before, for
- * everyone. A lock nobody waits on costs one `EXISTS`. (Fair waiters on a key that plain waiters
- * also wait on are then told by their ticket refresh, within 750 ms: keep a key fair or not.)
+ * everyone. A release runs it only for a marked lease (see {@link LEASE_WAKE_MARK_BYTE}); an
+ * unmarked one publishes on the channel at once. (Fair waiters on a key that plain waiters also
+ * wait on are then told by their ticket refresh, within 750 ms: keep a key fair or not.)
  */
 export function wakeOneLua(): string {
   return `
