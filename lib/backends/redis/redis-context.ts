@@ -126,8 +126,16 @@ export class RedisContext {
    * while a local waiter listens on the key, else `''` (see `RedisWakeups.sleeper`).
    */
   sleeper(key: string): SleeperArgument {
+    return this.waitingSleeper(key) ?? '';
+  }
+
+  /**
+   * {@link sleeper}, or `undefined` while this process has not waited on `key` lately (its
+   * channel is not subscribed): a plain acquire then passes the lock without its waiters' keys.
+   */
+  waitingSleeper(key: string): SleeperArgument | undefined {
     const wakeups = this.#parts.wakeups;
-    return wakeups.listening ? wakeups.sleeper(releaseChannelOf(lockKeyOf(key))) : '';
+    return wakeups.listening ? wakeups.sleeper(releaseChannelOf(lockKeyOf(key))) : undefined;
   }
 
   /**

@@ -3,11 +3,10 @@ import type { AcquireRequest } from '../shared/lease-requests.js';
 import type { RedisContext } from './redis-context.js';
 import { ACQUIRE, type AcquireAnswer, ASK_WITH_TURN } from './scripts/acquire.lua.js';
 import { RELEASE, type ReleaseAnswer, type ReleaseItem, WAITED_ON } from './scripts/release.lua.js';
-import type { SleeperArgument } from './scripts/wake-one.lua.js';
 
 /**
  * One batch of plain acquires: one script run, each lock passed with the keys of its waiters only
- * while this process waits on it; the rare lock whose fence is marked by a turn is asked for again
+ * while this process waits on it or did lately; the rare lock whose fence is marked by a turn is asked for again
  * with its turn key ({@link ASK_WITH_TURN}).
  *
  * @example
@@ -21,7 +20,7 @@ export async function acquirePlain(
 ): Promise<AcquireResult[]> {
   const { fenceRetentionMs } = context;
   const sleepers = context.wakeups.listening
-    ? locks.map((lock) => context.sleeper(lock.key))
+    ? locks.map((lock) => context.waitingSleeper(lock.key))
     : undefined;
   const answers = await context.run(ACQUIRE, { locks, fenceRetentionMs, sleepers });
   if (!answers.includes(ASK_WITH_TURN)) return answers as AcquireResult[];
@@ -30,7 +29,7 @@ export async function acquirePlain(
   const retried = await context.run(ACQUIRE, {
     locks: again.map((i) => locks[i]!),
     fenceRetentionMs,
-    sleepers: sleepers && again.map((i): SleeperArgument => sleepers[i]!),
+    sleepers: sleepers && again.map((i) => sleepers[i]),
     withTurns: true,
   });
   // Passed with their turn keys, the locks asked again are never answered ASK_WITH_TURN (the

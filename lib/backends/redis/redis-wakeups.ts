@@ -71,14 +71,16 @@ export class RedisWakeups {
 
   /**
    * The sleeper argument an acquire attempt on the lock of `channel` passes to the store (see
-   * `SleeperArgument`): `''` while no local waiter listens on the lock or the inbox is not
+   * `SleeperArgument`): `undefined` while the channel is not subscribed (no local waiter listens
+   * on the lock, nor did lately); `''` while no local waiter listens on it or the inbox is not
    * subscribed; `!<inbox>` for the first attempt after a wake-up for this process alone; else
    * `+<inbox>`.
    */
-  sleeper(channel: string): SleeperArgument {
+  sleeper(channel: string): SleeperArgument | undefined {
     const entry = this.#channels.get(channel);
+    if (!entry) return undefined;
     const inbox = this.#inboxConfirmed;
-    if (!entry || entry.listeners.size === 0 || inbox === '') return '';
+    if (entry.listeners.size === 0 || inbox === '') return '';
     if (!entry.woken) return `+${inbox}`;
     entry.woken = false;
     return `!${inbox}`;

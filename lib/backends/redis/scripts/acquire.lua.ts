@@ -34,8 +34,8 @@ export const ASK_WITH_TURN = 'turn';
  *   release wakes it (see `wakeOneLua`), and a granted one drops it (and marks its own lease while
  *   others stay registered).
  * A free key whose turn belongs to another process is refused. A lock passed alone whose fence is
- * marked by a turn is not granted and answered {@link ASK_WITH_TURN}: a caller that does not wait
- * passes two keys and reads no more than it did before processes registered.
+ * marked by a turn is not granted and answered {@link ASK_WITH_TURN}: a process that has not waited
+ * on the key lately passes two keys and reads no more than it did before processes registered.
  * Returns { nowMs, then per lock: its fencing token (an integer) when granted, its holder's PTTL
  * as text when refused, or `"turn"` }. A lone lock granted under the clock's token is answered
  * with the token alone, and any other lone answer but a token with that text alone.
@@ -85,10 +85,11 @@ export interface AcquireInput {
   readonly locks: readonly AcquireRequest[];
   readonly fenceRetentionMs: number;
   /**
-   * Per lock, this process's sleeper argument (`RedisWakeups.sleeper`); none when absent. A lock
-   * with one is passed with the keys of its waiters, the others alone.
+   * Per lock, this process's sleeper argument (`RedisContext.waitingSleeper`): a lock with one
+   * (even `''`) is passed with the keys of its waiters, one without (`undefined`, or no array)
+   * alone.
    */
-  readonly sleepers?: readonly SleeperArgument[];
+  readonly sleepers?: readonly (SleeperArgument | undefined)[];
   /** Pass every lock with the keys of its waiters (after an {@link ASK_WITH_TURN}). */
   readonly withTurns?: boolean;
 }
@@ -109,7 +110,7 @@ export const ACQUIRE = new RedisScript<AcquireInput, AcquireAnswer[]>({
       const lockKey = lockKeyOf(lock.key);
       const ttl = String(lock.ttlMs);
       const fenceTtl = String(lock.ttlMs + fenceRetentionMs);
-      const sleeper = sleepers?.[i] ?? '';
+      const sleeper = sleepers?.[i];
       if (passedAlone(sleeper, withTurns)) {
         layout += ALONE_LAYOUT;
         keys.push(lockKey, fenceKeyOf(lockKey));
@@ -117,7 +118,7 @@ export const ACQUIRE = new RedisScript<AcquireInput, AcquireAnswer[]>({
       } else {
         layout += WAITING_LAYOUT;
         keys.push(lockKey, fenceKeyOf(lockKey), sleepersKeyOf(lockKey), turnKeyOf(lockKey));
-        args.push(lock.owner, ttl, fenceTtl, sleeper);
+        args.push(lock.owner, ttl, fenceTtl, sleeper ?? '');
       }
     }
     args[0] = layout;
@@ -129,7 +130,7 @@ export const ACQUIRE = new RedisScript<AcquireInput, AcquireAnswer[]>({
       // A lone grant under the clock's token: now is its ms part.
       const lone = integer(raw);
       if (lone !== undefined) return [granted(lone, Math.floor(lone / 1000), locks[0]!.ttlMs)];
-      if (raw === ASK_WITH_TURN && passedAlone(sleepers?.[0] ?? '', withTurns)) {
+      if (raw === ASK_WITH_TURN && passedAlone(sleepers?.[0], withTurns)) {
         return [ASK_WITH_TURN];
       }
       const pttl = integerText(raw);
@@ -145,7 +146,7 @@ export const ACQUIRE = new RedisScript<AcquireInput, AcquireAnswer[]>({
         results.push(granted(fencingToken, nowMs, locks[i]!.ttlMs));
         continue;
       }
-      if (value === ASK_WITH_TURN && passedAlone(sleepers?.[i] ?? '', withTurns)) {
+      if (value === ASK_WITH_TURN && passedAlone(sleepers?.[i], withTurns)) {
         results.push(ASK_WITH_TURN);
         continue;
       }
@@ -159,8 +160,11 @@ export const ACQUIRE = new RedisScript<AcquireInput, AcquireAnswer[]>({
 });
 
 /** Whether a lock with this sleeper argument is passed without the keys of its waiters. */
-function passedAlone(sleeper: SleeperArgument, withTurns: boolean | undefined): boolean {
-  return sleeper === '' && withTurns !== true;
+function passedAlone(
+  sleeper: SleeperArgument | undefined,
+  withTurns: boolean | undefined,
+): boolean {
+  return sleeper === undefined && withTurns !== true;
 }
 
 function granted(fencingToken: number, nowMs: number, ttlMs: number): AcquireResult {
