@@ -69,6 +69,12 @@ export interface LeaseInfo {
   readonly mode?: 'read';
 }
 
+/** A lease that ended with the store's session, as {@link LockBackend.onLeasesLost} reports it. */
+export interface LostLease {
+  readonly key: string;
+  readonly owner: string;
+}
+
 /** Stops a wake-up subscription. Never rejects. */
 export type Unsubscribe = () => void;
 

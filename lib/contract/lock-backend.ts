@@ -17,6 +17,7 @@ import type {
   Handoff,
   LeaseInfo,
   LeaseToExtend,
+  LostLease,
   Unsubscribe,
 } from './lease.js';
 import type { LockDirectory } from './lock-directory.js';
@@ -104,6 +105,24 @@ export interface LockBackend {
    */
   effectiveTtlMs?(ttlMs: number): number;
 
+  /**
+   * Optional, for a store whose leases belong to a session that can end before their ttl
+   * (`PostgresAdvisoryLockBackend`: a dropped connection frees every advisory lock on it at once):
+   * calls `listener` with the keys and owners of the leases that ended, as soon as the backend
+   * knows. The manager aborts their holders' signals then (`LockLostError`, reason `not-held`)
+   * instead of at the next renewal. A backend whose leases end only by ttl leaves this undefined.
+   */
+  onLeasesLost?(listener: (lost: readonly LostLease[]) => void): Unsubscribe;
+
+  /**
+   * Optional: `true` for a store whose leases belong to the backend (the session) that took them,
+   * such as PostgreSQL session advisory locks: only that backend can extend or release them;
+   * another backend, even with the owner's token, answers `undefined` / `false` and leaves the
+   * lease as it is. The owner token still decides within the backend. Undefined: any backend on
+   * the store can extend or release a lease given its owner token.
+   */
+  readonly sessionLeases?: boolean;
+
   /** Fair locks (waiters served in arrival order), when the store offers them. */
   readonly fair?: FairLocks;
 
@@ -143,6 +162,7 @@ export type {
   Handoff,
   LeaseInfo,
   LeaseToExtend,
+  LostLease,
   MissedLease,
   Unsubscribe,
 } from './lease.js';

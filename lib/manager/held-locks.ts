@@ -1,5 +1,5 @@
 import { asBackendError, LockLostError, type LockLostReason } from '../contract/errors.js';
-import type { ExtendResult } from '../contract/lease.js';
+import type { ExtendResult, LostLease, Unsubscribe } from '../contract/lease.js';
 import type { LockBackend } from '../contract/lock-backend.js';
 import type { MonotonicClock } from './clock.js';
 import type { Duration } from './duration.js';
@@ -21,6 +21,13 @@ export interface HeldLocksOptions {
   readonly clock: MonotonicClock;
   /** The backend's `partitionOf`: renewals of different parts of the store go apart. */
   readonly partitionOf?: ((storeKey: string) => unknown) | undefined;
+  /**
+   * The backend's `onLeasesLost`: leases that ended with the store's session are lost at once,
+   * not at their next renewal.
+   */
+  readonly onLeasesLost?:
+    | ((listener: (lost: readonly LostLease[]) => void) => Unsubscribe)
+    | undefined;
 }
 
 /**
@@ -34,6 +41,7 @@ export class HeldLocks implements LockHost {
   readonly #scheduler: RenewalScheduler<LockHandle>;
   /** When each held lock was acquired (monotonic ms), for the hold time its events report. */
   readonly #acquiredAt = new WeakMap<LockHandle, number>();
+  readonly #stopWatchingSession: Unsubscribe | undefined;
 
   constructor(options: HeldLocksOptions) {
     this.#options = options;
@@ -53,6 +61,7 @@ export class HeldLocks implements LockHost {
       },
       options.clock,
     );
+    this.#stopWatchingSession = options.onLeasesLost?.((lost) => this.#sessionLost(lost));
   }
 
   /** How many locks are held. */
@@ -93,6 +102,7 @@ export class HeldLocks implements LockHost {
   async releaseAll(): Promise<void> {
     const held = this.#scheduler.leases();
     this.#scheduler.stop();
+    this.#stopWatchingSession?.();
     await Promise.all(
       held.map(async (lock) => {
         lock.markLost('closed');
@@ -169,6 +179,16 @@ export class HeldLocks implements LockHost {
   deadlinePassed(lock: LockHandle): void {
     this.#scheduler.delete(lock);
     this.#lost(lock, 'expired');
+  }
+
+  /** The store's session ended and took these leases with it: each held one is lost now. */
+  #sessionLost(lost: readonly LostLease[]): void {
+    const ended = new Set(lost.map(({ key, owner }) => `${owner}\u0000${key}`));
+    for (const lock of this.#scheduler.leases()) {
+      if (!ended.has(`${lock.owner}\u0000${lock.storeKey}`)) continue;
+      this.#scheduler.delete(lock);
+      this.#lost(lock, 'not-held');
+    }
   }
 
   /** Stops holding `lock` locally (no more renewal); `false` when it was not held. */

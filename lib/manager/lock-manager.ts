@@ -115,6 +115,7 @@ export class LockManager {
       events: this.#events,
       clock: this.#clock,
       partitionOf: partitionOf && ((storeKey) => partitionOf.call(this.#backend, storeKey)),
+      onLeasesLost: this.#backend.onLeasesLost?.bind(this.#backend),
     });
     this.#acquirer = new LockAcquirer({
       backend: this.#backend,

@@ -109,8 +109,14 @@ export const exclusionCases: readonly ConformanceCaseDefinition[] = [
     name: 'only lets the owner release a lock',
     async run({ manager, backend, keyPrefix }) {
       const store = await backend();
-      const holder = await manager();
+      // Session leases are released through the backend that took them, by their owner only.
+      const holder = await manager(store.sessionLeases ? { backend: store } : {});
       const lock = await holder.acquire('owned', { ttl: 5_000 });
+      if (store.sessionLeases) {
+        const elsewhere = await backend();
+        assert.equal(await elsewhere.release(`${keyPrefix}owned`, lock.owner), false);
+        assert.equal(await holder.isLocked('owned'), true);
+      }
       assert.equal(await store.release(`${keyPrefix}owned`, 'not-the-owner'), false);
       assert.equal(await store.release(`${keyPrefix}owned`, `${lock.owner}x`), false);
       assert.equal(await holder.isLocked('owned'), true);
@@ -123,8 +129,16 @@ export const exclusionCases: readonly ConformanceCaseDefinition[] = [
     name: 'only lets the owner extend a lock',
     async run({ manager, backend, keyPrefix }) {
       const store = await backend();
-      const holder = await manager();
+      // Session leases are extended through the backend that took them, by their owner only.
+      const holder = await manager(store.sessionLeases ? { backend: store } : {});
       const lock = await holder.acquire('owned', { ttl: 5_000 });
+      if (store.sessionLeases) {
+        const elsewhere = await backend();
+        const [foreign] = await elsewhere.extend([
+          { key: `${keyPrefix}owned`, owner: lock.owner, ttlMs: 60_000 },
+        ]);
+        assert.equal(foreign, undefined);
+      }
       const before = (await holder.inspect('owned'))!.expiresAt.getTime();
       const results = await store.extend([
         { key: `${keyPrefix}owned`, owner: 'not-the-owner', ttlMs: 60_000 },

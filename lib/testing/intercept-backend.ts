@@ -23,7 +23,8 @@ const CORE_METHODS = ['acquire', 'extend', 'release', 'inspect', 'subscribe', 'c
 /**
  * A view of `backend` whose every asynchronous call, of the mutex and of each capability it
  * exposes, goes through `around`: to count calls, to fail them as a partition would, or to keep a
- * shared backend open when a view is closed. `name` and `partitionOf` pass straight through.
+ * shared backend open when a view is closed. `name`, `sessionLeases`, `partitionOf` and
+ * `onLeasesLost` pass straight through.
  *
  * @example
  * ```ts
@@ -43,6 +44,11 @@ export function interceptBackend(backend: LockBackend, around: AroundBackendCall
     }
   }
   if (backend.partitionOf) view.partitionOf = (key: string) => backend.partitionOf!(key);
+  if (backend.sessionLeases) view.sessionLeases = true;
+  if (backend.onLeasesLost) {
+    view.onLeasesLost = (listener: Parameters<NonNullable<LockBackend['onLeasesLost']>>[0]) =>
+      backend.onLeasesLost!(listener);
+  }
   if (backend.effectiveTtlMs) {
     view.effectiveTtlMs = (ttlMs: number) => backend.effectiveTtlMs!(ttlMs);
   }
