@@ -675,4 +675,11 @@ CREATE TABLE IF NOT EXISTS "public"."nestjs_locker_instances" (
   expires_at timestamptz NOT NULL,
   PRIMARY KEY (prefix, id)
 );
-COMMENT ON TABLE "public"."nestjs_locker" IS 'nestjs-locker schema 67a9256fe8406853';
+CREATE UNLOGGED TABLE IF NOT EXISTS "public"."nestjs_locker_advisory" (
+  key text PRIMARY KEY,
+  owner text NOT NULL,
+  token bigint NOT NULL,
+  pid integer NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+COMMENT ON TABLE "public"."nestjs_locker" IS 'nestjs-locker schema e4b6077288663aa3';

@@ -42,6 +42,7 @@ export {
   PostgresLockBackend,
   type PostgresLockBackendOptions,
 } from '../backends/postgres/postgres.backend.js';
+export { PostgresAdvisoryLockBackend } from '../backends/postgres/postgres-advisory.backend.js';
 export {
   type RedisConnectionOptions,
   RedisLockBackend,
@@ -95,6 +96,7 @@ export type {
   LockBackend,
   LockDirectory,
   LockMode,
+  LostLease,
   MissedLease,
   MultiKeyLeaseToExtend,
   MultiKeyLocks,

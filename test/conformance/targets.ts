@@ -3,6 +3,7 @@ import {
   EtcdLockBackend,
   type LockBackend,
   MemoryLockBackend,
+  PostgresAdvisoryLockBackend,
   PostgresLockBackend,
   RedisLockBackend,
   RedlockLockBackend,
@@ -76,6 +77,11 @@ const postgres: ConformanceTarget = {
   createStore: () => openEach(() => new PostgresLockBackend({ connectionString: PG_URL })),
 };
 
+const postgresAdvisory: ConformanceTarget = {
+  name: 'postgres advisory',
+  createStore: () => openEach(() => new PostgresAdvisoryLockBackend({ connectionString: PG_URL })),
+};
+
 const redlock: ConformanceTarget = {
   name: 'redlock ×5',
   createStore: () => openEach(() => new RedlockLockBackend({ nodes: REDLOCK_URLS })),
@@ -103,6 +109,7 @@ export const conformanceTargets: readonly ConformanceTarget[] = [
   redisCluster,
   redlock,
   postgres,
+  postgresAdvisory,
   etcd,
   zookeeper,
 ];

@@ -37,6 +37,18 @@ export interface PgListenClientLike {
   on(event: 'end', listener: () => void): unknown;
 }
 
+/**
+ * A single `pg.Client` that runs statements: the session that holds advisory-mode locks
+ * (`PostgresAdvisoryLockBackend`).
+ */
+export interface PgSessionClientLike {
+  connect(): Promise<unknown>;
+  query<Row>(config: PgQueryConfig): Promise<PgResultLike<Row>>;
+  end(): Promise<void>;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'end', listener: () => void): unknown;
+}
+
 /** The constructors of the `pg` module. */
 export interface PgModuleLike {
   Pool: new (
@@ -44,5 +56,5 @@ export interface PgModuleLike {
   ) => PgPoolLike & {
     on(event: 'error', listener: (error: Error) => void): unknown;
   };
-  Client: new (config: PgConnectionConfig) => PgListenClientLike;
+  Client: new (config: PgConnectionConfig) => PgListenClientLike & PgSessionClientLike;
 }

@@ -46,6 +46,11 @@ export interface LeaseTableNames {
   readonly results: string;
   /** `"schema"."table_instances"`: the records of running instances, one row per (prefix, id). */
   readonly instances: string;
+  /**
+   * `"schema"."table_advisory"`: the holders of advisory-mode locks (`PostgresAdvisoryLockBackend`),
+   * one row per key, unlogged: the lock itself is the session's advisory lock.
+   */
+  readonly advisory: string;
   /** The PL/pgSQL functions of the lease shapes and of the waits-for graph, qualified. */
   readonly fairAcquire: string;
   readonly fairRelease: string;
@@ -93,6 +98,7 @@ export function leaseTableNames(schema: unknown, table: unknown): LeaseTableName
     waitsHolds: `"${derivedName(tableName, id, 'waits_holds')}"`,
     results: qualified('results'),
     instances: qualified('instances'),
+    advisory: qualified('advisory'),
     waitCycles: qualified('wait_cycles'),
   };
 }

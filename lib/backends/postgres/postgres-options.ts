@@ -84,6 +84,11 @@ export interface PostgresSettings {
   readonly sweepIntervalMs: number;
   /** Opens the LISTEN connection; `undefined` with `listen: false`. */
   readonly openListenClient: (() => PgListenClientLike) | undefined;
+  /**
+   * The settings of the pool's connections (`undefined` for a pool that does not expose them), for
+   * a dedicated connection opened with the same settings.
+   */
+  readonly connectionConfig: PgConnectionConfig | undefined;
 }
 
 /**
@@ -170,6 +175,7 @@ export function postgresSettings(options: PostgresLockBackendOptions): PostgresS
     timeoutMs,
     sweepIntervalMs,
     openListenClient,
+    connectionConfig: listenConfig,
   };
 }
 

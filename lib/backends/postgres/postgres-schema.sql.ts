@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { advisorySql } from './postgres-advisory.sql.js';
 import { directorySql } from './postgres-directory.sql.js';
 import { fairSql } from './postgres-fair.sql.js';
 import { multiSql } from './postgres-multi-key.sql.js';
@@ -76,6 +77,7 @@ export function schemaSql(names: LeaseTableNames): SchemaSql {
     waitGraphSql(names).ddl,
     resultsSql(names).ddl,
     directorySql(names).ddl,
+    advisorySql(names).ddl,
   ].join('');
   const digest = createHash('sha256').update(objects).digest('hex').slice(0, 16);
   const schemaComment = `nestjs-locker schema ${digest}`;
