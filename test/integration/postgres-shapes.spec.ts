@@ -696,8 +696,8 @@ describe('PostgresLockBackend lease shapes', () => {
       const names = new Set([...ddl.matchAll(/"([^"]+)"/g)].map((match) => match[1]!));
       for (const name of names) expect(name.length).toBeLessThanOrEqual(63);
       // The schema, table, sequence, queue, its index, permits, readers, the read-write queue, its
-      // index, waits, its index, results, instances and nine functions.
-      expect(names.size).toBe(22);
+      // index, waits, its index, results, instances, the advisory mode's holders and nine functions.
+      expect(names.size).toBe(23);
       await admin.query(ddl);
       const store = backend({ schema, table, createTable: false, listen: false });
       granted(await store.fair!.acquire('k', 'o', 5_000, fair()));

@@ -261,12 +261,20 @@ export class PostgresAdvisoryLockBackend implements LockBackend {
   }
 
   async #runAcquires(items: readonly AcquireItem[]): Promise<AcquireAnswer[]> {
-    const { rows, generation } = await this.#session.run(this.#sql.acquire, [
-      items.map((item) => item.key),
-      items.map((item) => item.owner),
-      items.map((item) => item.ttlMs),
-      this.#seed,
-    ]);
+    const lone = items.length === 1 ? items[0]! : undefined;
+    const { rows, generation } = lone
+      ? await this.#session.run(this.#sql.acquireOne, [
+          lone.key,
+          lone.owner,
+          lone.ttlMs,
+          this.#seed,
+        ])
+      : await this.#session.run(this.#sql.acquire, [
+          items.map((item) => item.key),
+          items.map((item) => item.owner),
+          items.map((item) => item.ttlMs),
+          this.#seed,
+        ]);
     const taken = new Map(rows.map((row) => [row.key, row]));
     return items.map((item): AcquireAnswer => {
       const row = taken.get(item.key);
@@ -300,11 +308,12 @@ export class PostgresAdvisoryLockBackend implements LockBackend {
   }
 
   async #runReleases(batches: readonly (readonly ReleaseItem[])[]): Promise<boolean[]> {
-    await this.#session.run(this.#sql.release, [
-      batches.flatMap((batch) => batch.map((item) => item.key)),
-      this.#seed,
-      this.#context.channel,
-    ]);
+    const keys = batches.flatMap((batch) => batch.map((item) => item.key));
+    if (keys.length === 1) {
+      await this.#session.run(this.#sql.releaseOne, [keys[0]!, this.#seed, this.#context.channel]);
+    } else {
+      await this.#session.run(this.#sql.release, [keys, this.#seed, this.#context.channel]);
+    }
     return batches.map(() => true);
   }
 

@@ -62,6 +62,14 @@ export interface AdvisorySql {
     ],
     AdvisoryAcquireRow
   >;
+  /**
+   * $1 key, $2 owner, $3 ttl ms, $4 seed. `acquire` for one key, as the statement of a lone call:
+   * without the arrays it is planned and run faster. One row `(key, token, ms)` when taken.
+   */
+  readonly acquireOne: Statement<
+    readonly [key: string, owner: string, ttlMs: number, seed: string],
+    AdvisoryAcquireRow
+  >;
   /** $1 key, $2 seed. The remaining ms of the key's holder, when its row names a live one. */
   readonly remaining: Statement<readonly [key: string, seed: string], { readonly ms: number }>;
   /**
@@ -78,6 +86,11 @@ export interface AdvisorySql {
    */
   readonly release: Statement<
     readonly [keys: readonly string[], seed: string, channel: string],
+    { readonly key: string; readonly released: boolean }
+  >;
+  /** $1 key, $2 seed, $3 channel. `release` for one key. One row `(key, released)`. */
+  readonly releaseOne: Statement<
+    readonly [key: string, seed: string, channel: string],
     { readonly key: string; readonly released: boolean }
   >;
   /**
@@ -135,6 +148,20 @@ RETURNING h.key, h.token::text AS token, ${epochMs('h.expires_at')} AS ms`,
       rows: 'any',
       columns: { key: text, token: int8, ms: float8 },
     }),
+    acquireOne: statement({
+      name: 'advisoryAcquireOne',
+      text: `WITH req AS (SELECT WHERE pg_try_advisory_lock(hashtextextended($1::text, $4::bigint)))
+INSERT INTO ${advisory} AS h (key, owner, token, pid, expires_at)
+SELECT $1::text, $2::text, nextval('${fence}'), pg_backend_pid(),
+       clock_timestamp() + $3::float8 * interval '1 millisecond'
+  FROM req
+ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, token = excluded.token,
+                                pid = excluded.pid, expires_at = excluded.expires_at
+RETURNING h.key, h.token::text AS token, ${epochMs('h.expires_at')} AS ms`,
+      params: [text, text, float8, int8],
+      rows: 'atMostOne',
+      columns: { key: text, token: int8, ms: float8 },
+    }),
     remaining: statement({
       name: 'advisoryRemaining',
       text: `SELECT ${remainingMs('h.expires_at')} AS ms FROM ${advisory} h
@@ -163,6 +190,14 @@ RETURNING h.key, h.owner, ${epochMs('h.expires_at')} AS ms`,
   FROM unnest($1::text[]) AS r(key)`,
       params: [textArray, int8, text],
       rows: 'any',
+      columns: { key: text, released: bool },
+    }),
+    releaseOne: statement({
+      name: 'advisoryReleaseOne',
+      text: `SELECT $1::text AS key, pg_advisory_unlock(hashtextextended($1::text, $2::bigint)) AS released,
+       pg_notify($3::text, md5($1::text))`,
+      params: [text, int8, text],
+      rows: 'one',
       columns: { key: text, released: bool },
     }),
     inspect: statement({
