@@ -20,6 +20,7 @@ import { deadlockAndShare } from './scenarios/deadlock-and-share.js';
 import { decoratorOverhead } from './scenarios/decorator-overhead.js';
 import { growth } from './scenarios/growth.js';
 import { postgres as postgresScenario } from './scenarios/postgres.js';
+import { postgresAdvisory } from './scenarios/postgres-advisory.js';
 import { quorum } from './scenarios/quorum.js';
 import { readMostly } from './scenarios/read-mostly.js';
 import { renewal } from './scenarios/renewal.js';
@@ -45,6 +46,7 @@ const SCENARIOS: readonly Scenario[] = [
   growth,
   decoratorOverhead,
   postgresScenario,
+  postgresAdvisory,
   deadlockAndShare,
   etcd,
   zookeeperScenario,
