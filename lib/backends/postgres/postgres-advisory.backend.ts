@@ -9,39 +9,18 @@ import type {
   Unsubscribe,
 } from '../../contract/lease.js';
 import type { LockBackend } from '../../contract/lock-backend.js';
-import type { PgSessionClientLike } from './pg-client.js';
 import { leaseSql } from './postgres.sql.js';
 import { advisorySql } from './postgres-advisory.sql.js';
 import { type AdvisoryHold, AdvisoryHolds } from './postgres-advisory-holds.js';
-import { SessionQueue } from './postgres-advisory-queue.js';
-import { AdvisorySession } from './postgres-advisory-session.js';
+import {
+  type AdvisoryAcquireAnswer,
+  AdvisoryStatements,
+  advisorySession,
+} from './postgres-advisory-statements.js';
 import { PostgresContext } from './postgres-context.js';
 import { backendError } from './postgres-errors.js';
-import {
-  listenClientConfig,
-  loadPg,
-  type PostgresLockBackendOptions,
-  postgresSettings,
-} from './postgres-options.js';
+import { type PostgresLockBackendOptions, postgresSettings } from './postgres-options.js';
 import { PostgresWakeups } from './postgres-wakeups.js';
-
-/** An acquire of a batch. */
-interface AcquireItem {
-  readonly key: string;
-  readonly owner: string;
-  readonly ttlMs: number;
-}
-
-/** A release of a batch: a hold this process had. */
-interface ReleaseItem {
-  readonly key: string;
-  readonly owner: string;
-}
-
-/** Answers of one acquire batch: the lease with the session generation it was taken in, or a miss. */
-type AcquireAnswer =
-  | { readonly acquired: true; token: bigint; expiresAt: number; generation: number }
-  | typeof MISSED;
 
 /** A miss whose holder's remaining ttl is not known. */
 const MISSED = { acquired: false, retryAfterMs: undefined } as const;
@@ -90,11 +69,8 @@ export class PostgresAdvisoryLockBackend implements LockBackend {
   ) => Promise<Unsubscribe>;
   readonly #context: PostgresContext;
   readonly #sql: ReturnType<typeof advisorySql>;
-  readonly #session: AdvisorySession;
+  readonly #statements: AdvisoryStatements;
   readonly #holds: AdvisoryHolds;
-  readonly #acquires;
-  readonly #extends;
-  readonly #releases;
   /** Keys with an acquire in flight: another owner of this process misses them meanwhile. */
   readonly #acquiring = new Set<string>();
   readonly #lostListeners = new Set<(lost: readonly LostLease[]) => void>();
@@ -123,30 +99,22 @@ export class PostgresAdvisoryLockBackend implements LockBackend {
     this.#seed = BigInt(`0x${settings.names.id.slice(0, 15)}`).toString();
     this.#ownsPool = settings.ownsPool;
     this.#endPool = () => settings.pool.end();
-    const base = listenClientConfig(true, settings.connectionConfig, settings.commandTimeoutMs);
-    const sessionConfig = {
-      ...base,
-      query_timeout: settings.commandTimeoutMs,
-      // The batched statements take arrays, whose custom plans cost more to make than they save.
-      options: [base.options, '-c plan_cache_mode=force_generic_plan'].filter(Boolean).join(' '),
-    };
-    this.#session = new AdvisorySession(
-      () => new (loadPg().Client)(sessionConfig) as PgSessionClientLike,
+    const session = advisorySession(
+      settings.connectionConfig,
+      settings.commandTimeoutMs,
       `nestjs_locker_${settings.names.id}`,
     );
-    this.#session.onEnd = (generation, cause) => this.#sessionEnded(generation, cause);
+    session.onEnd = (generation) => this.#sessionEnded(generation);
+    this.#statements = new AdvisoryStatements(
+      session,
+      this.#sql,
+      this.#seed,
+      settings.names.channel,
+    );
     this.#holds = new AdvisoryHolds((expired) => {
       // Unlocked on the session; if that fails the session ends, which frees them too.
-      this.#releases.add(expired).catch(() => undefined);
+      this.#statements.release(expired).catch(() => undefined);
     });
-    const queue = new SessionQueue();
-    this.#releases = queue.kind<readonly ReleaseItem[], boolean>((items) =>
-      this.#runReleases(items),
-    );
-    this.#extends = queue.kind<LeaseToExtend, number | undefined>((items) =>
-      this.#runExtends(items),
-    );
-    this.#acquires = queue.kind<AcquireItem, AcquireAnswer>((items) => this.#runAcquires(items));
     if (settings.openListenClient) {
       this.#wakeups = new PostgresWakeups(
         settings.openListenClient,
@@ -166,8 +134,8 @@ export class PostgresAdvisoryLockBackend implements LockBackend {
       if (hold) {
         if (hold.owner !== owner) return { acquired: false, retryAfterMs: this.#remaining(hold) };
         // The owner's retry: the same lease, its ttl refreshed.
-        const expiresAt = await this.#extends.add({ key, owner, ttlMs });
-        if (expiresAt !== undefined) {
+        const [expiresAt] = await this.extend([{ key, owner, ttlMs }]);
+        if (typeof expiresAt === 'number') {
           return { acquired: true, fencingToken: hold.fencingToken, expiresAt };
         }
         return { acquired: false, retryAfterMs: undefined };
@@ -175,14 +143,14 @@ export class PostgresAdvisoryLockBackend implements LockBackend {
       // One attempt per key at a time: the session would grant a second one (its locks stack).
       if (this.#acquiring.has(key)) return { acquired: false, retryAfterMs: undefined };
       this.#acquiring.add(key);
-      let answer: AcquireAnswer;
+      let answer: AdvisoryAcquireAnswer;
       try {
-        answer = await this.#acquires.add({ key, owner, ttlMs });
+        answer = await this.#statements.acquire({ key, owner, ttlMs });
       } finally {
         this.#acquiring.delete(key);
       }
       if (!answer.acquired) return await this.#missWithRemaining(key);
-      if (answer.generation !== this.#session.generation) {
+      if (answer.generation !== this.#statements.session.generation) {
         // The session ended while the answer travelled: the lock went with it.
         return { acquired: false, retryAfterMs: undefined };
       }
@@ -202,13 +170,7 @@ export class PostgresAdvisoryLockBackend implements LockBackend {
   async extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
     if (leases.length === 0) return [];
     try {
-      return await Promise.all(
-        leases.map((lease) =>
-          this.#holds.get(lease.key)?.owner === lease.owner
-            ? this.#extends.add(lease)
-            : Promise.resolve(undefined),
-        ),
-      );
+      return await Promise.all(leases.map((lease) => this.#extendOne(lease)));
     } catch (error) {
       throw backendError('extend', leases.length === 1 ? leases[0]!.key : undefined, error);
     }
@@ -219,7 +181,7 @@ export class PostgresAdvisoryLockBackend implements LockBackend {
     if (!hold || hold.owner !== owner) return false;
     this.#holds.delete(hold);
     try {
-      await this.#releases.add([{ key, owner }]);
+      await this.#statements.release([hold]);
     } catch (error) {
       // The session was ended on purpose: the server has freed the lock, or will when it notices.
       throw backendError('release', key, error);
@@ -254,67 +216,28 @@ export class PostgresAdvisoryLockBackend implements LockBackend {
     clearInterval(this.#sweepTimer);
     this.#holds.clear();
     this.#lostListeners.clear();
-    await this.#session.close();
+    await this.#statements.session.close();
     this.#context.close();
     await this.#wakeups?.close();
     if (this.#ownsPool) await this.#endPool().catch(() => undefined);
   }
 
-  async #runAcquires(items: readonly AcquireItem[]): Promise<AcquireAnswer[]> {
-    const lone = items.length === 1 ? items[0]! : undefined;
-    const { rows, generation } = lone
-      ? await this.#session.run(this.#sql.acquireOne, [
-          lone.key,
-          lone.owner,
-          lone.ttlMs,
-          this.#seed,
-        ])
-      : await this.#session.run(this.#sql.acquire, [
-          items.map((item) => item.key),
-          items.map((item) => item.owner),
-          items.map((item) => item.ttlMs),
-          this.#seed,
-        ]);
-    const taken = new Map(rows.map((row) => [row.key, row]));
-    return items.map((item): AcquireAnswer => {
-      const row = taken.get(item.key);
-      return row
-        ? { acquired: true, token: BigInt(row.token), expiresAt: row.ms, generation }
-        : MISSED;
-    });
-  }
-
-  async #runExtends(items: readonly LeaseToExtend[]): Promise<(number | undefined)[]> {
-    const sentAt = performance.now();
-    const { rows, generation } = await this.#session.run(this.#sql.extend, [
-      items.map((item) => item.key),
-      items.map((item) => item.owner),
-      items.map((item) => item.ttlMs),
-    ]);
-    const extended = new Map(rows.map((row) => [`${row.owner}\u0000${row.key}`, row.ms]));
-    return items.map((item) => {
-      const hold = this.#holds.get(item.key);
-      if (!hold || hold.owner !== item.owner || hold.generation !== generation) return undefined;
-      const expiresAt = extended.get(`${item.owner}\u0000${item.key}`);
-      if (expiresAt === undefined) {
-        // The row is gone though the lock was ours: give the lock back rather than keep it blind.
-        this.#holds.delete(hold);
-        this.#releases.add([hold]).catch(() => undefined);
-        return undefined;
-      }
-      this.#holds.extended(hold, sentAt + item.ttlMs);
-      return expiresAt;
-    });
-  }
-
-  async #runReleases(batches: readonly (readonly ReleaseItem[])[]): Promise<boolean[]> {
-    const keys = batches.flatMap((batch) => batch.map((item) => item.key));
-    if (keys.length === 1) {
-      await this.#session.run(this.#sql.releaseOne, [keys[0]!, this.#seed, this.#context.channel]);
-    } else {
-      await this.#session.run(this.#sql.release, [keys, this.#seed, this.#context.channel]);
+  /** Extends one hold of this process, batched with the others of its round trip. */
+  async #extendOne(lease: LeaseToExtend): Promise<number | undefined> {
+    if (this.#holds.get(lease.key)?.owner !== lease.owner) return undefined;
+    const answer = await this.#statements.extend(lease);
+    const hold = this.#holds.get(lease.key);
+    if (!hold || hold.owner !== lease.owner || hold.generation !== answer.generation) {
+      return undefined;
     }
-    return batches.map(() => true);
+    if (answer.expiresAt === undefined) {
+      // The row is gone though the lock was ours: give the lock back rather than keep it blind.
+      this.#holds.delete(hold);
+      this.#statements.release([hold]).catch(() => undefined);
+      return undefined;
+    }
+    this.#holds.extended(hold, answer.sentAt + lease.ttlMs);
+    return answer.expiresAt;
   }
 
   /**
@@ -331,7 +254,7 @@ export class PostgresAdvisoryLockBackend implements LockBackend {
   }
 
   /** A session ended: its locks are gone; tell every listener which were held. */
-  #sessionEnded(generation: number, _cause: unknown): void {
+  #sessionEnded(generation: number): void {
     const dropped = this.#holds.dropSession(generation);
     if (dropped.length === 0 || this.#closed) return;
     const lost = dropped.map(({ key, owner }) => ({ key, owner }));
