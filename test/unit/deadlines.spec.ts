@@ -82,13 +82,19 @@ describe('Deadlines', () => {
     await expect(late).resolves.toBe('late answer');
   });
 
-  it('sweeps many calls with one interval, and stops it once no call is pending', async () => {
+  it('sweeps many calls with one interval, and stops it once no call was pending for 100 ms', async () => {
     const deadlines = new Deadlines();
     const answers = Array.from({ length: 100 }, (_, i) =>
       deadlines.bound(Promise.resolve(i), 1_000 + i),
     );
     expect(jest.getTimerCount()).toBe(1);
     await Promise.all(answers);
+    await jest.advanceTimersByTimeAsync(50);
+    // A call made while the interval lingers is swept by it: no second timer.
+    await deadlines.bound(Promise.resolve('late'), 1_000);
+    expect(jest.getTimerCount()).toBe(1);
+    await jest.advanceTimersByTimeAsync(90);
+    expect(jest.getTimerCount()).toBe(1);
     await jest.advanceTimersByTimeAsync(20);
     expect(jest.getTimerCount()).toBe(0);
   });
