@@ -92,6 +92,10 @@ export function consensusScenarios(profile: ChaosProfile, ensemble: TestEnsemble
     },
     {
       ...base,
+      // The fault heals 1.5 s + 1.5 × ttl + the members' restart after the start (about 7 s on a
+      // loaded machine): the workers run 2 × 1.5 × ttl longer than the others, so that progress
+      // after healing is always within the run and always checked.
+      durationMs: profile.durationMs + 3 * TTL_MS,
       name: `${label}: majority lost`,
       description: `Two of the three ${label} members are killed with SIGKILL for 1.5 × ttl: acquires fail with LockBackendError within their timeout (no hang), holders lose their locks at the latest when their lease runs out, and locking resumes once both restart.`,
       inject: (context) =>
