@@ -28,10 +28,6 @@ export class AdvisoryHolds {
 
   constructor(private readonly expire: (holds: readonly AdvisoryHold[]) => void) {}
 
-  get size(): number {
-    return this.#holds.size;
-  }
-
   /** The hold on `key`, unless its deadline passed (it is then expired first). */
   get(key: string): AdvisoryHold | undefined {
     const hold = this.#holds.get(key);

@@ -20,6 +20,8 @@ import {
 import { PostgresContext } from './postgres-context.js';
 import { backendError } from './postgres-errors.js';
 import { type PostgresLockBackendOptions, postgresSettings } from './postgres-options.js';
+import { MAX_SWEEP_BATCHES } from './postgres-schema.js';
+import { SWEEP_BATCH } from './postgres-sql-fragments.js';
 import { PostgresWakeups } from './postgres-wakeups.js';
 
 /** A miss whose holder's remaining ttl is not known. */
@@ -278,9 +280,9 @@ export class PostgresAdvisoryLockBackend implements LockBackend {
   #startSweeping(intervalMs: number): void {
     this.#sweepTimer = setInterval(() => {
       void (async () => {
-        for (let batch = 0; batch < 60 && !this.#closed; batch++) {
+        for (let batch = 0; batch < MAX_SWEEP_BATCHES && !this.#closed; batch++) {
           const [row] = await this.#context.run(this.#sql.sweep, [this.#seed]);
-          if (!row || row.swept < 1_000) return;
+          if (!row || row.swept < SWEEP_BATCH) return;
         }
       })().catch(() => undefined);
     }, intervalMs);

@@ -1,5 +1,5 @@
 import type { LeaseTableNames } from './postgres-names.js';
-import { epochMs, remainingMs } from './postgres-sql-fragments.js';
+import { epochMs, remainingMs, SWEEP_BATCH } from './postgres-sql-fragments.js';
 import {
   bool,
   float8,
@@ -104,9 +104,6 @@ export interface AdvisorySql {
    */
   readonly sweep: Statement<readonly [seed: string], { readonly swept: number }>;
 }
-
-/** How many stale rows one sweep statement deletes. */
-const SWEEP_BATCH = 1_000;
 
 /**
  * Whether session `pid` holds the advisory lock of bigint `id` now: `pg_locks` shows a bigint lock

@@ -8,7 +8,7 @@ import type { Statement } from './postgres-statement.js';
  * The most lease-row batches one sweep deletes: with the default interval (60 s), up to 60 000
  * released keys a minute are given back, 1 000 a second.
  */
-const MAX_SWEEP_BATCHES = 60;
+export const MAX_SWEEP_BATCHES = 60;
 
 /** What the schema needs of the backend's context (which owns the schema): running statements. */
 export interface SchemaRunner {
