@@ -77,6 +77,15 @@ export interface LockBackend {
   subscribe?(key: string, onRelease: (handoff?: Handoff) => void): Promise<Unsubscribe>;
 
   /**
+   * Optional, with {@link subscribe}: whether a subscription to `key` is open already (this
+   * process waited on the key lately and the channel lingers), so that subscribing again costs no
+   * round trip. A waiting acquire on such a key subscribes before its first attempt, and a miss
+   * then sleeps at once instead of making one more attempt to cover a release between the first
+   * attempt and the subscription. Undefined: waiters always attempt first.
+   */
+  subscribed?(key: string): boolean;
+
+  /**
    * Optional: which part of the store holds `key` (a Redis Cluster master, say), for a store whose
    * parts can fail apart. Calls about keys of different parts are then made apart, one extend per
    * part in the renewal scheduler, so that a part that stopped answering never holds back the

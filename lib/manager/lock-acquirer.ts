@@ -75,18 +75,28 @@ export async function attemptLease(request: LeaseRequest): Promise<LeaseAttempts
     return result;
   };
   // A fair waiter subscribes before its first attempt: it is likely to wait (fair keys are busy
-  // keys, and their subscriptions stay warm), and a hand-off may come right after it queues.
-  const subscribeFirst = kind.queued && waitMs > 0 && backend.subscribe !== undefined;
+  // keys, and their subscriptions stay warm), and a hand-off may come right after it queues. So
+  // does any waiter on keys whose subscriptions are open already (waited on lately): subscribing
+  // costs nothing then, and a first miss sleeps at once instead of attempting again.
+  const subscribeFirst =
+    waitMs > 0 &&
+    backend.subscribe !== undefined &&
+    (kind.queued || subscribedToAll(backend, request.storeKeys));
+  // Listed and watched from the first miss on: an acquire granted at once costs neither.
+  const startWaiting = (): void => {
+    if (waiting) return;
+    waiting = true;
+    request.waiting.begin(request);
+    watch = request.watchWait?.();
+  };
+  const queuedSleepMs = kind.queued ? Math.min(FAIR_TICKET_TTL_MS, ttlMs) / 4 : undefined;
   let result: AcquireResult;
   try {
     const first = subscribeFirst ? undefined : await attempt();
     // Set below whenever `first` is undefined (only when waiting).
     result = first as AcquireResult;
     if (!first?.acquired && waitMs > 0) {
-      waiting = true;
-      request.waiting.begin(request);
-      // Only a wait is watched: an acquire granted at once costs detection nothing.
-      watch = request.watchWait?.();
+      if (first) startWaiting();
       result = await waitForLock(
         {
           attempt,
@@ -97,9 +107,14 @@ export async function attemptLease(request: LeaseRequest): Promise<LeaseAttempts
           waitMs,
           signal: request.signal,
           clock,
-          ...(kind.queued ? { owner } : {}),
-          ...sleepBound(kind.queued ? Math.min(FAIR_TICKET_TTL_MS, ttlMs) / 4 : undefined, watch),
-          ...(watch ? { onMiss: () => watch!.check() } : {}),
+          owner: kind.queued ? owner : undefined,
+          get maxSleepMs() {
+            return sleepBound(queuedSleepMs, watch);
+          },
+          onMiss: () => {
+            startWaiting();
+            return watch?.check();
+          },
         },
         first,
       );
@@ -124,9 +139,16 @@ export async function attemptLease(request: LeaseRequest): Promise<LeaseAttempts
 function sleepBound(
   queuedMs: number | undefined,
   watch: DeadlockWatch | undefined,
-): { maxSleepMs?: number } {
+): number | undefined {
   const bound = Math.min(queuedMs ?? Infinity, watch ? DEADLOCK_CHECK_MS : Infinity);
-  return bound === Infinity ? {} : { maxSleepMs: bound };
+  return bound === Infinity ? undefined : bound;
+}
+
+/** Whether `backend` has a subscription open on each of `storeKeys` (see `LockBackend.subscribed`). */
+function subscribedToAll(backend: LockBackend, storeKeys: readonly string[]): boolean {
+  if (!backend.subscribed) return false;
+  for (const storeKey of storeKeys) if (!backend.subscribed(storeKey)) return false;
+  return true;
 }
 
 /** What a {@link LockAcquirer} works with: its manager's parts. */
@@ -262,6 +284,7 @@ async function subscribeAll(
   storeKeys: readonly string[],
   onRelease: (handoff?: Handoff) => void,
 ): Promise<Unsubscribe> {
+  if (storeKeys.length === 1) return backend.subscribe!(storeKeys[0]!, onRelease);
   const results = await Promise.allSettled(
     storeKeys.map((storeKey) => backend.subscribe!(storeKey, onRelease)),
   );

@@ -11,14 +11,17 @@ export interface WaitContext {
    * Fair waiting: this waiter's owner token. A hand-off to it ends the wait at once (the store
    * already gave it the lease); a hand-off to another waiter does not wake it.
    */
-  readonly owner?: string;
-  /** Re-attempt at least this often whatever the wake-ups say (a fair waiter's ticket refresh). */
-  readonly maxSleepMs?: number;
+  readonly owner?: string | undefined;
   /**
-   * Called after each missed attempt, before sleeping; a rejection ends the wait with its error
-   * (deadlock detection gives way this way).
+   * Re-attempt at least this often whatever the wake-ups say (a fair waiter's ticket refresh, a
+   * deadlock check); read before each sleep.
    */
-  onMiss?(): Promise<void>;
+  readonly maxSleepMs?: number | undefined;
+  /**
+   * Called after each missed attempt, before sleeping; a rejection of the promise it returns ends
+   * the wait with its error (deadlock detection gives way this way).
+   */
+  onMiss?(): Promise<void> | undefined;
   /** Subscribing failed: waiting falls back to backoff. */
   onSubscribeError(error: unknown): void;
   readonly waitMs: number;
@@ -93,7 +96,8 @@ export async function waitForLock(
         lastError = error;
       }
       if (handedOver) return handedOver;
-      if (ctx.onMiss) await ctx.onMiss();
+      const checked = ctx.onMiss?.();
+      if (checked) await checked;
       if (handedOver) return handedOver;
       const remaining = deadline - clock.now();
       if (remaining <= 0) {

@@ -23,8 +23,8 @@ const CORE_METHODS = ['acquire', 'extend', 'release', 'inspect', 'subscribe', 'c
 /**
  * A view of `backend` whose every asynchronous call, of the mutex and of each capability it
  * exposes, goes through `around`: to count calls, to fail them as a partition would, or to keep a
- * shared backend open when a view is closed. `name`, `sessionLeases`, `partitionOf` and
- * `onLeasesLost` pass straight through.
+ * shared backend open when a view is closed. `name`, `sessionLeases`, `partitionOf`,
+ * `subscribed` and `onLeasesLost` pass straight through.
  *
  * @example
  * ```ts
@@ -43,6 +43,7 @@ export function interceptBackend(backend: LockBackend, around: AroundBackendCall
       view[method] = wrapMethod(target, method, undefined, around);
     }
   }
+  if (backend.subscribed) view.subscribed = (key: string) => backend.subscribed!(key);
   if (backend.partitionOf) view.partitionOf = (key: string) => backend.partitionOf!(key);
   if (backend.sessionLeases) view.sessionLeases = true;
   if (backend.onLeasesLost) {

@@ -8,7 +8,7 @@ import {
   LockManagerClosedError,
   MemoryLockBackend,
 } from '../../lib/index.js';
-import { ManualClock } from '../../lib/testing/index.js';
+import { interceptBackend, ManualClock } from '../../lib/testing/index.js';
 import { aborted } from '../support/async.js';
 
 /** A memory store whose clock the test moves by hand. */
@@ -255,6 +255,35 @@ describe('LockManager', () => {
     const waiting = b.acquire('k', { wait: 60_000, signal: controller.signal });
     setTimeout(() => controller.abort(new Error('request closed')), 50);
     await expect(waiting).rejects.toThrow('request closed');
+  });
+
+  it('a waiter on a key others wait on subscribes before its only attempt, and is listed from its miss', async () => {
+    let attempts = 0;
+    const backend = interceptBackend(new MemoryLockBackend(), (call, proceed) => {
+      if (call.method === 'acquire') attempts++;
+      return proceed();
+    });
+    // Two managers, so that the waits are not re-entries of the holder's call chain.
+    const [holder, locks] = [manager(backend), manager(backend)];
+    const held = await holder.acquire('busy', { ttl: 30_000 });
+    // Nobody waits yet: attempt, miss, subscribe, attempt again (a release in between is covered).
+    const first = locks.acquire('busy', { wait: 60_000 });
+    while (locks.waiting().length < 1) await new Promise((resolve) => setImmediate(resolve));
+    while (attempts < 3) await new Promise((resolve) => setImmediate(resolve));
+    expect(backend.subscribed?.(`${locks.keyPrefix}busy`)).toBe(true);
+    expect(backend.subscribed?.(`${locks.keyPrefix}idle`)).toBe(false);
+    // Someone waits: subscribe, then one attempt; its miss lists it.
+    const second = locks.acquire('busy', { wait: 60_000 });
+    while (locks.waiting().length < 2) await new Promise((resolve) => setImmediate(resolve));
+    expect(attempts).toBe(4);
+    await held.release();
+    const next = await Promise.race([first, second]);
+    await next.release();
+    const both = await Promise.all([first, second]);
+    expect(both).toContain(next);
+    await both.find((lock) => lock !== next)!.release();
+    expect(locks.waiting()).toEqual([]);
+    expect(backend.subscribed?.(`${locks.keyPrefix}busy`)).toBe(false);
   });
 
   describe('when the store fails', () => {

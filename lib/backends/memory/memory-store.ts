@@ -120,6 +120,11 @@ export class MemoryStore {
     return token;
   }
 
+  /** Whether anyone waits on `key` now: the key is busy, and subscribing is free here anyway. */
+  hasWaiters(key: string): boolean {
+    return this.#waiters.has(key);
+  }
+
   subscribe(key: string, onRelease: (handoff?: Handoff) => void): () => void {
     let set = this.#waiters.get(key);
     if (!set) {

@@ -87,6 +87,14 @@ export class MemoryLockBackend implements LockBackend {
     return this.#store.subscribe(key, onRelease);
   }
 
+  /**
+   * Subscribing costs nothing here; a waiting acquire subscribes first while others wait on the
+   * key (a busy key), and attempts first otherwise, where it most likely gets the key at once.
+   */
+  subscribed(key: string): boolean {
+    return this.#store.hasWaiters(key);
+  }
+
   async close(): Promise<void> {
     this.#store.clearWaiters();
   }

@@ -9,6 +9,8 @@ interface Channel {
   readonly listeners: Set<(handoff?: Handoff) => void>;
   /** Resolves once Redis confirmed the SUBSCRIBE. */
   readonly ready: Promise<unknown>;
+  /** `ready` resolved: subscribing again needs no round trip. */
+  confirmed: boolean;
   /** Since when (ms, `performance.now()`) the channel has had no listener; `undefined` while used. */
   idleSince: number | undefined;
   /** A wake-up for this process alone arrived, and no attempt on the lock has been made since. */
@@ -70,6 +72,14 @@ export class RedisWakeups {
   }
 
   /**
+   * Whether the lock of `channel` can be listened to at once: its channel (and the inbox) are
+   * subscribed and confirmed, so {@link subscribe} resolves without a round trip.
+   */
+  subscribed(channel: string): boolean {
+    return this.#channels.get(channel)?.confirmed === true && this.#inboxConfirmed !== '';
+  }
+
+  /**
    * The sleeper argument an acquire attempt on the lock of `channel` passes to the store (see
    * `SleeperArgument`): `undefined` while the channel is not subscribed (no local waiter listens
    * on the lock, nor did lately); `''` while no local waiter listens on it or the inbox is not
@@ -103,12 +113,24 @@ export class RedisWakeups {
     let entry = this.#channels.get(channel);
     if (!entry) {
       const ready = subscriber.subscribe(channel);
-      entry = { listeners: new Set(), ready, idleSince: undefined, woken: false };
-      this.#channels.set(channel, entry);
-      // A failed SUBSCRIBE must not stay cached for the next waiter.
-      ready.catch(() => {
-        if (this.#channels.get(channel) === entry) this.#channels.delete(channel);
-      });
+      const created: Channel = {
+        listeners: new Set(),
+        ready,
+        idleSince: undefined,
+        woken: false,
+        confirmed: false,
+      };
+      entry = created;
+      this.#channels.set(channel, created);
+      ready.then(
+        () => {
+          created.confirmed = true;
+        },
+        // A failed SUBSCRIBE must not stay cached for the next waiter.
+        () => {
+          if (this.#channels.get(channel) === created) this.#channels.delete(channel);
+        },
+      );
     }
     const current = entry;
     current.idleSince = undefined;
@@ -119,6 +141,8 @@ export class RedisWakeups {
       current.idleSince = performance.now();
       this.#sweepLater();
     };
+    // A lingering channel and the inbox are confirmed already: nothing to wait for.
+    if (current.confirmed && this.#inboxConfirmed !== '') return unsubscribe;
     // The inbox as well, so that the waiter's next attempt registers the process as a sleeper
     // (once per connection; a failed inbox only means waking with everyone on the channel).
     const ready = Promise.all([current.ready, this.inbox(timeoutMs)]);

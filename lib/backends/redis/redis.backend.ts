@@ -198,6 +198,10 @@ export class RedisLockBackend implements LockBackend {
     }
   }
 
+  subscribed(key: string): boolean {
+    return this.#context.wakeups.subscribed(releaseChannelOf(lockKeyOf(key)));
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
