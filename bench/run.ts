@@ -19,6 +19,7 @@ import { dashboard } from './scenarios/dashboard.js';
 import { deadlockAndShare } from './scenarios/deadlock-and-share.js';
 import { decoratorOverhead } from './scenarios/decorator-overhead.js';
 import { growth } from './scenarios/growth.js';
+import { handoffCost } from './scenarios/handoff-cost.js';
 import { postgres as postgresScenario } from './scenarios/postgres.js';
 import { postgresAdvisory } from './scenarios/postgres-advisory.js';
 import { quorum } from './scenarios/quorum.js';
@@ -41,6 +42,7 @@ const SCENARIOS: readonly Scenario[] = [
   costPerOp,
   quorum,
   contended,
+  handoffCost,
   readMostly,
   renewal,
   growth,
