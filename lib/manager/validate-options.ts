@@ -53,7 +53,8 @@ export function validateKey(key: unknown, where?: string): string {
       where,
     );
   }
-  const bytes = Buffer.byteLength(key);
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: a key this short needs no count.
+  const bytes = key.length * 3 <= MAX_KEY_BYTES ? 0 : Buffer.byteLength(key);
   if (bytes > MAX_KEY_BYTES) {
     throw new InvalidLockOptionsError(
       'key',
