@@ -38,6 +38,11 @@ export interface DoneMessage {
   readonly ops: number;
   /** How long each acquire waited, in ms, in order. */
   readonly waitsMs: number[];
+  /**
+   * When each lock was taken, in ms on the machine's clock (`performance.timeOrigin + now()`),
+   * comparable between the processes: who took the lock after whom.
+   */
+  readonly takenAt: number[];
   /** From the run message to the last release, in ms. */
   readonly elapsedMs: number;
   /** The worker process's CPU time (user + system) over the run, in µs, the held work included. */

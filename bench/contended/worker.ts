@@ -55,10 +55,13 @@ async function run(message: RunMessage): Promise<DoneMessage> {
   const startedAt = performance.now();
   const deadline = startedAt + message.durationMs;
   const waitsMs: number[] = [];
+  const takenAt: number[] = [];
   let now = startedAt;
   while (now < deadline) {
     const lock = await adapter.acquire(message.key, message.ttlMs);
-    waitsMs.push(performance.now() - now);
+    const taken = performance.now();
+    waitsMs.push(taken - now);
+    takenAt.push(performance.timeOrigin + taken);
     work(message.holdMs);
     await lock.release();
     now = performance.now();
@@ -67,6 +70,7 @@ async function run(message: RunMessage): Promise<DoneMessage> {
   return {
     ops: waitsMs.length,
     waitsMs,
+    takenAt,
     elapsedMs: performance.now() - startedAt,
     cpuUs: used.user + used.system,
   };

@@ -51,6 +51,8 @@ interface Tally {
   readonly waitsMs: Samples;
   /** Locks taken by each process over all rounds. */
   readonly perProcess: number[];
+  /** Per round: the share of locks taken by another process than the one before. */
+  readonly passedOn: number[];
 }
 
 /**
@@ -81,6 +83,7 @@ export const contended: Scenario = {
       redisUsPerOp: [],
       waitsMs: new Samples(),
       perProcess: new Array<number>(PROCESSES).fill(0),
+      passedOn: [],
     }));
     const { plan } = context;
     try {
@@ -120,6 +123,7 @@ export const contended: Scenario = {
           tally.opsPerSec.push(opsPerSec);
           tally.clientCpuUsPerOp.push(cpuUs / ops - HOLD_MS * 1_000);
           tally.redisUsPerOp.push(redisUs / ops);
+          tally.passedOn.push(passedOnShare(done.map((worker) => worker.takenAt)));
           line.push(`${tally.name} ${Math.round(opsPerSec)}`);
         }
         context.log(`  round ${round + 1}/${plan.rounds}: ${line.join(', ')} ops/s`);
@@ -158,6 +162,7 @@ export const contended: Scenario = {
           table: contendedTable(figures, references),
           notes: [
             'Peers run with their default retry delays (redlock: 200 ± 100 ms; redis-semaphore: 10 ms) and unlimited retries; the raw baseline polls every 1 ms.',
+            'To another process: the share of locks taken by a process other than the one that held the lock before (the processes’ take times merged in order; median over rounds). Near 1, the lock moves on at every release and each lock costs a wake-up of another process; near 0, the releasing process mostly takes it again at once, two round trips of its own, while the others sleep.',
             'Client CPU µs / lock: the CPU time of all 8 processes over a round (`process.cpuUsage`) per lock taken, less the 1 ms of held work: what waiting, waking and taking the lock cost the clients. Redis CPU µs / lock: the server’s CPU (`INFO cpu`) per lock taken. Medians over rounds. The machine has 2 cores: a hand-off cannot be faster than the CPU it needs, the held work’s included.',
           ],
         },
@@ -187,6 +192,8 @@ interface ContendedFigures {
   readonly share: number;
   readonly clientCpuUsPerOp: number;
   readonly redisUsPerOp: number;
+  /** Median over rounds: the share of locks a process took after another process held it. */
+  readonly passedOn: number;
 }
 
 function figuresOf(tally: Tally, ceiling: number): ContendedFigures {
@@ -202,6 +209,7 @@ function figuresOf(tally: Tally, ceiling: number): ContendedFigures {
     share: minOverMax(tally.perProcess),
     clientCpuUsPerOp: median(tally.clientCpuUsPerOp),
     redisUsPerOp: median(tally.redisUsPerOp),
+    passedOn: median(tally.passedOn),
   };
 }
 
@@ -289,6 +297,7 @@ function contendedTable(all: readonly ContendedFigures[], references: References
     'wait p99 ms',
     'wait max ms',
     'share min/max',
+    'to another process',
     'client CPU µs / lock',
     'Redis CPU µs / lock',
     'targets',
@@ -316,6 +325,7 @@ function contendedTable(all: readonly ContendedFigures[], references: References
       formatMs(figures.waitP99Ms),
       formatMs(figures.waitMaxMs),
       Number.isFinite(figures.share) ? figures.share.toFixed(2) : '–',
+      Number.isFinite(figures.passedOn) ? figures.passedOn.toFixed(2) : '–',
       figures.clientCpuUsPerOp.toFixed(0),
       figures.redisUsPerOp.toFixed(1),
       verdict,
@@ -323,7 +333,24 @@ function contendedTable(all: readonly ContendedFigures[], references: References
   });
   return {
     header,
-    align: ['left', ...Array<'right'>(10).fill('right'), 'left'],
+    align: ['left', ...Array<'right'>(11).fill('right'), 'left'],
     rows,
   };
+}
+
+/**
+ * Of the locks taken in one round by all processes (`takenAt[i]`: process i's times), the share
+ * that went to another process than the one that took the lock before: 1 when the lock always
+ * moves on, near 0 when the process that released it mostly takes it again.
+ */
+export function passedOnShare(takenAt: readonly (readonly number[])[]): number {
+  const takes: { at: number; by: number }[] = [];
+  takenAt.forEach((times, by) => {
+    for (const at of times) takes.push({ at, by });
+  });
+  if (takes.length < 2) return Number.NaN;
+  takes.sort((a, b) => a.at - b.at);
+  let moved = 0;
+  for (let i = 1; i < takes.length; i++) if (takes[i]!.by !== takes[i - 1]!.by) moved++;
+  return moved / (takes.length - 1);
 }

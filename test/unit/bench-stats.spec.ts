@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { passedOnShare } from '../../bench/scenarios/contended.js';
 import {
   cdfPoints,
   median,
@@ -129,5 +130,27 @@ describe('benchmark statistics', () => {
       expect(values[1_024]).toBe(1_024);
       expect(values[4_999]).toBe(4_999);
     });
+  });
+});
+
+describe('passedOnShare (contended scenario)', () => {
+  it('counts the locks taken by another process than the one before, over all takes', () => {
+    // Process 0 takes at 1, 2 and 5; process 1 at 3 and 4: 0 0 1 1 0 moves twice in 4 steps.
+    expect(
+      passedOnShare([
+        [1, 2, 5],
+        [3, 4],
+      ]),
+    ).toBe(0.5);
+    // Strict turns: every lock moves on.
+    expect(
+      passedOnShare([
+        [1, 3],
+        [2, 4],
+      ]),
+    ).toBe(1);
+    // One process keeps it.
+    expect(passedOnShare([[1, 2, 3], []])).toBe(0);
+    expect(passedOnShare([[1], []])).toBeNaN();
   });
 });
