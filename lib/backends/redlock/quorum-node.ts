@@ -139,8 +139,8 @@ export class QuorumNode {
    * it: a round decided by a majority leaves the slower nodes silent, and that is no failure.
    */
   silent(timeoutMs: number): NodeFailure {
-    if (this.#socketUp) return lazyFailure('timeout', () => new StoreTimeoutError(timeoutMs));
-    return lazyFailure('unreachable', () => this.#disconnected());
+    if (this.#socketUp) return new LazyFailure('timeout', () => new StoreTimeoutError(timeoutMs));
+    return new LazyFailure('unreachable', () => this.#disconnected());
   }
 
   /**
@@ -148,19 +148,12 @@ export class QuorumNode {
    * nodes of every round a majority decides, so its error too is made only when a report asks.
    */
   unanswered(): NodeFailure {
-    return lazyFailure(
-      'unanswered',
-      () => new NodeNotCountedError('no answer yet when the other nodes decided the call'),
-    );
+    return new LazyFailure('unanswered', notAnsweredYet);
   }
 
   /** A node the call was never sent to: the nodes out of reach had decided it already. */
   notSent(): NodeFailure {
-    return lazyFailure(
-      'not-sent',
-      () => new NodeNotCountedError('not asked: the nodes out of reach had decided the call'),
-      true,
-    );
+    return new LazyFailure('not-sent', notAsked, true);
   }
 
   /** The node as unreachable without a call: its connection is down. */
@@ -189,20 +182,28 @@ export class QuorumNode {
 
 /**
  * A failure whose error is made on first read, and kept: an error captures a stack trace (about
- * 5 µs), and most failures of a round that was decided are never reported.
+ * 5 µs), and most failures of a round that was decided are never reported. A class, so that the
+ * getter is not a closure made with every failure.
  */
-function lazyFailure(reason: NodeFailureReason, explain: () => Error, unsent?: true): NodeFailure {
-  let cause: Error | undefined;
-  const failure: { reason: NodeFailureReason; readonly cause: Error; unsent?: true } = {
-    reason,
-    get cause(): Error {
-      cause ??= explain();
-      return cause;
-    },
-  };
-  if (unsent) failure.unsent = unsent;
-  return failure;
+class LazyFailure implements NodeFailure {
+  #cause: Error | undefined;
+
+  constructor(
+    readonly reason: NodeFailureReason,
+    private readonly explain: () => Error,
+    readonly unsent?: true,
+  ) {}
+
+  get cause(): Error {
+    this.#cause ??= this.explain();
+    return this.#cause;
+  }
 }
+
+const notAnsweredYet = (): Error =>
+  new NodeNotCountedError('no answer yet when the other nodes decided the call');
+const notAsked = (): Error =>
+  new NodeNotCountedError('not asked: the nodes out of reach had decided the call');
 
 /** Opens the node's own ioredis connection; ioredis is loaded only when this is needed. */
 function openClient(spec: Extract<NodeSpec, { kind: 'owned' }>): RedisClientLike {
