@@ -5,7 +5,7 @@ import type { RedisScript, ScriptCall, ScriptReply } from '../redis/redis-script
 import { RedisScriptReplyError } from '../redis/redis-script-reply.error.js';
 import { RedisWakeups } from '../redis/redis-wakeups.js';
 import { StoreTimeoutError, withTimeout } from '../shared/with-timeout.js';
-import type { NodeFailure } from './quorum-outcome.js';
+import type { NodeFailure, NodeFailureReason } from './quorum-outcome.js';
 import type { NodeSpec } from './redlock-options.js';
 
 /** ioredis connection states in which a command would only wait in the offline queue. */
@@ -139,35 +139,21 @@ export class QuorumNode {
    * it: a round decided by a majority leaves the slower nodes silent, and that is no failure.
    */
   silent(timeoutMs: number): NodeFailure {
-    const reachable = this.#socketUp;
-    const explain = reachable
-      ? () => new StoreTimeoutError(timeoutMs)
-      : (): Error => this.#disconnected();
-    let cause: Error | undefined;
-    return {
-      reason: reachable ? 'timeout' : 'unreachable',
-      get cause(): Error {
-        cause ??= explain();
-        return cause;
-      },
-    };
+    if (this.#socketUp) return new LazyFailure('timeout', () => new StoreTimeoutError(timeoutMs));
+    return new LazyFailure('unreachable', () => this.#disconnected());
   }
 
-  /** A node the call was sent to, decided by the other nodes before this one answered. */
+  /**
+   * A node the call was sent to, decided by the other nodes before this one answered: the slower
+   * nodes of every round a majority decides, so its error too is made only when a report asks.
+   */
   unanswered(): NodeFailure {
-    return {
-      reason: 'unanswered',
-      cause: new NodeNotCountedError('no answer yet when the other nodes decided the call'),
-    };
+    return new LazyFailure('unanswered', notAnsweredYet);
   }
 
   /** A node the call was never sent to: the nodes out of reach had decided it already. */
   notSent(): NodeFailure {
-    return {
-      reason: 'not-sent',
-      cause: new NodeNotCountedError('not asked: the nodes out of reach had decided the call'),
-      unsent: true,
-    };
+    return new LazyFailure('not-sent', notAsked, true);
   }
 
   /** The node as unreachable without a call: its connection is down. */
@@ -193,6 +179,31 @@ export class QuorumNode {
     return new NodeUnreachableError(`not connected (${String(status)})${why}`);
   }
 }
+
+/**
+ * A failure whose error is made on first read, and kept: an error captures a stack trace (about
+ * 5 µs), and most failures of a round that was decided are never reported. A class, so that the
+ * getter is not a closure made with every failure.
+ */
+class LazyFailure implements NodeFailure {
+  #cause: Error | undefined;
+
+  constructor(
+    readonly reason: NodeFailureReason,
+    private readonly explain: () => Error,
+    readonly unsent?: true,
+  ) {}
+
+  get cause(): Error {
+    this.#cause ??= this.explain();
+    return this.#cause;
+  }
+}
+
+const notAnsweredYet = (): Error =>
+  new NodeNotCountedError('no answer yet when the other nodes decided the call');
+const notAsked = (): Error =>
+  new NodeNotCountedError('not asked: the nodes out of reach had decided the call');
 
 /** Opens the node's own ioredis connection; ioredis is loaded only when this is needed. */
 function openClient(spec: Extract<NodeSpec, { kind: 'owned' }>): RedisClientLike {
