@@ -37,7 +37,7 @@ function leftSessionStanding(error: unknown): boolean {
  */
 export class AdvisorySession {
   /** Called once each time a session that was opened ends. Must not throw. */
-  onEnd: (generation: number, cause: unknown) => void = () => undefined;
+  onEnd: (generation: number) => void = () => undefined;
   #client: PgSessionClientLike | undefined;
   #ready: Promise<PgSessionClientLike> | undefined;
   #generation = 0;
@@ -75,7 +75,7 @@ export class AdvisorySession {
         values,
       });
     } catch (error) {
-      if (!leftSessionStanding(error)) this.#end(client, error);
+      if (!leftSessionStanding(error)) this.#end(client);
       throw error;
     }
     return { rows: statement.check(result.rows), generation };
@@ -85,7 +85,7 @@ export class AdvisorySession {
   async close(): Promise<void> {
     this.#closed = true;
     const client = this.#client;
-    if (client) this.#end(client, backendProblem('close', 'the backend is closed'));
+    if (client) this.#end(client);
     await client?.end().catch(() => undefined);
   }
 
@@ -94,22 +94,20 @@ export class AdvisorySession {
     const client = this.open();
     this.#client = client;
     this.#generation++;
-    client.on('error', (error) => this.#end(client, error));
-    client.on('end', () =>
-      this.#end(client, backendProblem('connect', 'the connection holding the locks ended')),
-    );
+    client.on('error', () => this.#end(client));
+    client.on('end', () => this.#end(client));
     const ready = client.connect().then(() => client);
     this.#ready = ready;
-    ready.catch((error: unknown) => this.#end(client, error));
+    ready.catch(() => this.#end(client));
     return ready;
   }
 
   /** The session of `client` is over (or must be): forget it, end it, report it once. */
-  #end(client: PgSessionClientLike, cause: unknown): void {
+  #end(client: PgSessionClientLike): void {
     if (client !== this.#client) return;
     this.#client = undefined;
     this.#ready = undefined;
     client.end().catch(() => undefined);
-    this.onEnd(this.#generation, cause);
+    this.onEnd(this.#generation);
   }
 }

@@ -20,8 +20,7 @@ import {
 import { PostgresContext } from './postgres-context.js';
 import { backendError } from './postgres-errors.js';
 import { type PostgresLockBackendOptions, postgresSettings } from './postgres-options.js';
-import { MAX_SWEEP_BATCHES } from './postgres-schema.js';
-import { SWEEP_BATCH } from './postgres-sql-fragments.js';
+import { sweepInBatches } from './postgres-schema.js';
 import { PostgresWakeups } from './postgres-wakeups.js';
 
 /** A miss whose holder's remaining ttl is not known. */
@@ -118,13 +117,14 @@ export class PostgresAdvisoryLockBackend implements LockBackend {
       this.#statements.release(expired).catch(() => undefined);
     });
     if (settings.openListenClient) {
-      this.#wakeups = new PostgresWakeups(
+      const wakeups = new PostgresWakeups(
         settings.openListenClient,
         this.#context.sql.listen,
         settings.names.channel,
         settings.commandTimeoutMs,
       );
-      this.subscribe = (key, onRelease) => this.#subscribe(key, onRelease);
+      this.#wakeups = wakeups;
+      this.subscribe = (key, onRelease) => wakeups.subscribe(key, onRelease);
     }
     if (settings.sweepIntervalMs > 0) this.#startSweeping(settings.sweepIntervalMs);
   }
@@ -267,24 +267,13 @@ export class PostgresAdvisoryLockBackend implements LockBackend {
     return Math.max(1, Math.ceil(hold.deadline - performance.now()));
   }
 
-  async #subscribe(key: string, onRelease: (handoff?: Handoff) => void): Promise<Unsubscribe> {
-    try {
-      // Safe: only called when listening is on.
-      return await this.#wakeups!.subscribe(key, onRelease);
-    } catch (error) {
-      throw backendError('subscribe', key, error);
-    }
-  }
-
   /** Deletes rows left by sessions that died, every `intervalMs`, up to 60 000 per sweep. */
   #startSweeping(intervalMs: number): void {
     this.#sweepTimer = setInterval(() => {
-      void (async () => {
-        for (let batch = 0; batch < MAX_SWEEP_BATCHES && !this.#closed; batch++) {
-          const [row] = await this.#context.run(this.#sql.sweep, [this.#seed]);
-          if (!row || row.swept < SWEEP_BATCH) return;
-        }
-      })().catch(() => undefined);
+      sweepInBatches(
+        async () => (await this.#context.run(this.#sql.sweep, [this.#seed]))[0]?.swept,
+        () => this.#closed,
+      ).catch(() => undefined);
     }, intervalMs);
     this.#sweepTimer.unref();
   }

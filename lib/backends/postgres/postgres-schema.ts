@@ -10,6 +10,20 @@ import type { Statement } from './postgres-statement.js';
  */
 export const MAX_SWEEP_BATCHES = 60;
 
+/**
+ * Runs `sweepBatch` (one statement deleting up to {@link SWEEP_BATCH} rows, resolving how many it
+ * deleted) until a batch is not full, {@link MAX_SWEEP_BATCHES} ran, or `closed()`: the drain of
+ * both the lease table's sweep and the advisory mode's.
+ */
+export async function sweepInBatches(
+  sweepBatch: () => Promise<number | undefined>,
+  closed: () => boolean,
+): Promise<void> {
+  for (let batch = 0; batch < MAX_SWEEP_BATCHES && !closed(); batch++) {
+    if (((await sweepBatch()) ?? 0) < SWEEP_BATCH) return;
+  }
+}
+
 /** What the schema needs of the backend's context (which owns the schema): running statements. */
 export interface SchemaRunner {
   readonly names: LeaseTableNames;
@@ -100,11 +114,11 @@ export class PostgresSchema {
    * {@link MAX_SWEEP_BATCHES} ran: an app that locks many distinct keys gets its rows back as fast
    * as it makes them (up to that many batches an interval), not one batch an interval.
    */
-  async #sweepLeases(intervalMs: number): Promise<void> {
-    for (let batch = 0; batch < MAX_SWEEP_BATCHES && !this.#closed; batch++) {
-      const [row] = await this.context.run(this.#sql.sweep, [intervalMs]);
-      if ((row?.swept ?? 0) < SWEEP_BATCH) return;
-    }
+  #sweepLeases(intervalMs: number): Promise<void> {
+    return sweepInBatches(
+      async () => (await this.context.run(this.#sql.sweep, [intervalMs]))[0]?.swept,
+      () => this.#closed,
+    );
   }
 
   close(): void {

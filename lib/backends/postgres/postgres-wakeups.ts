@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Handoff, Unsubscribe } from '../../contract/lock-backend.js';
 import { withTimeout } from '../shared/with-timeout.js';
 import type { PgListenClientLike } from './pg-client.js';
-import { backendProblem } from './postgres-errors.js';
+import { backendError, backendProblem } from './postgres-errors.js';
 
 /** Called on a release of the key, with the hand-off when the lease went to a waiter. */
 type Listener = (handoff?: Handoff) => void;
@@ -59,8 +59,19 @@ export class PostgresWakeups {
     private readonly timeoutMs: number,
   ) {}
 
-  /** Calls `listener` on every release of `key`; resolves once the LISTEN is active. */
+  /**
+   * Calls `listener` on every release of `key`; resolves once the LISTEN is active. Rejects with
+   * the backend's `LockBackendError` of operation `subscribe` on `key`.
+   */
   async subscribe(key: string, listener: Listener): Promise<Unsubscribe> {
+    try {
+      return await this.#subscribe(key, listener);
+    } catch (error) {
+      throw backendError('subscribe', key, error);
+    }
+  }
+
+  async #subscribe(key: string, listener: Listener): Promise<Unsubscribe> {
     if (this.#closed) throw backendProblem('subscribe', 'the backend is closed');
     const payload = releasePayloadOf(key);
     let listeners = this.#listeners.get(payload);

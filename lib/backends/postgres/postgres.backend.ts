@@ -115,13 +115,14 @@ export class PostgresLockBackend implements LockBackend {
     this.results = new PostgresResults(this.#context);
     this.directory = new PostgresDirectory(this.#context);
     if (settings.openListenClient) {
-      this.#wakeups = new PostgresWakeups(
+      const wakeups = new PostgresWakeups(
         settings.openListenClient,
         sql.listen,
         settings.names.channel,
         settings.commandTimeoutMs,
       );
-      this.subscribe = (key, onRelease) => this.#subscribe(key, onRelease);
+      this.#wakeups = wakeups;
+      this.subscribe = (key, onRelease) => wakeups.subscribe(key, onRelease);
     }
   }
 
@@ -185,15 +186,6 @@ export class PostgresLockBackend implements LockBackend {
     this.#context.close();
     await this.#wakeups?.close();
     if (this.#ownsPool) await this.#pool.end().catch(() => undefined);
-  }
-
-  async #subscribe(key: string, onRelease: (handoff?: Handoff) => void): Promise<Unsubscribe> {
-    try {
-      // Safe: only called when listening is on.
-      return await this.#wakeups!.subscribe(key, onRelease);
-    } catch (error) {
-      throw this.#context.error('subscribe', key, error);
-    }
   }
 
   /**
