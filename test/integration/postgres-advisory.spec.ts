@@ -162,6 +162,73 @@ describe('PostgresAdvisoryLockBackend: leases that are the session', () => {
     expect(rows[0]).toEqual({ n: 0 });
   });
 
+  describe('wake-ups', () => {
+    /** Subscribes `on` to `key`; `woken` resolves on the next wake-up it delivers. */
+    const nextWake = async (
+      on: PostgresAdvisoryLockBackend,
+      key: string,
+    ): Promise<{ woken: Promise<void> }> => {
+      let wake!: () => void;
+      const woken = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      cleanups.push(await on.subscribe!(key, () => wake()));
+      return { woken };
+    };
+
+    it('wakes a waiter of another session at the release of the key it missed', async () => {
+      const key = `adv-wake:${uniqueId()}`;
+      const holder = backend();
+      const waiter = backend();
+      expect(await holder.acquire(key, 'h', LONG_TTL_MS)).toMatchObject({ acquired: true });
+      const { woken } = await nextWake(waiter, key);
+      expect(await waiter.acquire(key, 'w', LONG_TTL_MS)).toMatchObject({ acquired: false });
+      expect(await holder.release(key, 'h')).toBe(true);
+      // Only the release can resolve this: nothing re-checks on a timer here.
+      await within(woken, 10_000, 'the wake-up of the release');
+      expect(await waiter.acquire(key, 'w', LONG_TTL_MS)).toMatchObject({ acquired: true });
+    });
+
+    it('loses no wake-up when a miss and the release race', async () => {
+      const holder = backend();
+      const waiter = backend();
+      for (let round = 0; round < 100; round++) {
+        const key = `adv-race:${uniqueId()}`;
+        expect(await holder.acquire(key, 'h', LONG_TTL_MS)).toMatchObject({ acquired: true });
+        const { woken } = await nextWake(waiter, key);
+        // Each side sent first in turn, the other after 0 to 3 turns of the event loop.
+        const later = <T>(call: () => Promise<T>): Promise<T> =>
+          new Promise((resolve) => setTimeout(resolve, 0)).then(async () => {
+            for (let turn = 0; turn < Math.floor(round / 2) % 4; turn++) {
+              await new Promise((resolve) => setImmediate(resolve));
+            }
+            return call();
+          });
+        const release = () => holder.release(key, 'h');
+        const tryIt = () => waiter.acquire(key, 'w', LONG_TTL_MS);
+        const [released, attempt] =
+          round % 2 === 0
+            ? await Promise.all([release(), later(tryIt)])
+            : await Promise.all([later(release), tryIt()]);
+        expect(released).toBe(true);
+        // A miss means the holder still held the key when the waiter tried: its release must wake
+        // the waiter (the waiter's own re-check would have taken the key).
+        if (!attempt.acquired) await within(woken, 10_000, `the wake-up of round ${round}`);
+        else expect(await waiter.release(key, 'w')).toBe(true);
+      }
+    });
+
+    it("wakes this process's own waiters, which miss in memory", async () => {
+      const key = `adv-local-wake:${uniqueId()}`;
+      const store = backend();
+      expect(await store.acquire(key, 'a', LONG_TTL_MS)).toMatchObject({ acquired: true });
+      const { woken } = await nextWake(store, key);
+      expect(await store.acquire(key, 'b', LONG_TTL_MS)).toMatchObject({ acquired: false });
+      expect(await store.release(key, 'a')).toBe(true);
+      await within(woken, 10_000, 'the local wake-up');
+    });
+  });
+
   it('refuses a pool whose connection settings it cannot read, naming the option', () => {
     const pool = { query: () => Promise.resolve({ rows: [] }), end: () => Promise.resolve() };
     expect(() => new PostgresAdvisoryLockBackend({ pool })).toThrow(InvalidLockOptionsError);
