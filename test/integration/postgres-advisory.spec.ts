@@ -9,6 +9,7 @@ import {
 } from '../../lib/index.js';
 import { aborted, eventually, uniqueId } from '../support/async.js';
 import { PG_URL } from '../support/servers.js';
+import { attemptsOfTwoWaits } from '../support/subscribe-first.js';
 import { spawnWorker, within } from '../support/worker-processes.js';
 
 /** Far longer than any wait below: a take-over in time can only come from the session's end. */
@@ -227,6 +228,11 @@ describe('PostgresAdvisoryLockBackend: leases that are the session', () => {
       expect(await store.release(key, 'a')).toBe(true);
       await within(woken, 10_000, 'the local wake-up');
     });
+  });
+
+  it('a wait on a key this process waits on already subscribes first: one attempt, then it sleeps', async () => {
+    const attempts = await attemptsOfTwoWaits(backend(), backend(), `adv:${uniqueId()}:`);
+    expect(attempts).toEqual({ first: 2, second: 1 });
   });
 
   it('refuses a pool whose connection settings it cannot read, naming the option', () => {

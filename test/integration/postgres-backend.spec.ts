@@ -11,6 +11,7 @@ import {
 } from '../../lib/index.js';
 import { eventually, sleep, uniqueId } from '../support/async.js';
 import { PG_URL, testPort } from '../support/servers.js';
+import { attemptsOfTwoWaits } from '../support/subscribe-first.js';
 
 /** Nothing listens here: connections are refused at once. */
 const DEAD_URL = `postgres://postgres:s3cret-pw@127.0.0.1:${testPort(5449)}/postgres`;
@@ -172,6 +173,15 @@ describe('PostgresLockBackend', () => {
       expect(lock.fencingToken).toBeGreaterThan(0n);
       await lock.release();
     });
+  });
+
+  it('a wait on a key this process waits on already subscribes first: one attempt, then it sleeps', async () => {
+    const attempts = await attemptsOfTwoWaits(
+      backend({ connectionString: PG_URL }),
+      backend({ connectionString: PG_URL }),
+      `pg:${uniqueId()}:`,
+    );
+    expect(attempts).toEqual({ first: 2, second: 1 });
   });
 
   describe('statements', () => {

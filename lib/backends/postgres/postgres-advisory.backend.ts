@@ -68,6 +68,11 @@ export class PostgresAdvisoryLockBackend implements LockBackend {
     key: string,
     onRelease: (handoff?: Handoff) => void,
   ) => Promise<Unsubscribe>;
+  /**
+   * Whether a waiter of this process listens on `key` now (a busy key): a waiting acquire then
+   * subscribes before its first attempt. Present with `subscribe`.
+   */
+  readonly subscribed?: (key: string) => boolean;
   readonly #context: PostgresContext;
   readonly #sql: ReturnType<typeof advisorySql>;
   readonly #statements: AdvisoryStatements;
@@ -125,6 +130,7 @@ export class PostgresAdvisoryLockBackend implements LockBackend {
       );
       this.#wakeups = wakeups;
       this.subscribe = (key, onRelease) => wakeups.subscribe(key, onRelease);
+      this.subscribed = (key) => wakeups.busy(key);
     }
     if (settings.sweepIntervalMs > 0) this.#startSweeping(settings.sweepIntervalMs);
   }

@@ -48,6 +48,8 @@ export class PostgresWakeups {
   readonly #listeners = new Map<string, Set<Listener>>();
   #client: PgListenClientLike | undefined;
   #ready: Promise<void> | undefined;
+  /** The current connection's LISTEN is active: subscribing needs no round trip. */
+  #listening = false;
   #retryMs = FIRST_RETRY_MS;
   #retryTimer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -58,6 +60,16 @@ export class PostgresWakeups {
     private readonly channel: string,
     private readonly timeoutMs: number,
   ) {}
+
+  /**
+   * Whether a waiter of this process listens on `key` now over an active LISTEN: the key is busy,
+   * and subscribing to it costs no round trip (see `LockBackend.subscribed`).
+   */
+  busy(key: string): boolean {
+    return (
+      this.#listening && this.#listeners.size > 0 && this.#listeners.has(releasePayloadOf(key))
+    );
+  }
 
   /**
    * Calls `listener` on every release of `key`; resolves once the LISTEN is active. Rejects with
@@ -85,6 +97,7 @@ export class PostgresWakeups {
       own.delete(listener);
       if (own.size === 0 && this.#listeners.get(payload) === own) this.#listeners.delete(payload);
     };
+    if (this.#listening) return unsubscribe;
     try {
       await withTimeout(this.#connect(), this.timeoutMs);
     } catch (error) {
@@ -101,6 +114,7 @@ export class PostgresWakeups {
     const client = this.#client;
     this.#client = undefined;
     this.#ready = undefined;
+    this.#listening = false;
     if (client) await client.end().catch(() => undefined);
   }
 
@@ -121,6 +135,7 @@ export class PostgresWakeups {
       .then(() => client.query(this.listenSql))
       .then(() => {
         this.#retryMs = FIRST_RETRY_MS;
+        if (this.#client === client) this.#listening = true;
       });
     this.#ready = ready;
     ready.catch(() => this.#lost(client));
@@ -132,6 +147,7 @@ export class PostgresWakeups {
     if (client !== this.#client) return;
     this.#client = undefined;
     this.#ready = undefined;
+    this.#listening = false;
     client.end().catch(() => undefined);
     if (this.#closed) return;
     this.#wakeAll();

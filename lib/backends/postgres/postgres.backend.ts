@@ -89,6 +89,11 @@ export class PostgresLockBackend implements LockBackend {
     key: string,
     onRelease: (handoff?: Handoff) => void,
   ) => Promise<Unsubscribe>;
+  /**
+   * Whether a waiter of this process listens on `key` now (a busy key): a waiting acquire then
+   * subscribes before its first attempt. Present with `subscribe`.
+   */
+  readonly subscribed?: (key: string) => boolean;
   readonly #context: PostgresContext;
   readonly #batches: PostgresMutexBatches;
   readonly #semaphores: PostgresSemaphores;
@@ -123,6 +128,7 @@ export class PostgresLockBackend implements LockBackend {
       );
       this.#wakeups = wakeups;
       this.subscribe = (key, onRelease) => wakeups.subscribe(key, onRelease);
+      this.subscribed = (key) => wakeups.busy(key);
     }
   }
 
