@@ -21,3 +21,12 @@ export async function readServerInfo(client: Redis): Promise<RedisServerInfo> {
     usedMemory: field('used_memory'),
   };
 }
+
+/**
+ * A counter of `command` in an `INFO commandstats` reply: its calls or its µs (0 when it did not
+ * run). A script's own commands are counted under their names too, and its time under the script's.
+ */
+export function commandStat(info: string, command: string, field: 'calls' | 'usec'): number {
+  const match = new RegExp(`^cmdstat_${command}:calls=(\\d+),usec=(\\d+)`, 'm').exec(info);
+  return Number(match?.[field === 'calls' ? 1 : 2] ?? 0);
+}

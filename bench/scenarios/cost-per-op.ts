@@ -6,6 +6,7 @@ import { ACQUIRE } from '../../lib/backends/redis/scripts/acquire.lua.js';
 import { RELEASE } from '../../lib/backends/redis/scripts/release.lua.js';
 import { LockManager, RedisLockBackend } from '../../lib/index.js';
 import { COMPARE_AND_DELETE_LUA } from '../contestants/raw-redis-lock.js';
+import { commandStat } from '../redis-info.js';
 import { formatMs, type Table } from '../report/table.js';
 import type { BenchContext, Scenario, ScenarioReport } from '../scenario.js';
 import { median } from '../stats.js';
@@ -147,10 +148,7 @@ export const costPerOp: Scenario = {
 async function serverUsec(admin: Redis, commands: readonly string[]): Promise<number> {
   const info = await admin.info('commandstats');
   let usec = 0;
-  for (const command of commands) {
-    const match = new RegExp(`^cmdstat_${command}:calls=\\d+,usec=(\\d+)`, 'm').exec(info);
-    usec += Number(match?.[1] ?? 0);
-  }
+  for (const command of commands) usec += commandStat(info, command, 'usec');
   return usec;
 }
 

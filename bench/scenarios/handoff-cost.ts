@@ -4,6 +4,7 @@ import { LockManager, RedisLockBackend } from '../../lib/index.js';
 import type { HeldLock } from '../contestants/lock-adapter.js';
 import { redisRelay } from '../contestants/redis-relay.js';
 import { type CommandCount, countCommands } from '../redis-command-count.js';
+import { commandStat } from '../redis-info.js';
 import type { Table } from '../report/table.js';
 import type { BenchContext, Scenario, ScenarioReport } from '../scenario.js';
 import { median } from '../stats.js';
@@ -75,8 +76,10 @@ export const handoffCost: Scenario = {
             perSec: (handoffs * 1_000) / elapsedMs,
             cpuUs: (used.user + used.system) / handoffs,
             commands: commands / handoffs,
-            serverUs: (statOf(stats, 'evalsha', 'usec') + statOf(stats, 'eval', 'usec')) / handoffs,
-            publishes: statOf(stats, 'publish', 'calls') / handoffs,
+            serverUs:
+              (commandStat(stats, 'evalsha', 'usec') + commandStat(stats, 'eval', 'usec')) /
+              handoffs,
+            publishes: commandStat(stats, 'publish', 'calls') / handoffs,
           });
         }
         context.log(`  hand-off cost: round ${round + 1}/${rounds}`);
@@ -149,12 +152,6 @@ function lockerContestant(url: string, name: string, fair: boolean): Contestant 
       for (const client of clients) client.disconnect();
     },
   };
-}
-
-/** A counter of `command` in an `INFO commandstats` reply (0 when it did not run). */
-function statOf(info: string, command: string, field: 'calls' | 'usec'): number {
-  const match = new RegExp(`^cmdstat_${command}:calls=(\\d+),usec=(\\d+)`, 'm').exec(info);
-  return Number(match?.[field === 'calls' ? 1 : 2] ?? 0);
 }
 
 function report(

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { commandStat } from '../../bench/redis-info.js';
 import { passedOnShare } from '../../bench/scenarios/contended.js';
 import {
   cdfPoints,
@@ -152,5 +153,19 @@ describe('passedOnShare (contended scenario)', () => {
     // One process keeps it.
     expect(passedOnShare([[1, 2, 3], []])).toBe(0);
     expect(passedOnShare([[1], []])).toBeNaN();
+  });
+});
+
+describe('commandStat (INFO commandstats)', () => {
+  const info = [
+    '# Commandstats',
+    'cmdstat_evalsha:calls=12,usec=340,usec_per_call=28.33,rejected_calls=0,failed_calls=0',
+    'cmdstat_publish:calls=7,usec=9,usec_per_call=1.29,rejected_calls=0,failed_calls=0',
+  ].join('\r\n');
+  it("reads a command's calls and µs, and 0 for a command that did not run", () => {
+    expect(commandStat(info, 'evalsha', 'usec')).toBe(340);
+    expect(commandStat(info, 'evalsha', 'calls')).toBe(12);
+    expect(commandStat(info, 'publish', 'calls')).toBe(7);
+    expect(commandStat(info, 'eval', 'usec')).toBe(0);
   });
 });
