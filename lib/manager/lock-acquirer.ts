@@ -82,20 +82,21 @@ export async function attemptLease(request: LeaseRequest): Promise<LeaseAttempts
     waitMs > 0 &&
     backend.subscribe !== undefined &&
     (kind.queued || subscribedToAll(backend, request.storeKeys));
-  // Listed and watched from the first miss on: an acquire granted at once costs neither.
-  const startWaiting = (): void => {
-    if (waiting) return;
-    waiting = true;
-    request.waiting.begin(request);
-    watch = request.watchWait?.();
-  };
-  const queuedSleepMs = kind.queued ? Math.min(FAIR_TICKET_TTL_MS, ttlMs) / 4 : undefined;
   let result: AcquireResult;
   try {
     const first = subscribeFirst ? undefined : await attempt();
     // Set below whenever `first` is undefined (only when waiting).
     result = first as AcquireResult;
     if (!first?.acquired && waitMs > 0) {
+      // Listed and watched from the first miss on: an acquire granted at once costs neither, and
+      // one granted at its first attempt never gets here.
+      const startWaiting = (): void => {
+        if (waiting) return;
+        waiting = true;
+        request.waiting.begin(request);
+        watch = request.watchWait?.();
+      };
+      const queuedSleepMs = kind.queued ? Math.min(FAIR_TICKET_TTL_MS, ttlMs) / 4 : undefined;
       if (first) startWaiting();
       result = await waitForLock(
         {
