@@ -2,9 +2,9 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { RELEASE } from '../../lib/backends/redis/scripts/release.lua.js';
 import { type Lock, LockManager, LockNotAcquiredError, RedisLockBackend } from '../../lib/index.js';
-import { interceptBackend } from '../../lib/testing/index.js';
 import { uniqueId } from '../support/async.js';
 import { REDIS_URL } from '../support/servers.js';
+import { attemptsOfTwoWaits } from '../support/subscribe-first.js';
 
 /** The prefix of an inbox channel: one per backend (per process, in an app). */
 const INBOXES = 'nestjs-locker:inbox:*';
@@ -95,43 +95,11 @@ describe('RedisLockBackend plain waiters: one process woken per release', () => 
   }, 30_000);
 
   it('a waiter on a key its process waits on already subscribes first: one miss, then it sleeps', async () => {
-    const { locks, keyPrefix, registered } = await setUp(1);
-    const holder = locks[0]!;
-    // The waiting process: every acquire attempt its backend makes, counted.
-    let attempts = 0;
-    const waiter = new LockManager({
-      backend: interceptBackend(
-        new RedisLockBackend({ url: REDIS_URL, onWarning: false }),
-        (call, proceed) => {
-          if (call.method === 'acquire') attempts++;
-          return proceed();
-        },
-      ),
-      keyPrefix,
-    });
-    managers.push(waiter);
-    const lock = await holder.acquire('k', { ttl: 30_000 });
-    const listed = async (n: number): Promise<void> => {
-      while (waiter.waiting().length < n) await new Promise((resolve) => setTimeout(resolve, 5));
-    };
-    // The first waiter on the key attempts, subscribes, and attempts again (covering a release
-    // between its first attempt and its subscription), registering the process as a sleeper.
-    const first = waiter.acquire('k', { ttl: 30_000, wait: 60_000 });
-    await registered('k', 1);
-    expect(attempts).toBe(2);
-    // The channel is open now: the second waiter subscribes before its only attempt.
-    const second = waiter.acquire('k', { ttl: 30_000, wait: 60_000 });
-    await listed(2);
-    expect(attempts).toBe(3);
-    await lock.release();
-    // Both take the lock in turn, each with a newer fencing token.
-    const taken = [first, second].map((waiting, i) => waiting.then((held) => ({ held, i })));
-    const next = await Promise.race(taken);
-    expect(next.held.fencingToken > lock.fencingToken).toBe(true);
-    await next.held.release();
-    const last = (await taken[1 - next.i]!).held;
-    expect(last.fencingToken > next.held.fencingToken).toBe(true);
-    await last.release();
+    const { keyPrefix } = await setUp(0);
+    const store = () => new RedisLockBackend({ url: REDIS_URL, onWarning: false });
+    // The first wait attempts, subscribes and attempts again (registering the process as a
+    // sleeper); the second finds the channel open, subscribes first and attempts once.
+    expect(await attemptsOfTwoWaits(store(), store(), keyPrefix)).toEqual({ first: 2, second: 1 });
   }, 30_000);
 
   it('publishes for all on the channel when no process is registered', async () => {
