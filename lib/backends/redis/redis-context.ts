@@ -65,6 +65,11 @@ export class RedisContext {
     return this.#parts.timeoutMs;
   }
 
+  /** Whether acquires wait for replicas (`waitForReplicas`) before they count as taken. */
+  get waitsForReplicas(): boolean {
+    return this.#parts.replicas !== undefined;
+  }
+
   get wakeups(): RedisWakeups {
     return this.#parts.wakeups;
   }

@@ -66,22 +66,19 @@ export class RedisScript<In, Out extends ScriptReply> {
     return reply;
   }
 
-  /** Runs the script with `input` on `client` and reads its reply. */
+  /**
+   * Runs the script with `input` on `client` by EVALSHA, or by EVAL after NOSCRIPT, and reads its
+   * reply. One async frame for both: this is on the path of every acquire and release.
+   */
   async run(client: RedisClientLike, input: In, backend: string): Promise<Out> {
-    return this.parse(await runRaw(client, this, this.call(input)), input, backend);
-  }
-}
-
-/** One EVALSHA of `script`, or EVAL after NOSCRIPT; the reply as it came. */
-async function runRaw(
-  client: RedisClientLike,
-  script: { readonly sha: string; readonly source: string },
-  { keys, args }: ScriptCall,
-): Promise<unknown> {
-  try {
-    return await client.evalsha(script.sha, keys.length, ...keys, ...args);
-  } catch (error) {
-    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-    return client.eval(script.source, keys.length, ...keys, ...args);
+    const { keys, args } = this.call(input);
+    let raw: unknown;
+    try {
+      raw = await client.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      raw = await client.eval(this.source, keys.length, ...keys, ...args);
+    }
+    return this.parse(raw, input, backend);
   }
 }

@@ -149,9 +149,11 @@ export class RedisLockBackend implements LockBackend {
 
   async acquire(key: string, owner: string, ttlMs: number): Promise<AcquireResult> {
     this.#context.checkServerOnce();
-    return this.#acquires.add({ key, owner, ttlMs }).catch((error: unknown) => {
+    try {
+      return await this.#acquires.add({ key, owner, ttlMs });
+    } catch (error) {
       throw this.#context.error('acquire', key, error);
-    });
+    }
   }
 
   async extend(leases: readonly LeaseToExtend[]): Promise<ExtendResult[]> {
@@ -171,9 +173,11 @@ export class RedisLockBackend implements LockBackend {
 
   async release(key: string, owner: string): Promise<boolean> {
     const unwatched = !this.#context.watches(key);
-    return this.#releases.add({ key, owner, unwatched }).catch((error: unknown) => {
+    try {
+      return await this.#releases.add({ key, owner, unwatched });
+    } catch (error) {
       throw this.#context.error('release', key, error);
-    });
+    }
   }
 
   async inspect(key: string): Promise<LeaseInfo | null> {
@@ -223,9 +227,12 @@ export class RedisLockBackend implements LockBackend {
     return results;
   }
 
-  async #acquireBatch(locks: AcquireRequest[]): Promise<(AcquireResult | LockBackendError)[]> {
-    const results = await acquirePlain(this.#context, locks);
-    return this.#context.replicatedBatch(locks, results, (taken) => this.#releaseBatch(taken));
+  #acquireBatch(locks: AcquireRequest[]): Promise<(AcquireResult | LockBackendError)[]> {
+    const taken = acquirePlain(this.#context, locks);
+    if (!this.#context.waitsForReplicas) return taken;
+    return taken.then((results) =>
+      this.#context.replicatedBatch(locks, results, (given) => this.#releaseBatch(given)),
+    );
   }
 
   #releaseBatch(items: ReleaseItem[]): Promise<boolean[]> {
