@@ -39,8 +39,6 @@ export interface HeldLocksOptions {
 export class HeldLocks implements LockHost {
   readonly #options: HeldLocksOptions;
   readonly #scheduler: RenewalScheduler<LockHandle>;
-  /** When each held lock was acquired (monotonic ms), for the hold time its events report. */
-  readonly #acquiredAt = new WeakMap<LockHandle, number>();
   readonly #stopWatchingSession: Unsubscribe | undefined;
 
   constructor(options: HeldLocksOptions) {
@@ -74,7 +72,7 @@ export class HeldLocks implements LockHost {
     const now = this.#options.clock.now();
     return this.#scheduler.leases().map((lock) => ({
       lock,
-      heldMs: Math.max(0, now - (this.#acquiredAt.get(lock) ?? now)),
+      heldMs: Math.max(0, now - lock.acquiredAt),
     }));
   }
 
@@ -87,8 +85,10 @@ export class HeldLocks implements LockHost {
   add(lock: LockHandle, startedAt: number): void {
     this.#scheduler.add(lock);
     const acquiredAt = this.#options.clock.now();
-    this.#acquiredAt.set(lock, acquiredAt);
-    this.#options.events.emit('acquired', {
+    lock.acquiredAt = acquiredAt;
+    const { events } = this.#options;
+    if (!events.hasListeners('acquired')) return;
+    events.emit('acquired', {
       key: lock.key,
       fencingToken: lock.fencingToken,
       waitedMs: Math.round(acquiredAt - startedAt),
@@ -199,7 +199,9 @@ export class HeldLocks implements LockHost {
   }
 
   #released(lock: LockHandle): void {
-    this.#options.events.emit('released', {
+    const { events } = this.#options;
+    if (!events.hasListeners('released')) return;
+    events.emit('released', {
       key: lock.key,
       fencingToken: lock.fencingToken,
       heldMs: this.#heldMs(lock),
@@ -223,8 +225,7 @@ export class HeldLocks implements LockHost {
   }
 
   #heldMs(lock: LockHandle): number {
-    const now = this.now();
-    return Math.round(now - (this.#acquiredAt.get(lock) ?? now));
+    return Math.round(this.now() - lock.acquiredAt);
   }
 
   #backendError(operation: string, key: string, error: unknown) {

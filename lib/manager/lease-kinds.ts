@@ -162,13 +162,7 @@ export class LeaseKinds {
         releaseWhenLost: false,
       };
     }
-    return {
-      renewer: this.#mutex,
-      acquire: (owner, ttlMs) => backend.acquire(storeKey, owner, ttlMs),
-      release: (owner) => backend.release(storeKey, owner),
-      queued: false,
-      releaseWhenLost: false,
-    };
+    return new PlainLeaseKind(backend, storeKey, this.#mutex);
   }
 
   /**
@@ -187,6 +181,29 @@ export class LeaseKinds {
       `asks for ${OFFERED[capability]}, which the ${this.#backend.name} backend does not offer`,
       where,
     );
+  }
+}
+
+/**
+ * The kind of the plain lock on one key, the one most locks are: a class rather than an object
+ * of closures, so that taking a lock allocates one object for it.
+ */
+class PlainLeaseKind implements LeaseKind {
+  readonly queued = false;
+  readonly releaseWhenLost = false;
+
+  constructor(
+    private readonly backend: LockBackend,
+    private readonly storeKey: string,
+    readonly renewer: LeaseRenewer,
+  ) {}
+
+  acquire(owner: string, ttlMs: number): Promise<AcquireResult> {
+    return this.backend.acquire(this.storeKey, owner, ttlMs);
+  }
+
+  release(owner: string): Promise<boolean> {
+    return this.backend.release(this.storeKey, owner);
   }
 }
 

@@ -80,6 +80,7 @@ export class LockEventEmitter {
     (this.#listeners[event] as Set<LockEventListener<E>> | undefined)?.delete(listener);
   }
 
+  /** Whether anyone listens to `event`: a payload nobody reads need not be made. */
   hasListeners(event: keyof LockEvents): boolean {
     return (this.#listeners[event]?.size ?? 0) > 0;
   }

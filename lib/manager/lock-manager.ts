@@ -232,7 +232,9 @@ export class LockManager {
     const keys = validateKeys(key);
     const storeKeys = this.#storeKeys(keys);
     refuseUpgrade(this, holdScopeKey(storeKeys), keys, options?.mode);
-    return this.#acquirer.acquire(keys, storeKeys, options, true) as Promise<Lock>;
+    // Awaited rather than returned: an async function that returns a promise adopts it in two
+    // more turns of the microtask queue.
+    return (await this.#acquirer.acquire(keys, storeKeys, options, true)) as Lock;
   }
 
   /**
@@ -245,7 +247,7 @@ export class LockManager {
     const keys = validateKeys(key);
     const storeKeys = this.#storeKeys(keys);
     refuseUpgrade(this, holdScopeKey(storeKeys), keys, options?.mode);
-    return this.#acquirer.acquire(keys, storeKeys, { ...options, wait: 0 }, false);
+    return await this.#acquirer.acquire(keys, storeKeys, { ...options, wait: 0 }, false);
   }
 
   /**
@@ -300,7 +302,7 @@ export class LockManager {
     options?: LockOptions,
   ): Promise<T> {
     const keys = validateKeys(key);
-    return holdLock(
+    return await holdLock(
       {
         scope: this,
         clock: this.#clock,

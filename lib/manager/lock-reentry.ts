@@ -49,12 +49,12 @@ export async function holdLock<T>(
     // Reads share their hold: side by side too.
     if (held.reads || held.holds.mayEnter(chain)) {
       held.holds.enter(frame);
-      return runHold(host, frame, fn);
+      return await runHold(host, frame, fn);
     }
     const startedAt = host.clock.now();
     const resolved = resolveLockOptions(options, host.defaults);
     const turn = await held.holds.waitTurn(frame, resolved.waitMs, host.clock, resolved.signal);
-    if (turn === 'entered') return runHold(host, frame, fn);
+    if (turn === 'entered') return await runHold(host, frame, fn);
     if (turn === 'timeout') {
       const waitedMs = Math.round(host.clock.now() - startedAt);
       host.events.emit('busy', { key: keys.join(','), waitedMs, retryAfterMs: undefined });
@@ -74,12 +74,12 @@ export async function holdLock<T>(
     parent: chain,
   };
   frame.holds.enter(frame);
-  return runHold(host, frame, fn);
+  return await runHold(host, frame, fn);
 }
 
 /** Identifies a set of keys in the call-chain registry: NUL cannot occur in a key. */
 export function holdScopeKey(storeKeys: readonly string[]): string {
-  return storeKeys.join('\0');
+  return storeKeys.length === 1 ? storeKeys[0]! : storeKeys.join('\0');
 }
 
 /**
@@ -110,7 +110,11 @@ async function runHold<T>(
     return await runInFrame(frame, fn);
   } finally {
     if (frame.holds.exit(frame)) {
-      await host.release(frame.lock as LockHandle).catch(() => undefined);
+      try {
+        await host.release(frame.lock as LockHandle);
+      } catch {
+        // Reported as `releaseFailed`; the section's own outcome is what the caller gets.
+      }
     }
   }
 }

@@ -97,6 +97,8 @@ type LockState = 'held' | 'released' | 'lost';
 /** The {@link Lock} handle the manager hands out. Internal: users see the {@link Lock} interface. */
 export class LockHandle implements Lock, RenewableLease {
   renewing = false;
+  /** When the manager began holding it (monotonic ms), for the hold time its events report. */
+  acquiredAt: number;
   #state: LockState = 'held';
   #ttlMs: number;
   #deadline: number;
@@ -152,6 +154,7 @@ export class LockHandle implements Lock, RenewableLease {
     this.#ttlMs = init.ttlMs;
     this.#expiresAt = init.expiresAt;
     this.#deadline = leaseDeadline(init.sentAt, init.ttlMs);
+    this.acquiredAt = init.sentAt;
     this.#scheduleRenewal(init.sentAt);
   }
 
