@@ -235,6 +235,15 @@ describe('PostgresAdvisoryLockBackend: leases that are the session', () => {
     expect(attempts).toEqual({ first: 2, second: 1 });
   });
 
+  it('refuses an option that does not exist, naming it', () => {
+    const options = { connectionString: PG_URL, listn: false } as unknown as {
+      connectionString: string;
+    };
+    expect(() => new PostgresAdvisoryLockBackend(options)).toThrow(
+      expect.objectContaining({ name: 'InvalidLockOptionsError', field: 'listn' }),
+    );
+  });
+
   it('refuses a pool whose connection settings it cannot read, naming the option', () => {
     const pool = { query: () => Promise.resolve({ rows: [] }), end: () => Promise.resolve() };
     expect(() => new PostgresAdvisoryLockBackend({ pool })).toThrow(InvalidLockOptionsError);

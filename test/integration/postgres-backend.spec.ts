@@ -99,6 +99,16 @@ describe('PostgresLockBackend', () => {
         'preparedStatements',
       ],
       ['a numeric listen', { connectionString: PG_URL, listen: 42 }, 'listen'],
+      [
+        'an option that does not exist',
+        { connectionString: PG_URL, comandTimeoutMs: 100 },
+        'comandTimeoutMs',
+      ],
+      [
+        'mode (the advisory mode is its own class)',
+        { connectionString: PG_URL, mode: 'advisory' },
+        'mode',
+      ],
       ['a pool that is not a pool', { pool: {} }, 'pool'],
       ['a connection string that is not a string', { connectionString: 5 }, 'connectionString'],
       ['connection settings that are not an object', { connection: 'host=x' }, 'connection'],

@@ -66,6 +66,42 @@ export type PostgresLockBackendOptions = CommonOptions &
       }
   );
 
+/** Every option of both Postgres backends: any other key is a mistake worth stopping at. */
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
+  'pool',
+  'connectionString',
+  'connection',
+  'schema',
+  'table',
+  'createTable',
+  'listen',
+  'preparedStatements',
+  'commandTimeoutMs',
+  'sweepIntervalMs',
+]);
+
+/**
+ * Refuses a key that is no option (a typo from plain JavaScript, which no type check catches),
+ * and `mode` with where the advisory locks are: a separate class, not a setting of this one.
+ *
+ * @throws InvalidLockOptionsError naming the key.
+ */
+function refuseUnknownOptions(options: object): void {
+  for (const key of Object.keys(options)) {
+    if (KNOWN_OPTIONS.has(key)) continue;
+    if (key === 'mode') {
+      throw new InvalidLockOptionsError(
+        'mode',
+        'is not an option: the advisory mode is its own backend, new PostgresAdvisoryLockBackend({ connectionString }); PostgresLockBackend keeps durable leases',
+      );
+    }
+    throw new InvalidLockOptionsError(
+      key,
+      `is not an option of the Postgres backends; the options are ${[...KNOWN_OPTIONS].join(', ')}`,
+    );
+  }
+}
+
 const DEFAULT_COMMAND_TIMEOUT_MS = 3_000;
 const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
 
@@ -107,6 +143,7 @@ export function postgresSettings(options: PostgresLockBackendOptions): PostgresS
       'PostgresLockBackend needs { pool }, { connectionString } or { connection }',
     );
   }
+  refuseUnknownOptions(options);
   const names = leaseTableNames(options.schema, options.table);
   const createTable = flag('createTable', options.createTable, true);
   const prepared = flag('preparedStatements', options.preparedStatements, true);
