@@ -50,9 +50,14 @@ export class SessionQueue {
     try {
       for (;;) {
         let ran = false;
-        for (const kind of this.#kinds) ran = (await kind.runBatch()) || ran;
-        // A call may come in while the round awaited a kind that had none.
-        if (!ran && !this.#kinds.some((kind) => kind.waiting)) return;
+        // A kind with no calls is passed over without an await: most rounds carry one kind.
+        for (const kind of this.#kinds) {
+          if (!kind.waiting) continue;
+          await kind.runBatch();
+          ran = true;
+        }
+        // A call may come in while the round awaited another kind's batch.
+        if (!ran) return;
       }
     } finally {
       this.#busy = false;

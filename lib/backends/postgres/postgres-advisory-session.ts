@@ -40,6 +40,8 @@ export class AdvisorySession {
   onEnd: (generation: number) => void = () => undefined;
   #client: PgSessionClientLike | undefined;
   #ready: Promise<PgSessionClientLike> | undefined;
+  /** The session's client once connected: a statement then starts without awaiting `#ready`. */
+  #connected: PgSessionClientLike | undefined;
   #generation = 0;
   #closed = false;
 
@@ -65,7 +67,7 @@ export class AdvisorySession {
     statement: Statement<Values, Row>,
     values: Values,
   ): Promise<{ rows: Row[]; generation: number }> {
-    const client = await (this.#ready ?? this.#connect());
+    const client = this.#connected ?? (await (this.#ready ?? this.#connect()));
     const generation = this.#generation;
     let result: { rows: unknown[] };
     try {
@@ -96,7 +98,10 @@ export class AdvisorySession {
     this.#generation++;
     client.on('error', () => this.#end(client));
     client.on('end', () => this.#end(client));
-    const ready = client.connect().then(() => client);
+    const ready = client.connect().then(() => {
+      if (this.#client === client) this.#connected = client;
+      return client;
+    });
     this.#ready = ready;
     ready.catch(() => this.#end(client));
     return ready;
@@ -107,6 +112,7 @@ export class AdvisorySession {
     if (client !== this.#client) return;
     this.#client = undefined;
     this.#ready = undefined;
+    this.#connected = undefined;
     client.end().catch(() => undefined);
     this.onEnd(this.#generation);
   }
