@@ -29,5 +29,10 @@ export function serve<Run, Ready, Done>(handlers: WorkerHandlers<Run, Ready, Don
       handlers.close().then(() => process.disconnect(), fail);
     }
   });
+  // The parent is gone (stopped with Ctrl-C, or it crashed; maybe while this worker was still
+  // loading): nobody will ask this worker to stop, and its clients would retry a stopped server
+  // forever.
+  process.once('disconnect', () => process.exit(0));
+  if (!process.connected) process.exit(0);
   handlers.ready.then((ready) => send({ type: 'ready', ...ready }), fail);
 }
