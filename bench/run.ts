@@ -218,7 +218,13 @@ function findRoot(): string {
 
 /** The command that ran the benchmark, with the environment that changes what it measures. */
 function commandLine(argv: readonly string[]): string {
-  const env = ['LOCKER_REDIS_PORT', 'LOCKER_POSTGRES_PORT', 'LOCKER_ZK_PORT', 'LOCKER_ETCD_PORT']
+  const env = [
+    'LOCKER_PORT_OFFSET',
+    'LOCKER_REDIS_PORT',
+    'LOCKER_POSTGRES_PORT',
+    'LOCKER_ZK_PORT',
+    'LOCKER_ETCD_PORT',
+  ]
     .filter((name) => process.env[name])
     .map((name) => `${name}=${process.env[name]} `)
     .join('');

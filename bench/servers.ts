@@ -5,7 +5,9 @@ import pg from 'pg';
 
 /**
  * The benchmark's own ports, apart from the test servers' (6390, 5440), so that a benchmark never
- * shares a server with a test run. `LOCKER_REDIS_PORT` and `LOCKER_POSTGRES_PORT` override them.
+ * shares a server with a test run. `LOCKER_PORT_OFFSET` moves all of them, as it moves the tests'
+ * (a benchmark beside a test run with the same offset still has servers of its own);
+ * `LOCKER_REDIS_PORT`, `LOCKER_POSTGRES_PORT`, `LOCKER_ZK_PORT` and `LOCKER_ETCD_PORT` set one.
  */
 export const DEFAULT_REDIS_PORT = 6394;
 export const DEFAULT_POSTGRES_PORT = 5444;
@@ -21,14 +23,20 @@ export interface BenchServer {
   stop(): void;
 }
 
-/** The Redis port: `LOCKER_REDIS_PORT`, or the benchmark's default. */
-export function redisPort(): number {
-  return Number(process.env.LOCKER_REDIS_PORT ?? DEFAULT_REDIS_PORT);
+/** The port `variable` names, or `fallback` moved by `LOCKER_PORT_OFFSET`. */
+function benchPort(variable: string, fallback: number): number {
+  const set = process.env[variable];
+  return set ? Number(set) : fallback + Number(process.env.LOCKER_PORT_OFFSET ?? 0);
 }
 
-/** The PostgreSQL port: `LOCKER_POSTGRES_PORT`, or the benchmark's default. */
+/** The Redis port: `LOCKER_REDIS_PORT`, or the benchmark's default (plus the offset). */
+export function redisPort(): number {
+  return benchPort('LOCKER_REDIS_PORT', DEFAULT_REDIS_PORT);
+}
+
+/** The PostgreSQL port: `LOCKER_POSTGRES_PORT`, or the benchmark's default (plus the offset). */
 export function postgresPort(): number {
-  return Number(process.env.LOCKER_POSTGRES_PORT ?? DEFAULT_POSTGRES_PORT);
+  return benchPort('LOCKER_POSTGRES_PORT', DEFAULT_POSTGRES_PORT);
 }
 
 /** Starts Redis on `port` with scripts/servers.sh unless it already runs, and reads its version. */
@@ -65,7 +73,7 @@ export async function startPostgres(root: string, port = postgresPort()): Promis
  */
 export async function startZooKeeper(
   root: string,
-  port = Number(process.env.LOCKER_ZK_PORT ?? DEFAULT_ZOOKEEPER_PORT),
+  port = benchPort('LOCKER_ZK_PORT', DEFAULT_ZOOKEEPER_PORT),
 ): Promise<BenchServer> {
   const server = startWithScript(root, 'zookeeper', port);
   const answer = await fourLetterWord(port, 'srvr').catch(() => '');
@@ -76,7 +84,7 @@ export async function startZooKeeper(
 /** Starts one etcd member on `port` (peer port + 1) with scripts/servers.sh unless it runs. */
 export async function startEtcd(
   root: string,
-  port = Number(process.env.LOCKER_ETCD_PORT ?? DEFAULT_ETCD_PORT),
+  port = benchPort('LOCKER_ETCD_PORT', DEFAULT_ETCD_PORT),
 ): Promise<BenchServer> {
   const server = startWithScript(root, 'etcd', port);
   const url = `http://127.0.0.1:${port}`;
