@@ -7,7 +7,7 @@ const idOf = (name: string): string => name.replace(/[^A-Za-z0-9_]/g, '_');
 
 /**
  * Reads the lock dashboard of one surviving instance after the kill -9 and checks that it tells
- * what happened: the survivors are listed and the killed instance is not (its record ran out),
+ * what happened (on a store that cannot list its keys: that it shows its own instance alone): the survivors are listed and the killed instance is not (its record ran out),
  * the report job's recent ticks each name an instance of the demo that ran it (the killed one's
  * ticks before the kill too: their claims are still in the store), and the instance that took
  * the job over is among them.
@@ -27,6 +27,7 @@ export async function checkDashboard(
   });
   if (!response.ok) return { name, ok: false, detail: `api/snapshot answered ${response.status}` };
   const snapshot = (await response.json()) as DashboardSnapshot;
+  if (!snapshot.canList) return ownViewOnly(snapshot, reader);
   const listed = snapshot.instances.map((instance) => instance.id).sort();
   const expected = survivors.map((instance) => idOf(instance.name)).sort();
   const report = snapshot.crons.find((job) => job.name === 'nightly-report');
@@ -44,5 +45,19 @@ export async function checkDashboard(
     name,
     ok,
     detail: `instances ${listed.join(', ') || 'none'}; ${ran.length} recent ticks, run by ${[...ranBy].join(', ') || 'none'}${killed}`,
+  };
+}
+
+/**
+ * On a store that cannot list its keys (the Postgres advisory mode), the dashboard shows the
+ * instance that serves it alone: it must say so, and list that instance and nobody else.
+ */
+function ownViewOnly(snapshot: DashboardSnapshot, reader: AppInstance): Check {
+  const listed = snapshot.instances.map((instance) => instance.id);
+  const self = idOf(reader.name);
+  return {
+    name: 'the lock dashboard of a store that cannot list its keys shows its own instance alone',
+    ok: listed.join() === self && snapshot.servedBy === self,
+    detail: `served by ${snapshot.servedBy}; instances ${listed.join(', ') || 'none'}`,
   };
 }

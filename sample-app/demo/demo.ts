@@ -3,10 +3,10 @@
 // when a check fails, 130 on Ctrl-C.
 //   DEMO_REDIS_PORT (6398), DEMO_PG_PORT (5448), DEMO_HTTP_PORT (3101: instances on 3101..3103);
 //   LOCKER_PORT_OFFSET (0) moves all three defaults, as it moves the tests' ports.
-//   DEMO_LOCK_STORE=postgres keeps the locks in the Postgres of the data instead of Redis;
-//   DEMO_LOCK_STORE=zookeeper or etcd in a ZooKeeper or etcd of the demo's own (DEMO_ZK_PORT 2198,
-//   DEMO_ETCD_PORT 2398), where the steps those stores do not offer (deadlock detection, shared
-//   results) are skipped.
+//   DEMO_LOCK_STORE=postgres keeps the locks in the Postgres of the data instead of Redis
+//   (postgres-advisory: its advisory mode); DEMO_LOCK_STORE=zookeeper or etcd in a ZooKeeper or
+//   etcd of the demo's own (DEMO_ZK_PORT 2198, DEMO_ETCD_PORT 2398). The steps a store does not
+//   offer (deadlock detection, shared results: the advisory mode, ZooKeeper, etcd) are skipped.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,13 @@ const httpPort = Number(process.env.DEMO_HTTP_PORT ?? 3101 + offset);
 const zkPort = Number(process.env.DEMO_ZK_PORT ?? 2198 + offset);
 const etcdPort = Number(process.env.DEMO_ETCD_PORT ?? 2398 + offset);
 const serversScript = fileURLToPath(new URL('../../../scripts/servers.sh', import.meta.url));
-const STORES: readonly DemoLockStore[] = ['redis', 'postgres', 'zookeeper', 'etcd'];
+const STORES: readonly DemoLockStore[] = [
+  'redis',
+  'postgres',
+  'postgres-advisory',
+  'zookeeper',
+  'etcd',
+];
 const lockStore = (process.env.DEMO_LOCK_STORE ?? 'redis') as DemoLockStore;
 if (!STORES.includes(lockStore)) {
   console.error(`DEMO_LOCK_STORE must be one of ${STORES.join(', ')}, got "${lockStore}"`);
@@ -78,7 +84,7 @@ try {
         ? `${lockServer.label}, data in Postgres 127.0.0.1:${pgPort}`
         : lockStore === 'redis'
           ? `Redis 127.0.0.1:${redisPort}, data in Postgres 127.0.0.1:${pgPort}`
-          : `Postgres 127.0.0.1:${pgPort}, with the data`,
+          : `Postgres 127.0.0.1:${pgPort}${lockStore === 'postgres-advisory' ? ' (advisory mode)' : ''}, with the data`,
     ),
   );
   exitCode = result.checks.every((c) => c.ok) ? 0 : 1;

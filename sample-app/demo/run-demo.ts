@@ -20,9 +20,10 @@ export interface DemoOptions {
   /** The compiled sample app, `sample-app/dist/src/main.js`. */
   readonly main: string;
   /**
-   * Where the instances keep their locks: Redis (the default), the data's Postgres, ZooKeeper or
-   * etcd. ZooKeeper and etcd neither detect deadlocks nor keep shared results, so the demo skips
-   * the opposite transfers and the catalog there (the app runs without its catalog).
+   * Where the instances keep their locks: Redis (the default), the data's Postgres (durable leases
+   * or the advisory mode), ZooKeeper or etcd. The advisory mode, ZooKeeper and etcd neither detect
+   * deadlocks nor keep shared results, so the demo skips the opposite transfers and the catalog
+   * there (the app runs without its catalog).
    */
   readonly lockStore?: DemoLockStore;
   readonly redisUrl: string;
@@ -44,7 +45,7 @@ export interface DemoOptions {
 }
 
 /** The lock stores the demo runs on. */
-export type DemoLockStore = 'redis' | 'postgres' | 'zookeeper' | 'etcd';
+export type DemoLockStore = 'redis' | 'postgres' | 'postgres-advisory' | 'zookeeper' | 'etcd';
 
 /** Whether `store` detects deadlocks and keeps shared results (the transfer and catalog steps). */
 export const runsSharingSteps = (store: DemoLockStore): boolean =>

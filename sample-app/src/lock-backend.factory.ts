@@ -3,6 +3,7 @@ import {
   EtcdLockBackend,
   type LockBackend,
   MemoryLockBackend,
+  PostgresAdvisoryLockBackend,
   PostgresLockBackend,
   RedisLockBackend,
   ZooKeeperLockBackend,
@@ -11,11 +12,12 @@ import type { AppConfig, LockStore } from './config/app-config.js';
 
 /**
  * Whether the store keeps the results of shared runs, which the catalog's merged rebuild
- * (`onBusy: 'share'`) needs: ZooKeeper and etcd have no store clock to age a result by, so they do
- * not, and LockModule refuses such a method at boot there. The app then runs without the catalog.
+ * (`onBusy: 'share'`) needs: ZooKeeper and etcd have no store clock to age a result by, and the
+ * Postgres advisory mode offers plain locks only, so they do not, and LockModule refuses such a
+ * method at boot there. The app then runs without the catalog.
  */
 export function keepsSharedResults(store: LockStore): boolean {
-  return store !== 'zookeeper' && store !== 'etcd';
+  return store === 'redis' || store === 'postgres' || store === 'memory';
 }
 
 /** The lock store `LOCK_STORE` names. */
@@ -29,6 +31,10 @@ export function lockBackendFor(config: AppConfig): LockBackend {
       });
     case 'postgres':
       return new PostgresLockBackend({ connectionString: config.databaseUrl });
+    case 'postgres-advisory':
+      // Every lock of this instance on one session of its own: no disk flush per lock, and a
+      // killed instance's locks are free at once (docs/backends.md, "Postgres advisory mode").
+      return new PostgresAdvisoryLockBackend({ connectionString: config.databaseUrl });
     case 'memory':
       return new MemoryLockBackend();
     case 'zookeeper':

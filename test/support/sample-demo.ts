@@ -20,7 +20,7 @@ export function demoRunFor(
   name: string,
   options: Pick<DemoOptions, 'lockStore' | 'zookeeperConnect' | 'etcdEndpoints'> = {},
 ): () => DemoResult {
-  const schema = `sample_${name}_${Math.random().toString(36).slice(2, 10)}`;
+  const schema = `sample_${name.replaceAll('-', '_')}_${Math.random().toString(36).slice(2, 10)}`;
   const logDir = mkdtempSync(join(tmpdir(), `locker-demo-${name}-`));
   let result: DemoResult | undefined;
 

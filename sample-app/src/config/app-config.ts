@@ -1,7 +1,20 @@
 /** Which store the app's locks live in. */
-export type LockStore = 'redis' | 'postgres' | 'memory' | 'zookeeper' | 'etcd';
+export type LockStore =
+  | 'redis'
+  | 'postgres'
+  | 'postgres-advisory'
+  | 'memory'
+  | 'zookeeper'
+  | 'etcd';
 
-const LOCK_STORES: readonly LockStore[] = ['redis', 'postgres', 'memory', 'zookeeper', 'etcd'];
+const LOCK_STORES: readonly LockStore[] = [
+  'redis',
+  'postgres',
+  'postgres-advisory',
+  'memory',
+  'zookeeper',
+  'etcd',
+];
 
 /**
  * Everything the sample app reads from its environment, read once at boot. Injected by its class,

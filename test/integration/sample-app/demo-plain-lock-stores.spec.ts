@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { demoRunFor } from '../../support/sample-demo.js';
 import { ETCD_URL, ZK_CONNECT } from '../../support/servers.js';
 
-describe.each(['zookeeper', 'etcd'] as const)(
+// The stores that offer plain locks but neither deadlock detection nor shared results.
+describe.each(['postgres-advisory', 'zookeeper', 'etcd'] as const)(
   'the demo with its locks on %s: @Locked orders and the @SingletonCron report across three processes',
   (lockStore) => {
     const demo = demoRunFor(lockStore, {
