@@ -80,15 +80,15 @@ export class Deadlines {
    */
   bound<T>(call: Promise<T>, ms: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry = new BoundCall(performance.now() + ms, () => reject(new StoreTimeoutError(ms)));
+      const entry = new BoundCall(performance.now() + ms, ms, reject);
       this.add(entry);
       call.then(
         (value) => {
-          entry.ended = true;
+          entry.settle();
           resolve(value);
         },
         (error: unknown) => {
-          entry.ended = true;
+          entry.settle();
           reject(error);
         },
       );
@@ -129,18 +129,36 @@ function expireUnanswered(due: readonly Timed[]): void {
   for (const entry of due) if (!entry.ended) entry.expire();
 }
 
-/** One bounded call: its deadline, and the rejection it gets when that passes first. */
+/**
+ * One bounded call: its deadline, and the rejection it gets when that passes first. It waits in
+ * the pending list until the next sweep, answered or not: once answered it lets go of the
+ * caller's promise (and through it the reply), so that what stays behind is this small object,
+ * not every reply of the last 10 ms kept alive past a young-generation collection.
+ */
 class BoundCall implements Timed {
-  ended = false;
+  #reject: ((error: unknown) => void) | undefined;
 
   constructor(
     readonly deadlineAt: number,
-    private readonly onTimeout: () => void,
-  ) {}
+    private readonly timeoutMs: number,
+    reject: (error: unknown) => void,
+  ) {
+    this.#reject = reject;
+  }
+
+  get ended(): boolean {
+    return this.#reject === undefined;
+  }
+
+  /** The call was answered. */
+  settle(): void {
+    this.#reject = undefined;
+  }
 
   expire(): void {
-    this.ended = true;
-    this.onTimeout();
+    const reject = this.#reject;
+    this.#reject = undefined;
+    reject?.(new StoreTimeoutError(this.timeoutMs));
   }
 }
 
