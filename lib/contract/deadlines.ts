@@ -46,7 +46,8 @@ export interface DeadlinesOptions {
  * (and 100 ms longer), instead of a timer armed and cleared for every call: that costs about
  * 1 µs and four promises a call (10 µs for a quorum round's timer), a few percent of an uncontended
  * acquire + release. A call that ends by itself is not removed: the next sweep drops it, so adding
- * one costs an array push and ending it nothing. A call is given up on within `SWEEP_EVERY_MS`
+ * one costs an array push and ending it one field cleared (its entry lets go of the call then, so
+ * that nothing but the small entry waits for the sweep). A call is given up on within `SWEEP_EVERY_MS`
  * after its deadline, once the answers that had already arrived by then have been read.
  *
  * @example
