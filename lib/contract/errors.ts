@@ -140,6 +140,27 @@ export class InvalidLockOptionsError extends LockError {
 }
 
 /**
+ * Refuses the first own key of `options` that is not in `known` (a typo from plain JavaScript,
+ * which no type check catches): an {@link InvalidLockOptionsError} naming it and listing `known`
+ * as the options `of` (such as "LockDashboardModule.forRoot()").
+ *
+ * @throws {@link InvalidLockOptionsError}
+ */
+export function refuseUnknownOptions(
+  options: object,
+  known: ReadonlySet<string>,
+  of: string,
+): void {
+  for (const key of Object.keys(options)) {
+    if (known.has(key)) continue;
+    throw new InvalidLockOptionsError(
+      key,
+      `is not an option of ${of}; the options are ${[...known].join(', ')}`,
+    );
+  }
+}
+
+/**
  * A call chain that holds a read lock of a key asked for it exclusively (`mode: 'write'`, or a
  * plain lock). It would wait for its own read forever, the upgrade deadlock, so it is refused at
  * once. Take the lock for writing from the start, or release the read first.

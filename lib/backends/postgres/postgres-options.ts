@@ -1,4 +1,4 @@
-import { InvalidLockOptionsError } from '../../contract/errors.js';
+import { InvalidLockOptionsError, refuseUnknownOptions } from '../../contract/errors.js';
 import requirePeer from '../shared/require-peer.cjs';
 import type {
   PgConnectionConfig,
@@ -81,25 +81,19 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Refuses a key that is no option (a typo from plain JavaScript, which no type check catches),
- * and `mode` with where the advisory locks are: a separate class, not a setting of this one.
+ * Refuses a key that is no option, and `mode` with where the advisory locks are: a separate
+ * class, not a setting of this one.
  *
  * @throws InvalidLockOptionsError naming the key.
  */
-function refuseUnknownOptions(options: object): void {
-  for (const key of Object.keys(options)) {
-    if (KNOWN_OPTIONS.has(key)) continue;
-    if (key === 'mode') {
-      throw new InvalidLockOptionsError(
-        'mode',
-        'is not an option: the advisory mode is its own backend, new PostgresAdvisoryLockBackend({ connectionString }); PostgresLockBackend keeps durable leases',
-      );
-    }
+function refuseUnknownPostgresOptions(options: object): void {
+  if ('mode' in options) {
     throw new InvalidLockOptionsError(
-      key,
-      `is not an option of the Postgres backends; the options are ${[...KNOWN_OPTIONS].join(', ')}`,
+      'mode',
+      'is not an option: the advisory mode is its own backend, new PostgresAdvisoryLockBackend({ connectionString }); PostgresLockBackend keeps durable leases',
     );
   }
+  refuseUnknownOptions(options, KNOWN_OPTIONS, 'the Postgres backends');
 }
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 3_000;
@@ -143,7 +137,7 @@ export function postgresSettings(options: PostgresLockBackendOptions): PostgresS
       'PostgresLockBackend needs { pool }, { connectionString } or { connection }',
     );
   }
-  refuseUnknownOptions(options);
+  refuseUnknownPostgresOptions(options);
   const names = leaseTableNames(options.schema, options.table);
   const createTable = flag('createTable', options.createTable, true);
   const prepared = flag('preparedStatements', options.preparedStatements, true);

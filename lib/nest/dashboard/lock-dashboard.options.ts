@@ -1,5 +1,5 @@
 import type { CanActivate, FactoryProvider, ModuleMetadata, Type } from '@nestjs/common';
-import { InvalidLockOptionsError } from '../../contract/errors.js';
+import { InvalidLockOptionsError, refuseUnknownOptions } from '../../contract/errors.js';
 import type { Duration } from '../../manager/duration.js';
 import { validateTtl } from '../../manager/validate-options.js';
 
@@ -114,14 +114,7 @@ export function resolveDashboardOptions(
     );
   }
   const given = options as Record<string, unknown>;
-  for (const name of Object.keys(given)) {
-    if (!KNOWN.has(name)) {
-      throw new InvalidLockOptionsError(
-        name,
-        `is not an option of LockDashboardModule.forRoot(); the options are ${[...KNOWN].join(', ')}`,
-      );
-    }
-  }
+  refuseUnknownOptions(given, KNOWN, 'LockDashboardModule.forRoot()');
   const adminGuard =
     given.adminGuard === undefined ? undefined : guardOf(given.adminGuard, 'adminGuard');
   if (given.imports !== undefined && !Array.isArray(given.imports)) {
