@@ -86,9 +86,8 @@ export class QueuedKind<I, R> {
     });
   }
 
-  /** Runs one batch of the waiting calls; `false` when none waited. Never rejects. */
-  async runBatch(): Promise<boolean> {
-    if (this.#pending.length === 0) return false;
+  /** Runs one batch of the waiting calls (the queue calls it only when some wait). Never rejects. */
+  async runBatch(): Promise<void> {
     const batch = this.#pending.splice(0, MAX_BATCH);
     try {
       const results = await this.run(batch.map((entry) => entry.item));
@@ -96,6 +95,5 @@ export class QueuedKind<I, R> {
     } catch (error) {
       for (const entry of batch) entry.reject(error);
     }
-    return true;
   }
 }
