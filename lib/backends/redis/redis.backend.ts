@@ -228,10 +228,8 @@ export class RedisLockBackend implements LockBackend {
   }
 
   #acquireBatch(locks: AcquireRequest[]): Promise<(AcquireResult | LockBackendError)[]> {
-    const taken = acquirePlain(this.#context, locks);
-    if (!this.#context.waitsForReplicas) return taken;
-    return taken.then((results) =>
-      this.#context.replicatedBatch(locks, results, (given) => this.#releaseBatch(given)),
+    return this.#context.replicatedBatch(locks, acquirePlain(this.#context, locks), (given) =>
+      this.#releaseBatch(given),
     );
   }
 
